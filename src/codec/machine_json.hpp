@@ -1,0 +1,37 @@
+// Reads and writes machine records and REST bodies as Go's encoding/json
+// does: exact or case-insensitive field names, unknown fields ignored, null
+// leaves a field at its zero value, a wrong type is an error with a reason.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/machine_record.hpp"
+
+namespace dm {
+
+// A REST body or an SRPC JSON request, decoded.
+struct decoded_request {
+  machine_record machine;
+  std::optional<request_kind> kind; // absent in SRPC requests (method says)
+};
+
+// Parses a machine record from a JSON value; on failure returns nullopt and
+// sets `error` to a reason fit for a client ("MDB.Tags: expected an object").
+std::optional<machine_record> machine_from_json(const nlohmann::json& value,
+                                                std::string& error);
+
+// Parses `{"MDB": {...}, "Request": "check"}`. `Request` may be a name or
+// its number. `require_kind` is false for SRPC bodies, which have no kind.
+std::optional<decoded_request> parse_request_body(std::string_view text,
+                                                  bool require_kind,
+                                                  std::string& error);
+
+// The record as Go's json.Marshal writes it (field order as in mdb.Machine,
+// empty fields kept, as Go has no omitempty on them).
+nlohmann::json machine_to_json(const machine_record& machine);
+
+} // namespace dm

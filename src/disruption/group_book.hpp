@@ -1,0 +1,127 @@
+// The decisions of one group: its slots, FIFO queue, waiting machines and
+// expiry, as SEMANTICS.md defines them. Plain data, no actors and no clocks:
+// the caller passes `now`, so every rule is testable directly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "disruption/group_rules.hpp"
+#include "model/machine_record.hpp"
+
+namespace dm {
+
+using timestamp = std::chrono::time_point<std::chrono::system_clock,
+                                          std::chrono::nanoseconds>;
+
+// A machine that asked: permitted (holds a slot) or queued.
+struct holding {
+  bool permitted = false;
+  timestamp last_request;   // expiry counts from here
+  std::uint64_t queue_seq = 0; // order of first request: FIFO promotion
+};
+
+// A machine that cancelled a permit and holds its slot until ready.
+struct waiting {
+  timestamp deadline;
+  std::string url;          // empty: a plain delay
+  std::uint64_t wait_id = 0; // tells a stale prober result from a live one
+};
+
+// Everything the group knows of one machine. A machine may wait (its last
+// permit's slot) and be queued again at the same time.
+struct host_entry {
+  std::optional<holding> hold;
+  std::optional<waiting> wait;
+};
+
+class group_book {
+public:
+  // What the last operations changed, for the owner to log, persist and time.
+  struct effects {
+    std::vector<std::string> log_lines;  // "host: from->to", group text apart
+    std::set<std::string> changed_hosts; // entries to persist (or erase)
+    std::vector<std::string> new_waits;  // hosts whose wait just began
+    std::vector<std::string> released;   // hosts now entirely unknown here
+    bool limit_changed = false;
+  };
+
+  group_book(std::string identifier, std::chrono::nanoseconds max_duration);
+
+  // One client operation. `limit` is the caller's tag value; `gate` applies
+  // when a permitted machine cancels. Returns the state the client sees.
+  disruption_state operate(request_kind kind, const std::string& host,
+                           std::uint64_t limit,
+                           const std::optional<ready_gate>& gate,
+                           timestamp now);
+
+  // The machine moved to another group: its holding goes, without a gate.
+  void evict(const std::string& host, timestamp now);
+
+  // Drops holdings past the maximum duration and waits past their deadline,
+  // then hands freed slots to the queue.
+  void expire(timestamp now);
+
+  // The ready URL of `host` answered 200 (for wait `wait_id`).
+  void end_wait(const std::string& host, std::uint64_t wait_id,
+                timestamp now);
+
+  // Puts back an entry read from storage (no effects recorded).
+  void restore(const std::string& host, host_entry entry);
+  void restore_limit(std::uint64_t limit);
+
+  disruption_state state_of(const std::string& host) const;
+  const host_entry* find(const std::string& host) const;
+  const std::unordered_map<std::string, host_entry>& entries() const {
+    return entries_;
+  }
+  // Hosts queued, first in line first.
+  std::vector<std::string> queue() const;
+  const std::string& identifier() const { return identifier_; }
+  std::uint64_t limit() const { return limit_; }
+  std::size_t occupied() const { return occupied_; }
+  std::size_t permitted_count() const { return permitted_; }
+  std::size_t waiting_count() const { return waiting_; }
+  std::size_t queued_count() const { return queue_.size(); }
+  std::chrono::nanoseconds max_duration() const { return max_duration_; }
+  // The latest moment at which `host` needs attention (expiry or wait end).
+  std::optional<timestamp> next_deadline(const std::string& host) const;
+
+  effects take_effects();
+
+private:
+  void set_limit(std::uint64_t limit);
+  void permit_from_queue(timestamp now);
+  void drop_holding(const std::string& host, host_entry& entry,
+                    const char* from_word);
+  void start_wait(const std::string& host, host_entry& entry,
+                  const ready_gate& gate, timestamp now);
+  void finish_wait(const std::string& host, host_entry& entry,
+                   const char* reason);
+  void forget_if_empty(const std::string& host);
+  void track_expiry(const std::string& host, const holding* before,
+                    const holding* after);
+  void note(const std::string& host, std::string line);
+
+  std::string identifier_;
+  std::chrono::nanoseconds max_duration_;
+  std::uint64_t limit_ = 1;
+  std::size_t occupied_ = 0; // permitted + waiting
+  std::size_t permitted_ = 0;
+  std::size_t waiting_ = 0;
+  std::uint64_t next_queue_seq_ = 1;
+  std::uint64_t next_wait_id_ = 1;
+  std::unordered_map<std::string, host_entry> entries_;
+  std::map<std::uint64_t, std::string> queue_;        // seq -> host
+  std::set<std::pair<timestamp, std::string>> expiry_; // last_request order
+  std::set<std::pair<timestamp, std::string>> wait_deadlines_;
+  effects effects_;
+};
+
+} // namespace dm

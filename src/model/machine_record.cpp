@@ -1,0 +1,54 @@
+// Wire names of request kinds and disruption states.
+#include "model/machine_record.hpp"
+
+namespace dm {
+
+std::string_view to_string(request_kind kind) {
+  switch (kind) {
+    case request_kind::check:
+      return "check";
+    case request_kind::request:
+      return "request";
+    case request_kind::cancel:
+      return "cancel";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(disruption_state state) {
+  switch (state) {
+    case disruption_state::anytime:
+      return "anytime";
+    case disruption_state::permitted:
+      return "permitted";
+    case disruption_state::requested:
+      return "requested";
+    case disruption_state::denied:
+      return "denied";
+  }
+  return "unknown";
+}
+
+std::optional<request_kind> parse_request_kind(std::string_view name) {
+  if (name == "check")
+    return request_kind::check;
+  if (name == "request")
+    return request_kind::request;
+  if (name == "cancel")
+    return request_kind::cancel;
+  return std::nullopt;
+}
+
+std::optional<disruption_state> parse_disruption_state(std::string_view name) {
+  if (name == "anytime")
+    return disruption_state::anytime;
+  if (name == "permitted")
+    return disruption_state::permitted;
+  if (name == "requested")
+    return disruption_state::requested;
+  if (name == "denied")
+    return disruption_state::denied;
+  return std::nullopt;
+}
+
+} // namespace dm

@@ -1,0 +1,434 @@
+// The state directory: state.snapshot + state.journal, both made of lines
+// "<crc32 hex> <json>\n". The journal grows with each change; a compaction
+// writes a fresh snapshot (tmp, fsync, rename, fsync dir) and empties it.
+#include "storage/file_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/legacy_state.hpp"
+
+namespace dm {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* snapshot_name = "state.snapshot";
+constexpr const char* journal_name = "state.journal";
+constexpr const char* legacy_name = "state.json";
+
+std::string system_error(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+std::array<std::uint32_t, 256> make_crc_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k)
+      c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+
+std::string checksummed(const std::string& body) {
+  char prefix[10];
+  std::snprintf(prefix, sizeof(prefix), "%08x ",
+                state_crc32(body.data(), body.size()));
+  std::string line;
+  line.reserve(body.size() + 10);
+  line.append(prefix, 9);
+  line += body;
+  line += '\n';
+  return line;
+}
+
+json entry_to_json(const state_change& change) {
+  json out;
+  out["g"] = change.group;
+  if (change.host.empty()) {
+    out["l"] = change.limit;
+    return out;
+  }
+  out["h"] = change.host;
+  if (const auto& hold = change.entry.hold) {
+    out["p"] = hold->permitted;
+    out["t"] = hold->last_request.time_since_epoch().count();
+    out["q"] = hold->queue_seq;
+  }
+  if (const auto& wait = change.entry.wait) {
+    out["wd"] = wait->deadline.time_since_epoch().count();
+    out["wu"] = wait->url;
+  }
+  return out;
+}
+
+bool change_from_json(const json& in, state_change& change) {
+  if (!in.is_object() || !in.contains("g") || !in["g"].is_string())
+    return false;
+  change.group = in["g"].get<std::string>();
+  if (in.contains("l")) {
+    if (!in["l"].is_number_unsigned())
+      return false;
+    change.limit = in["l"].get<std::uint64_t>();
+    return true;
+  }
+  if (!in.contains("h") || !in["h"].is_string())
+    return false;
+  change.host = in["h"].get<std::string>();
+  if (change.host.empty())
+    return false;
+  if (in.contains("t")) {
+    if (!in["t"].is_number_integer() || !in.contains("p")
+        || !in["p"].is_boolean() || !in.contains("q")
+        || !in["q"].is_number_unsigned())
+      return false;
+    holding hold;
+    hold.permitted = in["p"].get<bool>();
+    hold.last_request = timestamp{std::chrono::nanoseconds(in["t"].get<std::int64_t>())};
+    hold.queue_seq = in["q"].get<std::uint64_t>();
+    change.entry.hold = hold;
+  }
+  if (in.contains("wd")) {
+    if (!in["wd"].is_number_integer() || !in.contains("wu")
+        || !in["wu"].is_string())
+      return false;
+    waiting wait;
+    wait.deadline = timestamp{std::chrono::nanoseconds(in["wd"].get<std::int64_t>())};
+    wait.url = in["wu"].get<std::string>();
+    change.entry.wait = wait;
+  }
+  return true;
+}
+
+bool read_file(const std::string& path, std::string& out, bool& exists,
+               std::string& error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    exists = false;
+    if (errno == ENOENT)
+      return true;
+    error = system_error("cannot open " + path);
+    return false;
+  }
+  exists = true;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      error = system_error("cannot read " + path);
+      ::close(fd);
+      return false;
+    }
+    if (n == 0)
+      break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
+bool write_all(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool sync_directory(const std::string& dir, std::string& error) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    error = system_error("cannot open directory " + dir);
+    return false;
+  }
+  bool ok = ::fsync(fd) == 0;
+  if (!ok)
+    error = system_error("cannot sync directory " + dir);
+  ::close(fd);
+  return ok;
+}
+
+// Splits `text` into checksummed lines and applies them. Returns the byte
+// length of the whole good lines; `torn` is set when the text ends in a line
+// that is incomplete or fails its checksum (a write cut short).
+bool replay_lines(const std::string& text, const std::string& name,
+                  stored_state& state, size_t& good_bytes, bool& torn,
+                  size_t& records, std::string& error,
+                  bool allow_torn_tail) {
+  size_t pos = 0;
+  size_t line_number = 0;
+  good_bytes = 0;
+  torn = false;
+  while (pos < text.size()) {
+    ++line_number;
+    size_t end = text.find('\n', pos);
+    bool last = end == std::string::npos || end + 1 == text.size();
+    auto fail = [&](const std::string& why) {
+      if (last && allow_torn_tail) {
+        torn = true;
+        return true;
+      }
+      error = name + ": line " + std::to_string(line_number) + " " + why;
+      return false;
+    };
+    if (end == std::string::npos)
+      return fail("is incomplete");
+    std::string_view line(text.data() + pos, end - pos);
+    if (line.size() < 10 || line[8] != ' ')
+      return fail("is malformed");
+    std::uint32_t expected = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      char c = line[i];
+      int v = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                                       : -1;
+      if (v < 0)
+        return fail("is malformed");
+      expected = expected << 4 | static_cast<std::uint32_t>(v);
+    }
+    auto body = line.substr(9);
+    if (state_crc32(body.data(), body.size()) != expected)
+      return fail("is corrupt (checksum mismatch)");
+    json value = json::parse(body.begin(), body.end(), nullptr, false);
+    state_change change;
+    if (value.is_object() && (value.contains("format") || value.contains("end"))) {
+      // Header and trailer lines of a snapshot.
+    } else if (!change_from_json(value, change)) {
+      return fail("has a record this version cannot read");
+    } else {
+      apply_change(state, change);
+      ++records;
+    }
+    pos = end + 1;
+    good_bytes = pos;
+  }
+  return true;
+}
+
+} // namespace
+
+std::uint32_t state_crc32(const char* data, std::size_t size) {
+  static const auto table = make_crc_table();
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < size; ++i)
+    c = table[(c ^ static_cast<unsigned char>(data[i])) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+std::string encode_state_line(const state_change& change) {
+  return checksummed(entry_to_json(change).dump());
+}
+
+file_store::file_store(file_store_options options)
+  : options_(std::move(options)) {
+  // nop
+}
+
+file_store::~file_store() {
+  if (journal_fd_ >= 0)
+    ::close(journal_fd_);
+}
+
+std::unique_ptr<file_store>
+file_store::open(const file_store_options& options, std::string& error,
+                 std::vector<std::string>& notes) {
+  std::unique_ptr<file_store> store(new file_store(options));
+  const std::string& dir = options.directory;
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    error = system_error("cannot create state directory " + dir);
+    return nullptr;
+  }
+  std::string snapshot_text;
+  std::string journal_text;
+  bool snapshot_exists = false;
+  bool journal_exists = false;
+  if (!read_file(dir + "/" + snapshot_name, snapshot_text, snapshot_exists,
+                 error)
+      || !read_file(dir + "/" + journal_name, journal_text, journal_exists,
+                    error))
+    return nullptr;
+  stored_state state;
+  if (snapshot_exists) {
+    size_t good = 0;
+    size_t records = 0;
+    bool torn = false;
+    if (!replay_lines(snapshot_text, dir + "/" + snapshot_name, state, good,
+                      torn, records, error, false))
+      return nullptr;
+    auto trailer = snapshot_text.rfind("{\"end\":");
+    if (snapshot_text.empty() || trailer == std::string::npos) {
+      error = dir + "/" + snapshot_name
+              + ": no end marker (the file was cut short)";
+      return nullptr;
+    }
+    store->snapshot_size_ = snapshot_text.size();
+  }
+  if (journal_exists) {
+    size_t good = 0;
+    size_t records = 0;
+    bool torn = false;
+    if (!replay_lines(journal_text, dir + "/" + journal_name, state, good,
+                      torn, records, error, true))
+      return nullptr;
+    if (torn)
+      notes.push_back(dir + "/" + journal_name + ": dropped "
+                      + std::to_string(journal_text.size() - good)
+                      + " bytes of a last line cut short by a crash");
+    store->journal_size_ = good;
+  }
+  bool import_legacy = false;
+  if (!snapshot_exists && !journal_exists) {
+    std::string legacy_text;
+    bool legacy_exists = false;
+    if (!read_file(dir + "/" + legacy_name, legacy_text, legacy_exists, error))
+      return nullptr;
+    if (legacy_exists) {
+      auto now = timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::system_clock::now().time_since_epoch())};
+      auto legacy = parse_legacy_state(legacy_text, now, error);
+      if (!legacy) {
+        error = dir + "/" + legacy_name + ": " + error;
+        return nullptr;
+      }
+      state = std::move(*legacy);
+      import_legacy = true;
+      notes.push_back("imported " + std::to_string(state.host_count())
+                      + " machines from " + dir + "/" + legacy_name);
+    }
+  }
+  store->loaded_ = state;
+  store->mirror_ = std::move(state);
+  std::string journal_path = dir + "/" + journal_name;
+  store->journal_fd_ = ::open(journal_path.c_str(),
+                              O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (store->journal_fd_ < 0) {
+    error = system_error("cannot open " + journal_path);
+    return nullptr;
+  }
+  if (::ftruncate(store->journal_fd_,
+                  static_cast<off_t>(store->journal_size_)) != 0
+      || ::lseek(store->journal_fd_, static_cast<off_t>(store->journal_size_),
+                 SEEK_SET) < 0) {
+    error = system_error("cannot prepare " + journal_path);
+    return nullptr;
+  }
+  if (!journal_exists && !sync_directory(dir, error))
+    return nullptr;
+  if (import_legacy && !store->compact(error))
+    return nullptr;
+  return store;
+}
+
+bool file_store::append(const std::vector<state_change>& changes,
+                        std::string&) {
+  for (const auto& change : changes) {
+    pending_ += encode_state_line(change);
+    apply_change(mirror_, change);
+  }
+  return true;
+}
+
+bool file_store::sync(std::string& error) {
+  if (!pending_.empty()) {
+    if (!write_all(journal_fd_, pending_.data(), pending_.size())) {
+      error = system_error("cannot write " + options_.directory + "/"
+                           + journal_name);
+      // Cut off what a failed write may have left, so the journal stays
+      // whole lines; the pending lines are retried at the next sync.
+      if (::ftruncate(journal_fd_, static_cast<off_t>(journal_size_)) == 0)
+        ::lseek(journal_fd_, static_cast<off_t>(journal_size_), SEEK_SET);
+      return false;
+    }
+    if (::fdatasync(journal_fd_) != 0) {
+      error = system_error("cannot sync " + options_.directory + "/"
+                           + journal_name);
+      if (::ftruncate(journal_fd_, static_cast<off_t>(journal_size_)) == 0)
+        ::lseek(journal_fd_, static_cast<off_t>(journal_size_), SEEK_SET);
+      return false;
+    }
+    journal_size_ += pending_.size();
+    pending_.clear();
+  }
+  if (journal_size_ > options_.compact_min_bytes
+      && journal_size_ > 2 * snapshot_size_) {
+    std::string compact_error;
+    // A failed compaction loses nothing: the journal still holds it all.
+    if (!compact(compact_error))
+      error = compact_error;
+  }
+  return true;
+}
+
+bool file_store::compact(std::string& error) {
+  const std::string& dir = options_.directory;
+  std::string text = checksummed(
+    json{{"format", "disruption-manager-state"}, {"version", 1}}.dump());
+  std::size_t records = 0;
+  for (const auto& [id, group] : mirror_.groups) {
+    if (group.limit > 1) {
+      text += encode_state_line(state_change::limit_update(id, group.limit));
+      ++records;
+    }
+    for (const auto& [host, entry] : group.hosts) {
+      text += encode_state_line(state_change::host_update(id, host, entry));
+      ++records;
+    }
+  }
+  text += checksummed(json{{"end", records}}.dump());
+  std::string tmp = dir + "/" + snapshot_name + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = system_error("cannot create " + tmp);
+    return false;
+  }
+  if (!write_all(fd, text.data(), text.size()) || ::fsync(fd) != 0) {
+    error = system_error("cannot write " + tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), (dir + "/" + snapshot_name).c_str()) != 0) {
+    error = system_error("cannot rename " + tmp);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (!sync_directory(dir, error))
+    return false;
+  // The snapshot now holds everything; replaying the journal over it again
+  // after a crash here would be harmless, as every line is a whole entry.
+  if (::ftruncate(journal_fd_, 0) != 0 || ::lseek(journal_fd_, 0, SEEK_SET) < 0
+      || ::fdatasync(journal_fd_) != 0) {
+    error = system_error("cannot empty " + dir + "/" + journal_name);
+    return false;
+  }
+  journal_size_ = 0;
+  snapshot_size_ = text.size();
+  ++compactions_;
+  return true;
+}
+
+std::string file_store::describe() const {
+  return "state directory " + options_.directory + " ("
+         + std::to_string(loaded_.host_count()) + " machines in "
+         + std::to_string(loaded_.groups.size()) + " groups loaded)";
+}
+
+} // namespace dm

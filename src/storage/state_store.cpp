@@ -1,0 +1,47 @@
+// The stored state model shared by every backend.
+#include "storage/state_store.hpp"
+
+namespace dm {
+
+std::size_t stored_state::host_count() const {
+  std::size_t count = 0;
+  for (const auto& [id, group] : groups)
+    count += group.hosts.size();
+  return count;
+}
+
+state_change state_change::host_update(std::string group, std::string host,
+                                       host_entry entry) {
+  state_change change;
+  change.group = std::move(group);
+  change.host = std::move(host);
+  change.entry = std::move(entry);
+  return change;
+}
+
+state_change state_change::limit_update(std::string group,
+                                        std::uint64_t limit) {
+  state_change change;
+  change.group = std::move(group);
+  change.limit = limit;
+  return change;
+}
+
+void apply_change(stored_state& state, const state_change& change) {
+  if (change.host.empty()) {
+    state.groups[change.group].limit = change.limit;
+    return;
+  }
+  if (change.entry.hold || change.entry.wait) {
+    state.groups[change.group].hosts[change.host] = change.entry;
+    return;
+  }
+  auto group = state.groups.find(change.group);
+  if (group == state.groups.end())
+    return;
+  group->second.hosts.erase(change.host);
+  if (group->second.hosts.empty() && group->second.limit <= 1)
+    state.groups.erase(group);
+}
+
+} // namespace dm

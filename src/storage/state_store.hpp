@@ -1,0 +1,61 @@
+// The narrow interface between the service and its durable state: load once
+// at start, append changes, make them durable with one sync. A file journal
+// implements it now; a replicated backend can implement it later.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "disruption/group_book.hpp"
+
+namespace dm {
+
+// The persisted part of one group.
+struct stored_group {
+  std::uint64_t limit = 1;
+  std::map<std::string, host_entry> hosts;
+};
+
+// Everything the service must remember across restarts.
+struct stored_state {
+  std::map<std::string, stored_group> groups;
+  std::size_t host_count() const;
+};
+
+// One change: a host's whole entry in a group (an entry with neither hold
+// nor wait erases it), or, with an empty host, the group's limit.
+struct state_change {
+  std::string group;
+  std::string host;
+  host_entry entry;
+  std::uint64_t limit = 0;
+
+  static state_change host_update(std::string group, std::string host,
+                                  host_entry entry);
+  static state_change limit_update(std::string group, std::uint64_t limit);
+};
+
+void apply_change(stored_state& state, const state_change& change);
+
+class state_store {
+public:
+  virtual ~state_store() = default;
+
+  // The state as read when the store was opened.
+  virtual const stored_state& loaded() const = 0;
+
+  // Buffers changes; they are durable only after the next successful sync.
+  virtual bool append(const std::vector<state_change>& changes,
+                      std::string& error) = 0;
+
+  // Makes every appended change durable.
+  virtual bool sync(std::string& error) = 0;
+
+  // A line for the log describing where the state lives.
+  virtual std::string describe() const = 0;
+};
+
+} // namespace dm

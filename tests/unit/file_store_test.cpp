@@ -1,0 +1,246 @@
+// The state directory backend: durability, torn tails, corruption,
+// compaction, and migration from the original's state.json.
+#include <gtest/gtest.h>
+
+#include "storage/file_store.hpp"
+#include "storage/legacy_state.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace dm;
+using namespace std::chrono_literals;
+
+namespace {
+
+timestamp at(std::int64_t seconds) {
+  return timestamp{std::chrono::seconds(seconds)};
+}
+
+std::unique_ptr<file_store> open_store(const std::string& dir,
+                                       std::uint64_t compact = 4u << 20) {
+  std::string error;
+  std::vector<std::string> notes;
+  file_store_options options;
+  options.directory = dir;
+  options.compact_min_bytes = compact;
+  auto store = file_store::open(options, error, notes);
+  EXPECT_TRUE(store) << error;
+  return store;
+}
+
+state_change permit(const std::string& group, const std::string& host,
+                    std::uint64_t seq, std::int64_t when = 1000) {
+  return state_change::host_update(group, host,
+                                   host_entry{holding{true, at(when), seq},
+                                              std::nullopt});
+}
+
+} // namespace
+
+TEST(file_store, empty_directory_gives_empty_state) {
+  test::temp_dir dir;
+  auto store = open_store(dir.path() + "/state");
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->loaded().groups.empty());
+}
+
+TEST(file_store, synced_changes_survive_reopen) {
+  test::temp_dir dir;
+  {
+    auto store = open_store(dir.path());
+    std::string error;
+    ASSERT_TRUE(store->append({permit("G", "a", 1),
+                               state_change::limit_update("G", 3)},
+                              error));
+    ASSERT_TRUE(store->append({state_change::host_update(
+                                "G", "b",
+                                host_entry{holding{false, at(1001), 2},
+                                           waiting{at(5000), "http://x", 0}})},
+                              error));
+    ASSERT_TRUE(store->sync(error)) << error;
+  }
+  auto store = open_store(dir.path());
+  const auto& g = store->loaded().groups.at("G");
+  EXPECT_EQ(g.limit, 3u);
+  ASSERT_EQ(g.hosts.size(), 2u);
+  EXPECT_TRUE(g.hosts.at("a").hold->permitted);
+  EXPECT_EQ(g.hosts.at("a").hold->last_request, at(1000));
+  EXPECT_FALSE(g.hosts.at("b").hold->permitted);
+  EXPECT_EQ(g.hosts.at("b").hold->queue_seq, 2u);
+  EXPECT_EQ(g.hosts.at("b").wait->url, "http://x");
+  EXPECT_EQ(g.hosts.at("b").wait->deadline, at(5000));
+}
+
+TEST(file_store, erase_removes_host) {
+  test::temp_dir dir;
+  {
+    auto store = open_store(dir.path());
+    std::string error;
+    store->append({permit("G", "a", 1)}, error);
+    store->append({state_change::host_update("G", "a", host_entry{})}, error);
+    ASSERT_TRUE(store->sync(error));
+  }
+  EXPECT_TRUE(open_store(dir.path())->loaded().groups.empty());
+}
+
+TEST(file_store, unsynced_changes_are_not_written) {
+  test::temp_dir dir;
+  {
+    auto store = open_store(dir.path());
+    std::string error;
+    store->append({permit("G", "a", 1)}, error);
+  }
+  EXPECT_TRUE(open_store(dir.path())->loaded().groups.empty());
+}
+
+TEST(file_store, torn_last_line_is_dropped_with_a_note) {
+  test::temp_dir dir;
+  {
+    auto store = open_store(dir.path());
+    std::string error;
+    store->append({permit("G", "a", 1)}, error);
+    ASSERT_TRUE(store->sync(error));
+  }
+  auto journal = dir.read("state.journal");
+  auto extra = encode_state_line(permit("G", "b", 2));
+  dir.write("state.journal", journal + extra.substr(0, extra.size() / 2));
+  std::string error;
+  std::vector<std::string> notes;
+  file_store_options options;
+  options.directory = dir.path();
+  auto store = file_store::open(options, error, notes);
+  ASSERT_TRUE(store) << error;
+  EXPECT_EQ(store->loaded().host_count(), 1u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("cut short"), std::string::npos);
+  // The torn bytes are gone, so later appends make whole lines.
+  ASSERT_TRUE(store->append({permit("G", "c", 3)}, error));
+  ASSERT_TRUE(store->sync(error));
+  store.reset();
+  EXPECT_EQ(open_store(dir.path())->loaded().host_count(), 2u);
+}
+
+TEST(file_store, corrupt_middle_line_is_an_error_not_an_empty_state) {
+  test::temp_dir dir;
+  {
+    auto store = open_store(dir.path());
+    std::string error;
+    store->append({permit("G", "a", 1), permit("G", "b", 2)}, error);
+    ASSERT_TRUE(store->sync(error));
+  }
+  auto journal = dir.read("state.journal");
+  journal[12] ^= 0x01; // flip a bit inside the first line's JSON
+  dir.write("state.journal", journal);
+  std::string error;
+  std::vector<std::string> notes;
+  file_store_options options;
+  options.directory = dir.path();
+  EXPECT_FALSE(file_store::open(options, error, notes));
+  EXPECT_NE(error.find("line 1"), std::string::npos) << error;
+  EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
+}
+
+TEST(file_store, compaction_keeps_everything_and_bounds_the_journal) {
+  test::temp_dir dir;
+  {
+    auto store = open_store(dir.path(), 4096);
+    std::string error;
+    for (int round = 0; round < 200; ++round) {
+      for (int h = 0; h < 10; ++h)
+        store->append({permit("G" + std::to_string(h % 3),
+                              "host-" + std::to_string(h), h + 1,
+                              1000 + round)},
+                      error);
+      ASSERT_TRUE(store->sync(error)) << error;
+    }
+    EXPECT_GT(store->compactions(), 0u);
+    EXPECT_LT(store->journal_bytes(), 8192u);
+  }
+  auto store = open_store(dir.path());
+  EXPECT_EQ(store->loaded().host_count(), 10u);
+  EXPECT_EQ(store->loaded().groups.at("G0").hosts.at("host-0").hold->last_request,
+            at(1199));
+}
+
+TEST(file_store, truncated_snapshot_is_an_error) {
+  test::temp_dir dir;
+  {
+    auto store = open_store(dir.path(), 10);
+    std::string error;
+    store->append({permit("G", "a", 1), permit("G", "b", 2)}, error);
+    ASSERT_TRUE(store->sync(error));
+    ASSERT_GT(store->compactions(), 0u);
+  }
+  auto snapshot = dir.read("state.snapshot");
+  dir.write("state.snapshot", snapshot.substr(0, snapshot.rfind("{\"end\"") - 9));
+  std::string error;
+  std::vector<std::string> notes;
+  file_store_options options;
+  options.directory = dir.path();
+  EXPECT_FALSE(file_store::open(options, error, notes));
+  EXPECT_NE(error.find("state.snapshot"), std::string::npos) << error;
+}
+
+TEST(file_store, imports_original_state_json) {
+  test::temp_dir dir;
+  dir.write("state.json", R"([
+    {
+        "Identifier": "",
+        "Permitted": [
+            {"Hostname": "p1", "LastRequest": "2030-01-02T03:04:05.5Z",
+             "ReadyTimeout": "0001-01-01T00:00:00Z"}
+        ],
+        "Requested": [
+            {"Hostname": "r2", "LastRequest": "2030-01-02T03:04:06Z"},
+            {"Hostname": "r1", "LastRequest": "2030-01-02T04:04:07+01:00"}
+        ]
+    },
+    {
+        "Identifier": "Kubelets",
+        "Waiting": [
+            {"Hostname": "w1", "ReadyTimeout": "2999-01-01T00:00:00Z",
+             "ReadyUrl": "http://w1:8080/ready"},
+            {"Hostname": "gone", "ReadyTimeout": "2001-01-01T00:00:00Z"}
+        ]
+    }
+])");
+  {
+    auto store = open_store(dir.path());
+    ASSERT_TRUE(store);
+    const auto& global = store->loaded().groups.at("");
+    EXPECT_TRUE(global.hosts.at("p1").hold->permitted);
+    EXPECT_EQ(global.hosts.at("p1").hold->last_request,
+              *parse_rfc3339("2030-01-02T03:04:05.5Z"));
+    EXPECT_LT(global.hosts.at("r2").hold->queue_seq,
+              global.hosts.at("r1").hold->queue_seq);
+    EXPECT_EQ(global.hosts.at("r1").hold->last_request,
+              *parse_rfc3339("2030-01-02T03:04:07Z"));
+    const auto& kube = store->loaded().groups.at("Kubelets");
+    EXPECT_EQ(kube.hosts.size(), 1u);
+    EXPECT_EQ(kube.hosts.at("w1").wait->url, "http://w1:8080/ready");
+  }
+  // Imported once into our own files; the original's file is left as it was.
+  dir.write("state.json", "[]");
+  EXPECT_EQ(open_store(dir.path())->loaded().host_count(), 4u);
+}
+
+TEST(file_store, malformed_state_json_is_reported) {
+  test::temp_dir dir;
+  dir.write("state.json", "[{\"Identifier\": 5}]");
+  std::string error;
+  std::vector<std::string> notes;
+  file_store_options options;
+  options.directory = dir.path();
+  EXPECT_FALSE(file_store::open(options, error, notes));
+  EXPECT_NE(error.find("state.json"), std::string::npos);
+}
+
+TEST(legacy_state, rfc3339) {
+  EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:01Z")->time_since_epoch(),
+            std::chrono::seconds(1));
+  EXPECT_EQ(parse_rfc3339("1970-01-01T01:00:01+01:00")->time_since_epoch(),
+            std::chrono::seconds(1));
+  EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00.000000123Z")->time_since_epoch(),
+            std::chrono::nanoseconds(123));
+  EXPECT_FALSE(parse_rfc3339("yesterday"));
+  EXPECT_FALSE(parse_rfc3339("1970-01-01T00:00:00"));
+}

@@ -1,0 +1,217 @@
+// The group decisions of SEMANTICS.md, one rule per test.
+#include <gtest/gtest.h>
+
+#include "disruption/group_book.hpp"
+
+using namespace dm;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto P = disruption_state::permitted;
+constexpr auto R = disruption_state::requested;
+constexpr auto D = disruption_state::denied;
+
+struct book_fixture : ::testing::Test {
+  group_book book{"G", 1h};
+  timestamp now{std::chrono::hours(500000)};
+
+  disruption_state request(const std::string& host, std::uint64_t limit = 1) {
+    return book.operate(request_kind::request, host, limit, std::nullopt, now);
+  }
+  disruption_state check(const std::string& host, std::uint64_t limit = 1) {
+    return book.operate(request_kind::check, host, limit, std::nullopt, now);
+  }
+  disruption_state cancel(const std::string& host, std::uint64_t limit = 1,
+                          std::optional<ready_gate> gate = std::nullopt) {
+    return book.operate(request_kind::cancel, host, limit, gate, now);
+  }
+};
+
+} // namespace
+
+TEST_F(book_fixture, original_test_sequence) {
+  EXPECT_EQ(request("a"), P);
+  EXPECT_EQ(request("b"), R);
+  EXPECT_EQ(cancel("a"), D);
+  EXPECT_EQ(check("b"), P);
+  EXPECT_EQ(cancel("b"), D);
+  EXPECT_EQ(book.occupied(), 0u);
+  EXPECT_TRUE(book.entries().empty());
+}
+
+TEST_F(book_fixture, unknown_machine_is_denied_and_not_remembered) {
+  EXPECT_EQ(check("x"), D);
+  EXPECT_EQ(cancel("x"), D);
+  EXPECT_TRUE(book.entries().empty());
+  EXPECT_TRUE(book.take_effects().changed_hosts.empty());
+}
+
+TEST_F(book_fixture, request_of_permitted_refreshes_and_stays) {
+  EXPECT_EQ(request("a"), P);
+  now += 50min;
+  EXPECT_EQ(request("a"), P);
+  now += 50min; // 100 minutes after the first request, 50 after the last
+  EXPECT_EQ(check("a"), P);
+  now += 11min;
+  EXPECT_EQ(check("a"), D);
+}
+
+TEST_F(book_fixture, check_does_not_refresh) {
+  EXPECT_EQ(request("a"), P);
+  now += 59min;
+  EXPECT_EQ(check("a"), P);
+  now += 2min;
+  EXPECT_EQ(check("a"), D);
+}
+
+TEST_F(book_fixture, strict_fifo_over_many_queued_with_limit_three) {
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(request("p" + std::to_string(i), 3), P);
+  for (int i = 0; i < 12; ++i) {
+    now += 1s;
+    EXPECT_EQ(request("q" + std::to_string(i), 3), R);
+  }
+  // Later requests from queued machines do not move them forward.
+  EXPECT_EQ(request("q11", 3), R);
+  EXPECT_EQ(request("q5", 3), R);
+  std::vector<std::string> order;
+  std::vector<std::string> holders = {"p0", "p1", "p2"};
+  while (!holders.empty()) {
+    auto host = holders.front();
+    holders.erase(holders.begin());
+    cancel(host, 3);
+    for (int i = 0; i < 12; ++i) {
+      auto q = "q" + std::to_string(i);
+      if (std::find(order.begin(), order.end(), q) == order.end()
+          && book.state_of(q) == P) {
+        order.push_back(q);
+        holders.push_back(q);
+      }
+    }
+    EXPECT_LE(book.permitted_count(), 3u);
+  }
+  std::vector<std::string> expected;
+  for (int i = 0; i < 12; ++i)
+    expected.push_back("q" + std::to_string(i));
+  EXPECT_EQ(order, expected);
+}
+
+TEST_F(book_fixture, cancel_of_requested_leaves_queue) {
+  request("a");
+  request("b");
+  request("c");
+  EXPECT_EQ(cancel("b"), D);
+  cancel("a");
+  EXPECT_EQ(check("c"), P);
+  EXPECT_EQ(check("b"), D);
+}
+
+TEST_F(book_fixture, newcomer_does_not_jump_the_queue) {
+  request("a", 2);
+  request("b", 1); // Limit now 1: b queues although a group of 2 had room.
+  EXPECT_EQ(book.state_of("b"), R);
+  // The limit rises with the next call: the queue head goes first.
+  EXPECT_EQ(request("c", 2), R);
+  EXPECT_EQ(book.state_of("b"), P);
+}
+
+TEST_F(book_fixture, limit_is_remembered_per_group) {
+  EXPECT_EQ(request("a", 2), P);
+  EXPECT_EQ(book.limit(), 2u);
+  // A caller without the tag lowers it to 1 (the most recent call wins).
+  EXPECT_EQ(request("b", 1), R);
+  EXPECT_EQ(book.limit(), 1u);
+  EXPECT_EQ(check("b", 2), P);
+}
+
+TEST_F(book_fixture, expiry_frees_slot_for_queue_head) {
+  request("a");
+  now += 30min;
+  request("b");
+  now += 31min; // a expired (61 min), b not (31 min)
+  EXPECT_EQ(check("b"), P);
+  EXPECT_EQ(check("a"), D);
+  auto fx = book.take_effects();
+  bool saw = false;
+  for (auto& line : fx.log_lines)
+    saw = saw || line == "a: permitted/expired->denied";
+  EXPECT_TRUE(saw);
+}
+
+TEST_F(book_fixture, requested_machines_expire_too) {
+  request("a");
+  request("b");
+  now += 61min;
+  book.expire(now);
+  EXPECT_EQ(book.state_of("b"), D);
+  EXPECT_TRUE(book.entries().empty());
+}
+
+TEST_F(book_fixture, ready_delay_holds_slot_until_deadline) {
+  request("a");
+  request("b");
+  EXPECT_EQ(cancel("a", 1, ready_gate{5min, ""}), D);
+  EXPECT_EQ(book.waiting_count(), 1u);
+  EXPECT_EQ(check("b"), R);
+  now += 4min;
+  EXPECT_EQ(check("b"), R);
+  now += 1min;
+  EXPECT_EQ(check("b"), P);
+  EXPECT_EQ(book.waiting_count(), 0u);
+}
+
+TEST_F(book_fixture, ready_url_ends_wait_early) {
+  request("a");
+  request("b");
+  cancel("a", 1, ready_gate{15min, "http://a:1/ready"});
+  auto id = book.find("a")->wait->wait_id;
+  book.end_wait("a", id + 1, now); // stale prober result
+  EXPECT_EQ(check("b"), R);
+  book.end_wait("a", id, now);
+  EXPECT_EQ(check("b"), P);
+}
+
+TEST_F(book_fixture, waiting_machine_answers_denied_and_may_queue_again) {
+  request("a");
+  cancel("a", 1, ready_gate{10min, ""});
+  EXPECT_EQ(check("a"), D);
+  EXPECT_EQ(cancel("a"), D);
+  EXPECT_EQ(request("a"), R); // its own wait holds the slot
+  now += 10min;
+  EXPECT_EQ(check("a"), P);
+}
+
+TEST_F(book_fixture, evict_releases_without_gate) {
+  request("a");
+  request("b");
+  book.evict("a", now);
+  EXPECT_EQ(book.state_of("b"), P);
+  EXPECT_EQ(book.waiting_count(), 0u);
+  EXPECT_EQ(book.find("a"), nullptr);
+}
+
+TEST_F(book_fixture, restore_keeps_queue_order_and_slots) {
+  group_book restored{"G", 1h};
+  restored.restore("b", host_entry{holding{false, now, 7}, std::nullopt});
+  restored.restore("a", host_entry{holding{true, now, 3}, std::nullopt});
+  restored.restore("c", host_entry{holding{false, now, 5}, std::nullopt});
+  EXPECT_EQ(restored.queue(), (std::vector<std::string>{"c", "b"}));
+  EXPECT_EQ(restored.operate(request_kind::request, "d", 1, std::nullopt, now),
+            R);
+  restored.operate(request_kind::cancel, "a", 1, std::nullopt, now);
+  EXPECT_EQ(restored.state_of("c"), P);
+  EXPECT_EQ(restored.queue(), (std::vector<std::string>{"b", "d"}));
+}
+
+TEST_F(book_fixture, transitions_use_the_original_words) {
+  request("a");
+  request("b");
+  cancel("a");
+  auto fx = book.take_effects();
+  std::vector<std::string> expected = {"a: denied->permitted",
+                                       "b: denied->requested",
+                                       "a: permitted->denied",
+                                       "b: requested->permitted"};
+  EXPECT_EQ(fx.log_lines, expected);
+}
