@@ -1,0 +1,19 @@
+// Every atom the actors speak. CAF 0.17 atoms have at most 10 characters.
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace dm {
+
+using operate_atom = caf::atom_constant<caf::atom("operate")>;
+using evict_atom = caf::atom_constant<caf::atom("evict")>;
+using released_atom = caf::atom_constant<caf::atom("released")>;
+using due_atom = caf::atom_constant<caf::atom("due")>;
+using arm_atom = caf::atom_constant<caf::atom("arm")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using persist_atom = caf::atom_constant<caf::atom("persist")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
+
+} // namespace dm

@@ -1,0 +1,297 @@
+// Group actor: every operation runs on the book, then settle() turns the
+// book's effects into log lines, one storage batch, timers and probers.
+#include "actors/group.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/machine.hpp"
+#include "actors/prober.hpp"
+#include "actors/wall_clock.hpp"
+
+namespace dm {
+
+namespace {
+
+using self_ptr = group_actor::stateful_pointer<group_state>;
+
+constexpr std::size_t max_gate_errors = 32;
+
+timestamp now_of(self_ptr self) {
+  return wall_now(self, self->state.settings.wall_offset);
+}
+
+void deliver_durable(self_ptr self) {
+  auto& st = self->state;
+  while (!st.pending.empty()
+         && st.pending.front().needs_batch <= st.batches_durable) {
+    st.pending.front().promise.deliver(st.pending.front().result);
+    st.pending.pop_front();
+  }
+}
+
+void fail_pending(self_ptr self, std::uint64_t batch) {
+  auto& st = self->state;
+  while (!st.pending.empty() && st.pending.front().needs_batch <= batch) {
+    auto& reply = st.pending.front();
+    call_result failed;
+    failed.state = disruption_state::denied;
+    failed.error = "state could not be saved; try again";
+    reply.promise.deliver(failed);
+    st.pending.pop_front();
+  }
+}
+
+void arm(self_ptr self, const std::string& host) {
+  auto& st = self->state;
+  auto deadline = st.book->next_deadline(host);
+  auto slot = st.machines.find(host);
+  if (!deadline) {
+    if (slot != st.machines.end()) {
+      self->send_exit(slot->second.timer, caf::exit_reason::user_shutdown);
+      if (slot->second.prober)
+        self->send_exit(slot->second.prober, caf::exit_reason::user_shutdown);
+      st.machines.erase(slot);
+    }
+    return;
+  }
+  if (slot == st.machines.end())
+    slot = st.machines.emplace(host, group_state::machine_slot{}).first;
+  if (!slot->second.timer)
+    slot->second.timer = self->spawn<caf::linked>(
+      machine, host, caf::actor_cast<group_actor>(self),
+      st.settings.wall_offset);
+  self->send(slot->second.timer, arm_atom::value,
+             static_cast<std::int64_t>(
+               deadline->time_since_epoch().count()));
+}
+
+void start_prober(self_ptr self, const std::string& host) {
+  auto& st = self->state;
+  auto entry = st.book->find(host);
+  if (entry == nullptr || !entry->wait || entry->wait->url.empty())
+    return;
+  auto& slot = st.machines[host];
+  if (slot.prober)
+    self->send_exit(slot.prober, caf::exit_reason::user_shutdown);
+  probe_plan plan;
+  plan.host = host;
+  plan.url = entry->wait->url;
+  plan.wait_id = entry->wait->wait_id;
+  plan.deadline_ns = entry->wait->deadline.time_since_epoch().count();
+  plan.wall_offset = st.settings.wall_offset;
+  plan.request_timeout = st.settings.probe_timeout;
+  plan.fetcher = st.settings.fetcher;
+  auto me = caf::actor_cast<group_actor>(self);
+  if (st.settings.detached_probers)
+    slot.prober = self->spawn<caf::detached + caf::linked>(prober, me,
+                                                           std::move(plan));
+  else
+    slot.prober = self->spawn<caf::linked>(prober, me, std::move(plan));
+}
+
+// Turns the book's effects into log lines, a storage batch, timers and
+// probers. Returns the batch number a reply must wait for (0: none).
+std::uint64_t settle(self_ptr self) {
+  auto& st = self->state;
+  auto fx = st.book->take_effects();
+  if (!fx.log_lines.empty()) {
+    auto text = group_text(st.book->identifier());
+    for (const auto& line : fx.log_lines)
+      spdlog::info("{} ({})", line, text);
+  }
+  for (const auto& host : fx.changed_hosts)
+    st.unsaved.insert(host);
+  if (fx.limit_changed)
+    st.limit_unsaved = true;
+  for (const auto& host : fx.released) {
+    auto slot = st.machines.find(host);
+    std::uint64_t seq = 0;
+    if (slot != st.machines.end()) {
+      seq = slot->second.route_seq;
+      if (slot->second.timer)
+        self->send_exit(slot->second.timer, caf::exit_reason::user_shutdown);
+      if (slot->second.prober)
+        self->send_exit(slot->second.prober, caf::exit_reason::user_shutdown);
+      st.machines.erase(slot);
+    }
+    self->send(st.router, released_atom::value, st.book->identifier(), host,
+               seq);
+  }
+  for (const auto& host : fx.changed_hosts)
+    arm(self, host);
+  for (const auto& host : fx.new_waits)
+    start_prober(self, host);
+  if (st.unsaved.empty() && !st.limit_unsaved)
+    return 0;
+  persist_batch batch;
+  for (const auto& host : st.unsaved) {
+    auto entry = st.book->find(host);
+    batch.changes.push_back(state_change::host_update(
+      st.book->identifier(), host, entry ? *entry : host_entry{}));
+  }
+  if (st.limit_unsaved)
+    batch.changes.push_back(
+      state_change::limit_update(st.book->identifier(), st.book->limit()));
+  st.unsaved.clear();
+  st.limit_unsaved = false;
+  auto number = ++st.batches_sent;
+  auto hosts = std::make_shared<std::vector<std::string>>();
+  for (const auto& change : batch.changes)
+    if (!change.host.empty())
+      hosts->push_back(change.host);
+  bool had_limit = batch.changes.size() != hosts->size();
+  self->request(st.settings.storage, caf::infinite, persist_atom::value,
+                std::move(batch))
+    .then(
+      [self, number, hosts, had_limit](bool saved) {
+        auto& st = self->state;
+        if (number > st.batches_durable)
+          st.batches_durable = number;
+        if (saved) {
+          deliver_durable(self);
+          return;
+        }
+        // Save these again with the next batch; answers tied to this one
+        // fail, so no client hears of a change that is not on disk.
+        for (const auto& host : *hosts)
+          st.unsaved.insert(host);
+        st.limit_unsaved = st.limit_unsaved || had_limit;
+        fail_pending(self, number);
+      },
+      [self, number, hosts](caf::error&) {
+        auto& st = self->state;
+        if (number > st.batches_durable)
+          st.batches_durable = number;
+        for (const auto& host : *hosts)
+          st.unsaved.insert(host);
+        fail_pending(self, number);
+      });
+  return number;
+}
+
+// Answers now if nothing the answer depends on is still unsaved.
+caf::result<call_result> answer(self_ptr self, call_result result) {
+  auto& st = self->state;
+  if (st.batches_sent <= st.batches_durable)
+    return result;
+  auto promise = self->make_response_promise<call_result>();
+  st.pending.push_back({promise, std::move(result), st.batches_sent});
+  return promise;
+}
+
+machine_view view_of(const group_book& book, const std::string& host,
+                     const host_entry& entry, const char* state) {
+  machine_view view;
+  view.host = host;
+  view.group = book.identifier();
+  view.state = state;
+  if (entry.hold) {
+    view.last_request_ns = entry.hold->last_request.time_since_epoch().count();
+    view.expires_ns = (entry.hold->last_request + book.max_duration())
+                        .time_since_epoch()
+                        .count();
+  }
+  if (entry.wait && std::string_view(state) == "waiting") {
+    view.ready_deadline_ns = entry.wait->deadline.time_since_epoch().count();
+    view.ready_url = entry.wait->url;
+  }
+  return view;
+}
+
+} // namespace
+
+group_actor::behavior_type
+group(group_actor::stateful_pointer<group_state> self, std::string identifier,
+      stored_group initial, group_settings settings, router_actor router) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.router = std::move(router);
+  st.book.emplace(std::move(identifier), st.settings.max_duration);
+  st.book->restore_limit(initial.limit);
+  for (auto& [host, entry] : initial.hosts)
+    st.book->restore(host, std::move(entry));
+  // Restored machines need their timers and, when waiting, their probers.
+  for (const auto& [host, entry] : st.book->entries()) {
+    arm(self, host);
+    if (entry.wait)
+      start_prober(self, host);
+  }
+  return {
+    [self](operate_atom, disruption_call& call) -> caf::result<call_result> {
+      auto& st = self->state;
+      auto now = now_of(self);
+      std::optional<ready_gate> gate;
+      if (call.has_gate) {
+        gate = ready_gate{std::chrono::nanoseconds(call.gate_timeout_ns),
+                          call.gate_url};
+      }
+      if (!call.gate_error.empty()
+          && st.book->state_of(call.host) == disruption_state::permitted
+          && call.kind == request_kind::cancel) {
+        spdlog::warn("{}: no ready gate applied: {}", call.host,
+                     call.gate_error);
+        st.gate_errors.push_back(call.host + ": " + call.gate_error);
+        if (st.gate_errors.size() > max_gate_errors)
+          st.gate_errors.pop_front();
+      }
+      call_result result;
+      result.state = st.book->operate(call.kind, call.host, call.limit, gate,
+                                      now);
+      if (call.kind == request_kind::request) {
+        auto slot = st.machines.find(call.host);
+        if (slot == st.machines.end())
+          slot = st.machines.emplace(call.host, group_state::machine_slot{})
+                   .first;
+        slot->second.route_seq = call.route_seq;
+      }
+      settle(self);
+      return answer(self, std::move(result));
+    },
+    [self](evict_atom, const std::string& host) {
+      self->state.book->evict(host, now_of(self));
+      settle(self);
+    },
+    [self](due_atom, const std::string& host) {
+      auto& st = self->state;
+      st.book->expire(now_of(self));
+      settle(self);
+      // A timer may fire a hair early; look again at the next deadline.
+      if (st.book->find(host) != nullptr)
+        arm(self, host);
+    },
+    [self](ready_atom, const std::string& host, std::uint64_t wait_id) {
+      auto& st = self->state;
+      auto slot = st.machines.find(host);
+      if (slot != st.machines.end())
+        slot->second.prober = nullptr;
+      st.book->end_wait(host, wait_id, now_of(self));
+      settle(self);
+    },
+    [self](snapshot_atom) -> group_view {
+      auto& st = self->state;
+      const auto& book = *st.book;
+      group_view view;
+      view.identifier = book.identifier();
+      view.limit = book.limit();
+      view.permitted = book.permitted_count();
+      view.waiting = book.waiting_count();
+      view.queued = book.queued_count();
+      for (const auto& [host, entry] : book.entries())
+        if (entry.hold && entry.hold->permitted)
+          view.machines.push_back(view_of(book, host, entry, "permitted"));
+      std::uint64_t position = 0;
+      for (const auto& host : book.queue()) {
+        auto m = view_of(book, host, *book.find(host), "requested");
+        m.queue_position = ++position;
+        view.machines.push_back(std::move(m));
+      }
+      for (const auto& [host, entry] : book.entries())
+        if (entry.wait)
+          view.machines.push_back(view_of(book, host, entry, "waiting"));
+      view.gate_errors.assign(st.gate_errors.begin(), st.gate_errors.end());
+      return view;
+    },
+  };
+}
+
+} // namespace dm

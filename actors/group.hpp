@@ -1,0 +1,68 @@
+// The group actor: owns one group's book (slots, FIFO queue, waits), keeps
+// answers back until the changes behind them are durable, and runs the
+// machine actors and probers of its machines.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/interfaces.hpp"
+#include "actors/prober.hpp"
+#include "disruption/group_book.hpp"
+#include "storage/state_store.hpp"
+
+namespace dm {
+
+// What every group actor is started with.
+struct group_settings {
+  std::chrono::nanoseconds max_duration = std::chrono::hours(1);
+  std::chrono::nanoseconds wall_offset{0}; // wall clock minus actor clock
+  storage_actor storage;
+  // How probers GET a ready URL (the real HTTP client unless a test says
+  // otherwise), how long one GET may take, and whether probers get their
+  // own threads (they block on the network; tests run them inline).
+  std::shared_ptr<const url_fetcher> fetcher;
+  std::chrono::nanoseconds probe_timeout = std::chrono::seconds(5);
+  bool detached_probers = true;
+};
+
+struct group_state {
+  static inline const char* name = "group";
+
+  // An answer held back until the change behind it is on stable storage.
+  struct pending_reply {
+    caf::typed_response_promise<call_result> promise;
+    call_result result;
+    std::uint64_t needs_batch = 0;
+  };
+
+  // The actors that work for one machine.
+  struct machine_slot {
+    machine_actor timer;
+    prober_actor prober;
+    std::uint64_t route_seq = 0; // the router's order of its last request
+  };
+
+  std::optional<group_book> book;
+  group_settings settings;
+  router_actor router;
+  std::unordered_map<std::string, machine_slot> machines;
+  std::uint64_t batches_sent = 0;
+  std::uint64_t batches_durable = 0;
+  std::set<std::string> unsaved;   // hosts whose last batch failed
+  bool limit_unsaved = false;
+  std::deque<pending_reply> pending;
+  std::deque<std::string> gate_errors; // recent, newest last
+};
+
+group_actor::behavior_type
+group(group_actor::stateful_pointer<group_state> self, std::string identifier,
+      stored_group initial, group_settings settings, router_actor router);
+
+} // namespace dm

@@ -1,0 +1,75 @@
+// Every conversation in the service: the typed interface of each actor, who
+// talks to it, and what each message means. Start reading here.
+#pragma once
+
+#include <caf/all.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+
+namespace dm {
+
+// The storage actor owns the state store. Group actors talk to it.
+using storage_actor = caf::typed_actor<
+  // Appends changes; answers true once they are on stable storage (many
+  // batches share one sync) or an error when they could not be saved.
+  caf::replies_to<persist_atom, persist_batch>::with<bool>,
+  // Internal: writes and syncs everything appended so far.
+  caf::reacts_to<flush_atom>>;
+
+// A machine actor lives while its machine is not denied and owns its timer.
+// Its group talks to it.
+using machine_actor = caf::typed_actor<
+  // Group: the next moment the group must look at this machine (expiry of
+  // its request or the end of its ready wait), as nanoseconds since the epoch.
+  caf::reacts_to<arm_atom, std::int64_t>,
+  // Internal: a timer of the given generation fired.
+  caf::reacts_to<due_atom, std::uint64_t>>;
+
+// A group actor owns one group's slots, FIFO queue and ready gate. The router
+// talks to it; its machine actors and probers report back to it.
+using group_actor = caf::typed_actor<
+  // Router: a client call for a machine of this group; answers the state.
+  caf::replies_to<operate_atom, disruption_call>::with<call_result>,
+  // Router: the machine moved to another group; drop its holding here.
+  caf::reacts_to<evict_atom, std::string>,
+  // Machine actor: a deadline of this host has come.
+  caf::reacts_to<due_atom, std::string>,
+  // Prober: the ready URL of this host answered 200 (for this wait id).
+  caf::reacts_to<ready_atom, std::string, std::uint64_t>,
+  // Pages: this group's state.
+  caf::replies_to<snapshot_atom>::with<group_view>>;
+
+// The router owns the map from groups to group actors and from machines to
+// their current group. Front desks talk to it; group actors report to it.
+using router_actor = caf::typed_actor<
+  // Front desk: a client call; delegated to the machine's group actor.
+  caf::replies_to<operate_atom, disruption_call>::with<call_result>,
+  // Group: this host (group, host, last request order seen) is denied there.
+  caf::reacts_to<released_atom, std::string, std::string, std::uint64_t>,
+  // Pages: every group's state.
+  caf::replies_to<snapshot_atom>::with<state_view>>;
+
+// A prober GETs one ready URL until it answers 200 or its wait ends. Its
+// group spawns it; it reports with ready_atom and then quits.
+using prober_actor = caf::typed_actor<
+  // Internal: try the URL now.
+  caf::reacts_to<probe_atom>>;
+
+} // namespace dm
+
+namespace dm {
+
+// A front desk carries calls from one I/O thread into the actor system and
+// hands each answer back to that thread's reply sink, tagged with a ticket.
+using front_desk_actor = caf::typed_actor<
+  // I/O thread: a client call; the answer goes to the sink under `ticket`.
+  caf::reacts_to<operate_atom, std::uint64_t, disruption_call>,
+  // I/O thread: the whole state for a page or the state API.
+  caf::reacts_to<snapshot_atom, std::uint64_t>>;
+
+} // namespace dm

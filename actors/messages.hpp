@@ -1,0 +1,102 @@
+// The plain structs carried by actor messages, with their inspect overloads.
+#pragma once
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "disruption/group_rules.hpp"
+#include "model/machine_record.hpp"
+#include "storage/state_store.hpp"
+
+namespace dm {
+
+// One client call, already reduced to what the group decides on: the front
+// end computed the group, limit and (for a cancel) the ready gate.
+struct disruption_call {
+  request_kind kind = request_kind::check;
+  std::string host;
+  std::string group;
+  std::uint64_t limit = 1;
+  bool has_gate = false;
+  std::int64_t gate_timeout_ns = 0;
+  std::string gate_url;
+  std::string gate_error;       // why the record's gate tags were unusable
+  std::uint64_t route_seq = 0;  // set by the router: order of requests
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, disruption_call& x) {
+  return f(caf::meta::type_name("disruption_call"), x.kind, x.host, x.group,
+           x.limit, x.has_gate, x.gate_timeout_ns, x.gate_url, x.gate_error,
+           x.route_seq);
+}
+
+// The answer to a call: the machine's state, or an error text for the client.
+struct call_result {
+  disruption_state state = disruption_state::denied;
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_result& x) {
+  return f(caf::meta::type_name("call_result"), x.state, x.error);
+}
+
+// Changes for the storage actor. Local to the process: never serialized.
+struct persist_batch {
+  std::vector<state_change> changes;
+};
+
+// One machine as the status pages show it.
+struct machine_view {
+  std::string host;
+  std::string group;
+  std::string state;            // permitted, requested, waiting
+  std::int64_t last_request_ns = 0;
+  std::int64_t expires_ns = 0;
+  std::int64_t ready_deadline_ns = 0;
+  std::string ready_url;
+  std::uint64_t queue_position = 0; // 1 = next in line; 0 = not queued
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, machine_view& x) {
+  return f(caf::meta::type_name("machine_view"), x.host, x.group, x.state,
+           x.last_request_ns, x.expires_ns, x.ready_deadline_ns, x.ready_url,
+           x.queue_position);
+}
+
+// One group as the status pages show it.
+struct group_view {
+  std::string identifier;
+  std::uint64_t limit = 1;
+  std::uint64_t permitted = 0;
+  std::uint64_t waiting = 0;
+  std::uint64_t queued = 0;
+  std::vector<machine_view> machines; // permitted, then queue order, waiting
+  std::vector<std::string> gate_errors; // recent "host: reason" lines
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_view& x) {
+  return f(caf::meta::type_name("group_view"), x.identifier, x.limit,
+           x.permitted, x.waiting, x.queued, x.machines, x.gate_errors);
+}
+
+// The whole service state for pages and GET /api/v1/state.
+struct state_view {
+  std::vector<group_view> groups;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, state_view& x) {
+  return f(caf::meta::type_name("state_view"), x.groups);
+}
+
+} // namespace dm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::persist_batch)

@@ -1,0 +1,35 @@
+// The router: finds (or starts) the group actor of each call, remembers
+// which group each asking machine is in, and moves machines between groups.
+#pragma once
+
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include "actors/group.hpp"
+#include "actors/interfaces.hpp"
+#include "storage/state_store.hpp"
+
+namespace dm {
+
+struct router_state {
+  static inline const char* name = "router";
+
+  // The group a machine last requested in, and the order of that request.
+  struct route {
+    std::string group;
+    std::uint64_t seq = 0;
+  };
+
+  group_settings settings;
+  std::map<std::string, group_actor> groups;
+  std::unordered_map<std::string, route> hosts;
+  std::uint64_t next_seq = 0;
+};
+
+// Starts with the state read from storage: one group actor per stored group.
+router_actor::behavior_type
+router(router_actor::stateful_pointer<router_state> self, stored_state initial,
+       group_settings settings);
+
+} // namespace dm

@@ -1,0 +1,293 @@
+// The actors together under CAF's testing scheduler: virtual time drives
+// expiry, ready waits and probes; the real storage actor writes to a temp
+// directory, so answers are checked against what is on disk.
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include "actors/router.hpp"
+#include "actors/storage.hpp"
+#include "storage/file_store.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace dm;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Stands in for the machines' ready endpoints: the status each URL answers.
+class scripted_fetcher final : public url_fetcher {
+public:
+  int get_status(const std::string& url, std::chrono::nanoseconds,
+                 std::string& error) const override {
+    ++calls;
+    auto it = status.find(url);
+    if (it == status.end()) {
+      error = "connection refused";
+      return -1;
+    }
+    return it->second;
+  }
+  std::map<std::string, int> status;
+  mutable int calls = 0;
+};
+
+struct actor_fixture : ::testing::Test {
+  test::temp_dir dir;
+  std::shared_ptr<scripted_fetcher> fetcher =
+    std::make_shared<scripted_fetcher>();
+  std::unique_ptr<caf::actor_system_config> cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  router_actor router_handle;
+  storage_actor storage_handle;
+
+  actor_fixture() { boot(); }
+  ~actor_fixture() override { shut_down(); }
+
+  void boot() {
+    cfg = std::make_unique<caf::actor_system_config>();
+    cfg->set("scheduler.policy", caf::atom("testing"));
+    cfg->set("logger.file-verbosity", caf::atom("quiet"));
+    cfg->set("logger.console", caf::atom("none"));
+    sys = std::make_unique<caf::actor_system>(*cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    std::string error;
+    std::vector<std::string> notes;
+    file_store_options options;
+    options.directory = dir.path();
+    std::shared_ptr<file_store> store = file_store::open(options, error, notes);
+    ASSERT_TRUE(store) << error;
+    auto initial = store->loaded();
+    storage_handle = sys->spawn(storage, store);
+    group_settings settings;
+    settings.max_duration = 1h;
+    settings.wall_offset = 0ns;
+    settings.storage = storage_handle;
+    settings.fetcher = fetcher;
+    settings.detached_probers = false;
+    router_handle = sys->spawn(router, initial, settings);
+    sched->run();
+  }
+
+  void shut_down() {
+    if (!sys)
+      return;
+    caf::anon_send_exit(router_handle, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(storage_handle, caf::exit_reason::user_shutdown);
+    router_handle = nullptr;
+    storage_handle = nullptr;
+    sched->run();
+    sys.reset();
+    cfg.reset();
+  }
+
+  // Like a crash and restart: the actors go, the directory stays.
+  void restart() {
+    shut_down();
+    boot();
+  }
+
+  // Moves virtual time forward in steps of at most a second, so timers set
+  // while handling earlier ones fire in their turn.
+  void advance(caf::timespan d) {
+    const caf::timespan step = std::chrono::seconds(1);
+    while (d > caf::timespan{0}) {
+      auto now = std::min(d, step);
+      sched->clock().advance_time(now);
+      sched->run();
+      d -= now;
+    }
+  }
+
+  disruption_state call(request_kind kind, const std::string& host,
+                        std::map<std::string, std::string> tags = {}) {
+    machine_record m;
+    m.hostname = host;
+    m.tags = std::move(tags);
+    if (!m.tags.count("DisruptionManagerGroupIdentifier"))
+      m.tags["DisruptionManagerGroupIdentifier"] = "G";
+    disruption_call c;
+    c.kind = kind;
+    c.host = host;
+    c.group = group_identifier(m);
+    c.limit = group_limit(m);
+    if (kind == request_kind::cancel) {
+      std::string error;
+      if (auto gate = ready_gate_for(m, error)) {
+        c.has_gate = true;
+        c.gate_timeout_ns = gate->timeout.count();
+        c.gate_url = gate->url;
+      }
+    }
+    caf::scoped_actor self{*sys};
+    auto handle = self->request(router_handle, caf::infinite,
+                                operate_atom::value, c);
+    sched->run();
+    disruption_state answer = disruption_state::anytime;
+    handle.receive([&](call_result& r) { answer = r.state; },
+                   [&](caf::error& e) {
+                     ADD_FAILURE() << sys->render(e);
+                   });
+    return answer;
+  }
+
+  state_view snapshot() {
+    caf::scoped_actor self{*sys};
+    auto handle = self->request(router_handle, caf::infinite,
+                                snapshot_atom::value);
+    sched->run();
+    state_view view;
+    handle.receive([&](state_view& v) { view = std::move(v); },
+                   [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+    return view;
+  }
+
+  std::string state_of(const std::string& host) {
+    for (auto& g : snapshot().groups)
+      for (auto& m : g.machines)
+        if (m.host == host)
+          return m.state;
+    return "denied";
+  }
+
+  stored_state on_disk() {
+    std::string error;
+    std::vector<std::string> notes;
+    file_store_options options;
+    options.directory = dir.path();
+    auto store = file_store::open(options, error, notes);
+    EXPECT_TRUE(store) << error;
+    return store ? store->loaded() : stored_state{};
+  }
+};
+
+constexpr auto P = disruption_state::permitted;
+constexpr auto R = disruption_state::requested;
+constexpr auto D = disruption_state::denied;
+constexpr auto request = request_kind::request;
+constexpr auto check = request_kind::check;
+constexpr auto cancel = request_kind::cancel;
+
+} // namespace
+
+TEST_F(actor_fixture, permit_is_on_disk_when_announced) {
+  EXPECT_EQ(call(request, "a"), P);
+  auto disk = on_disk();
+  ASSERT_TRUE(disk.groups.count("G"));
+  EXPECT_TRUE(disk.groups.at("G").hosts.at("a").hold->permitted);
+  EXPECT_EQ(call(request, "b"), R);
+  EXPECT_FALSE(on_disk().groups.at("G").hosts.at("b").hold->permitted);
+}
+
+TEST_F(actor_fixture, timer_expires_permit_and_promotes_without_a_call) {
+  EXPECT_EQ(call(request, "a"), P);
+  advance(30min);
+  EXPECT_EQ(call(request, "b"), R);
+  advance(29min);
+  EXPECT_EQ(state_of("a"), "permitted");
+  advance(2min); // a is 61 minutes old
+  EXPECT_EQ(state_of("a"), "denied");
+  EXPECT_EQ(state_of("b"), "permitted");
+  advance(30min); // b's own hour since its request is over
+  EXPECT_EQ(state_of("b"), "denied");
+  EXPECT_TRUE(on_disk().groups.empty());
+}
+
+TEST_F(actor_fixture, machine_moving_group_is_cancelled_in_the_old_one) {
+  EXPECT_EQ(call(request, "a"), P);
+  EXPECT_EQ(call(request, "b"), R);
+  EXPECT_EQ(call(request, "a", {{"DisruptionManagerGroupIdentifier", "H"}}),
+            P);
+  EXPECT_EQ(call(check, "b"), P);
+  auto view = snapshot();
+  ASSERT_EQ(view.groups.size(), 2u);
+  EXPECT_EQ(view.groups[0].identifier, "G");
+  EXPECT_EQ(view.groups[0].machines.size(), 1u);
+  EXPECT_EQ(view.groups[1].machines.at(0).host, "a");
+}
+
+TEST_F(actor_fixture, ready_delay_only) {
+  std::map<std::string, std::string> tags = {
+    {"DisruptionManagerReadyTimeout", "10m"}};
+  EXPECT_EQ(call(request, "a", tags), P);
+  EXPECT_EQ(call(request, "b", tags), R);
+  EXPECT_EQ(call(cancel, "a", tags), D);
+  EXPECT_EQ(state_of("a"), "waiting");
+  advance(9min);
+  EXPECT_EQ(state_of("b"), "requested");
+  advance(1min + 10ms);
+  EXPECT_EQ(state_of("a"), "denied");
+  EXPECT_EQ(state_of("b"), "permitted");
+}
+
+TEST_F(actor_fixture, ready_url_ready_before_timeout) {
+  std::map<std::string, std::string> tags = {
+    {"DisruptionManagerReadyTimeout", "64m"},
+    {"DisruptionManagerReadyUrl", "http://{{.Hostname}}:8080/ready"}};
+  fetcher->status["http://a:8080/ready"] = 503;
+  EXPECT_EQ(call(request, "a", tags), P);
+  EXPECT_EQ(call(request, "b", tags), R);
+  EXPECT_EQ(call(cancel, "a", tags), D);
+  EXPECT_EQ(fetcher->calls, 1);
+  advance(5min);
+  EXPECT_GT(fetcher->calls, 2); // probing with back-off
+  EXPECT_EQ(state_of("b"), "requested");
+  fetcher->status["http://a:8080/ready"] = 200;
+  advance(1min); // the back-off is at most 1/64 of 64 minutes
+  EXPECT_EQ(state_of("a"), "denied");
+  EXPECT_EQ(state_of("b"), "permitted");
+}
+
+TEST_F(actor_fixture, ready_url_never_ready_releases_at_timeout) {
+  std::map<std::string, std::string> tags = {
+    {"DisruptionManagerReadyUrl", "http://{{.Hostname}}/ready"}};
+  EXPECT_EQ(call(request, "a", tags), P);
+  EXPECT_EQ(call(request, "b", tags), R);
+  EXPECT_EQ(call(cancel, "a", tags), D);
+  advance(14min + 59s); // default timeout: 15 minutes
+  EXPECT_EQ(state_of("b"), "requested");
+  auto probes = fetcher->calls;
+  EXPECT_GE(probes, 10);
+  advance(2s);
+  EXPECT_EQ(state_of("b"), "permitted");
+  advance(5min);
+  EXPECT_EQ(fetcher->calls, probes); // probing stopped
+}
+
+TEST_F(actor_fixture, restart_while_waiting_keeps_waiting) {
+  std::map<std::string, std::string> tags = {
+    {"DisruptionManagerReadyTimeout", "10m"},
+    {"DisruptionManagerReadyUrl", "http://{{.Hostname}}/ready"}};
+  EXPECT_EQ(call(request, "a", tags), P);
+  EXPECT_EQ(call(request, "b", tags), R);
+  EXPECT_EQ(call(cancel, "a", tags), D);
+  advance(2min);
+  auto clock_before = sched->clock().now();
+  restart();
+  // The fresh test clock starts over; put it where the old one was.
+  sched->clock().current_time = clock_before;
+  EXPECT_EQ(state_of("a"), "waiting");
+  EXPECT_EQ(state_of("b"), "requested");
+  fetcher->status["http://a/ready"] = 200;
+  advance(1min);
+  EXPECT_EQ(state_of("a"), "denied");
+  EXPECT_EQ(state_of("b"), "permitted");
+}
+
+TEST_F(actor_fixture, queue_order_survives_restart) {
+  EXPECT_EQ(call(request, "a"), P);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(call(request, "q" + std::to_string(i)), R);
+  auto clock_before = sched->clock().now();
+  restart();
+  sched->clock().current_time = clock_before;
+  EXPECT_EQ(call(check, "a"), P);
+  EXPECT_EQ(call(request, "late"), R);
+  for (int i = 0; i < 5; ++i) {
+    auto holder = i == 0 ? std::string("a") : "q" + std::to_string(i - 1);
+    EXPECT_EQ(call(cancel, holder), D);
+    EXPECT_EQ(call(check, "q" + std::to_string(i)), P);
+    EXPECT_EQ(call(check, "late"), R);
+  }
+}
