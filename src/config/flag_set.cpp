@@ -1,0 +1,180 @@
+// Flag parsing in the manner of Go's flag package.
+#include "config/flag_set.hpp"
+
+#include <fstream>
+
+#include "duration/go_duration.hpp"
+
+namespace dm {
+
+flag_set::flag_set(std::string program) : program_(std::move(program)) {
+  // nop
+}
+
+void flag_set::add_string(const std::string& name, std::string* target,
+                          const std::string& help) {
+  flags_[name] = {help, *target, false,
+                  [target](const std::string& value, std::string&) {
+                    *target = value;
+                    return true;
+                  }};
+}
+
+void flag_set::add_uint(const std::string& name, std::uint64_t* target,
+                        const std::string& help) {
+  flags_[name] = {help, std::to_string(*target), false,
+                  [target](const std::string& value, std::string& error) {
+                    if (value.empty() || value.size() > 19
+                        || value.find_first_not_of("0123456789")
+                             != std::string::npos) {
+                      error = "invalid value \"" + value
+                              + "\": not an unsigned integer";
+                      return false;
+                    }
+                    *target = std::stoull(value);
+                    return true;
+                  }};
+}
+
+void flag_set::add_bool(const std::string& name, bool* target,
+                        const std::string& help) {
+  flags_[name] = {help, *target ? "true" : "false", true,
+                  [target](const std::string& value, std::string& error) {
+                    if (value == "true" || value == "1" || value == "t"
+                        || value == "T" || value == "TRUE" || value == "True")
+                      *target = true;
+                    else if (value == "false" || value == "0" || value == "f"
+                             || value == "F" || value == "FALSE"
+                             || value == "False")
+                      *target = false;
+                    else {
+                      error = "invalid boolean value \"" + value + "\"";
+                      return false;
+                    }
+                    return true;
+                  }};
+}
+
+void flag_set::add_duration(const std::string& name,
+                            std::chrono::nanoseconds* target,
+                            const std::string& help) {
+  flags_[name] = {help, format_go_duration(*target), false,
+                  [target](const std::string& value, std::string& error) {
+                    auto parsed = parse_go_duration(value);
+                    if (!parsed.value) {
+                      error = "invalid value \"" + value + "\": "
+                              + parsed.error;
+                      return false;
+                    }
+                    *target = *parsed.value;
+                    return true;
+                  }};
+}
+
+bool flag_set::set(const std::string& name, const std::string& value,
+                   std::string& error) {
+  auto it = flags_.find(name);
+  if (it == flags_.end()) {
+    error = "flag provided but not defined: -" + name;
+    return false;
+  }
+  std::string why;
+  if (!it->second.set(value, why)) {
+    error = why + " for flag -" + name;
+    return false;
+  }
+  return true;
+}
+
+bool flag_set::load_file(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  if (!in)
+    return true;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#')
+      continue;
+    auto last = line.find_last_not_of(" \t\r");
+    line = line.substr(first, last - first + 1);
+    auto eq = line.find('=');
+    if (eq == std::string::npos) {
+      error = path + ":" + std::to_string(number) + ": expected name=value";
+      return false;
+    }
+    std::string name = line.substr(0, eq);
+    while (!name.empty() && name.front() == '-')
+      name.erase(0, 1);
+    if (!set(name, line.substr(eq + 1), error)) {
+      error = path + ":" + std::to_string(number) + ": " + error;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool flag_set::parse(int argc, const char* const* argv, std::string& error) {
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.size() < 2 || arg[0] != '-')
+      break;
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    arg.erase(0, arg[1] == '-' ? 2 : 1);
+    if (arg.empty() || arg[0] == '-' || arg[0] == '=') {
+      error = "bad flag syntax: " + std::string(argv[i]);
+      return false;
+    }
+    auto eq = arg.find('=');
+    std::string name = arg.substr(0, eq);
+    if (name == "h" || name == "help") {
+      help_requested_ = true;
+      return true;
+    }
+    auto it = flags_.find(name);
+    if (it == flags_.end()) {
+      error = "flag provided but not defined: -" + name;
+      return false;
+    }
+    std::string value;
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+    } else if (it->second.is_bool) {
+      value = "true";
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      error = "flag needs an argument: -" + name;
+      return false;
+    }
+    if (!set(name, value, error))
+      return false;
+  }
+  for (; i < argc; ++i)
+    args_.emplace_back(argv[i]);
+  return true;
+}
+
+std::string flag_set::usage() const {
+  std::string out = "Usage of " + program_ + ":\n";
+  for (const auto& [name, f] : flags_) {
+    out += "  -" + name;
+    if (!f.is_bool)
+      out += " value";
+    out += "\n    \t" + f.help;
+    if (!f.default_text.empty() && f.default_text != "false"
+        && f.default_text != "0")
+      out += " (default " + (f.is_bool ? f.default_text
+                                       : "\"" + f.default_text + "\"")
+             + ")";
+    out += "\n";
+  }
+  return out;
+}
+
+} // namespace dm

@@ -1,0 +1,63 @@
+// Reducing calls and deciding access.
+#include "frontend/call_builder.hpp"
+
+#include "disruption/group_rules.hpp"
+#include "net/host_resolver.hpp"
+
+namespace dm {
+
+disruption_call make_disruption_call(request_kind kind,
+                                     const machine_record& machine) {
+  disruption_call call;
+  call.kind = kind;
+  call.host = machine.hostname;
+  call.group = group_identifier(machine);
+  call.limit = group_limit(machine);
+  if (kind == request_kind::cancel) {
+    // Expanding the template here keeps that work off the actor threads.
+    std::string error;
+    if (auto gate = ready_gate_for(machine, error)) {
+      call.has_gate = true;
+      call.gate_timeout_ns = gate->timeout.count();
+      call.gate_url = std::move(gate->url);
+    } else {
+      call.gate_error = std::move(error);
+    }
+  }
+  return call;
+}
+
+access_verdict check_access(request_kind kind, const std::string& peer_address,
+                            const std::string& hostname, bool has_power) {
+  if (kind == request_kind::check || has_power)
+    return access_verdict::allowed;
+  if (!peer_address.empty() && normalize_address(hostname) == peer_address)
+    return access_verdict::allowed;
+  return access_verdict::needs_lookup;
+}
+
+bool peer_matches(const std::string& peer_address,
+                  const std::vector<std::string>& addresses) {
+  for (const auto& address : addresses)
+    if (address == peer_address)
+      return true;
+  return false;
+}
+
+std::string not_permitted_text(const std::string& hostname) {
+  return hostname + " not permitted";
+}
+
+std::string_view method_name(request_kind kind) {
+  switch (kind) {
+    case request_kind::check:
+      return "DisruptionManager.Check";
+    case request_kind::request:
+      return "DisruptionManager.Request";
+    case request_kind::cancel:
+      return "DisruptionManager.Cancel";
+  }
+  return "";
+}
+
+} // namespace dm

@@ -1,0 +1,37 @@
+// What every front end (REST, SRPC) does with a decoded call before the
+// actors see it: reduce the record to a disruption_call and apply the
+// self-only access rule.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "model/machine_record.hpp"
+
+namespace dm {
+
+// Group, limit and (for cancel) the ready gate, computed from the record.
+disruption_call make_disruption_call(request_kind kind,
+                                     const machine_record& machine);
+
+enum class access_verdict { allowed, denied, needs_lookup };
+
+// The self-only rule of the original: check is open; request and cancel
+// need method power, or a peer address equal to the record's Hostname or
+// (after a lookup) one of its addresses.
+access_verdict check_access(request_kind kind, const std::string& peer_address,
+                            const std::string& hostname, bool has_power);
+
+// After the lookup: is the peer one of the Hostname's addresses?
+bool peer_matches(const std::string& peer_address,
+                  const std::vector<std::string>& addresses);
+
+// The error text the original uses when access is refused.
+std::string not_permitted_text(const std::string& hostname);
+
+// The SRPC method name of a request kind ("DisruptionManager.Request").
+std::string_view method_name(request_kind kind);
+
+} // namespace dm

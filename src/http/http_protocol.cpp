@@ -1,0 +1,213 @@
+// HTTP routing and the REST semantics of the original (status codes and
+// texts), plus 413/431/411 limits of our own.
+#include "http/http_protocol.hpp"
+
+#include "codec/machine_json.hpp"
+#include "frontend/call_builder.hpp"
+#include "srpc/srpc_protocol.hpp"
+#include "web/pages.hpp"
+
+namespace dm {
+
+namespace {
+
+constexpr std::string_view text_plain = "text/plain; charset=utf-8";
+constexpr std::string_view text_html = "text/html; charset=utf-8";
+constexpr std::string_view application_json = "application/json";
+
+} // namespace
+
+http_protocol::http_protocol(std::shared_ptr<const web_context> ctx)
+  : ctx_(std::move(ctx)) {
+  // nop
+}
+
+void http_protocol::reply(connection& conn, int status,
+                          std::string_view content_type,
+                          std::string_view body) {
+  conn.send(http_response(status, content_type, body, !keep_alive_));
+  if (!keep_alive_)
+    conn.close_after_send();
+}
+
+void http_protocol::reply_error(connection& conn, int status,
+                                std::string_view reason) {
+  std::string body(reason);
+  body += '\n';
+  conn.send(http_response(status, text_plain, body, !keep_alive_,
+                          "X-Content-Type-Options: nosniff\r\n"));
+  if (!keep_alive_)
+    conn.close_after_send();
+}
+
+void http_protocol::on_input(connection& conn) {
+  while (!conn.busy && !conn.close_when_flushed && !conn.input.empty()) {
+    http_request request;
+    auto parsed = parse_http_request(conn.input, ctx_->limits, request);
+    if (parsed.status == parse_status::need_more)
+      return;
+    if (parsed.status == parse_status::failed) {
+      keep_alive_ = false;
+      conn.input.clear();
+      reply_error(conn, parsed.error_status, parsed.error_reason);
+      return;
+    }
+    conn.input.erase(0, parsed.consumed);
+    keep_alive_ = request.keep_alive;
+    handle(conn, request);
+  }
+}
+
+void http_protocol::handle(connection& conn, http_request& request) {
+  const auto& path = request.path;
+  bool get = request.method == "GET" || request.method == "HEAD";
+  if (request.method == "CONNECT") {
+    handle_connect(conn, request);
+    return;
+  }
+  if (path == "/api/v1/request") {
+    handle_api_request(conn, request);
+    return;
+  }
+  if (path == "/" || path == "/showState" || path == "/api/v1/state") {
+    if (!get) {
+      reply_error(conn, 405, "unsupported method");
+      return;
+    }
+    waiting_ = path == "/"            ? waiting_for::status_page
+               : path == "/showState" ? waiting_for::dashboard
+                                      : waiting_for::state;
+    conn.loop->submit_snapshot(conn);
+    return;
+  }
+  if (path == "/healthz") {
+    std::string reason;
+    if (!ctx_->healthy || ctx_->healthy(reason))
+      reply(conn, 200, text_plain, "ok\n");
+    else
+      reply_error(conn, 503, reason);
+    return;
+  }
+  if (path == "/logs") {
+    reply(conn, 200, text_plain, ctx_->logs_text ? ctx_->logs_text() : "");
+    return;
+  }
+  if (path == "/metrics") {
+    reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+          ctx_->metrics_text ? ctx_->metrics_text() : "");
+    return;
+  }
+  reply_error(conn, 404, "404 page not found");
+}
+
+void http_protocol::handle_api_request(connection& conn,
+                                       http_request& request) {
+  if (request.method != "POST") {
+    reply_error(conn, 405, "unsupported method");
+    return;
+  }
+  std::string error;
+  auto decoded = parse_request_body(request.body, true, error);
+  if (!decoded) {
+    reply_error(conn, 400, error);
+    return;
+  }
+  if (decoded->machine.hostname.empty()) {
+    reply_error(conn, 400, "MDB.Hostname is required");
+    return;
+  }
+  auto kind = *decoded->kind;
+  bool power = conn.identity
+               && conn.identity->has_method_power(method_name(kind));
+  switch (check_access(kind, conn.peer_address, decoded->machine.hostname,
+                       power)) {
+    case access_verdict::allowed:
+      break;
+    case access_verdict::denied:
+      reply_error(conn, 403, not_permitted_text(decoded->machine.hostname));
+      return;
+    case access_verdict::needs_lookup:
+      pending_kind_ = kind;
+      pending_machine_ = std::move(decoded->machine);
+      conn.loop->resolve(conn, pending_machine_->hostname);
+      return;
+  }
+  waiting_ = waiting_for::call;
+  conn.loop->submit_call(conn, make_disruption_call(kind, decoded->machine));
+}
+
+void http_protocol::handle_connect(connection& conn, http_request& request) {
+  // Refusals are ordinary HTTP answers, after which the client hangs up.
+  keep_alive_ = false;
+  auto path = parse_srpc_path(request.path);
+  if (!path || (path->tls && !ctx_->tls_configured)) {
+    reply_error(conn, 404, "404 page not found");
+    return;
+  }
+  bool encrypted = conn.encrypted || path->tls;
+  if (ctx_->tls_configured && !encrypted) {
+    reply_error(conn, 405, "TLS required");
+    return;
+  }
+  if (conn.encrypted
+      && (!conn.identity || !conn.identity->verified)) {
+    reply_error(conn, 401, "client certificate not from a trusted CA");
+    return;
+  }
+  bool powers = request.query.find("doNotUseMethodPowers=true")
+                == std::string::npos;
+  conn.send("HTTP/1.0 200 Connected to Go SRPC\n\n");
+  if (path->tls && !conn.encrypted)
+    conn.loop->start_tls(conn);
+  conn.loop->switch_protocol(
+    conn, std::make_unique<srpc_protocol>(path->coder, powers,
+                                          ctx_->limits.max_body_bytes));
+}
+
+void http_protocol::on_resolved(connection& conn,
+                                std::vector<std::string> addresses,
+                                std::string error) {
+  auto machine = std::move(*pending_machine_);
+  pending_machine_.reset();
+  if (!error.empty()) {
+    reply_error(conn, 403, error);
+    return;
+  }
+  if (!peer_matches(conn.peer_address, addresses)) {
+    reply_error(conn, 403, not_permitted_text(machine.hostname));
+    return;
+  }
+  waiting_ = waiting_for::call;
+  conn.loop->submit_call(conn, make_disruption_call(pending_kind_, machine));
+}
+
+void http_protocol::on_call_result(connection& conn, call_result result) {
+  waiting_ = waiting_for::nothing;
+  if (!result.error.empty()) {
+    reply_error(conn, 503, result.error);
+    return;
+  }
+  std::string body = "{\n    \"Response\": \"";
+  body += to_string(result.state);
+  body += "\"\n}\n";
+  reply(conn, 200, application_json, body);
+}
+
+void http_protocol::on_state(connection& conn, state_view view) {
+  auto what = waiting_;
+  waiting_ = waiting_for::nothing;
+  auto now = wall_clock_now();
+  switch (what) {
+    case waiting_for::status_page:
+      reply(conn, 200, text_html, render_status_page(view, *ctx_, now));
+      break;
+    case waiting_for::dashboard:
+      reply(conn, 200, text_html, render_dashboard(view, now));
+      break;
+    default:
+      reply(conn, 200, application_json, render_state_json(view));
+      break;
+  }
+}
+
+} // namespace dm

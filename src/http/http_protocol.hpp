@@ -1,0 +1,43 @@
+// HTTP on a connection: the REST API (POST /api/v1/request), the state
+// API, and the operator pages. One request is handled at a time per
+// connection, so answers keep their order.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "http/http_request.hpp"
+#include "model/machine_record.hpp"
+#include "net/io_loop.hpp"
+#include "web/web_context.hpp"
+
+namespace dm {
+
+class http_protocol final : public protocol {
+public:
+  explicit http_protocol(std::shared_ptr<const web_context> ctx);
+
+  void on_input(connection& conn) override;
+  void on_call_result(connection& conn, call_result result) override;
+  void on_state(connection& conn, state_view view) override;
+  void on_resolved(connection& conn, std::vector<std::string> addresses,
+                   std::string error) override;
+
+private:
+  void handle(connection& conn, http_request& request);
+  void handle_api_request(connection& conn, http_request& request);
+  void handle_connect(connection& conn, http_request& request);
+  void reply(connection& conn, int status, std::string_view content_type,
+             std::string_view body);
+  void reply_error(connection& conn, int status, std::string_view reason);
+
+  enum class waiting_for { nothing, call, status_page, dashboard, state };
+
+  std::shared_ptr<const web_context> ctx_;
+  bool keep_alive_ = true;
+  waiting_for waiting_ = waiting_for::nothing;
+  std::optional<machine_record> pending_machine_; // while its name resolves
+  request_kind pending_kind_ = request_kind::check;
+};
+
+} // namespace dm

@@ -1,0 +1,203 @@
+// HTTP/1.x request parsing and response framing.
+#include "http/http_request.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace dm {
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty()
+         && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
+    text.remove_suffix(1);
+  return text;
+}
+
+bool is_token(std::string_view text) {
+  if (text.empty())
+    return false;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 32 || u >= 127 || c == '(' || c == ')' || c == '<' || c == '>'
+        || c == '@' || c == ',' || c == ';' || c == ':' || c == '\\'
+        || c == '"' || c == '/' || c == '[' || c == ']' || c == '?'
+        || c == '=' || c == '{' || c == '}')
+      return false;
+  }
+  return true;
+}
+
+http_parse_result fail(int status, std::string reason) {
+  http_parse_result result;
+  result.status = parse_status::failed;
+  result.error_status = status;
+  result.error_reason = std::move(reason);
+  return result;
+}
+
+} // namespace
+
+const std::string* http_request::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (key == name)
+      return &value;
+  return nullptr;
+}
+
+http_parse_result parse_http_request(std::string_view data,
+                                     const http_limits& limits,
+                                     http_request& out) {
+  // Find the end of the header block: an empty line.
+  std::size_t header_end = std::string_view::npos;
+  std::size_t body_start = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if (data[i] != '\n')
+      continue;
+    if (i + 1 < data.size() && data[i + 1] == '\n') {
+      header_end = i + 1;
+      body_start = i + 2;
+      break;
+    }
+    if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') {
+      header_end = i + 1;
+      body_start = i + 3;
+      break;
+    }
+  }
+  if (header_end == std::string_view::npos) {
+    if (data.size() > limits.max_header_bytes)
+      return fail(431, "request header too large");
+    return {};
+  }
+  if (header_end > limits.max_header_bytes)
+    return fail(431, "request header too large");
+  out = http_request{};
+  std::string_view head = data.substr(0, header_end);
+  std::size_t line_end = head.find('\n');
+  std::string_view request_line = trim(head.substr(0, line_end));
+  auto first_space = request_line.find(' ');
+  auto last_space = request_line.rfind(' ');
+  if (first_space == std::string_view::npos || first_space == last_space)
+    return fail(400, "malformed request line");
+  out.method = std::string(request_line.substr(0, first_space));
+  out.target = std::string(trim(
+    request_line.substr(first_space + 1, last_space - first_space - 1)));
+  auto version = request_line.substr(last_space + 1);
+  if (!is_token(out.method))
+    return fail(400, "malformed request method");
+  if (version == "HTTP/1.1")
+    out.minor_version = 1;
+  else if (version == "HTTP/1.0")
+    out.minor_version = 0;
+  else if (version.substr(0, 5) == "HTTP/")
+    return fail(505, "HTTP version not supported");
+  else
+    return fail(400, "malformed request line");
+  if (out.target.empty())
+    return fail(400, "empty request target");
+  auto question = out.target.find('?');
+  out.path = out.target.substr(0, question);
+  if (question != std::string::npos)
+    out.query = out.target.substr(question + 1);
+  std::size_t pos = line_end + 1;
+  while (pos < head.size()) {
+    auto next = head.find('\n', pos);
+    if (next == std::string_view::npos)
+      next = head.size();
+    auto line = head.substr(pos, next - pos);
+    pos = next + 1;
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (line.empty())
+      continue;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos || !is_token(line.substr(0, colon)))
+      return fail(400, "malformed header line");
+    out.headers.emplace_back(lower(line.substr(0, colon)),
+                             std::string(trim(line.substr(colon + 1))));
+  }
+  auto connection = out.header("connection");
+  std::string connection_value = connection ? lower(*connection) : "";
+  if (out.minor_version == 0)
+    out.keep_alive = connection_value.find("keep-alive") != std::string::npos;
+  else
+    out.keep_alive = connection_value.find("close") == std::string::npos;
+  if (auto encoding = out.header("transfer-encoding")) {
+    if (lower(*encoding) != "identity")
+      return fail(411, "chunked bodies are not accepted; send Content-Length");
+  }
+  std::size_t length = 0;
+  if (auto value = out.header("content-length")) {
+    if (value->empty() || value->size() > 18
+        || !std::all_of(value->begin(), value->end(),
+                        [](char c) { return c >= '0' && c <= '9'; }))
+      return fail(400, "malformed Content-Length");
+    length = std::stoull(*value);
+    if (length > limits.max_body_bytes)
+      return fail(413, "request body larger than "
+                         + std::to_string(limits.max_body_bytes) + " bytes");
+  }
+  if (data.size() - body_start < length)
+    return {};
+  out.body = std::string(data.substr(body_start, length));
+  http_parse_result result;
+  result.status = parse_status::done;
+  result.consumed = body_start + length;
+  return result;
+}
+
+std::string_view http_reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+  }
+}
+
+std::string http_response(int status, std::string_view content_type,
+                          std::string_view body, bool close,
+                          std::string_view extra_headers) {
+  std::string out;
+  out.reserve(128 + body.size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += http_reason(status);
+  out += "\r\nContent-Type: ";
+  out += content_type;
+  out += "\r\nContent-Length: ";
+  out += std::to_string(body.size());
+  out += "\r\n";
+  if (close)
+    out += "Connection: close\r\n";
+  out += extra_headers;
+  out += "\r\n";
+  out += body;
+  return out;
+}
+
+} // namespace dm

@@ -1,0 +1,56 @@
+// An HTTP/1.x request read from a byte stream, with hard limits on header
+// and body size. Bare "\n" line ends are accepted, as Go's server does.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dm {
+
+struct http_request {
+  std::string method;
+  std::string target; // as sent: path and query
+  std::string path;
+  std::string query;
+  int minor_version = 1;
+  std::vector<std::pair<std::string, std::string>> headers; // names lowered
+  std::string body;
+  bool keep_alive = true;
+
+  // The value of a header (name in lower case), or nullptr.
+  const std::string* header(std::string_view name) const;
+};
+
+struct http_limits {
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+};
+
+enum class parse_status { need_more, done, failed };
+
+// Parses one request from the front of `data`. On done, `consumed` is its
+// length. On failed, `error_status` (400, 411, 413, 431, 501, 505) and
+// `error_reason` say what to answer before closing.
+struct http_parse_result {
+  parse_status status = parse_status::need_more;
+  std::size_t consumed = 0;
+  int error_status = 0;
+  std::string error_reason;
+};
+
+http_parse_result parse_http_request(std::string_view data,
+                                     const http_limits& limits,
+                                     http_request& out);
+
+// The reason phrase of a status code ("OK", "Not Found", ...).
+std::string_view http_reason(int status);
+
+// A whole response with Content-Length; `close` adds "Connection: close".
+std::string http_response(int status, std::string_view content_type,
+                          std::string_view body, bool close,
+                          std::string_view extra_headers = {});
+
+} // namespace dm

@@ -1,0 +1,422 @@
+// The epoll loop. Answers from actor threads are queued under a short lock
+// and announced through an eventfd, written only when the queue was empty.
+#include "net/io_loop.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+namespace dm {
+
+class io_loop::loop_sink final : public reply_sink {
+public:
+  explicit loop_sink(int wake_fd) : wake_fd_(wake_fd) {}
+
+  void deliver(std::uint64_t ticket, call_result result) override {
+    push(ticket, std::move(result));
+  }
+  void deliver_state(std::uint64_t ticket, state_view view) override {
+    push(ticket, std::move(view));
+  }
+  void deliver_resolution(std::uint64_t ticket, resolution r) {
+    push(ticket, std::move(r));
+  }
+
+  std::vector<std::pair<std::uint64_t, answer>> take() {
+    std::vector<std::pair<std::uint64_t, answer>> taken;
+    std::lock_guard<std::mutex> guard(mutex_);
+    taken.swap(queue_);
+    return taken;
+  }
+
+private:
+  void push(std::uint64_t ticket, answer a) {
+    bool was_empty;
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      was_empty = queue_.empty();
+      queue_.emplace_back(ticket, std::move(a));
+    }
+    if (was_empty) {
+      std::uint64_t one = 1;
+      [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+    }
+  }
+
+  int wake_fd_;
+  std::mutex mutex_;
+  std::vector<std::pair<std::uint64_t, answer>> queue_;
+};
+
+namespace {
+
+constexpr std::uint64_t listen_tag = 0;
+constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
+
+std::string peer_of(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return "";
+  char text[INET6_ADDRSTRLEN] = {0};
+  if (addr.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text,
+              sizeof(text));
+  else if (addr.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr,
+              text, sizeof(text));
+  return normalize_address(text);
+}
+
+} // namespace
+
+io_loop::io_loop(int listen_fd, connection_limits limits,
+                 host_resolver& resolver, protocol_factory first_protocol,
+                 std::shared_ptr<std::atomic<std::size_t>> open_connections,
+                 std::shared_ptr<const tls_context> tls)
+  : listen_fd_(listen_fd),
+    limits_(limits),
+    resolver_(resolver),
+    first_protocol_(std::move(first_protocol)),
+    open_connections_(std::move(open_connections)),
+    tls_(std::move(tls)) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  sink_ = std::make_shared<loop_sink>(wake_fd_);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+  ev.data.u64 = listen_tag;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  ev.events = EPOLLIN;
+  ev.data.u64 = wake_tag;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+}
+
+io_loop::~io_loop() {
+  for (auto& [id, conn] : connections_) {
+    ::close(conn->fd);
+    --*open_connections_;
+  }
+  ::close(epoll_fd_);
+  ::close(wake_fd_);
+}
+
+std::shared_ptr<reply_sink> io_loop::sink() const {
+  return sink_;
+}
+
+void io_loop::stop() {
+  stopping_ = true;
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+}
+
+void io_loop::run() {
+  constexpr int max_events = 256;
+  epoll_event events[max_events];
+  auto last_sweep = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    int n = ::epoll_wait(epoll_fd_, events, max_events, 1000);
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("epoll_wait: {}", std::strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      auto tag = events[i].data.u64;
+      if (tag == listen_tag) {
+        accept_all();
+        continue;
+      }
+      if (tag == wake_tag) {
+        std::uint64_t count;
+        [[maybe_unused]] auto r = ::read(wake_fd_, &count, sizeof(count));
+        drain_answers();
+        continue;
+      }
+      auto it = connections_.find(tag);
+      if (it == connections_.end())
+        continue;
+      auto& conn = *it->second;
+      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        on_readable(conn);
+      if (conn.fd >= 0 && (events[i].events & EPOLLOUT))
+        flush(conn);
+    }
+    for (auto id : closing_)
+      connections_.erase(id);
+    closing_.clear();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_sweep >= std::chrono::seconds(1)) {
+      last_sweep = now;
+      sweep_timeouts();
+      for (auto id : closing_)
+        connections_.erase(id);
+      closing_.clear();
+    }
+  }
+}
+
+void io_loop::accept_all() {
+  for (int i = 0; i < 64; ++i) {
+    int fd = ::accept4(listen_fd_, nullptr, nullptr,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED)
+        continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        spdlog::warn("accept: {}", std::strerror(errno));
+      return;
+    }
+    if (open_connections_->fetch_add(1) >= limits_.max_connections) {
+      --*open_connections_;
+      static const char busy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 24\r\n"
+        "Connection: close\r\n\r\ntoo many connections\r\n\r\n";
+      [[maybe_unused]] auto w = ::send(fd, busy, sizeof(busy) - 1,
+                                       MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto conn = std::make_unique<connection>();
+    conn->id = next_id_++;
+    conn->fd = fd;
+    conn->loop = this;
+    conn->peer_address = peer_of(fd);
+    conn->last_activity = std::chrono::steady_clock::now();
+    conn->proto = first_protocol_();
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = conn->id;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    connections_.emplace(conn->id, std::move(conn));
+  }
+}
+
+void io_loop::on_readable(connection& conn) {
+  char buffer[65536];
+  bool got = false;
+  for (;;) {
+    ssize_t n = ::recv(conn.fd, buffer, sizeof(buffer), 0);
+    if (n > 0) {
+      ingest(conn, buffer, static_cast<std::size_t>(n));
+      if (conn.fd < 0)
+        return;
+      got = true;
+      if (static_cast<std::size_t>(n) < sizeof(buffer))
+        break;
+      continue;
+    }
+    if (n == 0) {
+      // The peer closed its side; nothing more will come.
+      if (conn.tls)
+        conn.tls->feed_eof();
+      if (!conn.busy)
+        close(conn);
+      return;
+    }
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      break;
+    close(conn);
+    return;
+  }
+  if (!got)
+    return;
+  conn.last_activity = std::chrono::steady_clock::now();
+  if (!conn.request_open) {
+    conn.request_open = true;
+    conn.request_started = conn.last_activity;
+  }
+  process_input(conn);
+}
+
+void io_loop::ingest(connection& conn, const char* data, std::size_t size) {
+  if (!conn.tls) {
+    conn.input.append(data, size);
+    return;
+  }
+  conn.tls->feed_ciphertext(data, size);
+  conn.tls->read_plaintext(conn.input);
+  if (conn.tls->handshake_done() && !conn.identity)
+    conn.identity = std::make_shared<const peer_identity>(
+      conn.tls->peer_identity());
+  if (conn.tls->failed()) {
+    spdlog::debug("TLS from {}: {}", conn.peer_address, conn.tls->error());
+    conn.input.clear();
+    conn.close_when_flushed = true;
+    flush(conn); // sends the alert, then closes
+  }
+}
+
+void io_loop::start_tls(connection& conn) {
+  conn.tls_pending = true;
+}
+
+void io_loop::begin_tls(connection& conn) {
+  conn.tls_pending = false;
+  conn.wire_out += conn.output; // the last words in the clear
+  conn.output.clear();
+  conn.tls = std::make_unique<tls_session>(*tls_);
+  conn.encrypted = true;
+  std::string early;
+  early.swap(conn.input);
+  if (!early.empty())
+    ingest(conn, early.data(), early.size());
+}
+
+void io_loop::process_input(connection& conn) {
+  if (conn.fd < 0 || conn.busy || conn.close_when_flushed)
+    return;
+  conn.proto->on_input(conn);
+  if (conn.tls_pending && conn.fd >= 0)
+    begin_tls(conn);
+  while (conn.next_proto && conn.fd >= 0) {
+    conn.proto = std::move(conn.next_proto);
+    conn.proto->on_input(conn);
+    if (conn.tls_pending && conn.fd >= 0)
+      begin_tls(conn);
+  }
+  if (conn.input.empty() && !conn.busy)
+    conn.request_open = false;
+  flush(conn);
+}
+
+void io_loop::switch_protocol(connection& conn, std::unique_ptr<protocol> next) {
+  conn.next_proto = std::move(next);
+}
+
+void io_loop::flush(connection& conn) {
+  if (conn.fd < 0)
+    return;
+  if (conn.tls) {
+    if (!conn.output.empty() && !conn.tls->failed())
+      conn.tls->write_plaintext(conn.output);
+    conn.output.clear();
+    if (conn.close_when_flushed && conn.tls->handshake_done())
+      conn.tls->close();
+    conn.tls->take_ciphertext(conn.wire_out);
+    if (conn.tls->want_close())
+      conn.close_when_flushed = true;
+  } else {
+    conn.wire_out += conn.output;
+    conn.output.clear();
+  }
+  while (!conn.wire_out.empty()) {
+    ssize_t n = ::send(conn.fd, conn.wire_out.data(), conn.wire_out.size(),
+                       MSG_NOSIGNAL);
+    if (n > 0) {
+      conn.wire_out.erase(0, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      break;
+    close(conn);
+    return;
+  }
+  if (conn.wire_out.empty() && conn.close_when_flushed) {
+    close(conn);
+    return;
+  }
+  if (conn.wire_out.size() > limits_.max_output_bytes) {
+    close(conn); // The client does not read its answers.
+    return;
+  }
+  update_interest(conn);
+}
+
+void io_loop::update_interest(connection& conn) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | (conn.wire_out.empty() ? 0 : EPOLLOUT);
+  ev.data.u64 = conn.id;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn.fd, &ev);
+}
+
+void io_loop::close(connection& conn) {
+  if (conn.fd < 0)
+    return;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn.fd, nullptr);
+  ::close(conn.fd);
+  conn.fd = -1;
+  --*open_connections_;
+  closing_.push_back(conn.id);
+}
+
+void io_loop::submit_call(connection& conn, disruption_call call) {
+  conn.busy = true;
+  caf::anon_send(desk_, operate_atom::value, conn.id, std::move(call));
+}
+
+void io_loop::submit_snapshot(connection& conn) {
+  conn.busy = true;
+  caf::anon_send(desk_, snapshot_atom::value, conn.id);
+}
+
+void io_loop::resolve(connection& conn, std::string hostname) {
+  conn.busy = true;
+  auto sink = sink_;
+  auto ticket = conn.id;
+  resolver_.resolve(std::move(hostname),
+                    [sink, ticket](std::vector<std::string> addresses,
+                                   std::string error) {
+                      sink->deliver_resolution(
+                        ticket, resolution{std::move(addresses),
+                                           std::move(error)});
+                    });
+}
+
+void io_loop::drain_answers() {
+  for (auto& [ticket, a] : sink_->take()) {
+    auto it = connections_.find(ticket);
+    if (it == connections_.end() || it->second->fd < 0)
+      continue; // The client went away meanwhile.
+    auto& conn = *it->second;
+    conn.busy = false;
+    conn.last_activity = std::chrono::steady_clock::now();
+    if (auto* result = std::get_if<call_result>(&a))
+      conn.proto->on_call_result(conn, std::move(*result));
+    else if (auto* view = std::get_if<state_view>(&a))
+      conn.proto->on_state(conn, std::move(*view));
+    else if (auto* r = std::get_if<resolution>(&a))
+      conn.proto->on_resolved(conn, std::move(r->addresses),
+                              std::move(r->error));
+    if (conn.fd < 0)
+      continue;
+    if (!conn.busy && !conn.input.empty())
+      process_input(conn);
+    else {
+      if (!conn.busy && conn.input.empty())
+        conn.request_open = false;
+      flush(conn);
+    }
+  }
+}
+
+void io_loop::sweep_timeouts() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [id, conn] : connections_) {
+    if (conn->fd < 0 || conn->busy)
+      continue;
+    if (conn->request_open && !conn->input.empty()
+        && now - conn->request_started > limits_.request_timeout) {
+      close(*conn); // A request trickling in too slowly.
+      continue;
+    }
+    if (now - conn->last_activity > limits_.idle_timeout)
+      close(*conn);
+  }
+}
+
+} // namespace dm

@@ -1,0 +1,161 @@
+// Service start-up and orderly shut-down.
+#include "service/service.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "actors/front_desk.hpp"
+#include "actors/router.hpp"
+#include "actors/storage.hpp"
+#include "actors/wall_clock.hpp"
+#include "http/http_protocol.hpp"
+#include "net/protocol_detector.hpp"
+
+namespace dm {
+
+int open_listener(const std::string& address, std::uint16_t port,
+                  std::uint16_t& bound_port, std::string& error) {
+  int one = 1;
+  int fd = -1;
+  if (address.empty() || address.find(':') != std::string::npos) {
+    fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+      int zero = 0;
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      sockaddr_in6 addr{};
+      addr.sin6_family = AF_INET6;
+      addr.sin6_port = htons(port);
+      addr.sin6_addr = in6addr_any;
+      if (!address.empty()
+          && inet_pton(AF_INET6, address.c_str(), &addr.sin6_addr) != 1) {
+        error = "bad listen address " + address;
+        ::close(fd);
+        return -1;
+      }
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        if (!address.empty() || errno == EADDRINUSE) {
+          error = "cannot listen on port " + std::to_string(port) + ": "
+                  + std::strerror(errno);
+          ::close(fd);
+          return -1;
+        }
+        ::close(fd);
+        fd = -1; // No IPv6 here: fall back to IPv4.
+      }
+    }
+  }
+  if (fd < 0) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (!address.empty()
+        && inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
+      error = "bad listen address " + address;
+      ::close(fd);
+      return -1;
+    }
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      error = "cannot listen on port " + std::to_string(port) + ": "
+              + std::strerror(errno);
+      ::close(fd);
+      return -1;
+    }
+  }
+  if (::listen(fd, 4096) != 0) {
+    error = std::string("listen: ") + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof(bound);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  bound_port = bound.ss_family == AF_INET6
+                 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                 : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  return fd;
+}
+
+std::unique_ptr<service> service::start(const service_options& options,
+                                        std::shared_ptr<state_store> store,
+                                        std::shared_ptr<web_context> web,
+                                        std::string& error) {
+  std::unique_ptr<service> svc(new service());
+  svc->listen_fd_ = open_listener(options.listen_address, options.port,
+                                  svc->port_, error);
+  if (svc->listen_fd_ < 0)
+    return nullptr;
+  if (options.actor_threads > 0)
+    svc->config_.set("scheduler.max-threads", options.actor_threads);
+  svc->config_.set("logger.file-verbosity", caf::atom("quiet"));
+  svc->config_.set("logger.console", caf::atom("none"));
+  svc->system_ = std::make_unique<caf::actor_system>(svc->config_);
+  auto& sys = *svc->system_;
+  const stored_state initial = store->loaded();
+  svc->storage_ = sys.spawn<caf::detached>(storage, std::move(store));
+  group_settings settings;
+  settings.max_duration = options.max_duration;
+  settings.wall_offset = system_wall_offset();
+  settings.storage = svc->storage_;
+  settings.fetcher = std::make_shared<http_url_fetcher>();
+  settings.probe_timeout = options.probe_timeout;
+  settings.detached_probers = true;
+  svc->router_ = sys.spawn(router, initial, settings);
+  svc->resolver_ = std::make_unique<host_resolver>();
+  auto open_connections = std::make_shared<std::atomic<std::size_t>>(0);
+  std::shared_ptr<const web_context> ctx = web;
+  auto first_protocol = [ctx]() -> std::unique_ptr<protocol> {
+    return std::make_unique<protocol_detector>(ctx);
+  };
+  std::size_t io_threads = options.io_threads > 0 ? options.io_threads : 1;
+  for (std::size_t i = 0; i < io_threads; ++i) {
+    auto loop = std::make_unique<io_loop>(svc->listen_fd_, options.limits,
+                                          *svc->resolver_, first_protocol,
+                                          open_connections, options.tls);
+    auto desk = sys.spawn(front_desk, svc->router_, loop->sink());
+    loop->set_desk(desk);
+    svc->desks_.push_back(desk);
+    svc->loops_.push_back(std::move(loop));
+  }
+  for (auto& loop : svc->loops_)
+    svc->threads_.emplace_back([raw = loop.get()] { raw->run(); });
+  return svc;
+}
+
+void service::stop() {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  for (auto& loop : loops_)
+    loop->stop();
+  for (auto& thread : threads_)
+    thread.join();
+  loops_.clear();
+  for (auto& desk : desks_)
+    caf::anon_send_exit(desk, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(storage_, caf::exit_reason::user_shutdown);
+  desks_.clear();
+  router_ = nullptr;
+  storage_ = nullptr;
+  system_.reset(); // Waits for every actor to finish.
+  resolver_.reset();
+  if (listen_fd_ >= 0)
+    ::close(listen_fd_);
+  listen_fd_ = -1;
+}
+
+service::~service() {
+  stop();
+}
+
+} // namespace dm

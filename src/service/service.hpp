@@ -1,0 +1,69 @@
+// The running service: the actor system with its storage, router and
+// front desks, the listening socket, and the I/O threads serving it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "actors/interfaces.hpp"
+#include "net/io_loop.hpp"
+#include "storage/state_store.hpp"
+#include "web/web_context.hpp"
+
+namespace dm {
+
+struct service_options {
+  std::uint16_t port = 6979;
+  std::string listen_address; // empty: every address
+  std::chrono::nanoseconds max_duration = std::chrono::hours(1);
+  std::size_t io_threads = 1;
+  std::size_t actor_threads = 0; // 0: one per core
+  connection_limits limits;
+  http_limits http;
+  std::chrono::nanoseconds probe_timeout = std::chrono::seconds(5);
+  std::shared_ptr<const tls_context> tls; // null: plain HTTP and SRPC only
+};
+
+class service {
+public:
+  // Starts everything on top of an opened store. Returns nullptr with
+  // `error` set when the port cannot be had.
+  static std::unique_ptr<service> start(const service_options& options,
+                                        std::shared_ptr<state_store> store,
+                                        std::shared_ptr<web_context> web,
+                                        std::string& error);
+  ~service();
+
+  // The port actually bound (useful with port 0).
+  std::uint16_t port() const { return port_; }
+  void stop();
+
+private:
+  service() = default;
+
+  caf::actor_system_config config_;
+  std::unique_ptr<caf::actor_system> system_;
+  storage_actor storage_;
+  router_actor router_;
+  std::vector<front_desk_actor> desks_;
+  std::unique_ptr<host_resolver> resolver_;
+  std::vector<std::unique_ptr<io_loop>> loops_;
+  std::vector<std::thread> threads_;
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  bool stopped_ = false;
+};
+
+// Binds and listens (IPv6 dual-stack when possible, else IPv4).
+int open_listener(const std::string& address, std::uint16_t port,
+                  std::uint16_t& bound_port, std::string& error);
+
+} // namespace dm

@@ -1,0 +1,203 @@
+// SRPC call handling for the DisruptionManager service.
+#include "srpc/srpc_protocol.hpp"
+
+#include "frontend/call_builder.hpp"
+#include "tls/peer_identity.hpp"
+
+namespace dm {
+
+namespace {
+
+constexpr std::size_t max_method_line = 4096;
+
+std::string trim_space(std::string_view text) {
+  auto first = text.find_first_not_of(" \t\r\n\v\f");
+  if (first == std::string_view::npos)
+    return {};
+  auto last = text.find_last_not_of(" \t\r\n\v\f");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+std::string_view response_type(request_kind kind) {
+  switch (kind) {
+    case request_kind::check:
+      return "DisruptionCheckResponse";
+    case request_kind::request:
+      return "DisruptionRequestResponse";
+    case request_kind::cancel:
+      return "DisruptionCancelResponse";
+  }
+  return "";
+}
+
+} // namespace
+
+std::optional<srpc_path> parse_srpc_path(std::string_view path) {
+  if (path == "/_goSRPC_/")
+    return srpc_path{srpc_coder::gob, false};
+  if (path == "/_go_TLS_SRPC_/")
+    return srpc_path{srpc_coder::gob, true};
+  if (path == "/_SRPC_/unsecured/JSON")
+    return srpc_path{srpc_coder::json, false};
+  if (path == "/_SRPC_/TLS/JSON")
+    return srpc_path{srpc_coder::json, true};
+  return std::nullopt;
+}
+
+srpc_protocol::srpc_protocol(srpc_coder coder, bool powers_allowed,
+                             std::size_t max_value_bytes)
+  : coder_(coder),
+    powers_allowed_(powers_allowed),
+    gob_(max_value_bytes),
+    json_(max_value_bytes) {
+  // nop
+}
+
+void srpc_protocol::on_input(connection& conn) {
+  if (conn.encrypted && (!conn.identity || !conn.identity->verified)) {
+    // TLS began after the CONNECT reply, so the certificate is judged only
+    // now; the original's handshake fails here, so the connection ends.
+    conn.input.clear();
+    conn.send("client certificate not from a trusted CA\n");
+    conn.close_after_send();
+    return;
+  }
+  while (!conn.busy && !conn.close_when_flushed) {
+    bool progressed = phase_ == phase::method_line ? read_method_line(conn)
+                                                   : read_request_value(conn);
+    if (!progressed)
+      return;
+  }
+}
+
+bool srpc_protocol::read_method_line(connection& conn) {
+  if (skip_newline_ && !conn.input.empty()) {
+    skip_newline_ = false;
+    if (conn.input.front() == '\n')
+      conn.input.erase(0, 1);
+  }
+  auto newline = conn.input.find('\n');
+  if (newline == std::string::npos) {
+    if (conn.input.size() > max_method_line) {
+      conn.send("malformed Service.Method: line too long\n");
+      conn.close_after_send();
+    }
+    return false;
+  }
+  auto line = trim_space(std::string_view(conn.input).substr(0, newline));
+  conn.input.erase(0, newline + 1);
+  if (line.empty()) {
+    conn.send("\n"); // ping
+    return true;
+  }
+  auto dot = line.find('.');
+  if (dot == std::string::npos || line.find('.', dot + 1) != std::string::npos) {
+    conn.send("malformed Service.Method: " + line + "\n");
+    return true;
+  }
+  auto service = line.substr(0, dot);
+  auto method = line.substr(dot + 1);
+  if (service != "DisruptionManager") {
+    conn.send("unknown service: " + service + "\n");
+    return true;
+  }
+  if (method == "Check")
+    kind_ = request_kind::check;
+  else if (method == "Request")
+    kind_ = request_kind::request;
+  else if (method == "Cancel")
+    kind_ = request_kind::cancel;
+  else {
+    conn.send(service + ": unknown method: " + method + "\n");
+    return true;
+  }
+  // Check, Request and Cancel are public methods: any caller may call.
+  conn.send("\n");
+  gob_.reset();
+  json_.reset();
+  phase_ = phase::request_value;
+  return true;
+}
+
+bool srpc_protocol::read_request_value(connection& conn) {
+  std::size_t consumed = 0;
+  bool done = false;
+  std::string error;
+  if (coder_ == srpc_coder::gob) {
+    auto status = gob_.feed(conn.input, consumed);
+    done = status == gob_status::done;
+    if (status == gob_status::error)
+      error = gob_.error();
+  } else {
+    auto status = json_.feed(conn.input, consumed);
+    done = status == json_status::done;
+    if (status == json_status::error)
+      error = json_.error();
+  }
+  bool newline_taken = consumed > 0 && conn.input[consumed - 1] == '\n';
+  conn.input.erase(0, consumed);
+  if (!error.empty()) {
+    // As the original: the decode error's text, then the connection closes.
+    conn.send(error + "\n");
+    conn.close_after_send();
+    return false;
+  }
+  if (!done)
+    return false;
+  phase_ = phase::answering;
+  skip_newline_ = coder_ == srpc_coder::json && !newline_taken;
+  dispatch(conn, coder_ == srpc_coder::gob ? gob_.machine() : json_.machine());
+  return true;
+}
+
+void srpc_protocol::dispatch(connection& conn, machine_record machine) {
+  bool power = powers_allowed_ && conn.identity
+               && conn.identity->has_method_power(method_name(kind_));
+  switch (check_access(kind_, conn.peer_address, machine.hostname, power)) {
+    case access_verdict::allowed:
+      conn.loop->submit_call(conn, make_disruption_call(kind_, machine));
+      return;
+    case access_verdict::denied:
+      respond(conn, not_permitted_text(machine.hostname),
+              disruption_state::anytime);
+      return;
+    case access_verdict::needs_lookup:
+      pending_machine_ = std::move(machine);
+      conn.loop->resolve(conn, pending_machine_->hostname);
+      return;
+  }
+}
+
+void srpc_protocol::on_resolved(connection& conn,
+                                std::vector<std::string> addresses,
+                                std::string error) {
+  auto machine = std::move(*pending_machine_);
+  pending_machine_.reset();
+  if (!error.empty()) {
+    respond(conn, error, disruption_state::anytime);
+    return;
+  }
+  if (!peer_matches(conn.peer_address, addresses)) {
+    respond(conn, not_permitted_text(machine.hostname),
+            disruption_state::anytime);
+    return;
+  }
+  conn.loop->submit_call(conn, make_disruption_call(kind_, machine));
+}
+
+void srpc_protocol::on_call_result(connection& conn, call_result result) {
+  respond(conn, result.error,
+          result.error.empty() ? result.state : disruption_state::anytime);
+}
+
+void srpc_protocol::respond(connection& conn, const std::string& error,
+                            disruption_state state) {
+  conn.send("\n");
+  if (coder_ == srpc_coder::gob)
+    conn.send(encode_gob_response(response_type(kind_), error, state));
+  else
+    conn.send(encode_json_response(error, state));
+  phase_ = phase::method_line;
+}
+
+} // namespace dm

@@ -1,0 +1,58 @@
+// SRPC after a successful CONNECT: "Service.Method\n" lines, the empty-line
+// ping, one request value per call in the connection's coder (gob or JSON),
+// and "\n" plus one response value back, as Dominator's lib/srpc does.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "codec/gob.hpp"
+#include "codec/srpc_json.hpp"
+#include "model/machine_record.hpp"
+#include "net/io_loop.hpp"
+
+namespace dm {
+
+enum class srpc_coder { gob, json };
+
+// The CONNECT paths and what they ask for.
+struct srpc_path {
+  srpc_coder coder = srpc_coder::gob;
+  bool tls = false;
+};
+std::optional<srpc_path> parse_srpc_path(std::string_view path);
+
+class srpc_protocol final : public protocol {
+public:
+  // `powers_allowed` is false when the client asked doNotUseMethodPowers.
+  srpc_protocol(srpc_coder coder, bool powers_allowed,
+                std::size_t max_value_bytes = 1 << 20);
+
+  void on_input(connection& conn) override;
+  void on_call_result(connection& conn, call_result result) override;
+  void on_resolved(connection& conn, std::vector<std::string> addresses,
+                   std::string error) override;
+
+private:
+  enum class phase { method_line, request_value, answering };
+
+  bool read_method_line(connection& conn);
+  bool read_request_value(connection& conn);
+  void dispatch(connection& conn, machine_record machine);
+  void respond(connection& conn, const std::string& error,
+               disruption_state state);
+
+  srpc_coder coder_;
+  bool powers_allowed_;
+  phase phase_ = phase::method_line;
+  request_kind kind_ = request_kind::check;
+  gob_request_decoder gob_;
+  json_request_decoder json_;
+  std::optional<machine_record> pending_machine_;
+  // Go's JSON encoder ends a value with "\n" that its decoder swallows; it
+  // may arrive after the value, and is no ping.
+  bool skip_newline_ = false;
+};
+
+} // namespace dm

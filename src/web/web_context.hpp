@@ -1,0 +1,27 @@
+// What the HTTP side knows of the service beyond the actors: identity,
+// limits, and the providers of the log and metrics pages.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "disruption/group_book.hpp"
+#include "http/http_request.hpp"
+
+namespace dm {
+
+struct web_context {
+  std::string version;
+  timestamp started;
+  std::chrono::nanoseconds max_duration{std::chrono::hours(1)};
+  http_limits limits;
+  bool tls_configured = false; // a server certificate is loaded
+  std::function<std::string()> logs_text;    // /logs body, newest last
+  std::function<std::string()> metrics_text; // /metrics body
+  std::function<bool(std::string&)> healthy; // /healthz; false: reason
+};
+
+timestamp wall_clock_now();
+
+} // namespace dm

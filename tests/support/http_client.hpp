@@ -1,0 +1,42 @@
+// A small blocking HTTP/1.1 client for tests, able to connect from any
+// loopback source address (each simulated machine has its own).
+#pragma once
+
+#include <string>
+
+namespace dm::test {
+
+struct http_answer {
+  int status = 0; // 0: no answer (connection failed or closed)
+  std::string headers;
+  std::string body;
+};
+
+class http_connection {
+public:
+  http_connection(int port, std::string source = "127.0.0.1");
+  ~http_connection();
+  bool connected() const { return fd_ >= 0; }
+  // Sends `raw` as is and reads one answer.
+  http_answer exchange(const std::string& raw);
+  http_answer post(const std::string& path, const std::string& body);
+  http_answer get(const std::string& path);
+
+private:
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// One request on a fresh connection.
+http_answer http_post(int port, const std::string& path,
+                      const std::string& body,
+                      const std::string& source = "127.0.0.1");
+http_answer http_get(int port, const std::string& path);
+
+// POST /api/v1/request for `host` (connecting from `source`, by default the
+// host itself when it is an address); returns the Response or the error.
+std::string disruption(int port, const std::string& op, const std::string& host,
+                       const std::string& tags_json = "{}",
+                       const std::string& source = "");
+
+} // namespace dm::test
