@@ -54,6 +54,8 @@ srpc_protocol::srpc_protocol(srpc_coder coder, bool powers_allowed,
 }
 
 void srpc_protocol::on_input(connection& conn) {
+  if (conn.input.empty())
+    return; // Under TLS: nothing until the handshake is done.
   if (conn.encrypted && (!conn.identity || !conn.identity->verified)) {
     // TLS began after the CONNECT reply, so the certificate is judged only
     // now; the original's handshake fails here, so the connection ends.
