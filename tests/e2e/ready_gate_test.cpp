@@ -1,0 +1,139 @@
+// The ready gate end to end: a real HTTP server stands in for the machines'
+// ready endpoints; the URL's path comes from the record through the template.
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace dm::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// An HTTP server answering /ready/<host> with a status the test sets.
+class ready_endpoint {
+public:
+  ready_endpoint() {
+    server_.Get(R"(/ready/(.+))", [this](const httplib::Request& req,
+                                         httplib::Response& res) {
+      ++hits;
+      last_path = req.path;
+      res.status = status.load();
+      res.set_content("", "text/plain");
+    });
+    port = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~ready_endpoint() {
+    server_.stop();
+    thread_.join();
+  }
+  std::atomic<int> status{503};
+  std::atomic<int> hits{0};
+  std::string last_path;
+  int port = 0;
+
+private:
+  httplib::Server server_;
+  std::thread thread_;
+};
+
+struct ready_fixture : ::testing::Test {
+  temp_dir dir;
+  ready_endpoint endpoint;
+  std::unique_ptr<server_process> server;
+
+  void SetUp() override {
+    server = std::make_unique<server_process>(DM_SERVER_BINARY,
+                                              dir.file("state"));
+    ASSERT_TRUE(server->start()) << server->log_text();
+  }
+
+  std::string tags(const std::string& timeout) {
+    nlohmann::json t = {
+      {"DisruptionManagerGroupIdentifier", "Ready"},
+      {"DisruptionManagerReadyUrl",
+       "http://127.0.0.1:" + std::to_string(endpoint.port)
+         + "/ready/{{.Hostname}}"}};
+    if (!timeout.empty())
+      t["DisruptionManagerReadyTimeout"] = timeout;
+    return t.dump();
+  }
+
+  std::string op(const std::string& what, const std::string& host,
+                 const std::string& t) {
+    return disruption(server->port(), what, host, t);
+  }
+};
+
+} // namespace
+
+TEST_F(ready_fixture, next_machine_waits_until_url_answers_200) {
+  auto t = tags("30s");
+  EXPECT_EQ(op("request", "127.0.30.1", t), "permitted");
+  EXPECT_EQ(op("request", "127.0.30.2", t), "requested");
+  EXPECT_EQ(op("cancel", "127.0.30.1", t), "denied");
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(op("check", "127.0.30.2", t), "requested");
+  EXPECT_GE(endpoint.hits.load(), 2);
+  EXPECT_EQ(endpoint.last_path, "/ready/127.0.30.1");
+  auto state = nlohmann::json::parse(
+    http_get(server->port(), "/api/v1/state").body);
+  ASSERT_EQ(state["Groups"][0]["Waiting"].size(), 1u);
+  EXPECT_EQ(state["Groups"][0]["Waiting"][0]["ReadyUrl"],
+            "http://127.0.0.1:" + std::to_string(endpoint.port)
+              + "/ready/127.0.30.1");
+  endpoint.status = 200;
+  auto ready_at = std::chrono::steady_clock::now();
+  std::string answer;
+  while (std::chrono::steady_clock::now() - ready_at < 5s) {
+    answer = op("check", "127.0.30.2", t);
+    if (answer == "permitted")
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
+  auto took = std::chrono::steady_clock::now() - ready_at;
+  EXPECT_EQ(answer, "permitted");
+  // Back-off is at most 1/64 of the 30 s timeout, so well within a second.
+  EXPECT_LT(took, 1s);
+}
+
+TEST_F(ready_fixture, never_ready_url_releases_at_the_timeout_not_before) {
+  auto t = tags("3s");
+  EXPECT_EQ(op("request", "127.0.31.1", t), "permitted");
+  EXPECT_EQ(op("request", "127.0.31.2", t), "requested");
+  auto cancelled = std::chrono::steady_clock::now();
+  EXPECT_EQ(op("cancel", "127.0.31.1", t), "denied");
+  std::this_thread::sleep_until(cancelled + 2500ms);
+  EXPECT_EQ(op("check", "127.0.31.2", t), "requested");
+  std::this_thread::sleep_until(cancelled + 3500ms);
+  EXPECT_EQ(op("check", "127.0.31.2", t), "permitted");
+  auto hits = endpoint.hits.load();
+  EXPECT_GE(hits, 5);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(endpoint.hits.load(), hits); // probing stopped
+}
+
+TEST_F(ready_fixture, unparsable_gate_applies_none_and_is_logged) {
+  nlohmann::json t = {{"DisruptionManagerGroupIdentifier", "Bad"},
+                      {"DisruptionManagerReadyTimeout", "soon"}};
+  EXPECT_EQ(op("request", "127.0.32.1", t.dump()), "permitted");
+  EXPECT_EQ(op("request", "127.0.32.2", t.dump()), "requested");
+  EXPECT_EQ(op("cancel", "127.0.32.1", t.dump()), "denied");
+  EXPECT_EQ(op("check", "127.0.32.2", t.dump()), "permitted");
+  auto logs = http_get(server->port(), "/logs").body;
+  EXPECT_NE(logs.find("127.0.32.1: no ready gate applied"), std::string::npos)
+    << logs;
+  auto dashboard = http_get(server->port(), "/showState").body;
+  EXPECT_NE(dashboard.find("DisruptionManagerReadyTimeout"), std::string::npos);
+}
