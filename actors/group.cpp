@@ -7,6 +7,7 @@
 #include "actors/machine.hpp"
 #include "actors/prober.hpp"
 #include "actors/wall_clock.hpp"
+#include "metrics/service_metrics.hpp"
 
 namespace dm {
 
@@ -94,6 +95,12 @@ void start_prober(self_ptr self, const std::string& host) {
 std::uint64_t settle(self_ptr self) {
   auto& st = self->state;
   auto fx = st.book->take_effects();
+  auto& metrics = service_metrics::instance();
+  metrics.expirations += fx.expirations;
+  metrics.gate_ready += fx.waits_ready;
+  metrics.gate_timed_out += fx.waits_timed_out;
+  metrics.gate_delay_completed += fx.delays_completed;
+  metrics.gate_waits_started += fx.new_waits.size();
   if (!fx.log_lines.empty()) {
     auto text = group_text(st.book->identifier());
     for (const auto& line : fx.log_lines)
@@ -230,6 +237,7 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
           && call.kind == request_kind::cancel) {
         spdlog::warn("{}: no ready gate applied: {}", call.host,
                      call.gate_error);
+        ++service_metrics::instance().gate_errors;
         st.gate_errors.push_back(call.host + ": " + call.gate_error);
         if (st.gate_errors.size() > max_gate_errors)
           st.gate_errors.pop_front();

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/wall_clock.hpp"
+#include "metrics/service_metrics.hpp"
 
 namespace dm {
 
@@ -40,6 +41,7 @@ prober(prober_actor::stateful_pointer<prober_state> self, group_actor group,
         return;
       }
       ++st.attempts;
+      ++service_metrics::instance().probes;
       std::string error;
       int status = st.plan.fetcher ? st.plan.fetcher->get_status(
                      st.plan.url, st.plan.request_timeout, error)

@@ -64,9 +64,10 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
     },
     [self](snapshot_atom) -> caf::result<state_view> {
       auto& st = self->state;
-      auto promise = self->make_response_promise<state_view>();
       if (st.groups.empty())
         return state_view{};
+      // (A promise made takes the answer over: make it only when needed.)
+      auto promise = self->make_response_promise<state_view>();
       struct gathering {
         state_view view;
         std::size_t missing = 0;

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "metrics/service_metrics.hpp"
+
 namespace dm {
 
 storage_actor::behavior_type
@@ -19,6 +21,7 @@ storage(storage_actor::stateful_pointer<storage_state> self,
         return false;
       }
       self->state.figures.changes += batch.changes.size();
+      service_metrics::instance().storage_changes += batch.changes.size();
       auto promise = self->make_response_promise<bool>();
       self->state.unsynced.push_back(promise);
       if (!self->state.flush_scheduled) {
@@ -30,10 +33,17 @@ storage(storage_actor::stateful_pointer<storage_state> self,
     [self](flush_atom) {
       self->state.flush_scheduled = false;
       std::string error;
+      auto& metrics = service_metrics::instance();
+      auto started = std::chrono::steady_clock::now();
       bool ok = self->state.store->sync(error);
+      metrics.storage_sync_latency.observe(std::chrono::steady_clock::now()
+                                           - started);
       ++self->state.figures.syncs;
+      ++metrics.storage_batches;
+      metrics.storage_failing = !ok;
       if (!ok) {
         ++self->state.figures.failures;
+        ++metrics.storage_failures;
         if (!self->state.failing)
           spdlog::error("state not saved: {}", error);
         self->state.failing = true;

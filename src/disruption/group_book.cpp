@@ -175,11 +175,16 @@ void group_book::expire(timestamp now) {
     drop_holding(host, entry,
                  entry.hold->permitted ? "permitted/expired"
                                        : "requested/expired");
+    ++effects_.expirations;
     touched.push_back(host);
   }
   while (!wait_deadlines_.empty() && wait_deadlines_.begin()->first <= now) {
     std::string host = wait_deadlines_.begin()->second;
     auto& entry = entries_.at(host);
+    if (entry.wait->url.empty())
+      ++effects_.delays_completed;
+    else
+      ++effects_.waits_timed_out;
     finish_wait(host, entry,
                 entry.wait->url.empty() ? "ready delay completed"
                                         : "ready check timed out");
@@ -196,6 +201,7 @@ void group_book::end_wait(const std::string& host, std::uint64_t wait_id,
   if (it == entries_.end() || !it->second.wait
       || it->second.wait->wait_id != wait_id)
     return;
+  ++effects_.waits_ready;
   finish_wait(host, it->second, "ready");
   permit_from_queue(now);
   forget_if_empty(host);

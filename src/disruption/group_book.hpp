@@ -50,6 +50,11 @@ public:
     std::vector<std::string> new_waits;  // hosts whose wait just began
     std::vector<std::string> released;   // hosts now entirely unknown here
     bool limit_changed = false;
+    // Counts for the metrics page.
+    std::size_t expirations = 0;
+    std::size_t waits_ready = 0;
+    std::size_t waits_timed_out = 0;
+    std::size_t delays_completed = 0;
   };
 
   group_book(std::string identifier, std::chrono::nanoseconds max_duration);

@@ -4,6 +4,7 @@
 
 #include "codec/machine_json.hpp"
 #include "frontend/call_builder.hpp"
+#include "metrics/service_metrics.hpp"
 #include "srpc/srpc_protocol.hpp"
 #include "web/pages.hpp"
 
@@ -25,6 +26,7 @@ http_protocol::http_protocol(std::shared_ptr<const web_context> ctx)
 void http_protocol::reply(connection& conn, int status,
                           std::string_view content_type,
                           std::string_view body) {
+  service_metrics::instance().count_http_status(status);
   conn.send(http_response(status, content_type, body, !keep_alive_));
   if (!keep_alive_)
     conn.close_after_send();
@@ -34,6 +36,7 @@ void http_protocol::reply_error(connection& conn, int status,
                                 std::string_view reason) {
   std::string body(reason);
   body += '\n';
+  service_metrics::instance().count_http_status(status);
   conn.send(http_response(status, text_plain, body, !keep_alive_,
                           "X-Content-Type-Options: nosniff\r\n"));
   if (!keep_alive_)
@@ -69,32 +72,28 @@ void http_protocol::handle(connection& conn, http_request& request) {
     handle_api_request(conn, request);
     return;
   }
-  if (path == "/" || path == "/showState" || path == "/api/v1/state") {
+  if (path == "/" || path == "/showState" || path == "/api/v1/state"
+      || path == "/metrics") {
     if (!get) {
       reply_error(conn, 405, "unsupported method");
       return;
     }
     waiting_ = path == "/"            ? waiting_for::status_page
                : path == "/showState" ? waiting_for::dashboard
+               : path == "/metrics"   ? waiting_for::metrics
                                       : waiting_for::state;
     conn.loop->submit_snapshot(conn);
     return;
   }
   if (path == "/healthz") {
-    std::string reason;
-    if (!ctx_->healthy || ctx_->healthy(reason))
-      reply(conn, 200, text_plain, "ok\n");
+    if (service_metrics::instance().storage_failing)
+      reply_error(conn, 503, "state cannot be saved");
     else
-      reply_error(conn, 503, reason);
+      reply(conn, 200, text_plain, "ok\n");
     return;
   }
   if (path == "/logs") {
     reply(conn, 200, text_plain, ctx_->logs_text ? ctx_->logs_text() : "");
-    return;
-  }
-  if (path == "/metrics") {
-    reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-          ctx_->metrics_text ? ctx_->metrics_text() : "");
     return;
   }
   reply_error(conn, 404, "404 page not found");
@@ -117,6 +116,8 @@ void http_protocol::handle_api_request(connection& conn,
     return;
   }
   auto kind = *decoded->kind;
+  pending_kind_ = kind;
+  call_started_ = std::chrono::steady_clock::now();
   bool power = conn.identity
                && conn.identity->has_method_power(method_name(kind));
   switch (check_access(kind, conn.peer_address, decoded->machine.hostname,
@@ -124,6 +125,7 @@ void http_protocol::handle_api_request(connection& conn,
     case access_verdict::allowed:
       break;
     case access_verdict::denied:
+      ++service_metrics::instance().access_refused;
       reply_error(conn, 403, not_permitted_text(decoded->machine.hostname));
       return;
     case access_verdict::needs_lookup:
@@ -170,10 +172,12 @@ void http_protocol::on_resolved(connection& conn,
   auto machine = std::move(*pending_machine_);
   pending_machine_.reset();
   if (!error.empty()) {
+    ++service_metrics::instance().access_refused;
     reply_error(conn, 403, error);
     return;
   }
   if (!peer_matches(conn.peer_address, addresses)) {
+    ++service_metrics::instance().access_refused;
     reply_error(conn, 403, not_permitted_text(machine.hostname));
     return;
   }
@@ -183,6 +187,9 @@ void http_protocol::on_resolved(connection& conn,
 
 void http_protocol::on_call_result(connection& conn, call_result result) {
   waiting_ = waiting_for::nothing;
+  service_metrics::instance().count_call(
+    front_end::rest, pending_kind_, result.state, !result.error.empty(),
+    std::chrono::steady_clock::now() - call_started_);
   if (!result.error.empty()) {
     reply_error(conn, 503, result.error);
     return;
@@ -203,6 +210,10 @@ void http_protocol::on_state(connection& conn, state_view view) {
       break;
     case waiting_for::dashboard:
       reply(conn, 200, text_html, render_dashboard(view, now));
+      break;
+    case waiting_for::metrics:
+      reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+            service_metrics::instance().render(view));
       break;
     default:
       reply(conn, 200, application_json, render_state_json(view));

@@ -31,13 +31,15 @@ private:
              std::string_view body);
   void reply_error(connection& conn, int status, std::string_view reason);
 
-  enum class waiting_for { nothing, call, status_page, dashboard, state };
+  enum class waiting_for { nothing, call, status_page, dashboard, state,
+                           metrics };
 
   std::shared_ptr<const web_context> ctx_;
   bool keep_alive_ = true;
   waiting_for waiting_ = waiting_for::nothing;
   std::optional<machine_record> pending_machine_; // while its name resolves
   request_kind pending_kind_ = request_kind::check;
+  std::chrono::steady_clock::time_point call_started_;
 };
 
 } // namespace dm

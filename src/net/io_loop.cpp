@@ -14,6 +14,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "metrics/service_metrics.hpp"
+
 namespace dm {
 
 class io_loop::loop_sink final : public reply_sink {
@@ -102,8 +104,11 @@ io_loop::io_loop(int listen_fd, connection_limits limits,
 
 io_loop::~io_loop() {
   for (auto& [id, conn] : connections_) {
+    if (conn->fd < 0)
+      continue;
     ::close(conn->fd);
     --*open_connections_;
+    --service_metrics::instance().connections_open;
   }
   ::close(epoll_fd_);
   ::close(wake_fd_);
@@ -175,8 +180,10 @@ void io_loop::accept_all() {
         spdlog::warn("accept: {}", std::strerror(errno));
       return;
     }
+    auto& metrics = service_metrics::instance();
     if (open_connections_->fetch_add(1) >= limits_.max_connections) {
       --*open_connections_;
+      ++metrics.connections_refused;
       static const char busy[] =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 24\r\n"
         "Connection: close\r\n\r\ntoo many connections\r\n\r\n";
@@ -194,6 +201,8 @@ void io_loop::accept_all() {
     conn->peer_address = peer_of(fd);
     conn->last_activity = std::chrono::steady_clock::now();
     conn->proto = first_protocol_();
+    ++metrics.connections_accepted;
+    ++metrics.connections_open;
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = conn->id;
@@ -252,6 +261,8 @@ void io_loop::ingest(connection& conn, const char* data, std::size_t size) {
     conn.identity = std::make_shared<const peer_identity>(
       conn.tls->peer_identity());
   if (conn.tls->failed()) {
+    if (!conn.tls->handshake_done())
+      ++service_metrics::instance().tls_handshake_failures;
     spdlog::debug("TLS from {}: {}", conn.peer_address, conn.tls->error());
     conn.input.clear();
     conn.close_when_flushed = true;
@@ -351,6 +362,7 @@ void io_loop::close(connection& conn) {
   ::close(conn.fd);
   conn.fd = -1;
   --*open_connections_;
+  --service_metrics::instance().connections_open;
   closing_.push_back(conn.id);
 }
 
@@ -411,11 +423,14 @@ void io_loop::sweep_timeouts() {
       continue;
     if (conn->request_open && !conn->input.empty()
         && now - conn->request_started > limits_.request_timeout) {
+      ++service_metrics::instance().connections_timed_out;
       close(*conn); // A request trickling in too slowly.
       continue;
     }
-    if (now - conn->last_activity > limits_.idle_timeout)
+    if (now - conn->last_activity > limits_.idle_timeout) {
+      ++service_metrics::instance().connections_timed_out;
       close(*conn);
+    }
   }
 }
 

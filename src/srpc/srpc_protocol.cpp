@@ -2,6 +2,7 @@
 #include "srpc/srpc_protocol.hpp"
 
 #include "frontend/call_builder.hpp"
+#include "metrics/service_metrics.hpp"
 #include "tls/peer_identity.hpp"
 
 namespace dm {
@@ -153,6 +154,7 @@ bool srpc_protocol::read_request_value(connection& conn) {
 }
 
 void srpc_protocol::dispatch(connection& conn, machine_record machine) {
+  call_started_ = std::chrono::steady_clock::now();
   bool power = powers_allowed_ && conn.identity
                && conn.identity->has_method_power(method_name(kind_));
   switch (check_access(kind_, conn.peer_address, machine.hostname, power)) {
@@ -160,6 +162,7 @@ void srpc_protocol::dispatch(connection& conn, machine_record machine) {
       conn.loop->submit_call(conn, make_disruption_call(kind_, machine));
       return;
     case access_verdict::denied:
+      ++service_metrics::instance().access_refused;
       respond(conn, not_permitted_text(machine.hostname),
               disruption_state::anytime);
       return;
@@ -176,10 +179,12 @@ void srpc_protocol::on_resolved(connection& conn,
   auto machine = std::move(*pending_machine_);
   pending_machine_.reset();
   if (!error.empty()) {
+    ++service_metrics::instance().access_refused;
     respond(conn, error, disruption_state::anytime);
     return;
   }
   if (!peer_matches(conn.peer_address, addresses)) {
+    ++service_metrics::instance().access_refused;
     respond(conn, not_permitted_text(machine.hostname),
             disruption_state::anytime);
     return;
@@ -188,6 +193,9 @@ void srpc_protocol::on_resolved(connection& conn,
 }
 
 void srpc_protocol::on_call_result(connection& conn, call_result result) {
+  service_metrics::instance().count_call(
+    front_end::srpc, kind_, result.state, !result.error.empty(),
+    std::chrono::steady_clock::now() - call_started_);
   respond(conn, result.error,
           result.error.empty() ? result.state : disruption_state::anytime);
 }

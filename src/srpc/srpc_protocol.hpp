@@ -53,6 +53,7 @@ private:
   // Go's JSON encoder ends a value with "\n" that its decoder swallows; it
   // may arrive after the value, and is no ping.
   bool skip_newline_ = false;
+  std::chrono::steady_clock::time_point call_started_;
 };
 
 } // namespace dm

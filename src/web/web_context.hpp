@@ -18,8 +18,6 @@ struct web_context {
   http_limits limits;
   bool tls_configured = false; // a server certificate is loaded
   std::function<std::string()> logs_text;    // /logs body, newest last
-  std::function<std::string()> metrics_text; // /metrics body
-  std::function<bool(std::string&)> healthy; // /healthz; false: reason
 };
 
 timestamp wall_clock_now();

@@ -1,0 +1,79 @@
+// Process-wide counters and histograms for /metrics. Written from I/O
+// threads and actors alike, so every figure is a relaxed atomic: no locks,
+// and a reader sees each figure whole (not all figures at one instant).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "actors/messages.hpp"
+#include "model/machine_record.hpp"
+
+namespace dm {
+
+// A Prometheus histogram with fixed bounds in seconds.
+class latency_histogram {
+public:
+  static constexpr std::array<double, 12> bounds = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+    0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
+
+  void observe(std::chrono::nanoseconds elapsed);
+  // Appends the _bucket, _sum and _count lines.
+  void render(const std::string& name, const std::string& labels,
+              std::string& out) const;
+
+private:
+  std::array<std::atomic<std::uint64_t>, bounds.size() + 1> buckets_{};
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<std::uint64_t> sum_ns_{0};
+};
+
+enum class front_end { rest = 0, srpc = 1 };
+
+class service_metrics {
+public:
+  static service_metrics& instance();
+
+  // A call answered with a state (error: the answer carried an error).
+  void count_call(front_end fe, request_kind kind, disruption_state state,
+                  bool error, std::chrono::nanoseconds elapsed);
+  // An HTTP response by status code (all paths).
+  void count_http_status(int status);
+
+  std::atomic<std::uint64_t> connections_accepted{0};
+  std::atomic<std::uint64_t> connections_refused{0}; // over the limit
+  std::atomic<std::uint64_t> connections_timed_out{0};
+  std::atomic<std::int64_t> connections_open{0};
+  std::atomic<std::uint64_t> tls_handshake_failures{0};
+  std::atomic<std::uint64_t> access_refused{0}; // self-only rule
+
+  std::atomic<std::uint64_t> gate_waits_started{0};
+  std::atomic<std::uint64_t> gate_ready{0};
+  std::atomic<std::uint64_t> gate_timed_out{0};
+  std::atomic<std::uint64_t> gate_delay_completed{0};
+  std::atomic<std::uint64_t> gate_errors{0}; // unusable gate tags
+  std::atomic<std::uint64_t> probes{0};
+  std::atomic<std::uint64_t> expirations{0};
+
+  std::atomic<std::uint64_t> storage_batches{0};  // syncs
+  std::atomic<std::uint64_t> storage_changes{0};
+  std::atomic<std::uint64_t> storage_failures{0};
+  std::atomic<bool> storage_failing{false};
+  latency_histogram storage_sync_latency;
+
+  // The whole page; `view` gives the machine and group gauges.
+  std::string render(const state_view& view) const;
+
+private:
+  service_metrics();
+  std::array<std::atomic<std::uint64_t>, 2 * 3 * 5> calls_{};
+  std::array<latency_histogram, 2> call_latency_;
+  std::array<std::atomic<std::uint64_t>, 600> http_status_{};
+  std::chrono::system_clock::time_point started_;
+};
+
+} // namespace dm
