@@ -1,0 +1,3 @@
+module dmtemplategen
+
+go 1.19
