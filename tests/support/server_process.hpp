@@ -33,6 +33,9 @@ public:
   std::string log_text() const;
 
 private:
+  bool start_once(std::chrono::seconds wait);
+
+  bool started_once_ = false;
   std::string binary_;
   std::string state_dir_;
   std::vector<std::string> extra_args_;
