@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   bool also_stderr = false;
   bool allow_root = false;
   std::uint64_t io_threads = 1;
+  std::uint64_t actor_threads = 0;
+  std::string scheduler = "stealing";
   std::uint64_t max_connections = 10000;
   std::chrono::nanoseconds idle_timeout = std::chrono::minutes(2);
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(10);
@@ -59,6 +61,10 @@ int main(int argc, char** argv) {
   flags.add_bool("allowRoot", &allow_root, "If true, allow running as root");
   flags.add_uint("ioThreads", &io_threads,
                  "Number of threads serving connections");
+  flags.add_uint("actorThreads", &actor_threads,
+                 "Number of actor scheduler threads (0: one per core)");
+  flags.add_string("scheduler", &scheduler,
+                   "Actor scheduler policy: stealing or sharing");
   flags.add_uint("maxConnections", &max_connections,
                  "Maximum number of open client connections");
   flags.add_duration("idleTimeout", &idle_timeout,
@@ -110,6 +116,11 @@ int main(int argc, char** argv) {
   }
   if (io_threads == 0 || io_threads > 64) {
     std::cerr << "invalid value for flag -ioThreads: must be 1 to 64\n";
+    return 2;
+  }
+  if (scheduler != "stealing" && scheduler != "sharing") {
+    std::cerr << "invalid value \"" << scheduler
+              << "\" for flag -scheduler: stealing or sharing\n";
     return 2;
   }
   if (::geteuid() == 0 && !allow_root) {
@@ -190,6 +201,8 @@ int main(int argc, char** argv) {
   opts.port = static_cast<std::uint16_t>(port);
   opts.max_duration = max_duration;
   opts.io_threads = io_threads;
+  opts.actor_threads = actor_threads;
+  opts.scheduler = scheduler;
   opts.limits.max_connections = max_connections;
   opts.limits.idle_timeout =
     std::chrono::duration_cast<std::chrono::seconds>(idle_timeout);

@@ -96,6 +96,9 @@ std::unique_ptr<service> service::start(const service_options& options,
     return nullptr;
   if (options.actor_threads > 0)
     svc->config_.set("scheduler.max-threads", options.actor_threads);
+  svc->config_.set("scheduler.policy", options.scheduler == "sharing"
+                                         ? caf::atom("sharing")
+                                         : caf::atom("stealing"));
   svc->config_.set("logger.file-verbosity", caf::atom("quiet"));
   svc->config_.set("logger.console", caf::atom("none"));
   svc->system_ = std::make_unique<caf::actor_system>(svc->config_);
