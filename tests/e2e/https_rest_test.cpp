@@ -1,0 +1,120 @@
+// REST over HTTPS on the service port: TLS is detected by its first byte,
+// and a client certificate with power over Request/Cancel lifts the
+// self-only rule, as for SRPC.
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_pki.hpp"
+#include "tls/tls_context.hpp"
+#include "tls/tls_session.hpp"
+
+using namespace dm;
+using namespace dm::test;
+
+namespace {
+
+// One HTTPS request from `source`; returns "<status> <body>" or "" on
+// failure.
+std::string https_post(int port, const std::string& source,
+                       const tls_context& context, const std::string& body) {
+  int fd = connect_from(source, port);
+  if (fd < 0)
+    return "";
+  tls_session tls(context, "127.0.0.1");
+  std::string request = "POST /api/v1/request HTTP/1.1\r\nHost: x\r\n"
+                        "Connection: close\r\nContent-Length: "
+                        + std::to_string(body.size()) + "\r\n\r\n" + body;
+  tls.write_plaintext(request);
+  std::string plain;
+  for (int i = 0; i < 1000 && !tls.failed(); ++i) {
+    std::string out;
+    tls.take_ciphertext(out);
+    if (!out.empty())
+      ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    char buffer[16384];
+    auto n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0)
+      break;
+    tls.feed_ciphertext(buffer, static_cast<std::size_t>(n));
+    tls.read_plaintext(plain);
+    if (plain.find("\r\n\r\n") != std::string::npos && tls.peer_closed())
+      break;
+  }
+  ::close(fd);
+  if (plain.size() < 12)
+    return "";
+  auto body_start = plain.find("\r\n\r\n");
+  return plain.substr(9, 3) + " "
+         + (body_start == std::string::npos ? "" : plain.substr(body_start + 4));
+}
+
+std::shared_ptr<tls_context> client(const test_pki& pki, const std::string& cert,
+                                    const std::string& key) {
+  client_tls_options options;
+  options.cert_file = cert;
+  options.key_file = key;
+  options.check = server_check::verify_with_ca;
+  options.ca_file = pki.ca_cert;
+  std::string error;
+  auto context = tls_context::make_client(options, error);
+  EXPECT_TRUE(context) << error;
+  return std::make_shared<tls_context>(std::move(*context));
+}
+
+} // namespace
+
+TEST(https_rest, certificate_with_power_may_act_for_others) {
+  temp_dir dir;
+  test_pki pki;
+  server_process server(DM_SERVER_BINARY, dir.file("state"),
+                        {"-certFile=" + pki.server_cert,
+                         "-keyFile=" + pki.server_key,
+                         "-CAfile=" + pki.ca_cert});
+  ASSERT_TRUE(server.start()) << server.log_text();
+  auto body = [](const std::string& host, const std::string& op) {
+    return R"({"MDB":{"Hostname":")" + host
+           + R"(","Tags":{"DisruptionManagerGroupIdentifier":"H"}},"Request":")"
+           + op + R"("})";
+  };
+  auto op = client(pki, pki.operator_cert, pki.operator_key);
+  auto answer = https_post(server.port(), "127.0.70.1", *op,
+                           body("remote-machine", "request"));
+  EXPECT_EQ(answer.substr(0, 3), "200") << answer;
+  EXPECT_NE(answer.find("permitted"), std::string::npos) << answer;
+  // A machine certificate without powers: only for itself.
+  auto machine = client(pki, pki.machine_cert, pki.machine_key);
+  answer = https_post(server.port(), "127.0.0.5", *machine,
+                      body("other-machine", "request"));
+  EXPECT_EQ(answer.substr(0, 4), "403 ") << answer;
+  EXPECT_NE(answer.find("other-machine"), std::string::npos) << answer;
+  answer = https_post(server.port(), "127.0.0.5", *machine,
+                      body("127.0.0.5", "request"));
+  EXPECT_NE(answer.find("requested"), std::string::npos) << answer;
+  // No certificate at all: HTTPS works, the caller has no powers.
+  client_tls_options anonymous;
+  anonymous.check = server_check::verify_with_ca;
+  anonymous.ca_file = pki.ca_cert;
+  std::string error;
+  auto plain_tls = tls_context::make_client(anonymous, error);
+  ASSERT_TRUE(plain_tls) << error;
+  answer = https_post(server.port(), "127.0.70.2", *plain_tls,
+                      body("remote-machine", "cancel"));
+  EXPECT_EQ(answer.substr(0, 4), "403 ") << answer;
+  EXPECT_NE(answer.find("remote-machine"), std::string::npos) << answer;
+  answer = https_post(server.port(), "127.0.70.2", *plain_tls,
+                      body("remote-machine", "check"));
+  EXPECT_NE(answer.find("permitted"), std::string::npos) << answer;
+  // The operator cancels it again.
+  answer = https_post(server.port(), "127.0.70.1", *op,
+                      body("remote-machine", "cancel"));
+  EXPECT_NE(answer.find("denied"), std::string::npos) << answer;
+  // Plain HTTP on the same port still works.
+  EXPECT_EQ(disruption(server.port(), "request", "127.0.70.3",
+                       R"({"DisruptionManagerGroupIdentifier":"H2"})"),
+            "permitted");
+}
