@@ -6,12 +6,11 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <fcntl.h>
 #include <netdb.h>
 #include <unistd.h>
 
 #include <exception>
-#include <fstream>
-#include <iterator>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -157,9 +156,13 @@ client_result call_srpc(const server_url& url, const client_options& options,
   srpc.timeout = timeout;
   auto where = host_and_port(url);
   auto classify = [&](const std::string& step, const std::string& error) {
+    // Connection and lookup failures already name the server.
+    bool names_server = error.rfind("connect to ", 0) == 0
+                        || error.rfind("lookup ", 0) == 0;
     return failure(is_transport_error(error) ? client_exit::transport
                                              : client_exit::server_error,
-                   step + " " + where + ": " + one_line(error));
+                   (names_server ? "" : step + " " + where + ": ")
+                     + one_line(error));
   };
   std::string error;
   auto client = srpc_client::connect(srpc, error);
@@ -175,6 +178,39 @@ client_result call_srpc(const server_url& url, const client_options& options,
   return success(state);
 }
 
+// Reads a whole file of at most 16 MiB (a record is a few KiB); `error` is
+// the system's reason.
+bool read_small_file(const std::string& path, std::string& text,
+                     std::string& error) {
+  constexpr std::size_t limit = 16 << 20;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  char buffer[65536];
+  for (;;) {
+    auto n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      error = std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    if (n == 0)
+      break;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > limit) {
+      error = "larger than 16 MiB";
+      ::close(fd);
+      return false;
+    }
+  }
+  ::close(fd);
+  return true;
+}
+
 bool valid_address(const std::string& text) {
   unsigned char buffer[sizeof(in6_addr)];
   return inet_pton(AF_INET, text.c_str(), buffer) == 1
@@ -185,22 +221,24 @@ std::string help_text(const flag_set& flags, const std::string& config_dir) {
   return std::string("Usage: ") + program
          + " [flags] check|request|cancel\n"
            "\n"
-           "Asks the Disruption Manager whether this machine may be disrupted "
-           "now, sending its\nMDB record. Exit status: 0 permitted, 1 "
-           "requested (queued), 2 denied; on errors,\nwith a one-line reason "
-           "on stderr: 3 bad usage or configuration, 4 record file\n"
-           "unreadable or invalid, 5 server unreachable (connection, TLS "
-           "handshake, timeout),\n6 the server answered an error. -h also "
-           "exits with 3, so that no caller takes it\nfor a permit.\n"
+           "Asks the Disruption Manager whether this machine may be "
+           "disrupted now, sending\nits MDB record. Exit status: 0 "
+           "permitted, 1 requested (queued), 2 denied;\non errors, with a "
+           "one-line reason on stderr: 3 bad usage or configuration,\n"
+           "4 record file unreadable or invalid, 5 server unreachable "
+           "(connection, TLS\nhandshake, timeout), 6 the server answered an "
+           "error, 7 an internal error.\n-h also exits with 3, so that no "
+           "caller takes it for a permit.\n"
            "\n"
-           "TLS: https:// always uses it; srpc:// and srpc+json:// use it when "
-           "-certFile is\ngiven (SRPC over TLS needs a client certificate). "
-           "The server's certificate is\nverified against -CAfile; TLS "
-           "without -CAfile is refused unless\n-insecureSkipVerify is given.\n"
+           "TLS: https:// always uses it; srpc:// and srpc+json:// use it "
+           "when -certFile is\ngiven (SRPC over TLS needs a client "
+           "certificate). The server's certificate is\nverified against "
+           "-CAfile; TLS without -CAfile is refused unless\n"
+           "-insecureSkipVerify is given.\n"
            "\n"
            "Flags are read from "
-         + config_dir + "/flags.default and\n" + config_dir
-         + "/flags.extra (name=value per line) before the command line.\n\n"
+         + config_dir + "/flags.default\nand " + config_dir
+         + "/flags.extra (name=value per line)\nbefore the command line.\n\n"
          + flags.usage();
 }
 
@@ -245,17 +283,9 @@ std::optional<machine_record> load_machine_record(const std::string& mdb_file,
     machine.hostname = local_fqdn();
     return machine;
   }
-  std::ifstream in(mdb_file, std::ios::binary);
-  if (!in) {
-    error = "cannot read record file " + mdb_file + ": "
-            + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string text((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    error = "cannot read record file " + mdb_file + ": "
-            + std::strerror(errno);
+  std::string text;
+  if (!read_small_file(mdb_file, text, error)) {
+    error = "cannot read record file " + mdb_file + ": " + error;
     return std::nullopt;
   }
   nlohmann::json value;

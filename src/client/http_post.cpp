@@ -439,7 +439,11 @@ std::optional<http_answer> http_post(const http_post_request& request,
       if (!flush("TLS handshake with"))
         return std::nullopt;
       if (tls->failed()) {
-        error = "TLS handshake with " + where + ": " + tls->error();
+        std::string_view why = tls->error();
+        constexpr std::string_view redundant = "TLS handshake failed: ";
+        if (why.substr(0, redundant.size()) == redundant)
+          why.remove_prefix(redundant.size());
+        error = "TLS handshake with " + where + ": " + std::string(why);
         return std::nullopt;
       }
       std::string why;

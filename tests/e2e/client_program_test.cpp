@@ -1,0 +1,358 @@
+// The real disruption-manager-client binary against the real server on
+// loopback: exit codes over REST and SRPC (both coders, plain and TLS), and
+// a one-line reason with a distinct code for each kind of failure.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_pki.hpp"
+
+using namespace dm::test;
+
+namespace {
+
+// The client is built next to the server binary.
+std::string client_binary() {
+  return (std::filesystem::path(DM_SERVER_BINARY).parent_path()
+          / "disruption-manager-client")
+    .string();
+}
+
+struct client_run {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the client with `args`, stdout and stderr kept apart in files.
+client_run run_client(const temp_dir& dir, std::vector<std::string> args) {
+  static int serial = 0;
+  auto out_file = dir.file("client-" + std::to_string(++serial) + ".out");
+  auto err_file = out_file + ".err";
+  args.insert(args.begin(), client_binary());
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  client_run run;
+  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  auto name = [&](const std::string& path) {
+    return std::filesystem::path(path).filename().string();
+  };
+  run.out = dir.read(name(out_file));
+  run.err = dir.read(name(err_file));
+  return run;
+}
+
+// The contract on failures: exactly one line on stderr, nothing on stdout.
+void expect_one_line_reason(const client_run& run) {
+  EXPECT_EQ(run.out, "");
+  ASSERT_FALSE(run.err.empty());
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+  EXPECT_EQ(run.err.back(), '\n');
+}
+
+std::string record_json(const std::string& host, const std::string& group) {
+  return R"({"Hostname":")" + host
+         + R"(","Tags":{"DisruptionManagerGroupIdentifier":")" + group
+         + R"("},"SomeNewerField":[1,2]})";
+}
+
+struct client_program : ::testing::Test {
+  temp_dir dir;
+  std::unique_ptr<server_process> server;
+
+  void start(std::vector<std::string> args = {}) {
+    if (args.empty())
+      args = {"-certFile=" + dir.file("none.pem"),
+              "-keyFile=" + dir.file("none.key")};
+    server = std::make_unique<server_process>(DM_SERVER_BINARY,
+                                              dir.file("state"), args);
+    ASSERT_TRUE(server->start()) << server->log_text();
+  }
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(client_binary()))
+      << "build the disruption-manager-client target first";
+  }
+
+  std::string url(const std::string& scheme = "http") const {
+    auto base = scheme + "://127.0.0.1:" + std::to_string(server->port());
+    return scheme.rfind("http", 0) == 0 ? base + "/api/v1/request" : base;
+  }
+
+  // Writes a record for `host` in `group`; returns the file name.
+  std::string record(const std::string& host, const std::string& group) {
+    auto name = "record-" + host + "-" + group + ".json";
+    dir.write(name, record_json(host, group));
+    return dir.file(name);
+  }
+
+  // The client acting as machine `host` (connecting from it).
+  client_run as(const std::string& host, const std::string& group,
+                const std::string& op, const std::string& server_url,
+                std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"-disruptionManagerUrl=" + server_url,
+                                     "-mdbFile=" + record(host, group),
+                                     "-sourceAddress=" + host, "-timeout=5s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(op);
+    return run_client(dir, args);
+  }
+};
+
+// The answers a queue of two machines goes through, as exit codes.
+void expect_queue_sequence(client_program& t, const std::string& server_url,
+                           const std::string& a, const std::string& b,
+                           const std::string& group,
+                           const std::vector<std::string>& extra = {}) {
+  auto run = t.as(a, group, "request", server_url, extra);
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out, "permitted\n");
+  EXPECT_EQ(run.err, "");
+  run = t.as(b, group, "request", server_url, extra);
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_EQ(run.out, "requested\n");
+  EXPECT_EQ(t.as(b, group, "check", server_url, extra).code, 1);
+  EXPECT_EQ(t.as(a, group, "check", server_url, extra).code, 0);
+  run = t.as(a, group, "cancel", server_url, extra);
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_EQ(run.out, "denied\n");
+  EXPECT_EQ(t.as(b, group, "check", server_url, extra).code, 0);
+  EXPECT_EQ(t.as(b, group, "cancel", server_url, extra).code, 2);
+  EXPECT_EQ(t.as(b, group, "check", server_url, extra).code, 2);
+}
+
+} // namespace
+
+TEST_F(client_program, rest_exit_codes_follow_the_answers) {
+  start();
+  expect_queue_sequence(*this, url(), "127.0.30.1", "127.0.30.2", "C");
+}
+
+TEST_F(client_program, url_without_path_posts_to_the_rest_endpoint) {
+  start();
+  auto bare = "http://127.0.0.1:" + std::to_string(server->port());
+  EXPECT_EQ(as("127.0.30.3", "D", "request", bare).code, 0);
+  EXPECT_EQ(as("127.0.30.3", "D", "check", bare + "/").code, 0);
+}
+
+TEST_F(client_program, srpc_gob_exit_codes_follow_the_answers) {
+  start();
+  expect_queue_sequence(*this, url("srpc"), "127.0.31.1", "127.0.31.2", "C");
+}
+
+TEST_F(client_program, srpc_json_exit_codes_follow_the_answers) {
+  start();
+  expect_queue_sequence(*this, url("srpc+json"), "127.0.32.1", "127.0.32.2",
+                        "C");
+}
+
+TEST_F(client_program, protocols_share_one_state) {
+  start();
+  EXPECT_EQ(as("127.0.33.1", "S", "request", url("srpc")).code, 0);
+  EXPECT_EQ(as("127.0.33.2", "S", "request", url()).code, 1);
+  EXPECT_EQ(as("127.0.33.1", "S", "cancel", url("srpc+json")).code, 2);
+  EXPECT_EQ(as("127.0.33.2", "S", "check", url("srpc")).code, 0);
+}
+
+TEST_F(client_program, server_down_is_a_connection_error) {
+  int port = free_port();
+  for (const std::string scheme : {"http", "srpc"}) {
+    auto run = run_client(
+      dir, {"-disruptionManagerUrl=" + scheme + "://127.0.0.1:"
+              + std::to_string(port),
+            "-mdbFile=" + record("127.0.34.1", "G"), "-timeout=5s", "check"});
+    EXPECT_EQ(run.code, 5) << scheme << ": " << run.err;
+    expect_one_line_reason(run);
+    EXPECT_NE(run.err.find("connect"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("refused"), std::string::npos) << run.err;
+  }
+}
+
+TEST_F(client_program, silent_server_times_out) {
+  // A listening socket nobody accepts from: connecting works, no answer
+  // ever comes.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t size = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
+  auto port = std::to_string(ntohs(addr.sin_port));
+  for (const std::string scheme : {"http", "srpc"}) {
+    auto run = run_client(dir, {"-disruptionManagerUrl=" + scheme
+                                  + "://127.0.0.1:" + port,
+                                "-mdbFile=" + record("127.0.34.2", "G"),
+                                "-timeout=300ms", "check"});
+    EXPECT_EQ(run.code, 5) << scheme << ": " << run.err;
+    expect_one_line_reason(run);
+    EXPECT_NE(run.err.find("timed out"), std::string::npos) << run.err;
+  }
+  ::close(fd);
+}
+
+TEST_F(client_program, usage_errors_exit_3) {
+  start();
+  auto rec = "-mdbFile=" + record("127.0.35.1", "G");
+  auto server_url = "-disruptionManagerUrl=" + url();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+         {server_url, rec, "reboot"},
+         {server_url, rec},
+         {server_url, rec, "check", "extra"},
+         {server_url, rec, "-noSuchFlag", "check"},
+         {"-timeout=soon", server_url, rec, "check"},
+         {"-disruptionManagerUrl=ftp://127.0.0.1:1", rec, "check"},
+         {"-disruptionManagerUrl=http://127.0.0.1:99999", rec, "check"},
+         {"-sourceAddress=not-an-address", server_url, rec, "check"}}) {
+    auto run = run_client(dir, args);
+    EXPECT_EQ(run.code, 3) << args.back() << ": " << run.err;
+    expect_one_line_reason(run);
+  }
+  auto run = run_client(dir, {server_url, rec, "reboot"});
+  EXPECT_NE(run.err.find("unknown operation \"reboot\""), std::string::npos)
+    << run.err;
+  // Help is no permit.
+  run = run_client(dir, {"-h"});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_NE(run.err.find("-disruptionManagerUrl"), std::string::npos);
+}
+
+TEST_F(client_program, bad_record_files_exit_4) {
+  start();
+  dir.write("broken.json", R"({"Hostname": "127.0.36.1", "Tags": {)");
+  dir.write("wrong-type.json", R"({"Hostname": "127.0.36.1", "Tags": 7})");
+  dir.write("list.json", R"([{"Hostname": "127.0.36.1"}])");
+  struct bad_file {
+    std::string path;
+    std::string mentions;
+  };
+  for (const auto& bad :
+       std::vector<bad_file>{{dir.file("missing.json"), "cannot read"},
+                             {dir.file("broken.json"), "not valid JSON"},
+                             {dir.file("wrong-type.json"), "Tags"},
+                             {dir.file("list.json"), "object"}}) {
+    auto run = run_client(dir, {"-disruptionManagerUrl=" + url(),
+                                "-mdbFile=" + bad.path, "check"});
+    EXPECT_EQ(run.code, 4) << bad.path << ": " << run.err;
+    expect_one_line_reason(run);
+    EXPECT_NE(run.err.find(bad.path), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find(bad.mentions), std::string::npos) << run.err;
+  }
+}
+
+TEST_F(client_program, acting_for_another_machine_is_a_server_error) {
+  start();
+  // The record names 127.0.37.9 but the call comes from 127.0.37.8.
+  auto other = "-mdbFile=" + record("127.0.37.9", "G");
+  auto run = run_client(dir, {"-disruptionManagerUrl=" + url(), other,
+                              "-sourceAddress=127.0.37.8", "request"});
+  EXPECT_EQ(run.code, 6) << run.err;
+  expect_one_line_reason(run);
+  EXPECT_NE(run.err.find("403"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("127.0.37.9 not permitted"), std::string::npos)
+    << run.err;
+  for (const std::string scheme : {"srpc", "srpc+json"}) {
+    run = run_client(dir, {"-disruptionManagerUrl=" + url(scheme), other,
+                           "-sourceAddress=127.0.37.8", "cancel"});
+    EXPECT_EQ(run.code, 6) << scheme << ": " << run.err;
+    expect_one_line_reason(run);
+    EXPECT_NE(run.err.find("127.0.37.9 not permitted"), std::string::npos)
+      << run.err;
+  }
+  // check is open to anyone.
+  run = run_client(dir, {"-disruptionManagerUrl=" + url(), other,
+                         "-sourceAddress=127.0.37.8", "check"});
+  EXPECT_EQ(run.code, 2) << run.err;
+}
+
+namespace {
+
+struct client_program_tls : client_program {
+  test_pki pki;
+
+  void SetUp() override {
+    client_program::SetUp();
+    start({"-certFile=" + pki.server_cert, "-keyFile=" + pki.server_key,
+           "-CAfile=" + pki.ca_cert});
+  }
+
+  // The machine whose certificate test_pki issues is 127.0.0.5.
+  client_run machine(const std::string& op, const std::string& server_url,
+                     std::vector<std::string> extra) {
+    return as("127.0.0.5", "T", op, server_url, std::move(extra));
+  }
+  std::vector<std::string> with_cert(const std::string& ca) const {
+    return {"-certFile=" + pki.machine_cert, "-keyFile=" + pki.machine_key,
+            "-CAfile=" + ca};
+  }
+};
+
+} // namespace
+
+TEST_F(client_program_tls, srpc_over_tls_with_both_coders_and_https) {
+  auto tls = with_cert(pki.ca_cert);
+  auto run = machine("request", url("srpc"), tls);
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(machine("check", url("srpc+json"), tls).code, 0);
+  EXPECT_EQ(machine("check", url("https"), tls).code, 0);
+  run = machine("cancel", url("https"), tls);
+  EXPECT_EQ(run.code, 2) << run.err;
+}
+
+TEST_F(client_program_tls, https_without_a_certificate_of_our_own) {
+  auto run = machine("check", url("https"), {"-CAfile=" + pki.ca_cert});
+  EXPECT_EQ(run.code, 2) << run.err;
+  run = machine("check", url("https"), {"-insecureSkipVerify"});
+  EXPECT_EQ(run.code, 2) << run.err;
+}
+
+TEST_F(client_program_tls, server_verification_is_never_skipped_silently) {
+  // No CA and no -insecureSkipVerify: refused before connecting.
+  auto run = machine("check", url("https"), {});
+  EXPECT_EQ(run.code, 3) << run.err;
+  expect_one_line_reason(run);
+  EXPECT_NE(run.err.find("-CAfile"), std::string::npos) << run.err;
+  // A CA that did not sign the server's certificate.
+  for (const std::string scheme : {"https", "srpc"}) {
+    run = machine("check", url(scheme), with_cert(pki.foreign_ca_cert));
+    EXPECT_EQ(run.code, 5) << scheme << ": " << run.err;
+    expect_one_line_reason(run);
+    EXPECT_NE(run.err.find("TLS"), std::string::npos) << run.err;
+  }
+  // A CA file that is not there.
+  run = machine("check", url("https"), with_cert(dir.file("no-ca.pem")));
+  EXPECT_EQ(run.code, 3) << run.err;
+  expect_one_line_reason(run);
+}
+
+TEST_F(client_program_tls, plain_srpc_refused_by_a_tls_server) {
+  auto run = machine("check", url("srpc"), {});
+  EXPECT_EQ(run.code, 6) << run.err;
+  expect_one_line_reason(run);
+  EXPECT_NE(run.err.find("405"), std::string::npos) << run.err;
+}
