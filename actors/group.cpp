@@ -21,24 +21,24 @@ timestamp now_of(self_ptr self) {
   return wall_now(self, self->state.settings.wall_offset);
 }
 
-void deliver_durable(self_ptr self) {
+// Delivers the answers whose batch is durable; with `failed`, those whose
+// batch `failed_batch` could not be saved get an error instead.
+void deliver_durable(self_ptr self, std::uint64_t failed_batch = 0) {
   auto& st = self->state;
-  while (!st.pending.empty()
-         && st.pending.front().needs_batch <= st.batches_durable) {
-    st.pending.front().promise.deliver(st.pending.front().result);
-    st.pending.pop_front();
-  }
-}
-
-void fail_pending(self_ptr self, std::uint64_t batch) {
-  auto& st = self->state;
-  while (!st.pending.empty() && st.pending.front().needs_batch <= batch) {
-    auto& reply = st.pending.front();
-    call_result failed;
-    failed.state = disruption_state::denied;
-    failed.error = "state could not be saved; try again";
-    reply.promise.deliver(failed);
-    st.pending.pop_front();
+  for (auto it = st.pending.begin(); it != st.pending.end();) {
+    if (it->needs_batch > st.batches_durable) {
+      ++it;
+      continue;
+    }
+    if (it->needs_batch == failed_batch) {
+      call_result failed;
+      failed.state = disruption_state::denied;
+      failed.error = "state could not be saved; try again";
+      it->promise.deliver(failed);
+    } else {
+      it->promise.deliver(it->result);
+    }
+    it = st.pending.erase(it);
   }
 }
 
@@ -144,8 +144,10 @@ std::uint64_t settle(self_ptr self) {
   auto number = ++st.batches_sent;
   auto hosts = std::make_shared<std::vector<std::string>>();
   for (const auto& change : batch.changes)
-    if (!change.host.empty())
+    if (!change.host.empty()) {
       hosts->push_back(change.host);
+      st.host_batch[change.host] = number;
+    }
   bool had_limit = batch.changes.size() != hosts->size();
   self->request(st.settings.storage, caf::infinite, persist_atom::value,
                 std::move(batch))
@@ -155,34 +157,45 @@ std::uint64_t settle(self_ptr self) {
         if (number > st.batches_durable)
           st.batches_durable = number;
         if (saved) {
+          // Durable now: answers about these hosts need not wait any more.
+          for (const auto& host : *hosts) {
+            auto it = st.host_batch.find(host);
+            if (it != st.host_batch.end() && it->second == number)
+              st.host_batch.erase(it);
+          }
           deliver_durable(self);
           return;
         }
         // Save these again with the next batch; answers tied to this one
         // fail, so no client hears of a change that is not on disk.
         for (const auto& host : *hosts)
-          st.unsaved.insert(host);
+          if (st.host_batch[host] == number)
+            st.unsaved.insert(host);
         st.limit_unsaved = st.limit_unsaved || had_limit;
-        fail_pending(self, number);
+        deliver_durable(self, number);
       },
       [self, number, hosts](caf::error&) {
         auto& st = self->state;
         if (number > st.batches_durable)
           st.batches_durable = number;
         for (const auto& host : *hosts)
-          st.unsaved.insert(host);
-        fail_pending(self, number);
+          if (st.host_batch[host] == number)
+            st.unsaved.insert(host);
+        deliver_durable(self, number);
       });
   return number;
 }
 
-// Answers now if nothing the answer depends on is still unsaved.
-caf::result<call_result> answer(self_ptr self, call_result result) {
+// Answers now if the host's own latest change is durable, else once the
+// batch carrying it is.
+caf::result<call_result> answer(self_ptr self, const std::string& host,
+                                call_result result) {
   auto& st = self->state;
-  if (st.batches_sent <= st.batches_durable)
+  auto it = st.host_batch.find(host);
+  if (it == st.host_batch.end() || it->second <= st.batches_durable)
     return result;
   auto promise = self->make_response_promise<call_result>();
-  st.pending.push_back({promise, std::move(result), st.batches_sent});
+  st.pending.push_back({promise, std::move(result), it->second});
   return promise;
 }
 
@@ -253,7 +266,7 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         slot->second.route_seq = call.route_seq;
       }
       settle(self);
-      return answer(self, std::move(result));
+      return answer(self, call.host, std::move(result));
     },
     [self](evict_atom, const std::string& host) {
       self->state.book->evict(host, now_of(self));

@@ -55,7 +55,11 @@ struct group_state {
   std::unordered_map<std::string, machine_slot> machines;
   std::uint64_t batches_sent = 0;
   std::uint64_t batches_durable = 0;
-  std::set<std::string> unsaved;   // hosts whose last batch failed
+  std::set<std::string> unsaved;   // hosts changed but not in a sent batch
+  // The batch that carries each host's latest change: an answer about a
+  // host waits for that batch only, so checks of saved machines go on
+  // while the disk fails.
+  std::unordered_map<std::string, std::uint64_t> host_batch;
   bool limit_unsaved = false;
   std::deque<pending_reply> pending;
   std::deque<std::string> gate_errors; // recent, newest last

@@ -350,7 +350,9 @@ void io_loop::flush(connection& conn) {
 
 void io_loop::update_interest(connection& conn) {
   epoll_event ev{};
-  ev.events = EPOLLIN | (conn.wire_out.empty() ? 0 : EPOLLOUT);
+  ev.events = EPOLLIN;
+  if (!conn.wire_out.empty())
+    ev.events |= EPOLLOUT;
   ev.data.u64 = conn.id;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn.fd, &ev);
 }

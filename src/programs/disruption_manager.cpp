@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -129,6 +130,13 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Each connection is a descriptor: use all the kernel allows us.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+
   // Signals are taken by sigwait below; threads started later inherit this.
   sigset_t signals;
   sigemptyset(&signals);
@@ -136,6 +144,8 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // A file size limit (a full quota) must fail the write, not kill us.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   dm::log_options log_opts;
   log_opts.directory = log_dir;

@@ -158,6 +158,7 @@ int run_program(const std::vector<std::string>& argv_in, std::string& output) {
     ::dup2(pipe_fds[1], 1);
     ::dup2(pipe_fds[1], 2);
     ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
     std::vector<std::string> copy = argv_in;
     std::vector<char*> argv;
     for (auto& a : copy)

@@ -29,6 +29,7 @@ public:
   int stop();                    // SIGTERM, then reap; returns exit status
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& log_file() const { return log_file_; }
   std::string log_text() const;
 
