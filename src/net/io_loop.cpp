@@ -150,7 +150,13 @@ void io_loop::run() {
       if (it == connections_.end())
         continue;
       auto& conn = *it->second;
-      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+      if (events[i].events & (EPOLLHUP | EPOLLERR)) {
+        // Both directions are gone: nobody will read an answer. (Checked
+        // apart from EPOLLIN, which may be switched off for back-pressure.)
+        close(conn);
+        continue;
+      }
+      if (events[i].events & EPOLLIN)
         on_readable(conn);
       if (conn.fd >= 0 && (events[i].events & EPOLLOUT))
         flush(conn);
@@ -206,6 +212,7 @@ void io_loop::accept_all() {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = conn->id;
+    conn->registered_events = EPOLLIN;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     connections_.emplace(conn->id, std::move(conn));
   }
@@ -214,7 +221,7 @@ void io_loop::accept_all() {
 void io_loop::on_readable(connection& conn) {
   char buffer[65536];
   bool got = false;
-  for (;;) {
+  while (conn.input.size() < limits_.max_buffered_input) {
     ssize_t n = ::recv(conn.fd, buffer, sizeof(buffer), 0);
     if (n > 0) {
       ingest(conn, buffer, static_cast<std::size_t>(n));
@@ -349,12 +356,21 @@ void io_loop::flush(connection& conn) {
 }
 
 void io_loop::update_interest(connection& conn) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
+  std::uint32_t events = 0;
+  // Back-pressure: no more reading while the client's requests pile up or
+  // it does not read its answers.
+  if (conn.input.size() < limits_.max_buffered_input
+      && conn.wire_out.size() < limits_.max_output_bytes / 4)
+    events |= EPOLLIN;
   if (!conn.wire_out.empty())
-    ev.events |= EPOLLOUT;
+    events |= EPOLLOUT;
+  if (events == conn.registered_events)
+    return; // Saves a system call per answer on the common path.
+  epoll_event ev{};
+  ev.events = events;
   ev.data.u64 = conn.id;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn.fd, &ev);
+  conn.registered_events = events;
 }
 
 void io_loop::close(connection& conn) {

@@ -45,6 +45,9 @@ struct connection_limits {
   std::chrono::seconds idle_timeout{120};   // nothing in flight, no bytes
   std::chrono::seconds request_timeout{10}; // a started request must finish
   std::size_t max_output_bytes = 8u << 20;  // unread answers before closing
+  // Reading pauses while this much input waits (pipelined requests behind
+  // a pending answer) or a quarter of max_output_bytes is unsent.
+  std::size_t max_buffered_input = 2u << 20;
 };
 
 class connection {
@@ -59,6 +62,7 @@ public:
   std::unique_ptr<tls_session> tls;
   bool encrypted = false;
   bool tls_pending = false; // start TLS once the current output is out
+  std::uint32_t registered_events = 0; // what epoll watches for now
   bool busy = false;          // waiting for an answer from the actors
   bool close_when_flushed = false;
   std::chrono::steady_clock::time_point last_activity;

@@ -6,7 +6,9 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <ctime>
 #include <fstream>
+#include <random>
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
@@ -17,17 +19,27 @@
 namespace dm::test {
 
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
+  // Below the kernel's ephemeral range (32768 and up by default), so the
+  // thousands of client sockets some tests open cannot take the port, and
+  // bound the way the server binds (every address, both families).
+  static std::mt19937 rng(static_cast<unsigned>(::getpid()) * 2654435761u
+                          ^ static_cast<unsigned>(time(nullptr)));
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int port = pick(rng);
+    int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+    int zero = 0;
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    sockaddr_in6 addr{};
+    addr.sin6_family = AF_INET6;
+    addr.sin6_addr = in6addr_any;
+    addr.sin6_port = htons(static_cast<std::uint16_t>(port));
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    if (ok)
+      return port;
+  }
+  return 0;
 }
 
 int connect_from(const std::string& source, int port) {

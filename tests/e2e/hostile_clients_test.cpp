@@ -1,0 +1,223 @@
+// Hostile clients against the real server: thousands of idle connections,
+// slowloris headers, a client that never reads, oversized requests, and a
+// flood of half-done TLS handshakes. Each is cut off by a limit or a
+// timeout (flags), and a well-behaved client is served throughout.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_pki.hpp"
+
+using namespace dm::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+void raise_fd_limit() {
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &files);
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  long value = 0;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      in >> value;
+      return value;
+    }
+    in.ignore(4096, '\n');
+  }
+  return -1;
+}
+
+// True when the server closed the connection (EOF) within `wait`.
+bool closed_within(int fd, std::chrono::milliseconds wait) {
+  timeval tv{static_cast<long>(wait.count() / 1000),
+             static_cast<long>((wait.count() % 1000) * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char buffer[65536];
+  for (;;) {
+    auto n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n == 0)
+      return true;
+    if (n < 0)
+      return errno == ECONNRESET;
+  }
+}
+
+bool well_behaved_ok(int port, const std::string& host) {
+  return disruption(port, "request", host,
+                    R"({"DisruptionManagerGroupIdentifier":"Good","DisruptionManagerGroupMaximumDisrupting":"1000"})")
+         == "permitted";
+}
+
+struct hostile_fixture : ::testing::Test {
+  temp_dir dir;
+  std::unique_ptr<server_process> server;
+  void start(std::vector<std::string> extra = {}) {
+    raise_fd_limit();
+    std::vector<std::string> args = {"-maxConnections=2500", "-idleTimeout=2s",
+                                     "-requestTimeout=1s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server = std::make_unique<server_process>(DM_SERVER_BINARY,
+                                              dir.file("state"), args);
+    ASSERT_TRUE(server->start()) << server->log_text();
+  }
+};
+
+} // namespace
+
+TEST_F(hostile_fixture, thousands_of_idle_connections_are_capped_and_timed_out) {
+  start();
+  std::vector<int> idle;
+  for (int i = 0; i < 2400; ++i) {
+    int fd = connect_from("127.0.90." + std::to_string(1 + i % 250),
+                          server->port());
+    ASSERT_GE(fd, 0) << i;
+    idle.push_back(fd);
+  }
+  EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.91.1"));
+  // Over the limit: answered 503 and closed at once.
+  std::vector<int> over;
+  for (int i = 0; i < 150; ++i)
+    over.push_back(connect_from("127.0.92.1", server->port()));
+  std::this_thread::sleep_for(200ms);
+  int refused = 0;
+  for (int fd : over) {
+    char buffer[256] = {0};
+    timeval tv{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (::recv(fd, buffer, sizeof(buffer) - 1, 0) > 0
+        && std::string(buffer).find("503") != std::string::npos)
+      ++refused;
+    ::close(fd);
+  }
+  EXPECT_GE(refused, 50);
+  // Idle ones are closed after the idle timeout (2 s, swept each second).
+  int closed = 0;
+  for (std::size_t i = 0; i < idle.size(); ++i)
+    if (closed_within(idle[i], i == 0 ? 5000ms : 100ms))
+      ++closed;
+  EXPECT_EQ(closed, static_cast<int>(idle.size()));
+  for (int fd : idle)
+    ::close(fd);
+  EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.91.2"));
+}
+
+TEST_F(hostile_fixture, slowloris_headers_are_cut_off) {
+  start();
+  int fd = connect_from("127.0.93.1", server->port());
+  std::string start_line = "POST /api/v1/request HTTP/1.1\r\nX-Slow: ";
+  ::send(fd, start_line.data(), start_line.size(), MSG_NOSIGNAL);
+  auto began = std::chrono::steady_clock::now();
+  bool cut = false;
+  while (std::chrono::steady_clock::now() - began < 6s) {
+    if (::send(fd, "a", 1, MSG_NOSIGNAL) < 0) {
+      cut = true;
+      break;
+    }
+    EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.93.2"));
+    char byte;
+    timeval tv{0, 300000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (::recv(fd, &byte, 1, 0) == 0) {
+      cut = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(cut) << "a request trickling in was not cut off";
+  ::close(fd);
+}
+
+TEST_F(hostile_fixture, client_that_never_reads_does_not_grow_the_server) {
+  start();
+  auto rss_before = rss_kib(server->pid());
+  int fd = connect_from("127.0.94.1", server->port());
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string burst;
+  for (int i = 0; i < 200; ++i)
+    burst += request;
+  timeval tv{0, 200000};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  std::size_t sent = 0;
+  auto began = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - began < 3s) {
+    auto n = ::send(fd, burst.data(), burst.size(), MSG_NOSIGNAL);
+    if (n <= 0)
+      break; // The server stopped reading: back-pressure.
+    sent += static_cast<std::size_t>(n);
+  }
+  EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.94.2"));
+  auto rss_after = rss_kib(server->pid());
+  std::printf("never-reading client: %zu bytes of requests accepted, server "
+              "RSS %ld -> %ld KiB\n",
+              sent, rss_before, rss_after);
+  EXPECT_LT(rss_after - rss_before, 64 * 1024);
+  EXPECT_LT(sent, 64u << 20);
+  EXPECT_TRUE(closed_within(fd, 6000ms)) << "idle timeout should end it";
+  ::close(fd);
+}
+
+TEST_F(hostile_fixture, oversized_headers_and_bodies_are_refused) {
+  start();
+  http_connection big_header(server->port());
+  auto answer = big_header.exchange("GET / HTTP/1.1\r\nX-Big: "
+                                    + std::string(64 * 1024, 'h')
+                                    + "\r\n\r\n");
+  EXPECT_EQ(answer.status, 431);
+  // A body announced larger than the limit is refused before it is sent.
+  http_connection big_body(server->port());
+  answer = big_body.exchange("POST /api/v1/request HTTP/1.1\r\n"
+                             "Content-Length: 100000000\r\n\r\n");
+  EXPECT_EQ(answer.status, 413);
+  http_connection chunked(server->port());
+  answer = chunked.exchange("POST /api/v1/request HTTP/1.1\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n");
+  EXPECT_EQ(answer.status, 411);
+  EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.95.1"));
+}
+
+TEST_F(hostile_fixture, flood_of_half_done_tls_handshakes) {
+  test_pki pki;
+  start({"-certFile=" + pki.server_cert, "-keyFile=" + pki.server_key,
+         "-CAfile=" + pki.ca_cert});
+  std::vector<int> stalled;
+  // A TLS record header promising a ClientHello that never comes whole.
+  const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc";
+  for (int i = 0; i < 500; ++i) {
+    int fd = connect_from("127.0.96." + std::to_string(1 + i % 200),
+                          server->port());
+    ASSERT_GE(fd, 0);
+    ::send(fd, hello, sizeof(hello) - 1, MSG_NOSIGNAL);
+    stalled.push_back(fd);
+  }
+  // Garbage that is not TLS at all after the first byte.
+  for (int i = 0; i < 200; ++i) {
+    int fd = connect_from("127.0.97.1", server->port());
+    std::string junk = "\x16" + std::string(300, '\x7f');
+    ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.98.1"));
+  int closed = 0;
+  for (std::size_t i = 0; i < stalled.size(); ++i)
+    if (closed_within(stalled[i], i == 0 ? 4000ms : 100ms))
+      ++closed;
+  EXPECT_EQ(closed, static_cast<int>(stalled.size()));
+  for (int fd : stalled)
+    ::close(fd);
+  EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.98.2"));
+}
