@@ -1,0 +1,489 @@
+// The operator pages as a browser sees them: headless Chromium loads the
+// status page and the dashboard from the real server, at small and large size.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <netinet/in.h>
+#include <poll.h>
+#include <regex>
+#include <sstream>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace dm::test;
+
+namespace {
+
+using std::chrono::steady_clock;
+
+// The chromium executable on PATH, or empty.
+std::string find_chromium() {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    auto candidate = (dir.empty() ? std::string(".") : dir) + "/chromium";
+    if (::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  return {};
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + needle.size()))
+    ++n;
+  return n;
+}
+
+struct browser_run {
+  int exit_code = -1;
+  bool timed_out = false;
+  std::string dom;    // stdout: the serialized DOM with --dump-dom
+  std::string errors; // stderr, for failure messages
+  double seconds = 0;
+};
+
+// Runs Chromium headless with a fresh profile. It runs in its own process
+// group so that a hang can be ended with all its helper processes.
+browser_run run_chromium(const std::string& chromium,
+                         std::vector<std::string> page_args,
+                         std::chrono::seconds timeout
+                         = std::chrono::seconds(30)) {
+  browser_run run;
+  temp_dir profile;
+  std::vector<std::string> args = {chromium,
+                                   "--headless",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--disable-quic",
+                                   "--no-first-run",
+                                   "--disable-background-networking",
+                                   "--disable-component-update",
+                                   "--disable-sync",
+                                   "--user-data-dir=" + profile.path()};
+  args.insert(args.end(), page_args.begin(), page_args.end());
+  std::string error_file = profile.path() + ".stderr";
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0)
+    return run;
+  auto started = steady_clock::now();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::dup2(out[1], 1);
+    int err = ::open(error_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  ::close(out[1]);
+  auto deadline = started + timeout;
+  char buffer[65536];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  deadline - steady_clock::now())
+                  .count();
+    if (left <= 0) {
+      run.timed_out = true;
+      ::kill(-pid, SIGKILL);
+      break;
+    }
+    pollfd p{out[0], POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0)
+      continue;
+    auto n = ::read(out[0], buffer, sizeof(buffer));
+    if (n <= 0)
+      break;
+    run.dom.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  run.seconds =
+    std::chrono::duration<double>(steady_clock::now() - started).count();
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream in(error_file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  run.errors = ss.str();
+  std::filesystem::remove(error_file);
+  return run;
+}
+
+std::string describe(const browser_run& run) {
+  return "chromium exit " + std::to_string(run.exit_code)
+         + (run.timed_out ? " (timed out)" : "") + "\nstderr:\n" + run.errors;
+}
+
+// Reads one answer on `fd`; the body, or empty if the connection ended first.
+std::string read_answer_body(int fd) {
+  std::string data;
+  char chunk[4096];
+  for (;;) {
+    auto end = data.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      auto pos = data.find("Content-Length: ");
+      std::size_t length =
+        pos != std::string::npos && pos < end ? std::stoul(data.substr(pos + 16))
+                                              : 0;
+      if (data.size() >= end + 4 + length)
+        return data.substr(end + 4, length);
+    }
+    auto n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0)
+      return {};
+    data.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+// 127.1.0.1 .. 127.1.39.250 for 10,000 machines.
+std::string machine_address(int i) {
+  return "127.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+}
+
+// Sends `request` for machines 0..count-1, each on its own connection from
+// the machine's own address (the self-only rule allows nothing else). Each
+// thread keeps a batch in flight, so the server answers many of them per
+// sync instead of one sync per machine. Returns how many were permitted.
+int register_machines(int port, int count, const nlohmann::json& tags) {
+  constexpr int threads = 4;
+  constexpr int batch = 100;
+  std::atomic<int> permitted{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::vector<int> mine;
+      for (int i = t; i < count; i += threads)
+        mine.push_back(i);
+      for (std::size_t first = 0; first < mine.size(); first += batch) {
+        std::vector<int> fds;
+        auto last = std::min(mine.size(), first + batch);
+        for (auto k = first; k < last; ++k) {
+          auto host = machine_address(mine[k]);
+          int fd = connect_from(host, port);
+          if (fd < 0)
+            continue;
+          auto body = nlohmann::json{{"MDB", {{"Hostname", host}, {"Tags", tags}}},
+                                     {"Request", "request"}}
+                        .dump();
+          auto raw = "POST /api/v1/request HTTP/1.1\r\nHost: test\r\n"
+                     "Content-Type: application/json\r\nContent-Length: "
+                     + std::to_string(body.size()) + "\r\n\r\n" + body;
+          if (::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL)
+              == static_cast<ssize_t>(raw.size()))
+            fds.push_back(fd);
+          else
+            ::close(fd);
+        }
+        for (int fd : fds) {
+          if (read_answer_body(fd).find("\"permitted\"") != std::string::npos)
+            ++permitted;
+          ::close(fd);
+        }
+      }
+    });
+  }
+  for (auto& w : workers)
+    w.join();
+  return permitted;
+}
+
+// Sits between Chromium and the server and keeps every request head, so a
+// test can tell the dashboard's own refresh (a script fetch, Sec-Fetch-Mode
+// cors) from a reload (a navigation), and act just before a request is
+// forwarded.
+class recording_proxy {
+public:
+  using hook = std::function<void(const std::string& request_head)>;
+
+  recording_proxy(int server_port, hook before_forward = {})
+    : server_port_(server_port), before_forward_(std::move(before_forward)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0
+        || ::listen(listen_fd_, 64) != 0
+        || ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len)
+             != 0)
+      return;
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+
+  ~recording_proxy() {
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    if (acceptor_.joinable())
+      acceptor_.join();
+    ::close(listen_fd_);
+    for (auto& c : connections_)
+      c.join();
+  }
+
+  int port() const { return port_; }
+
+  std::vector<std::string> request_heads() const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return heads_;
+  }
+
+private:
+  void accept_loop() {
+    for (;;) {
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0)
+        return;
+      timeval tv{30, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      connections_.emplace_back([this, fd] { relay(fd); });
+    }
+  }
+
+  // One upstream connection per browser connection, one GET at a time, as
+  // the browser keeps connections alive.
+  void relay(int fd) {
+    http_connection upstream(server_port_);
+    std::string data;
+    char chunk[8192];
+    for (;;) {
+      auto end = data.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        auto n = ::recv(fd, chunk, sizeof(chunk), 0);
+        if (n <= 0)
+          break;
+        data.append(chunk, static_cast<std::size_t>(n));
+        continue;
+      }
+      auto head = data.substr(0, end + 4);
+      data.erase(0, end + 4);
+      {
+        std::lock_guard<std::mutex> guard(mutex_);
+        heads_.push_back(head);
+      }
+      if (before_forward_)
+        before_forward_(head);
+      auto answer = upstream.exchange(head);
+      if (answer.status == 0)
+        break;
+      auto raw = answer.headers + "\r\n\r\n" + answer.body;
+      if (::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL)
+          != static_cast<ssize_t>(raw.size()))
+        break;
+    }
+    ::close(fd);
+  }
+
+  int server_port_;
+  hook before_forward_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread acceptor_;
+  std::vector<std::thread> connections_; // touched by the acceptor only
+  mutable std::mutex mutex_;
+  std::vector<std::string> heads_;
+};
+
+bool is_refresh_of(const std::string& head, const std::string& path) {
+  return head.rfind("GET " + path + " ", 0) == 0
+         && head.find("Sec-Fetch-Mode: cors") != std::string::npos;
+}
+
+bool is_navigation_to(const std::string& head, const std::string& path) {
+  return head.rfind("GET " + path + " ", 0) == 0
+         && head.find("Sec-Fetch-Mode: navigate") != std::string::npos;
+}
+
+struct browser_fixture : ::testing::Test {
+  temp_dir dir;
+  std::unique_ptr<server_process> server;
+  std::string chromium = find_chromium();
+
+  void SetUp() override {
+    // A missing browser is a broken set-up, not a reason to skip.
+    ASSERT_FALSE(chromium.empty())
+      << "chromium is not installed (not found on PATH); scripts/setup "
+         "installs it";
+    server = std::make_unique<server_process>(DM_SERVER_BINARY,
+                                              dir.file("state"));
+    ASSERT_TRUE(server->start()) << server->log_text();
+  }
+
+  int port() const { return server->port(); }
+  std::string url(int port, const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port) + path;
+  }
+
+  // Alpha (limit 2): one permitted, one waiting on its ready timeout, one
+  // queued. Beta (limit 1): one permitted, one queued.
+  void make_two_groups() {
+    const std::string alpha = R"({"DisruptionManagerGroupIdentifier":"Alpha",)"
+                              R"("DisruptionManagerGroupMaximumDisrupting":"2")";
+    const std::string beta = R"({"DisruptionManagerGroupIdentifier":"Beta"})";
+    ASSERT_EQ(disruption(port(), "request", "127.0.60.1", alpha + "}"),
+              "permitted");
+    ASSERT_EQ(disruption(port(), "request", "127.0.60.2", alpha + "}"),
+              "permitted");
+    ASSERT_EQ(disruption(port(), "request", "127.0.60.3", alpha + "}"),
+              "requested");
+    // Cancelling with a ready timeout keeps the slot held: waiting.
+    disruption(port(), "cancel", "127.0.60.2",
+               alpha + R"(,"DisruptionManagerReadyTimeout":"10m"})");
+    ASSERT_EQ(disruption(port(), "request", "127.0.61.1", beta), "permitted");
+    ASSERT_EQ(disruption(port(), "request", "127.0.61.2", beta), "requested");
+  }
+};
+
+} // namespace
+
+TEST_F(browser_fixture, pages_render_tables_and_screenshot) {
+  make_two_groups();
+
+  auto dashboard = run_chromium(chromium, {"--dump-dom", url(port(), "/showState")});
+  ASSERT_EQ(dashboard.exit_code, 0) << describe(dashboard);
+  const auto& dom = dashboard.dom;
+  auto has_row = [&](const std::string& pattern) {
+    return std::regex_search(dom, std::regex(pattern));
+  };
+  EXPECT_TRUE(has_row(R"(<tr><td>127\.0\.60\.1</td><td class="permitted">permitted</td><td>Alpha</td>)"))
+    << dom;
+  EXPECT_TRUE(has_row(R"(<tr><td>127\.0\.60\.2</td><td class="waiting">waiting</td><td>Alpha</td><td></td><td>(9m[0-9]+s|10m0s)</td>)"))
+    << dom;
+  EXPECT_TRUE(has_row(R"(<tr><td>127\.0\.60\.3</td><td class="requested">requested \(#1\)</td><td>Alpha</td>)"))
+    << dom;
+  EXPECT_TRUE(has_row(R"(<tr><td>127\.0\.61\.1</td><td class="permitted">permitted</td><td>Beta</td>)"))
+    << dom;
+  EXPECT_TRUE(has_row(R"(<tr><td>127\.0\.61\.2</td><td class="requested">requested \(#1\)</td><td>Beta</td>)"))
+    << dom;
+  // Groups: limit, in use, permitted, waiting, queued.
+  EXPECT_TRUE(has_row("<tr><td>Alpha</td><td>2</td><td>2</td><td>1</td><td>1</td><td>1</td></tr>"))
+    << dom;
+  EXPECT_TRUE(has_row("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td><td>0</td><td>1</td></tr>"))
+    << dom;
+  EXPECT_EQ(dom.find("http-equiv=\"refresh\""), std::string::npos)
+    << "a meta refresh reloads the whole page";
+
+  auto status = run_chromium(chromium, {"--dump-dom", url(port(), "/")});
+  ASSERT_EQ(status.exit_code, 0) << describe(status);
+  EXPECT_NE(status.dom.find("2 disruptions permitted, 2 requested and 1 waiting"),
+            std::string::npos)
+    << status.dom;
+  EXPECT_NE(status.dom.find("href=\"showState\""), std::string::npos);
+
+  // Kept in the working directory (the build directory under ctest) for a
+  // person to look at.
+  auto png = (std::filesystem::current_path() / "dashboard.png").string();
+  std::filesystem::remove(png);
+  auto shot = run_chromium(chromium, {"--screenshot=" + png,
+                                      "--window-size=1280,900",
+                                      "--hide-scrollbars",
+                                      url(port(), "/showState")});
+  ASSERT_EQ(shot.exit_code, 0) << describe(shot);
+  ASSERT_TRUE(std::filesystem::exists(png)) << describe(shot);
+  std::ifstream in(png, std::ios::binary);
+  std::string magic(8, '\0');
+  in.read(magic.data(), 8);
+  EXPECT_EQ(magic, "\x89PNG\r\n\x1a\n");
+  // A blank 1280x900 page compresses to a few hundred bytes; text does not.
+  EXPECT_GT(std::filesystem::file_size(png), 10u * 1024) << png;
+  std::printf("dashboard screenshot: %s (%ju bytes)\n", png.c_str(),
+              static_cast<std::uintmax_t>(std::filesystem::file_size(png)));
+}
+
+TEST_F(browser_fixture, dashboard_refreshes_in_place) {
+  make_two_groups();
+  // The state changes after the page has loaded and before its first
+  // refresh; the refreshed tables must show it without a new navigation.
+  std::atomic<bool> changed{false};
+  recording_proxy proxy(port(), [&](const std::string& head) {
+    if (is_refresh_of(head, "/showState") && !changed.exchange(true))
+      disruption(port(), "request", "127.0.61.3",
+                 R"({"DisruptionManagerGroupIdentifier":"Beta"})");
+  });
+  ASSERT_GT(proxy.port(), 0);
+  // Virtual time runs the page's timers without waiting for them; it
+  // stops short of a second refresh (every 5 s).
+  auto run = run_chromium(chromium, {"--virtual-time-budget=8000", "--dump-dom",
+                                     url(proxy.port(), "/showState")});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  auto heads = proxy.request_heads();
+  auto navigations = std::count_if(heads.begin(), heads.end(), [](auto& h) {
+    return is_navigation_to(h, "/showState");
+  });
+  auto refreshes = std::count_if(heads.begin(), heads.end(), [](auto& h) {
+    return is_refresh_of(h, "/showState");
+  });
+  EXPECT_EQ(navigations, 1);
+  EXPECT_GE(refreshes, 1);
+  EXPECT_TRUE(std::regex_search(
+    run.dom, std::regex(R"(<tr><td>127\.0\.61\.3</td><td class="requested">requested \(#2\)</td><td>Beta</td>)")))
+    << run.dom;
+  EXPECT_NE(run.dom.find("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td>"
+                         "<td>0</td><td>2</td></tr>"),
+            std::string::npos)
+    << run.dom;
+  EXPECT_EQ(count_of(run.dom, "id=\"live\""), 1u);
+}
+
+TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
+  constexpr int machines = 10000;
+  auto started = steady_clock::now();
+  int permitted = register_machines(
+    port(), machines,
+    {{"DisruptionManagerGroupIdentifier", "Big"},
+     {"DisruptionManagerGroupMaximumDisrupting", std::to_string(machines)}});
+  double register_seconds =
+    std::chrono::duration<double>(steady_clock::now() - started).count();
+  ASSERT_EQ(permitted, machines);
+  std::printf("registered %d machines in %.1f s\n", machines, register_seconds);
+
+  const std::string row = "<tr><td>127.1.";
+  auto page = http_get(port(), "/showState");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(count_of(page.body, row), static_cast<std::size_t>(machines));
+  EXPECT_NE(page.body.find("<tr><td>Big</td><td>10000</td><td>10000</td>"
+                           "<td>10000</td><td>0</td><td>0</td></tr>"),
+            std::string::npos);
+
+  // Through the proxy, to count what the browser asks for: the page and
+  // perhaps a favicon, never anything per row.
+  recording_proxy proxy(port());
+  ASSERT_GT(proxy.port(), 0);
+  auto run = run_chromium(chromium, {"--dump-dom", url(proxy.port(), "/showState")});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_EQ(count_of(run.dom, row), static_cast<std::size_t>(machines));
+  EXPECT_LE(proxy.request_heads().size(), 2u);
+  // Chromium's own start-up, to read the figure above against.
+  auto small = run_chromium(chromium, {"--dump-dom", url(port(), "/")});
+  bool chunked = page.headers.find("Transfer-Encoding: chunked") != std::string::npos;
+  std::printf("dashboard with %d machines: %.0f KiB (%s), chromium --dump-dom "
+              "took %.2f s (%.2f s for the status page), %zu requests\n",
+              machines, page.body.size() / 1024.0,
+              chunked ? "chunked" : "one Content-Length body", run.seconds,
+              small.seconds, proxy.request_heads().size());
+}
