@@ -2,6 +2,8 @@
 // book's effects into log lines, one storage batch, timers and probers.
 #include "actors/group.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "actors/machine.hpp"
@@ -297,18 +299,27 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
       view.permitted = book.permitted_count();
       view.waiting = book.waiting_count();
       view.queued = book.queued_count();
+      // Permitted first, then the queue in order, then waiting; each part
+      // in a stable order a person can scan.
       for (const auto& [host, entry] : book.entries())
         if (entry.hold && entry.hold->permitted)
           view.machines.push_back(view_of(book, host, entry, "permitted"));
+      auto by_host = [](const machine_view& a, const machine_view& b) {
+        return a.host < b.host;
+      };
+      std::sort(view.machines.begin(), view.machines.end(), by_host);
       std::uint64_t position = 0;
       for (const auto& host : book.queue()) {
         auto m = view_of(book, host, *book.find(host), "requested");
         m.queue_position = ++position;
         view.machines.push_back(std::move(m));
       }
+      auto waiting_from = view.machines.size();
       for (const auto& [host, entry] : book.entries())
         if (entry.wait)
           view.machines.push_back(view_of(book, host, entry, "waiting"));
+      std::sort(view.machines.begin() + static_cast<long>(waiting_from),
+                view.machines.end(), by_host);
       view.gate_errors.assign(st.gate_errors.begin(), st.gate_errors.end());
       return view;
     },

@@ -43,13 +43,18 @@ totals count(const state_view& view) {
 
 const char* page_style = R"(<style>
 body { font-family: sans-serif; margin: 1.5em; color: #222; }
-table { border-collapse: collapse; width: 100%; margin-bottom: 1.5em; }
-th, td { border: 1px solid #bbb; padding: 0.25em 0.5em; text-align: left; }
-th { background: #eee; }
-td.permitted { color: #063; font-weight: bold; }
-td.requested { color: #840; }
-td.waiting { color: #036; }
+table { border-collapse: collapse; margin-bottom: 1.5em; }
+table#machines { width: 100%; table-layout: fixed; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.5em; text-align: left;
+         overflow-wrap: anywhere; }
+th { background: #eee; position: sticky; top: 0; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.permitted { background: #dfd; color: #063; font-weight: bold; }
+td.requested { background: #fec; color: #840; }
+td.waiting { background: #def; color: #036; }
 td.error { color: #a00; }
+#refreshed { color: #666; font-size: 90%; }
+#refreshed.failed { color: #a00; font-weight: bold; }
 </style>
 )";
 
@@ -116,6 +121,7 @@ std::string render_dashboard(const state_view& view, timestamp now) {
     "<title>Disruption Manager disruptions page</title>";
   out += page_style;
   out += "</head><body>\n<h1>Disruption Manager: disruptions</h1>\n"
+         "<p id=\"refreshed\">as of page load; refreshes every 5 s</p>\n"
          "<div id=\"live\">\n<h2>Groups</h2>\n<table id=\"groups\">"
          "<thead><tr><th>Group</th><th>Limit</th><th>In use</th>"
          "<th>Permitted</th><th>Waiting</th><th>Queued</th></tr></thead>"
@@ -123,11 +129,12 @@ std::string render_dashboard(const state_view& view, timestamp now) {
   for (const auto& g : view.groups) {
     out += "<tr><td>" + html_escape(g.identifier.empty() ? "(global group)"
                                                          : g.identifier)
-           + "</td><td>" + std::to_string(g.limit) + "</td><td>"
-           + std::to_string(g.permitted + g.waiting) + "</td><td>"
-           + std::to_string(g.permitted) + "</td><td>"
-           + std::to_string(g.waiting) + "</td><td>"
-           + std::to_string(g.queued) + "</td></tr>\n";
+           + "</td><td class=\"n\">" + std::to_string(g.limit)
+           + "</td><td class=\"n\">" + std::to_string(g.permitted + g.waiting)
+           + "</td><td class=\"n\">" + std::to_string(g.permitted)
+           + "</td><td class=\"n\">" + std::to_string(g.waiting)
+           + "</td><td class=\"n\">" + std::to_string(g.queued)
+           + "</td></tr>\n";
   }
   out += "</tbody></table>\n<h2>Machines</h2>\n<table id=\"machines\">"
          "<thead><tr><th>Hostname</th><th>State</th><th>Group</th>"
@@ -158,17 +165,34 @@ std::string render_dashboard(const state_view& view, timestamp now) {
              + ")</td></tr>\n";
   }
   out += "</tbody></table>\n</div>\n";
-  // Refresh the tables in place every 5 seconds: no page flash.
+  // Refresh the tables in place: no page flash. The next refresh is set
+  // only when one has finished (a large page never piles them up), none
+  // runs while the tab is hidden, and the line above the tables says when
+  // the data is from or that refreshing fails.
   out += R"(<script>
-setInterval(function () {
-  fetch(location.href, {cache: "no-store"}).then(function (r) {
-    return r.text();
-  }).then(function (text) {
-    var doc = new DOMParser().parseFromString(text, "text/html");
-    var fresh = doc.getElementById("live");
-    if (fresh) document.getElementById("live").replaceWith(fresh);
-  }).catch(function () {});
-}, 5000);
+(function () {
+  var note = document.getElementById("refreshed");
+  function schedule() { setTimeout(refresh, 5000); }
+  function refresh() {
+    if (document.hidden) { schedule(); return; }
+    fetch(location.href, {cache: "no-store"}).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.text();
+    }).then(function (text) {
+      var doc = new DOMParser().parseFromString(text, "text/html");
+      var fresh = doc.getElementById("live");
+      if (fresh) document.getElementById("live").replaceWith(fresh);
+      note.className = "";
+      note.textContent = "as of " + new Date().toLocaleTimeString()
+        + "; refreshes every 5 s";
+    }).catch(function (e) {
+      note.className = "failed";
+      note.textContent = "refresh failed (" + e.message
+        + "); the tables may be stale";
+    }).then(schedule);
+  }
+  schedule();
+})();
 </script>
 </body></html>
 )";

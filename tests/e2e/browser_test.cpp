@@ -381,9 +381,9 @@ TEST_F(browser_fixture, pages_render_tables_and_screenshot) {
   EXPECT_TRUE(has_row(R"(<tr><td>127\.0\.61\.2</td><td class="requested">requested \(#1\)</td><td>Beta</td>)"))
     << dom;
   // Groups: limit, in use, permitted, waiting, queued.
-  EXPECT_TRUE(has_row("<tr><td>Alpha</td><td>2</td><td>2</td><td>1</td><td>1</td><td>1</td></tr>"))
+  EXPECT_TRUE(has_row("<tr><td>Alpha</td><td class=\"n\">2</td><td class=\"n\">2</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">1</td></tr>"))
     << dom;
-  EXPECT_TRUE(has_row("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td><td>0</td><td>1</td></tr>"))
+  EXPECT_TRUE(has_row("<tr><td>Beta</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">0</td><td class=\"n\">1</td></tr>"))
     << dom;
   EXPECT_EQ(dom.find("http-equiv=\"refresh\""), std::string::npos)
     << "a meta refresh reloads the whole page";
@@ -443,8 +443,9 @@ TEST_F(browser_fixture, dashboard_refreshes_in_place) {
   EXPECT_TRUE(std::regex_search(
     run.dom, std::regex(R"(<tr><td>127\.0\.61\.3</td><td class="requested">requested \(#2\)</td><td>Beta</td>)")))
     << run.dom;
-  EXPECT_NE(run.dom.find("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td>"
-                         "<td>0</td><td>2</td></tr>"),
+  EXPECT_NE(run.dom.find("<tr><td>Beta</td><td class=\"n\">1</td><td class=\"n\">1</td>"
+                         "<td class=\"n\">1</td><td class=\"n\">0</td>"
+                         "<td class=\"n\">2</td></tr>"),
             std::string::npos)
     << run.dom;
   EXPECT_EQ(count_of(run.dom, "id=\"live\""), 1u);
@@ -466,8 +467,9 @@ TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
   auto page = http_get(port(), "/showState");
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(count_of(page.body, row), static_cast<std::size_t>(machines));
-  EXPECT_NE(page.body.find("<tr><td>Big</td><td>10000</td><td>10000</td>"
-                           "<td>10000</td><td>0</td><td>0</td></tr>"),
+  EXPECT_NE(page.body.find("<tr><td>Big</td><td class=\"n\">10000</td>"
+                           "<td class=\"n\">10000</td><td class=\"n\">10000</td>"
+                           "<td class=\"n\">0</td><td class=\"n\">0</td></tr>"),
             std::string::npos);
 
   // Through the proxy, to count what the browser asks for: the page and

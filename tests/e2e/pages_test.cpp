@@ -70,8 +70,10 @@ TEST_F(pages_fixture, dashboard_lists_machines_and_groups) {
   EXPECT_TRUE(std::regex_search(page.body, row)) << page.body;
   EXPECT_NE(page.body.find("requested (#1)"), std::string::npos);
   // Group summary: limit 2, 2 in use, 1 queued.
-  EXPECT_NE(page.body.find("<tr><td>Dash</td><td>2</td><td>2</td><td>2</td>"
-                           "<td>0</td><td>1</td></tr>"),
+  EXPECT_NE(page.body.find("<tr><td>Dash</td><td class=\"n\">2</td>"
+                           "<td class=\"n\">2</td><td class=\"n\">2</td>"
+                           "<td class=\"n\">0</td><td class=\"n\">1</td>"
+                           "</tr>"),
             std::string::npos)
     << page.body;
 }
