@@ -34,8 +34,12 @@ log_setup::log_setup(const log_options& options, std::string& warning) {
                                                  sinks.begin(), sinks.end());
   logger->set_pattern("%Y/%m/%d %H:%M:%S.%f %v");
   logger->set_level(spdlog::level::info);
-  logger->flush_on(spdlog::level::info);
+  // Transitions are frequent: writing each at once would cost a system
+  // call per change on an actor thread. Warnings go out at once, the rest
+  // within a second; /logs reads the in-memory ring either way.
+  logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(1));
 }
 
 log_setup::~log_setup() {

@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   bool allow_root = false;
   std::uint64_t io_threads = 1;
   std::uint64_t actor_threads = 0;
-  std::string scheduler = "stealing";
+  std::string scheduler = "sharing";
   std::uint64_t max_connections = 10000;
   std::chrono::nanoseconds idle_timeout = std::chrono::minutes(2);
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(10);
@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   flags.add_uint("actorThreads", &actor_threads,
                  "Number of actor scheduler threads (0: one per core)");
   flags.add_string("scheduler", &scheduler,
-                   "Actor scheduler policy: stealing or sharing");
+                   "Actor scheduler policy: sharing (threads sleep when idle) "
+                   "or stealing (work stealing, with polling)");
   flags.add_uint("maxConnections", &max_connections,
                  "Maximum number of open client connections");
   flags.add_duration("idleTimeout", &idle_timeout,

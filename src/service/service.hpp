@@ -26,7 +26,7 @@ struct service_options {
   std::chrono::nanoseconds max_duration = std::chrono::hours(1);
   std::size_t io_threads = 1;
   std::size_t actor_threads = 0; // 0: one per core
-  std::string scheduler = "stealing"; // or "sharing"
+  std::string scheduler = "sharing"; // or "stealing"
   connection_limits limits;
   http_limits http;
   std::chrono::nanoseconds probe_timeout = std::chrono::seconds(5);
