@@ -11,15 +11,8 @@ namespace {
 
 using json = nlohmann::json;
 
-// Go's decoder prefers an exact key and falls back to a case-insensitive one.
 const json* find_field(const json& object, const char* name) {
-  auto exact = object.find(name);
-  if (exact != object.end())
-    return &*exact;
-  for (auto it = object.begin(); it != object.end(); ++it)
-    if (strcasecmp(it.key().c_str(), name) == 0)
-      return &*it;
-  return nullptr;
+  return find_go_member(object, name);
 }
 
 bool read_string(const json& object, const char* name, std::string& out,
@@ -136,6 +129,17 @@ bool read_machine(const json& value, machine_record& m,
 }
 
 } // namespace
+
+// Go's decoder prefers an exact key and falls back to a case-insensitive one.
+const json* find_go_member(const json& object, const char* name) {
+  auto exact = object.find(name);
+  if (exact != object.end())
+    return &*exact;
+  for (auto it = object.begin(); it != object.end(); ++it)
+    if (strcasecmp(it.key().c_str(), name) == 0)
+      return &*it;
+  return nullptr;
+}
 
 std::optional<machine_record> machine_from_json(const json& value,
                                                 std::string& error) {

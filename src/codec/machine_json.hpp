@@ -30,6 +30,11 @@ std::optional<decoded_request> parse_request_body(std::string_view text,
                                                   bool require_kind,
                                                   std::string& error);
 
+// A member of a JSON object as Go's decoder finds it: the exact key, else
+// a case-insensitive match; nullptr when absent.
+const nlohmann::json* find_go_member(const nlohmann::json& object,
+                                     const char* name);
+
 // The record as Go's json.Marshal writes it (field order as in mdb.Machine,
 // empty fields kept, as Go has no omitempty on them).
 nlohmann::json machine_to_json(const machine_record& machine);

@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <strings.h>
 
 #include "codec/machine_json.hpp"
 
@@ -196,15 +195,8 @@ namespace {
 
 using json = nlohmann::json;
 
-// Go's decoder prefers an exact key and falls back to a case-insensitive one.
 const json* find_member(const json& object, const char* name) {
-  auto exact = object.find(name);
-  if (exact != object.end())
-    return &*exact;
-  for (auto it = object.begin(); it != object.end(); ++it)
-    if (strcasecmp(it.key().c_str(), name) == 0)
-      return &*it;
-  return nullptr;
+  return find_go_member(object, name);
 }
 
 const char* json_type_word(const json& value) {

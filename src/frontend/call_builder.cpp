@@ -44,6 +44,17 @@ bool peer_matches(const std::string& peer_address,
   return false;
 }
 
+std::string refusal_after_lookup(const std::string& peer_address,
+                                 const std::string& hostname,
+                                 const std::vector<std::string>& addresses,
+                                 const std::string& lookup_error) {
+  if (!lookup_error.empty())
+    return lookup_error;
+  if (!peer_matches(peer_address, addresses))
+    return not_permitted_text(hostname);
+  return {};
+}
+
 std::string not_permitted_text(const std::string& hostname) {
   return hostname + " not permitted";
 }

@@ -28,6 +28,13 @@ access_verdict check_access(request_kind kind, const std::string& peer_address,
 bool peer_matches(const std::string& peer_address,
                   const std::vector<std::string>& addresses);
 
+// After the look-up of `hostname`: empty when the peer may act, else the
+// reason to refuse with (the look-up's error, or "<hostname> not permitted").
+std::string refusal_after_lookup(const std::string& peer_address,
+                                 const std::string& hostname,
+                                 const std::vector<std::string>& addresses,
+                                 const std::string& lookup_error);
+
 // The error text the original uses when access is refused.
 std::string not_permitted_text(const std::string& hostname);
 

@@ -171,14 +171,11 @@ void http_protocol::on_resolved(connection& conn,
                                 std::string error) {
   auto machine = std::move(*pending_machine_);
   pending_machine_.reset();
-  if (!error.empty()) {
+  auto refusal = refusal_after_lookup(conn.peer_address, machine.hostname,
+                                      addresses, error);
+  if (!refusal.empty()) {
     ++service_metrics::instance().access_refused;
-    reply_error(conn, 403, error);
-    return;
-  }
-  if (!peer_matches(conn.peer_address, addresses)) {
-    ++service_metrics::instance().access_refused;
-    reply_error(conn, 403, not_permitted_text(machine.hostname));
+    reply_error(conn, 403, refusal);
     return;
   }
   waiting_ = waiting_for::call;

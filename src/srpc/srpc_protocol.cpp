@@ -178,15 +178,11 @@ void srpc_protocol::on_resolved(connection& conn,
                                 std::string error) {
   auto machine = std::move(*pending_machine_);
   pending_machine_.reset();
-  if (!error.empty()) {
+  auto refusal = refusal_after_lookup(conn.peer_address, machine.hostname,
+                                      addresses, error);
+  if (!refusal.empty()) {
     ++service_metrics::instance().access_refused;
-    respond(conn, error, disruption_state::anytime);
-    return;
-  }
-  if (!peer_matches(conn.peer_address, addresses)) {
-    ++service_metrics::instance().access_refused;
-    respond(conn, not_permitted_text(machine.hostname),
-            disruption_state::anytime);
+    respond(conn, refusal, disruption_state::anytime);
     return;
   }
   conn.loop->submit_call(conn, make_disruption_call(kind_, machine));
