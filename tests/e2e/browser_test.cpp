@@ -479,7 +479,16 @@ TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
   auto run = run_chromium(chromium, {"--dump-dom", url(proxy.port(), "/showState")});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_EQ(count_of(run.dom, row), static_cast<std::size_t>(machines));
-  EXPECT_LE(proxy.request_heads().size(), 2u);
+  // Only the page itself (again when its 5 s refresh fires during a slow
+  // render) and the favicon: nothing per row.
+  std::size_t pages = 0;
+  for (const auto& head : proxy.request_heads()) {
+    bool page_load = head.rfind("GET /showState ", 0) == 0;
+    bool favicon = head.rfind("GET /favicon.ico ", 0) == 0;
+    EXPECT_TRUE(page_load || favicon) << head;
+    pages += page_load ? 1 : 0;
+  }
+  EXPECT_LE(pages, 4u);
   // Chromium's own start-up, to read the figure above against.
   auto small = run_chromium(chromium, {"--dump-dom", url(port(), "/")});
   bool chunked = page.headers.find("Transfer-Encoding: chunked") != std::string::npos;
