@@ -16,6 +16,11 @@ namespace dm {
 disruption_call make_disruption_call(request_kind kind,
                                      const machine_record& machine);
 
+// Names and URLs are kept and shown as text: a call whose host, group or
+// ready URL is not valid UTF-8 (gob strings may hold any bytes) is refused
+// with this reason; empty when all is well.
+std::string call_text_error(const disruption_call& call);
+
 enum class access_verdict { allowed, denied, needs_lookup };
 
 // The self-only rule of the original: check is open; request and cancel

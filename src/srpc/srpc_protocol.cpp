@@ -155,6 +155,15 @@ bool srpc_protocol::read_request_value(connection& conn) {
 
 void srpc_protocol::dispatch(connection& conn, machine_record machine) {
   call_started_ = std::chrono::steady_clock::now();
+  if (machine.hostname.empty()) {
+    respond(conn, "MDB.Hostname is required", disruption_state::anytime);
+    return;
+  }
+  auto text_error = call_text_error(make_disruption_call(kind_, machine));
+  if (!text_error.empty()) {
+    respond(conn, text_error, disruption_state::anytime);
+    return;
+  }
   bool power = powers_allowed_ && conn.identity
                && conn.identity->has_method_power(method_name(kind_));
   switch (check_access(kind_, conn.peer_address, machine.hostname, power)) {

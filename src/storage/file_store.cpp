@@ -233,7 +233,10 @@ std::uint32_t state_crc32(const char* data, std::size_t size) {
 }
 
 std::string encode_state_line(const state_change& change) {
-  return checksummed(entry_to_json(change).dump());
+  // Front ends refuse text that is not UTF-8; should any slip through, it
+  // is written with replacement characters rather than failing the batch.
+  return checksummed(entry_to_json(change).dump(
+    -1, ' ', false, json::error_handler_t::replace));
 }
 
 file_store::file_store(file_store_options options)

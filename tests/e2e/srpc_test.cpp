@@ -219,6 +219,16 @@ TEST(srpc_hostile, garbage_truncation_and_huge_lengths_leave_server_serving) {
   // A path the server does not serve: 404, so Go clients try the next one.
   EXPECT_EQ(raw_exchange("CONNECT /_other_/ HTTP/1.0\n\n").substr(0, 12),
             "HTTP/1.1 404");
+  {
+    // gob strings may hold any bytes: a name that is not UTF-8 is refused
+    // in the Error field, and the connection goes on.
+    auto c = fresh();
+    auto r = call(*c, request_kind::check, machine("bad-\xfd\xff-host"));
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.response_error, "MDB.Hostname is not valid UTF-8");
+    r = call(*c, request_kind::check, machine("127.0.0.1", "grp-\xc0\xaf"));
+    EXPECT_EQ(r.response_error, "the group identifier is not valid UTF-8");
+  }
   auto c = fresh();
   auto r = call(*c, request_kind::request, machine("127.0.0.1"));
   ASSERT_TRUE(r.ok) << r.error;

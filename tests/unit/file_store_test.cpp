@@ -244,3 +244,15 @@ TEST(legacy_state, rfc3339) {
   EXPECT_FALSE(parse_rfc3339("yesterday"));
   EXPECT_FALSE(parse_rfc3339("1970-01-01T00:00:00"));
 }
+
+TEST(file_store, text_that_is_not_utf8_never_fails_a_batch) {
+  test::temp_dir dir;
+  auto store = open_store(dir.path());
+  std::string error;
+  ASSERT_TRUE(store->append({permit("G\xfd\xff", "h\xc0", 1),
+                             state_change::limit_update("\xfd", 2)},
+                            error));
+  ASSERT_TRUE(store->sync(error)) << error;
+  store.reset();
+  EXPECT_EQ(open_store(dir.path())->loaded().host_count(), 1u);
+}
