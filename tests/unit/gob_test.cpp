@@ -11,80 +11,14 @@
 #include <sstream>
 
 #include "codec/machine_json.hpp"
+#include "tests/support/reference_vectors.hpp"
 
 namespace dm {
 namespace {
 
 using json = nlohmann::json;
 
-json load_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
-
-const json& reference_vectors() {
-  static const json vectors
-    = load_json(DM_SOURCE_DIR "/../shared/reference/srpc-vectors.json");
-  return vectors;
-}
-
-const json& extra_vectors() {
-  static const json vectors
-    = load_json(DM_SOURCE_DIR "/tests/data/gob/extra-vectors.json");
-  return vectors;
-}
-
-std::string from_hex(const std::string& hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
-// The Go type name without its package ("DisruptionCheckRequest").
-std::string short_type(const json& vector) {
-  auto type = vector.at("Type").get<std::string>();
-  return type.substr(type.find('.') + 1);
-}
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size()
-         && text.compare(text.size() - suffix.size(), suffix.size(), suffix)
-              == 0;
-}
-
-machine_record expected_machine(const json& mdb) {
-  std::string error;
-  auto machine = machine_from_json(mdb, error);
-  EXPECT_TRUE(machine.has_value()) << error;
-  return machine.value_or(machine_record{});
-}
-
-// Feeds `bytes` in pieces of `chunk` bytes as a socket would deliver them,
-// keeping unconsumed bytes for the next call. Returns the last status and
-// the bytes consumed in all.
-template <class Decoder>
-gob_status feed_in_pieces(Decoder& decoder, const std::string& bytes,
-                          std::size_t chunk, std::size_t& total_consumed) {
-  std::string pending;
-  std::size_t offset = 0;
-  total_consumed = 0;
-  gob_status status = gob_status::need_more;
-  while (true) {
-    std::size_t consumed = 0;
-    status = decoder.feed(pending, consumed);
-    EXPECT_LE(consumed, pending.size());
-    pending.erase(0, consumed);
-    total_consumed += consumed;
-    if (status != gob_status::need_more || offset >= bytes.size())
-      return status;
-    pending.append(bytes, offset, chunk);
-    offset += chunk;
-  }
-}
+using namespace dm::test;
 
 template <class Decoder>
 gob_status feed_whole(Decoder& decoder, const std::string& bytes,
