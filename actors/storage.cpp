@@ -20,7 +20,6 @@ storage(storage_actor::stateful_pointer<storage_state> self,
         spdlog::error("state not saved: {}", error);
         return false;
       }
-      self->state.figures.changes += batch.changes.size();
       service_metrics::instance().storage_changes += batch.changes.size();
       auto promise = self->make_response_promise<bool>();
       self->state.unsynced.push_back(promise);
@@ -38,11 +37,9 @@ storage(storage_actor::stateful_pointer<storage_state> self,
       bool ok = self->state.store->sync(error);
       metrics.storage_sync_latency.observe(std::chrono::steady_clock::now()
                                            - started);
-      ++self->state.figures.syncs;
       ++metrics.storage_batches;
       metrics.storage_failing = !ok;
       if (!ok) {
-        ++self->state.figures.failures;
         ++metrics.storage_failures;
         if (!self->state.failing)
           spdlog::error("state not saved: {}", error);

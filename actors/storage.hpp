@@ -14,20 +14,12 @@
 
 namespace dm {
 
-// Figures the storage actor keeps for the metrics page.
-struct storage_figures {
-  std::uint64_t syncs = 0;
-  std::uint64_t changes = 0;
-  std::uint64_t failures = 0;
-};
-
 struct storage_state {
   static inline const char* name = "storage";
   std::shared_ptr<state_store> store;
   std::vector<caf::typed_response_promise<bool>> unsynced;
   bool flush_scheduled = false;
   bool failing = false;
-  storage_figures figures;
 };
 
 storage_actor::behavior_type
