@@ -1,0 +1,92 @@
+// Fuzzes the SRPC JSON coder's stream decoders (json_request_decoder and
+// json_response_decoder, with their value framer) fed all at once and byte
+// by byte, which must agree, and checks that decoded values survive Go's
+// encoding of them unchanged.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "codec/srpc_json.hpp"
+#include "invariant.hpp"
+
+namespace {
+
+// Feeds `stream` in pieces of `piece` bytes as a connection would: what has
+// arrived minus what was used. Returns the final status.
+template <class Decoder>
+dm::json_status decode(Decoder& decoder, std::string_view stream,
+                       std::size_t piece) {
+  std::string buffer;
+  auto status = dm::json_status::need_more;
+  for (std::size_t pos = 0; pos < stream.size();) {
+    auto n = std::min(piece, stream.size() - pos);
+    buffer.append(stream.substr(pos, n));
+    pos += n;
+    std::size_t consumed = 0;
+    status = decoder.feed(buffer, consumed);
+    DM_FUZZ_EXPECT(consumed <= buffer.size(), "consumed within the input");
+    buffer.erase(0, consumed);
+    if (status != dm::json_status::need_more)
+      break;
+  }
+  return status;
+}
+
+constexpr std::size_t max_value = 1 << 16;
+
+void requests(std::string_view stream) {
+  dm::json_request_decoder whole(max_value);
+  dm::json_request_decoder bytewise(max_value);
+  auto a = decode(whole, stream, stream.size() + 1);
+  auto b = decode(bytewise, stream, 1);
+  DM_FUZZ_EXPECT(a == b, "request: same status however the bytes arrive");
+  DM_FUZZ_EXPECT(whole.error() == bytewise.error(),
+                 "request: same error however the bytes arrive");
+  if (a != dm::json_status::done)
+    return;
+  DM_FUZZ_EXPECT(whole.machine() == bytewise.machine(),
+                 "request: same record however the bytes arrive");
+  auto encoded = dm::encode_json_request(whole.machine());
+  dm::json_request_decoder again(max_value);
+  DM_FUZZ_EXPECT(decode(again, encoded, encoded.size() + 1)
+                   == dm::json_status::done,
+                 "request: our own encoding decodes");
+  DM_FUZZ_EXPECT(again.machine() == whole.machine(),
+                 "request: record survives encode + decode");
+}
+
+void responses(std::string_view stream) {
+  dm::json_response_decoder whole(max_value);
+  dm::json_response_decoder bytewise(max_value);
+  auto a = decode(whole, stream, stream.size() + 1);
+  auto b = decode(bytewise, stream, 1);
+  DM_FUZZ_EXPECT(a == b, "response: same status however the bytes arrive");
+  DM_FUZZ_EXPECT(whole.error() == bytewise.error(),
+                 "response: same error however the bytes arrive");
+  if (a != dm::json_status::done)
+    return;
+  DM_FUZZ_EXPECT(whole.response_error() == bytewise.response_error()
+                   && whole.state() == bytewise.state(),
+                 "response: same value however the bytes arrive");
+  auto encoded = dm::encode_json_response(whole.response_error(),
+                                          whole.state());
+  dm::json_response_decoder again(max_value);
+  DM_FUZZ_EXPECT(decode(again, encoded, encoded.size() + 1)
+                   == dm::json_status::done,
+                 "response: our own encoding decodes");
+  DM_FUZZ_EXPECT(again.response_error() == whole.response_error()
+                   && again.state() == whole.state(),
+                 "response: value survives encode + decode");
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
+  std::string_view stream(reinterpret_cast<const char*>(data), size);
+  requests(stream);
+  responses(stream);
+  return 0;
+}
