@@ -92,6 +92,8 @@ void start_prober(self_ptr self, const std::string& host) {
     slot.prober = self->spawn<caf::linked>(prober, me, std::move(plan));
 }
 
+void retry_later(self_ptr self);
+
 // Turns the book's effects into log lines, a storage batch, timers and
 // probers. Returns the batch number a reply must wait for (0: none).
 std::uint64_t settle(self_ptr self) {
@@ -175,6 +177,7 @@ std::uint64_t settle(self_ptr self) {
             st.unsaved.insert(host);
         st.limit_unsaved = st.limit_unsaved || had_limit;
         deliver_durable(self, number);
+        retry_later(self);
       },
       [self, number, hosts](caf::error&) {
         auto& st = self->state;
@@ -184,8 +187,20 @@ std::uint64_t settle(self_ptr self) {
           if (st.host_batch[host] == number)
             st.unsaved.insert(host);
         deliver_durable(self, number);
+        retry_later(self);
       });
   return number;
+}
+
+// After a failed save, the changes go again a second later even if no call
+// comes: until they are saved, checks answered from the I/O threads'
+// replicas see the state before them.
+void retry_later(self_ptr self) {
+  auto& st = self->state;
+  if (st.retry_scheduled)
+    return;
+  st.retry_scheduled = true;
+  self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
 }
 
 // Answers now if the host's own latest change is durable, else once the
@@ -288,6 +303,10 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
       if (slot != st.machines.end())
         slot->second.prober = nullptr;
       st.book->end_wait(host, wait_id, now_of(self));
+      settle(self);
+    },
+    [self](flush_atom) {
+      self->state.retry_scheduled = false;
       settle(self);
     },
     [self](snapshot_atom) -> group_view {

@@ -61,6 +61,7 @@ struct group_state {
   // while the disk fails.
   std::unordered_map<std::string, std::uint64_t> host_batch;
   bool limit_unsaved = false;
+  bool retry_scheduled = false; // a flush_atom to self is on its way
   std::deque<pending_reply> pending;
   std::deque<std::string> gate_errors; // recent, newest last
 };

@@ -42,7 +42,9 @@ using group_actor = caf::typed_actor<
   // Prober: the ready URL of this host answered 200 (for this wait id).
   caf::reacts_to<ready_atom, std::string, std::uint64_t>,
   // Pages: this group's state.
-  caf::replies_to<snapshot_atom>::with<group_view>>;
+  caf::replies_to<snapshot_atom>::with<group_view>,
+  // Internal: a batch could not be saved; try its changes again.
+  caf::reacts_to<flush_atom>>;
 
 // The router owns the map from groups to group actors and from machines to
 // their current group. Front desks talk to it; group actors report to it.

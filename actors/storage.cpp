@@ -10,9 +10,11 @@ namespace dm {
 
 storage_actor::behavior_type
 storage(storage_actor::stateful_pointer<storage_state> self,
-        std::shared_ptr<state_store> store) {
+        std::shared_ptr<state_store> store,
+        std::vector<synced_listener> listeners) {
   // The actor is the store's only user from here on.
   self->state.store = std::move(store);
+  self->state.listeners = std::move(listeners);
   return {
     [self](persist_atom, persist_batch& batch) -> caf::result<bool> {
       std::string error;
@@ -21,6 +23,11 @@ storage(storage_actor::stateful_pointer<storage_state> self,
         return false;
       }
       service_metrics::instance().storage_changes += batch.changes.size();
+      if (!self->state.listeners.empty())
+        self->state.unsynced_changes.insert(
+          self->state.unsynced_changes.end(),
+          std::make_move_iterator(batch.changes.begin()),
+          std::make_move_iterator(batch.changes.end()));
       auto promise = self->make_response_promise<bool>();
       self->state.unsynced.push_back(promise);
       if (!self->state.flush_scheduled) {
@@ -51,6 +58,15 @@ storage(storage_actor::stateful_pointer<storage_state> self,
         if (!error.empty())
           spdlog::warn("state compaction failed: {}", error);
       }
+      // The replicas hear of what is durable before anyone is answered;
+      // what failed is sent again by its group and heard of then.
+      if (ok && !self->state.unsynced_changes.empty()) {
+        auto synced = std::make_shared<const std::vector<state_change>>(
+          std::move(self->state.unsynced_changes));
+        for (const auto& listener : self->state.listeners)
+          listener(synced);
+      }
+      self->state.unsynced_changes.clear();
       for (auto& promise : self->state.unsynced)
         promise.deliver(ok);
       self->state.unsynced.clear();

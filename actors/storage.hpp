@@ -3,6 +3,7 @@
 // on its own thread, since a sync blocks.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,16 +15,24 @@
 
 namespace dm {
 
+// Told, on the storage thread, of every change once it is synced and before
+// any answer that waits for it is released: the I/O threads' replicas.
+using synced_listener =
+  std::function<void(std::shared_ptr<const std::vector<state_change>>)>;
+
 struct storage_state {
   static inline const char* name = "storage";
   std::shared_ptr<state_store> store;
+  std::vector<synced_listener> listeners;
   std::vector<caf::typed_response_promise<bool>> unsynced;
+  std::vector<state_change> unsynced_changes;
   bool flush_scheduled = false;
   bool failing = false;
 };
 
 storage_actor::behavior_type
 storage(storage_actor::stateful_pointer<storage_state> self,
-        std::shared_ptr<state_store> store);
+        std::shared_ptr<state_store> store,
+        std::vector<synced_listener> listeners);
 
 } // namespace dm

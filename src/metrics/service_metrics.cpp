@@ -195,6 +195,11 @@ std::string service_metrics::render(const state_view& view) const {
   header(out, "access_refused_total", "counter",
          "Requests and cancels refused by the self-only rule.");
   sample(out, "access_refused_total", "", load(access_refused));
+  header(out, "checks_answered_locally_total", "counter",
+         "Checks answered on the I/O thread from its replica of the saved "
+         "state (the others went to the group actors).");
+  sample(out, "checks_answered_locally_total", "",
+         load(checks_answered_locally));
 
   header(out, "ready_gate_total", "counter", "Ready gate events.");
   sample(out, "ready_gate_total", "event=\"started\"", load(gate_waits_started));

@@ -50,6 +50,7 @@ public:
   std::atomic<std::int64_t> connections_open{0};
   std::atomic<std::uint64_t> tls_handshake_failures{0};
   std::atomic<std::uint64_t> access_refused{0}; // self-only rule
+  std::atomic<std::uint64_t> checks_answered_locally{0}; // by a replica
 
   std::atomic<std::uint64_t> gate_waits_started{0};
   std::atomic<std::uint64_t> gate_ready{0};

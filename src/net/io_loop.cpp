@@ -134,6 +134,10 @@ void io_loop::run() {
       spdlog::error("epoll_wait: {}", std::strerror(errno));
       break;
     }
+    // Before any input of this round: a client that heard of a change may
+    // be asking about it now.
+    if (replica_updates_.load(std::memory_order_acquire))
+      apply_replica_updates();
     for (int i = 0; i < n; ++i) {
       auto tag = events[i].data.u64;
       if (tag == listen_tag) {
@@ -384,7 +388,55 @@ void io_loop::close(connection& conn) {
   closing_.push_back(conn.id);
 }
 
+void io_loop::enable_local_checks(const stored_state& initial,
+                                  std::chrono::nanoseconds max_duration,
+                                  std::chrono::nanoseconds wall_offset) {
+  replica_.emplace(max_duration);
+  replica_->load(initial);
+  wall_offset_ = wall_offset;
+}
+
+void io_loop::replicate(
+  std::shared_ptr<const std::vector<state_change>> changes) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> guard(replica_mutex_);
+    was_empty = replica_queue_.empty();
+    replica_queue_.push_back(std::move(changes));
+    replica_updates_.store(true, std::memory_order_release);
+  }
+  if (was_empty) {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void io_loop::apply_replica_updates() {
+  std::vector<std::shared_ptr<const std::vector<state_change>>> taken;
+  {
+    std::lock_guard<std::mutex> guard(replica_mutex_);
+    taken.swap(replica_queue_);
+    replica_updates_.store(false, std::memory_order_relaxed);
+  }
+  if (!replica_)
+    return;
+  for (const auto& changes : taken)
+    replica_->apply(*changes);
+}
+
 void io_loop::submit_call(connection& conn, disruption_call call) {
+  if (replica_ && call.kind == request_kind::check) {
+    auto now = timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch())
+                         + wall_offset_};
+    if (auto state = replica_->check(call.host, call.group, call.limit, now)) {
+      ++service_metrics::instance().checks_answered_locally;
+      call_result result;
+      result.state = *state;
+      conn.proto->on_call_result(conn, std::move(result));
+      return;
+    }
+  }
   conn.busy = true;
   caf::anon_send(desk_, operate_atom::value, conn.id, std::move(call));
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "actors/front_desk.hpp"
+#include "frontend/answer_replica.hpp"
 #include "actors/interfaces.hpp"
 #include "net/host_resolver.hpp"
 #include "tls/peer_identity.hpp"
@@ -93,6 +95,15 @@ public:
   std::shared_ptr<reply_sink> sink() const;
   void set_desk(front_desk_actor desk) { desk_ = std::move(desk); }
 
+  // Answers `check` from a replica of the durable state when it can be
+  // sure (see answer_replica); call before run(). `wall_offset` turns the
+  // steady clock into the actors' wall time.
+  void enable_local_checks(const stored_state& initial,
+                           std::chrono::nanoseconds max_duration,
+                           std::chrono::nanoseconds wall_offset);
+  // Feeds the replica: called on the storage thread with synced changes.
+  void replicate(std::shared_ptr<const std::vector<state_change>> changes);
+
   // Runs until stop(); call on the loop's own thread.
   void run();
   void stop();
@@ -126,6 +137,7 @@ private:
   void close(connection& conn);
   void update_interest(connection& conn);
   void drain_answers();
+  void apply_replica_updates();
   void sweep_timeouts();
   void process_input(connection& conn);
   void ingest(connection& conn, const char* data, std::size_t size);
@@ -145,6 +157,11 @@ private:
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stopping_{false};
   std::vector<std::uint64_t> closing_;
+  std::optional<answer_replica> replica_;
+  std::chrono::nanoseconds wall_offset_{0};
+  std::mutex replica_mutex_;
+  std::atomic<bool> replica_updates_{false};
+  std::vector<std::shared_ptr<const std::vector<state_change>>> replica_queue_;
 };
 
 } // namespace dm

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   std::string cert_file = "/etc/ssl/disruption-manager/cert.pem";
   std::string key_file = "/etc/ssl/disruption-manager/key.pem";
   bool generate_webcert = false;
+  bool local_checks = true;
 
   dm::flag_set flags(program);
   flags.add_uint("portNum", &port,
@@ -67,6 +68,9 @@ int main(int argc, char** argv) {
   flags.add_string("scheduler", &scheduler,
                    "Actor scheduler policy: sharing (threads sleep when idle) "
                    "or stealing (work stealing, with polling)");
+  flags.add_bool("answerChecksLocally", &local_checks,
+                 "If true, I/O threads answer checks from their copy of the "
+                 "saved state when the answer is certain");
   flags.add_uint("maxConnections", &max_connections,
                  "Maximum number of open client connections");
   flags.add_duration("idleTimeout", &idle_timeout,
@@ -214,6 +218,7 @@ int main(int argc, char** argv) {
   opts.io_threads = io_threads;
   opts.actor_threads = actor_threads;
   opts.scheduler = scheduler;
+  opts.local_checks = local_checks;
   opts.limits.max_connections = max_connections;
   opts.limits.idle_timeout =
     std::chrono::duration_cast<std::chrono::seconds>(idle_timeout);

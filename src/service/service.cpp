@@ -104,30 +104,44 @@ std::unique_ptr<service> service::start(const service_options& options,
   svc->system_ = std::make_unique<caf::actor_system>(svc->config_);
   auto& sys = *svc->system_;
   const stored_state initial = store->loaded();
-  svc->storage_ = sys.spawn<caf::detached>(storage, std::move(store));
-  group_settings settings;
-  settings.max_duration = options.max_duration;
-  settings.wall_offset = system_wall_offset();
-  settings.storage = svc->storage_;
-  settings.fetcher = std::make_shared<http_url_fetcher>();
-  settings.probe_timeout = options.probe_timeout;
-  settings.detached_probers = true;
-  svc->router_ = sys.spawn(router, initial, settings);
+  auto wall_offset = system_wall_offset();
   svc->resolver_ = std::make_unique<host_resolver>();
   auto open_connections = std::make_shared<std::atomic<std::size_t>>(0);
   std::shared_ptr<const web_context> ctx = web;
   auto first_protocol = [ctx]() -> std::unique_ptr<protocol> {
     return std::make_unique<protocol_detector>(ctx);
   };
+  // The loops exist (not yet running) before the storage actor, which
+  // feeds their replicas.
   std::size_t io_threads = options.io_threads > 0 ? options.io_threads : 1;
+  std::vector<synced_listener> listeners;
   for (std::size_t i = 0; i < io_threads; ++i) {
     auto loop = std::make_unique<io_loop>(svc->listen_fd_, options.limits,
                                           *svc->resolver_, first_protocol,
                                           open_connections, options.tls);
+    if (options.local_checks) {
+      loop->enable_local_checks(initial, options.max_duration, wall_offset);
+      listeners.push_back(
+        [raw = loop.get()](std::shared_ptr<const std::vector<state_change>> c) {
+          raw->replicate(std::move(c));
+        });
+    }
+    svc->loops_.push_back(std::move(loop));
+  }
+  svc->storage_ = sys.spawn<caf::detached>(storage, std::move(store),
+                                           std::move(listeners));
+  group_settings settings;
+  settings.max_duration = options.max_duration;
+  settings.wall_offset = wall_offset;
+  settings.storage = svc->storage_;
+  settings.fetcher = std::make_shared<http_url_fetcher>();
+  settings.probe_timeout = options.probe_timeout;
+  settings.detached_probers = true;
+  svc->router_ = sys.spawn(router, initial, settings);
+  for (auto& loop : svc->loops_) {
     auto desk = sys.spawn(front_desk, svc->router_, loop->sink());
     loop->set_desk(desk);
     svc->desks_.push_back(desk);
-    svc->loops_.push_back(std::move(loop));
   }
   for (auto& loop : svc->loops_)
     svc->threads_.emplace_back([raw = loop.get()] { raw->run(); });

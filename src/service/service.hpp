@@ -31,6 +31,7 @@ struct service_options {
   http_limits http;
   std::chrono::nanoseconds probe_timeout = std::chrono::seconds(5);
   std::shared_ptr<const tls_context> tls; // null: plain HTTP and SRPC only
+  bool local_checks = true; // answer checks from the I/O threads' replicas
 };
 
 class service {

@@ -109,6 +109,14 @@ TEST_F(pages_fixture, metrics_parse_and_move_with_calls) {
   EXPECT_GE(metric(after, "disruption_manager_call_duration_seconds_count{"
                           "protocol=\"rest\"}"),
             1);
+  // A check of the saved permit is answered by the I/O thread's replica.
+  EXPECT_EQ(metric(after, "disruption_manager_checks_answered_locally_total"),
+            0);
+  EXPECT_NE(disruption(port(), "check", "127.0.42.1").find("permitted"),
+            std::string::npos);
+  after = http_get(port(), "/metrics").body;
+  EXPECT_EQ(metric(after, "disruption_manager_checks_answered_locally_total"),
+            1);
 }
 
 TEST_F(pages_fixture, health_answers_ok) {

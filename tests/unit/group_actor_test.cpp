@@ -59,7 +59,7 @@ struct actor_fixture : ::testing::Test {
     std::shared_ptr<file_store> store = file_store::open(options, error, notes);
     ASSERT_TRUE(store) << error;
     auto initial = store->loaded();
-    storage_handle = sys->spawn(storage, store);
+    storage_handle = sys->spawn(storage, store, std::vector<synced_listener>{});
     group_settings settings;
     settings.max_duration = 1h;
     settings.wall_offset = 0ns;

@@ -1,0 +1,179 @@
+// The replica answers a check only when the group actor would give the same
+// answer without changing the machine or the group's limit. Checked against
+// the real group logic over long random histories, and rule by rule.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "disruption/group_book.hpp"
+#include "frontend/answer_replica.hpp"
+
+using namespace dm;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto P = disruption_state::permitted;
+constexpr auto R = disruption_state::requested;
+constexpr auto D = disruption_state::denied;
+
+// Several groups as the router and the group actors keep them, with every
+// change handed to the replica as the storage actor would after a sync.
+struct fleet {
+  std::map<std::string, group_book> books;
+  answer_replica replica{1h};
+  timestamp now{std::chrono::hours(500000)};
+
+  group_book& book(const std::string& group) {
+    auto it = books.find(group);
+    if (it == books.end())
+      it = books.emplace(group, group_book(group, 1h)).first;
+    return it->second;
+  }
+
+  // Hands each book's changes to the replica; returns what changed.
+  std::vector<state_change> sync() {
+    std::vector<state_change> changes;
+    for (auto& [group, b] : books) {
+      auto fx = b.take_effects();
+      for (const auto& host : fx.changed_hosts) {
+        const host_entry* entry = b.find(host);
+        changes.push_back(state_change::host_update(
+          group, host, entry ? *entry : host_entry{}));
+      }
+      if (fx.limit_changed)
+        changes.push_back(state_change::limit_update(group, b.limit()));
+    }
+    replica.apply(changes);
+    return changes;
+  }
+
+  // A call as the router routes it: a machine known in another group is
+  // evicted there first.
+  disruption_state call(request_kind kind, const std::string& host,
+                        const std::string& group, std::uint64_t limit,
+                        std::optional<ready_gate> gate = std::nullopt) {
+    for (auto& [other, b] : books)
+      if (other != group && b.find(host) != nullptr)
+        b.evict(host, now);
+    return book(group).operate(kind, host, limit, gate, now);
+  }
+};
+
+} // namespace
+
+TEST(answer_replica, agrees_with_the_groups_over_random_histories) {
+  std::mt19937_64 random(20261125);
+  std::size_t local[3] = {0, 0, 0};
+  std::size_t checks = 0;
+  for (int history = 0; history < 40; ++history) {
+    fleet f;
+    auto pick = [&](std::size_t n) {
+      return static_cast<std::size_t>(random() % n);
+    };
+    for (int step = 0; step < 3000; ++step) {
+      std::string host = "m" + std::to_string(pick(10));
+      std::string group = "g" + std::to_string(pick(3));
+      // Mostly each group's usual limit, sometimes another.
+      std::uint64_t limit = pick(10) == 0 ? 1 + pick(3) : 1 + group.back() - '0';
+      switch (pick(8)) {
+        case 0:
+        case 1:
+          f.call(request_kind::request, host, group, limit);
+          break;
+        case 2: {
+          std::optional<ready_gate> gate;
+          if (pick(2) == 0)
+            gate = ready_gate{std::chrono::minutes(1 + pick(20)), ""};
+          f.call(request_kind::cancel, host, group, limit, gate);
+          break;
+        }
+        case 3:
+          f.now += std::chrono::minutes(pick(15));
+          break;
+        case 4: // A timer fires.
+          for (auto& [g, b] : f.books)
+            b.expire(f.now);
+          break;
+        default: {
+          ++checks;
+          auto local_answer = f.replica.check(host, group, limit, f.now);
+          auto before = f.sync(); // (nothing pending: every step syncs)
+          ASSERT_TRUE(before.empty());
+          auto answer = f.call(request_kind::check, host, group, limit);
+          auto changes = f.sync();
+          if (!local_answer)
+            break;
+          ++local[*local_answer == P ? 0 : *local_answer == R ? 1 : 2];
+          ASSERT_EQ(answer, *local_answer)
+            << "history " << history << " step " << step << " " << host
+            << " in " << group;
+          // Answered locally, the call must not have mattered to this
+          // machine or to the group's limit.
+          for (const auto& change : changes) {
+            EXPECT_NE(change.host, host)
+              << "history " << history << " step " << step;
+            EXPECT_FALSE(change.host.empty() && change.group == group)
+              << "limit changed; history " << history << " step " << step;
+          }
+          break;
+        }
+      }
+      f.sync();
+    }
+  }
+  // The replica must actually answer most of the time, in every state.
+  EXPECT_GT(local[0] + local[1] + local[2], checks / 2);
+  EXPECT_GT(local[0], 500u);
+  EXPECT_GT(local[1], 500u);
+  EXPECT_GT(local[2], 500u);
+}
+
+TEST(answer_replica, unknown_machine_is_denied_unless_the_limit_would_change) {
+  answer_replica replica(1h);
+  timestamp now{std::chrono::hours(1)};
+  EXPECT_EQ(replica.check("a", "g", 1, now), D);
+  EXPECT_EQ(replica.check("a", "g", 2, now), std::nullopt);
+}
+
+TEST(answer_replica, permit_holds_until_its_own_expiry) {
+  fleet f;
+  f.call(request_kind::request, "a", "g", 1);
+  f.sync();
+  EXPECT_EQ(f.replica.check("a", "g", 1, f.now), P);
+  EXPECT_EQ(f.replica.check("a", "g", 1, f.now + 59min), P);
+  EXPECT_EQ(f.replica.check("a", "g", 1, f.now + 60min), std::nullopt);
+  EXPECT_EQ(f.replica.check("a", "g", 2, f.now), std::nullopt) << "limit";
+  EXPECT_EQ(f.replica.check("a", "h", 1, f.now), std::nullopt) << "move";
+}
+
+TEST(answer_replica, queued_machine_needs_a_full_group_and_nothing_due) {
+  fleet f;
+  f.call(request_kind::request, "a", "g", 1);
+  f.now += 10min;
+  f.call(request_kind::request, "b", "g", 1);
+  f.sync();
+  EXPECT_EQ(f.replica.check("b", "g", 1, f.now), R);
+  // a's permit ends at +60 min from its request: then b may be promoted.
+  EXPECT_EQ(f.replica.check("b", "g", 1, f.now + 49min), R);
+  EXPECT_EQ(f.replica.check("b", "g", 1, f.now + 50min), std::nullopt);
+}
+
+TEST(answer_replica, waiting_machine_is_denied_and_moves_wait_for_both_saves) {
+  fleet f;
+  f.call(request_kind::request, "a", "g", 1);
+  f.call(request_kind::cancel, "a", "g", 1, ready_gate{10min, ""});
+  f.sync();
+  EXPECT_EQ(f.replica.check("a", "g", 1, f.now), D);
+  // Only the new group's change is saved so far: known twice, not sure.
+  answer_replica replica(1h);
+  replica.apply({state_change::host_update(
+    "g", "b", host_entry{holding{true, f.now, 1}, std::nullopt})});
+  replica.apply({state_change::host_update(
+    "h", "b", host_entry{holding{true, f.now, 1}, std::nullopt})});
+  EXPECT_EQ(replica.check("b", "h", 1, f.now), std::nullopt);
+  replica.apply({state_change::host_update("g", "b", host_entry{})});
+  EXPECT_EQ(replica.check("b", "h", 1, f.now), P);
+  EXPECT_EQ(replica.host_count(), 1u);
+}
