@@ -1,5 +1,6 @@
 // Fuzzes the REST / SRPC JSON body parser (parse_request_body) with and
-// without a required kind, and checks that an accepted body survives Go's
+// without a required kind, compares it with a reading through a full JSON
+// document, and checks that an accepted body survives Go's
 // encoding of it unchanged (what we answer must mean what we read).
 #include <cstddef>
 #include <cstdint>
@@ -11,12 +12,26 @@
 #include "codec/machine_json.hpp"
 #include "codec/srpc_json.hpp"
 #include "invariant.hpp"
+#include "tests/support/json_reference.hpp"
 
 namespace {
 
 void parse_and_round_trip(std::string_view text, bool require_kind) {
   std::string error;
   auto decoded = dm::parse_request_body(text, require_kind, error);
+  if (!dm::test::ambiguous(text)) {
+    std::string reference_error;
+    auto reference =
+      dm::test::reference_parse(text, require_kind, reference_error);
+    DM_FUZZ_EXPECT(decoded.has_value() == reference.has_value(),
+                   "the document reading agrees on accepting the body");
+    if (decoded && reference) {
+      DM_FUZZ_EXPECT(decoded->machine == reference->machine,
+                     "the document reading finds the same machine");
+      DM_FUZZ_EXPECT(decoded->kind == reference->kind,
+                     "the document reading finds the same kind");
+    }
+  }
   if (!decoded) {
     DM_FUZZ_EXPECT(!error.empty(), "a refused body names a reason");
     return;

@@ -5,6 +5,11 @@
 
 #include <strings.h>
 
+#include <cerrno>
+#include <cstdlib>
+
+#include "codec/json_reader.hpp"
+
 namespace dm {
 
 namespace {
@@ -149,49 +154,260 @@ std::optional<machine_record> machine_from_json(const json& value,
   return machine;
 }
 
-std::optional<decoded_request> parse_request_body(std::string_view text,
-                                                  bool require_kind,
-                                                  std::string& error) {
-  json body = json::parse(text.begin(), text.end(), nullptr, false);
-  if (body.is_discarded()) {
+namespace {
+
+// Reads a request body as Go's decoder does, straight from the text: each
+// member matched to its field by name, ignoring case; members in document
+// order, so a later duplicate wins; unknown members skipped; null leaves a
+// field alone; the first value of a wrong type is the error, reported once
+// the whole body is known to be well-formed JSON.
+class body_reader {
+public:
+  explicit body_reader(std::string_view text) : in_(text) {}
+
+  std::optional<decoded_request> read(bool require_kind, std::string& error);
+
+private:
+  void type_error(std::string text) {
+    if (type_error_.empty())
+      type_error_ = std::move(text);
+    in_.skip_value();
+  }
+  void string_field(std::string& out, const std::string& name) {
+    if (in_.peek() == json_kind::string)
+      in_.read_string(out);
+    else if (in_.peek() == json_kind::null)
+      in_.read_null();
+    else
+      type_error(name + ": expected a string");
+  }
+  void strings_field(std::vector<std::string>& out, const std::string& name);
+  void map_field(std::map<std::string, std::string>& out,
+                 const std::string& name);
+  void aws_field(std::optional<aws_metadata>& out, const std::string& path);
+  void machine_field(machine_record& m);
+  void kind_field(std::optional<request_kind>& kind);
+
+  json_reader in_;
+  std::string type_error_;
+  std::string key_;
+};
+
+void body_reader::strings_field(std::vector<std::string>& out,
+                                const std::string& name) {
+  if (in_.peek() == json_kind::null) {
+    in_.read_null();
+    return;
+  }
+  if (in_.peek() != json_kind::array) {
+    type_error(name + ": expected a list of strings");
+    return;
+  }
+  // Go replaces the slice with what the list holds.
+  out.clear();
+  in_.begin_array();
+  while (in_.next_item()) {
+    std::string item;
+    if (in_.peek() == json_kind::string)
+      in_.read_string(item);
+    else {
+      type_error(name + ": expected a list of strings");
+      continue;
+    }
+    out.push_back(std::move(item));
+  }
+}
+
+void body_reader::map_field(std::map<std::string, std::string>& out,
+                            const std::string& name) {
+  if (in_.peek() == json_kind::null) {
+    in_.read_null();
+    return;
+  }
+  if (in_.peek() != json_kind::object) {
+    type_error(name + ": expected an object of strings");
+    return;
+  }
+  in_.begin_object();
+  std::string key;
+  while (in_.next_member(key)) {
+    if (in_.peek() != json_kind::string) {
+      type_error(name + "." + key + ": expected a string");
+      continue;
+    }
+    in_.read_string(out[key]);
+  }
+}
+
+void body_reader::aws_field(std::optional<aws_metadata>& out,
+                            const std::string& path) {
+  if (in_.peek() == json_kind::null) {
+    in_.read_null();
+    return;
+  }
+  if (in_.peek() != json_kind::object) {
+    type_error(path + "AwsMetadata: expected an object");
+    return;
+  }
+  if (!out)
+    out.emplace();
+  auto& aws = *out;
+  std::string sub = path + "AwsMetadata.";
+  in_.begin_object();
+  std::string key;
+  while (in_.next_member(key)) {
+    const char* k = key.c_str();
+    if (strcasecmp(k, "AccountId") == 0)
+      string_field(aws.account_id, sub + "AccountId");
+    else if (strcasecmp(k, "AccountName") == 0)
+      string_field(aws.account_name, sub + "AccountName");
+    else if (strcasecmp(k, "InstanceId") == 0)
+      string_field(aws.instance_id, sub + "InstanceId");
+    else if (strcasecmp(k, "Region") == 0)
+      string_field(aws.region, sub + "Region");
+    else if (strcasecmp(k, "Tags") == 0)
+      map_field(aws.tags, sub + "Tags");
+    else
+      in_.skip_value();
+  }
+}
+
+void body_reader::machine_field(machine_record& m) {
+  if (in_.peek() == json_kind::null) {
+    in_.read_null();
+    return;
+  }
+  if (in_.peek() != json_kind::object) {
+    type_error("MDB: expected an object");
+    return;
+  }
+  in_.begin_object();
+  std::string& key = key_;
+  while (in_.next_member(key)) {
+    const char* k = key.c_str();
+    if (strcasecmp(k, "Hostname") == 0)
+      string_field(m.hostname, "MDB.Hostname");
+    else if (strcasecmp(k, "Tags") == 0)
+      map_field(m.tags, "MDB.Tags");
+    else if (strcasecmp(k, "RequiredImage") == 0)
+      string_field(m.required_image, "MDB.RequiredImage");
+    else if (strcasecmp(k, "IpAddress") == 0)
+      string_field(m.ip_address, "MDB.IpAddress");
+    else if (strcasecmp(k, "DataSourceIdentifier") == 0)
+      string_field(m.data_source_identifier, "MDB.DataSourceIdentifier");
+    else if (strcasecmp(k, "DataSourceType") == 0)
+      string_field(m.data_source_type, "MDB.DataSourceType");
+    else if (strcasecmp(k, "Location") == 0)
+      string_field(m.location, "MDB.Location");
+    else if (strcasecmp(k, "PlannedImage") == 0)
+      string_field(m.planned_image, "MDB.PlannedImage");
+    else if (strcasecmp(k, "DisableUpdates") == 0) {
+      if (in_.peek() == json_kind::boolean)
+        in_.read_bool(m.disable_updates);
+      else if (in_.peek() == json_kind::null)
+        in_.read_null();
+      else
+        type_error("MDB.DisableUpdates: expected true or false");
+    } else if (strcasecmp(k, "OwnerGroup") == 0)
+      string_field(m.owner_group, "MDB.OwnerGroup");
+    else if (strcasecmp(k, "OwnerGroups") == 0)
+      strings_field(m.owner_groups, "MDB.OwnerGroups");
+    else if (strcasecmp(k, "OwnerUsers") == 0)
+      strings_field(m.owner_users, "MDB.OwnerUsers");
+    else if (strcasecmp(k, "AwsMetadata") == 0)
+      aws_field(m.aws, "MDB.");
+    else
+      in_.skip_value();
+  }
+}
+
+void body_reader::kind_field(std::optional<request_kind>& kind) {
+  switch (in_.peek()) {
+    case json_kind::null:
+      in_.read_null();
+      return;
+    case json_kind::string: {
+      std::string name;
+      in_.read_string(name);
+      kind = parse_request_kind(name);
+      if (!kind && type_error_.empty())
+        type_error_ = "unknown request: " + name;
+      return;
+    }
+    case json_kind::number: {
+      std::string_view token;
+      in_.read_number(token);
+      bool integral = token.find_first_of(".eE") == std::string_view::npos;
+      errno = 0;
+      std::string text(token);
+      long long number = 0;
+      if (integral) {
+        if (text[0] == '-')
+          number = std::strtoll(text.c_str(), nullptr, 10);
+        else // (Beyond int64, wraps as the unsigned value would.)
+          number = static_cast<long long>(
+            std::strtoull(text.c_str(), nullptr, 10));
+        integral = errno != ERANGE;
+      }
+      if (!integral) {
+        if (type_error_.empty())
+          type_error_ = "Request: expected a string";
+        return;
+      }
+      if (number < 0 || number > 2) {
+        if (type_error_.empty())
+          type_error_ = "unknown request: " + std::to_string(number);
+        return;
+      }
+      kind = static_cast<request_kind>(number);
+      return;
+    }
+    default:
+      type_error("Request: expected a string");
+      return;
+  }
+}
+
+std::optional<decoded_request> body_reader::read(bool require_kind,
+                                                 std::string& error) {
+  decoded_request result;
+  if (in_.peek() != json_kind::object) {
+    bool well_formed = in_.skip_value() && in_.at_end();
+    error = well_formed ? "request body must be a JSON object"
+                        : "malformed JSON";
+    return std::nullopt;
+  }
+  in_.begin_object();
+  std::string key;
+  while (in_.next_member(key)) {
+    if (strcasecmp(key.c_str(), "MDB") == 0)
+      machine_field(result.machine);
+    else if (require_kind && strcasecmp(key.c_str(), "Request") == 0)
+      kind_field(result.kind);
+    else // SRPC request structs have no Request field: Go ignores one there.
+      in_.skip_value();
+  }
+  if (!in_.at_end()) {
     error = "malformed JSON";
     return std::nullopt;
   }
-  if (!body.is_object()) {
-    error = "request body must be a JSON object";
+  if (!type_error_.empty()) {
+    error = type_error_;
     return std::nullopt;
-  }
-  decoded_request result;
-  if (const json* mdb = find_field(body, "MDB")) {
-    if (!read_machine(*mdb, result.machine, "MDB.", error))
-      return std::nullopt;
-  }
-  // SRPC request structs have no Request field: Go ignores one there.
-  const json* kind = require_kind ? find_field(body, "Request") : nullptr;
-  if (kind != nullptr && !kind->is_null()) {
-    if (kind->is_string()) {
-      result.kind = parse_request_kind(kind->get_ref<const std::string&>());
-      if (!result.kind) {
-        error = "unknown request: " + kind->get<std::string>();
-        return std::nullopt;
-      }
-    } else if (kind->is_number_unsigned() || kind->is_number_integer()) {
-      auto number = kind->get<long long>();
-      if (number < 0 || number > 2) {
-        error = "unknown request: " + std::to_string(number);
-        return std::nullopt;
-      }
-      result.kind = static_cast<request_kind>(number);
-    } else {
-      error = "Request: expected a string";
-      return std::nullopt;
-    }
   }
   if (require_kind && !result.kind) {
     error = "missing Request (check, request or cancel)";
     return std::nullopt;
   }
   return result;
+}
+
+} // namespace
+
+std::optional<decoded_request> parse_request_body(std::string_view text,
+                                                  bool require_kind,
+                                                  std::string& error) {
+  return body_reader(text).read(require_kind, error);
 }
 
 json machine_to_json(const machine_record& m) {

@@ -1,0 +1,384 @@
+#include "codec/json_reader.hpp"
+
+namespace dm {
+
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+void append_utf8(std::string& out, std::uint32_t code) {
+  if (code < 0x80) {
+    out += static_cast<char>(code);
+  } else if (code < 0x800) {
+    out += static_cast<char>(0xC0 | (code >> 6));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  } else if (code < 0x10000) {
+    out += static_cast<char>(0xE0 | (code >> 12));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (code >> 18));
+    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  }
+}
+
+// Length of the well-formed UTF-8 sequence at `p` (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or 0.
+std::size_t utf8_length(const unsigned char* p, std::size_t left) {
+  auto cont = [&](std::size_t i) {
+    return i < left && (p[i] & 0xC0) == 0x80;
+  };
+  unsigned char c = p[0];
+  if (c >= 0xC2 && c <= 0xDF)
+    return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !cont(1) || !cont(2))
+      return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F))
+      return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3))
+      return 0;
+    if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
+      return 0;
+    return 4;
+  }
+  return 0;
+}
+
+} // namespace
+
+void json_reader::skip_space() {
+  while (pos_ < text_.size() && is_space(text_[pos_]))
+    ++pos_;
+}
+
+json_kind json_reader::peek() {
+  if (failed_)
+    return json_kind::bad;
+  skip_space();
+  if (pos_ >= text_.size())
+    return json_kind::bad;
+  char c = text_[pos_];
+  switch (c) {
+    case '{':
+      return json_kind::object;
+    case '[':
+      return json_kind::array;
+    case '"':
+      return json_kind::string;
+    case 't':
+    case 'f':
+      return json_kind::boolean;
+    case 'n':
+      return json_kind::null;
+    default:
+      if (c == '-' || (c >= '0' && c <= '9'))
+        return json_kind::number;
+      return json_kind::bad;
+  }
+}
+
+bool json_reader::begin_object() {
+  if (peek() != json_kind::object)
+    return fail();
+  ++pos_;
+  stack_ += 'o';
+  return true;
+}
+
+bool json_reader::begin_array() {
+  if (peek() != json_kind::array)
+    return fail();
+  ++pos_;
+  stack_ += 'a';
+  return true;
+}
+
+bool json_reader::after_value(char close, bool& more) {
+  skip_space();
+  if (pos_ >= text_.size())
+    return fail();
+  if (text_[pos_] == close) {
+    ++pos_;
+    stack_.pop_back();
+    more = false;
+    return true;
+  }
+  if (text_[pos_] != ',')
+    return fail();
+  ++pos_;
+  more = true;
+  return true;
+}
+
+bool json_reader::next_member(std::string& key) {
+  return next_member_of(&key);
+}
+
+bool json_reader::next_member_of(std::string* key) {
+  if (failed_ || stack_.empty()
+      || (stack_.back() != 'o' && stack_.back() != 'O'))
+    return fail();
+  skip_space();
+  if (stack_.back() == 'o') {
+    if (pos_ < text_.size() && text_[pos_] == '}') {
+      ++pos_;
+      stack_.pop_back();
+      return false;
+    }
+    stack_.back() = 'O';
+  } else {
+    bool more = false;
+    if (!after_value('}', more) || !more)
+      return false;
+    skip_space();
+  }
+  if (pos_ >= text_.size() || text_[pos_] != '"')
+    return fail();
+  if (key != nullptr)
+    key->clear();
+  if (!scan_string(key))
+    return false;
+  skip_space();
+  if (pos_ >= text_.size() || text_[pos_] != ':')
+    return fail();
+  ++pos_;
+  return true;
+}
+
+bool json_reader::next_item() {
+  if (failed_ || stack_.empty()
+      || (stack_.back() != 'a' && stack_.back() != 'A'))
+    return fail();
+  skip_space();
+  if (stack_.back() == 'a') {
+    if (pos_ < text_.size() && text_[pos_] == ']') {
+      ++pos_;
+      stack_.pop_back();
+      return false;
+    }
+    stack_.back() = 'A';
+    return true;
+  }
+  bool more = false;
+  return after_value(']', more) && more;
+}
+
+bool json_reader::scan_string(std::string* out) {
+  ++pos_; // the opening quote
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
+  std::size_t size = text_.size();
+  while (pos_ < size) {
+    std::size_t start = pos_;
+    while (pos_ < size && bytes[pos_] >= 0x20 && bytes[pos_] < 0x80
+           && bytes[pos_] != '"' && bytes[pos_] != '\\')
+      ++pos_;
+    if (out != nullptr)
+      out->append(text_.data() + start, pos_ - start);
+    if (pos_ >= size)
+      break;
+    unsigned char c = bytes[pos_];
+    if (c == '"') {
+      ++pos_;
+      return true;
+    }
+    if (c < 0x20)
+      return fail(); // Control characters must be escaped.
+    if (c >= 0x80) {
+      auto n = utf8_length(bytes + pos_, size - pos_);
+      if (n == 0)
+        return fail();
+      if (out != nullptr)
+        out->append(text_.data() + pos_, n);
+      pos_ += n;
+      continue;
+    }
+    // A backslash escape.
+    if (++pos_ >= size)
+      break;
+    char e = text_[pos_++];
+    char plain = 0;
+    switch (e) {
+      case '"': plain = '"'; break;
+      case '\\': plain = '\\'; break;
+      case '/': plain = '/'; break;
+      case 'b': plain = '\b'; break;
+      case 'f': plain = '\f'; break;
+      case 'n': plain = '\n'; break;
+      case 'r': plain = '\r'; break;
+      case 't': plain = '\t'; break;
+      case 'u': break;
+      default: return fail();
+    }
+    if (plain != 0) {
+      if (out != nullptr)
+        *out += plain;
+      continue;
+    }
+    auto read_hex4 = [&](std::uint32_t& code) {
+      if (size - pos_ < 4)
+        return false;
+      code = 0;
+      for (int i = 0; i < 4; ++i) {
+        int v = hex_value(text_[pos_ + i]);
+        if (v < 0)
+          return false;
+        code = code * 16 + static_cast<std::uint32_t>(v);
+      }
+      pos_ += 4;
+      return true;
+    };
+    std::uint32_t code = 0;
+    if (!read_hex4(code))
+      return fail();
+    if (code >= 0xDC00 && code <= 0xDFFF)
+      return fail(); // A low surrogate without its high half.
+    if (code >= 0xD800 && code <= 0xDBFF) {
+      std::uint32_t low = 0;
+      if (size - pos_ < 2 || text_[pos_] != '\\' || text_[pos_ + 1] != 'u')
+        return fail();
+      pos_ += 2;
+      if (!read_hex4(low) || low < 0xDC00 || low > 0xDFFF)
+        return fail();
+      code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+    }
+    if (out != nullptr)
+      append_utf8(*out, code);
+  }
+  return fail(); // Unterminated.
+}
+
+bool json_reader::scan_number(std::string_view& token) {
+  std::size_t start = pos_;
+  std::size_t size = text_.size();
+  auto digits = [&] {
+    std::size_t from = pos_;
+    while (pos_ < size && text_[pos_] >= '0' && text_[pos_] <= '9')
+      ++pos_;
+    return pos_ - from;
+  };
+  if (text_[pos_] == '-')
+    ++pos_;
+  if (pos_ < size && text_[pos_] == '0')
+    ++pos_;
+  else if (digits() == 0)
+    return fail();
+  if (pos_ < size && text_[pos_] == '.') {
+    ++pos_;
+    if (digits() == 0)
+      return fail();
+  }
+  if (pos_ < size && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+    ++pos_;
+    if (pos_ < size && (text_[pos_] == '+' || text_[pos_] == '-'))
+      ++pos_;
+    if (digits() == 0)
+      return fail();
+  }
+  token = text_.substr(start, pos_ - start);
+  return true;
+}
+
+bool json_reader::expect_literal(std::string_view word) {
+  if (text_.substr(pos_, word.size()) != word)
+    return fail();
+  pos_ += word.size();
+  return true;
+}
+
+bool json_reader::read_string(std::string& out) {
+  if (peek() != json_kind::string)
+    return fail();
+  out.clear();
+  return scan_string(&out);
+}
+
+bool json_reader::read_number(std::string_view& token) {
+  if (peek() != json_kind::number)
+    return fail();
+  return scan_number(token);
+}
+
+bool json_reader::read_bool(bool& out) {
+  if (peek() != json_kind::boolean)
+    return fail();
+  out = text_[pos_] == 't';
+  return expect_literal(out ? "true" : "false");
+}
+
+bool json_reader::read_null() {
+  if (peek() != json_kind::null)
+    return fail();
+  return expect_literal("null");
+}
+
+bool json_reader::skip_value() {
+  const std::size_t base = stack_.size();
+  for (;;) {
+    std::string_view token;
+    switch (peek()) {
+      case json_kind::object:
+        ++pos_;
+        stack_ += 'o';
+        break;
+      case json_kind::array:
+        ++pos_;
+        stack_ += 'a';
+        break;
+      case json_kind::string:
+        if (!scan_string(nullptr))
+          return false;
+        break;
+      case json_kind::number:
+        if (!scan_number(token))
+          return false;
+        break;
+      case json_kind::boolean:
+        if (!expect_literal(text_[pos_] == 't' ? "true" : "false"))
+          return false;
+        break;
+      case json_kind::null:
+        if (!expect_literal("null"))
+          return false;
+        break;
+      case json_kind::bad:
+        return fail();
+    }
+    // Close what ends here; stop at the next value to read.
+    for (;;) {
+      if (stack_.size() == base)
+        return true;
+      char top = stack_.back();
+      bool more = top == 'o' || top == 'O' ? next_member_of(nullptr)
+                                           : next_item();
+      if (failed_)
+        return false;
+      if (more)
+        break;
+    }
+  }
+}
+
+bool json_reader::at_end() {
+  skip_space();
+  return !failed_ && stack_.empty() && pos_ == text_.size();
+}
+
+} // namespace dm

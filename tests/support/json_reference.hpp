@@ -1,0 +1,101 @@
+// A reading of REST bodies through a full JSON document (nlohmann):
+// slower than the service's own reader but plainly right. The unit tests
+// and the fuzz target compare the two.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/machine_json.hpp"
+
+namespace dm::test {
+
+// The document-based reading: exact member name, else any case.
+inline std::optional<decoded_request> reference_parse(std::string_view text,
+                                               bool require_kind,
+                                               std::string& error) {
+  auto body = nlohmann::json::parse(text.begin(), text.end(), nullptr, false,
+                                    /*ignore_comments=*/false);
+  if (body.is_discarded()) {
+    error = "malformed JSON";
+    return std::nullopt;
+  }
+  if (!body.is_object()) {
+    error = "request body must be a JSON object";
+    return std::nullopt;
+  }
+  decoded_request result;
+  if (const auto* mdb = find_go_member(body, "MDB")) {
+    auto machine = machine_from_json(*mdb, error);
+    if (!machine) {
+      if (error.rfind("MDB", 0) != 0)
+        error = "MDB." + error;
+      return std::nullopt;
+    }
+    result.machine = std::move(*machine);
+  }
+  const auto* kind = require_kind ? find_go_member(body, "Request") : nullptr;
+  if (kind != nullptr && !kind->is_null()) {
+    if (kind->is_string()) {
+      result.kind = parse_request_kind(kind->get<std::string>());
+      if (!result.kind) {
+        error = "unknown request: " + kind->get<std::string>();
+        return std::nullopt;
+      }
+    } else if (kind->is_number_integer() || kind->is_number_unsigned()) {
+      auto number = kind->get<long long>();
+      if (number < 0 || number > 2) {
+        error = "unknown request: " + std::to_string(number);
+        return std::nullopt;
+      }
+      result.kind = static_cast<request_kind>(number);
+    } else {
+      error = "Request: expected a string";
+      return std::nullopt;
+    }
+  }
+  if (require_kind && !result.kind) {
+    error = "missing Request (check, request or cancel)";
+    return std::nullopt;
+  }
+  return result;
+}
+
+// Inputs where the two readings may rightly differ: a member named twice
+// (ignoring case: Go takes the last in the text, the document the exact
+// name), or a byte-order mark (Go refuses it, nlohmann skips it).
+inline bool ambiguous(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF")
+    return true;
+  auto doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded())
+    return false;
+  std::vector<const nlohmann::json*> objects{&doc};
+  while (!objects.empty()) {
+    const auto* o = objects.back();
+    objects.pop_back();
+    if (o->is_object()) {
+      std::set<std::string> folded;
+      for (auto it = o->begin(); it != o->end(); ++it) {
+        std::string k = it.key();
+        for (auto& c : k)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!folded.insert(k).second)
+          return true;
+        objects.push_back(&*it);
+      }
+    } else if (o->is_array()) {
+      for (const auto& item : *o)
+        objects.push_back(&item);
+    }
+  }
+  return false;
+}
+
+} // namespace dm::test
