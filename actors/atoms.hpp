@@ -9,7 +9,6 @@ using operate_atom = caf::atom_constant<caf::atom("operate")>;
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
 using released_atom = caf::atom_constant<caf::atom("released")>;
 using due_atom = caf::atom_constant<caf::atom("due")>;
-using arm_atom = caf::atom_constant<caf::atom("arm")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;

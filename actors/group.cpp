@@ -6,7 +6,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/machine.hpp"
 #include "actors/prober.hpp"
 #include "actors/wall_clock.hpp"
 #include "metrics/service_metrics.hpp"
@@ -44,28 +43,38 @@ void deliver_durable(self_ptr self, std::uint64_t failed_batch = 0) {
   }
 }
 
-void arm(self_ptr self, const std::string& host) {
+// Keeps the group's timer set for its earliest deadline. A timer already set
+// for that moment or before stays: when it fires, the group looks again.
+void rearm(self_ptr self) {
   auto& st = self->state;
-  auto deadline = st.book->next_deadline(host);
-  auto slot = st.machines.find(host);
-  if (!deadline) {
-    if (slot != st.machines.end()) {
-      self->send_exit(slot->second.timer, caf::exit_reason::user_shutdown);
-      if (slot->second.prober)
-        self->send_exit(slot->second.prober, caf::exit_reason::user_shutdown);
-      st.machines.erase(slot);
-    }
+  auto next = st.book->earliest_deadline();
+  if (!next) {
+    st.timer_at.reset();
     return;
   }
+  if (st.timer_at && *st.timer_at <= *next)
+    return;
+  st.timer_at = next;
+  auto generation = ++st.timer_generation;
+  auto delay = *next - now_of(self);
+  if (delay.count() < 0)
+    delay = std::chrono::nanoseconds(0);
+  // One millisecond of slack so the book sees the deadline as passed.
+  self->delayed_send(self, delay + std::chrono::milliseconds(1),
+                     due_atom::value, generation);
+}
+
+// A machine the book no longer knows needs no prober.
+void forget_if_gone(self_ptr self, const std::string& host) {
+  auto& st = self->state;
+  if (st.book->find(host) != nullptr)
+    return;
+  auto slot = st.machines.find(host);
   if (slot == st.machines.end())
-    slot = st.machines.emplace(host, group_state::machine_slot{}).first;
-  if (!slot->second.timer)
-    slot->second.timer = self->spawn<caf::linked>(
-      machine, host, caf::actor_cast<group_actor>(self),
-      st.settings.wall_offset);
-  self->send(slot->second.timer, arm_atom::value,
-             static_cast<std::int64_t>(
-               deadline->time_since_epoch().count()));
+    return;
+  if (slot->second.prober)
+    self->send_exit(slot->second.prober, caf::exit_reason::user_shutdown);
+  st.machines.erase(slot);
 }
 
 void start_prober(self_ptr self, const std::string& host) {
@@ -119,8 +128,6 @@ std::uint64_t settle(self_ptr self) {
     std::uint64_t seq = 0;
     if (slot != st.machines.end()) {
       seq = slot->second.route_seq;
-      if (slot->second.timer)
-        self->send_exit(slot->second.timer, caf::exit_reason::user_shutdown);
       if (slot->second.prober)
         self->send_exit(slot->second.prober, caf::exit_reason::user_shutdown);
       st.machines.erase(slot);
@@ -129,7 +136,8 @@ std::uint64_t settle(self_ptr self) {
                seq);
   }
   for (const auto& host : fx.changed_hosts)
-    arm(self, host);
+    forget_if_gone(self, host);
+  rearm(self);
   for (const auto& host : fx.new_waits)
     start_prober(self, host);
   if (st.unsaved.empty() && !st.limit_unsaved)
@@ -247,12 +255,11 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
   st.book->restore_limit(initial.limit);
   for (auto& [host, entry] : initial.hosts)
     st.book->restore(host, std::move(entry));
-  // Restored machines need their timers and, when waiting, their probers.
-  for (const auto& [host, entry] : st.book->entries()) {
-    arm(self, host);
+  // Restored machines need the timer and, when waiting, their probers.
+  rearm(self);
+  for (const auto& [host, entry] : st.book->entries())
     if (entry.wait)
       start_prober(self, host);
-  }
   return {
     [self](operate_atom, disruption_call& call) -> caf::result<call_result> {
       auto& st = self->state;
@@ -289,13 +296,14 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
       self->state.book->evict(host, now_of(self));
       settle(self);
     },
-    [self](due_atom, const std::string& host) {
+    [self](due_atom, std::uint64_t generation) {
       auto& st = self->state;
+      if (generation != st.timer_generation)
+        return; // Superseded by an earlier deadline.
+      st.timer_at.reset();
       st.book->expire(now_of(self));
-      settle(self);
-      // A timer may fire a hair early; look again at the next deadline.
-      if (st.book->find(host) != nullptr)
-        arm(self, host);
+      settle(self); // (sets the timer for what is next)
+      rearm(self);
     },
     [self](ready_atom, const std::string& host, std::uint64_t wait_id) {
       auto& st = self->state;

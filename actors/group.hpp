@@ -1,6 +1,6 @@
 // The group actor: owns one group's book (slots, FIFO queue, waits), keeps
 // answers back until the changes behind them are durable, and runs the
-// machine actors and probers of its machines.
+// probers of its machines and one timer for the group's earliest deadline.
 #pragma once
 
 #include <chrono>
@@ -42,9 +42,8 @@ struct group_state {
     std::uint64_t needs_batch = 0;
   };
 
-  // The actors that work for one machine.
+  // What the group keeps per machine beside its book entry.
   struct machine_slot {
-    machine_actor timer;
     prober_actor prober;
     std::uint64_t route_seq = 0; // the router's order of its last request
   };
@@ -53,6 +52,10 @@ struct group_state {
   group_settings settings;
   router_actor router;
   std::unordered_map<std::string, machine_slot> machines;
+  // One timer per group, for its earliest deadline: CAF 0.17 cannot cancel
+  // a delayed message, so a superseded one is told apart by its generation.
+  std::uint64_t timer_generation = 0;
+  std::optional<timestamp> timer_at;
   std::uint64_t batches_sent = 0;
   std::uint64_t batches_durable = 0;
   std::set<std::string> unsaved;   // hosts changed but not in a sent batch

@@ -21,24 +21,16 @@ using storage_actor = caf::typed_actor<
   // Internal: writes and syncs everything appended so far.
   caf::reacts_to<flush_atom>>;
 
-// A machine actor lives while its machine is not denied and owns its timer.
-// Its group talks to it.
-using machine_actor = caf::typed_actor<
-  // Group: the next moment the group must look at this machine (expiry of
-  // its request or the end of its ready wait), as nanoseconds since the epoch.
-  caf::reacts_to<arm_atom, std::int64_t>,
-  // Internal: a timer of the given generation fired.
-  caf::reacts_to<due_atom, std::uint64_t>>;
-
 // A group actor owns one group's slots, FIFO queue and ready gate. The router
-// talks to it; its machine actors and probers report back to it.
+// talks to it; its probers report back to it.
 using group_actor = caf::typed_actor<
   // Router: a client call for a machine of this group; answers the state.
   caf::replies_to<operate_atom, disruption_call>::with<call_result>,
   // Router: the machine moved to another group; drop its holding here.
   caf::reacts_to<evict_atom, std::string>,
-  // Machine actor: a deadline of this host has come.
-  caf::reacts_to<due_atom, std::string>,
+  // Internal: the group's timer (of this generation) for its earliest
+  // deadline (an expiry or the end of a ready wait) fired.
+  caf::reacts_to<due_atom, std::uint64_t>,
   // Prober: the ready URL of this host answered 200 (for this wait id).
   caf::reacts_to<ready_atom, std::string, std::uint64_t>,
   // Pages: this group's state.

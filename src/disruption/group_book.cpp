@@ -269,6 +269,16 @@ std::optional<timestamp> group_book::next_deadline(
   return result;
 }
 
+std::optional<timestamp> group_book::earliest_deadline() const {
+  std::optional<timestamp> result;
+  if (!expiry_.empty())
+    result = expiry_.begin()->first + max_duration_;
+  if (!wait_deadlines_.empty()
+      && (!result || wait_deadlines_.begin()->first < *result))
+    result = wait_deadlines_.begin()->first;
+  return result;
+}
+
 group_book::effects group_book::take_effects() {
   return std::exchange(effects_, effects{});
 }

@@ -97,6 +97,8 @@ public:
   std::chrono::nanoseconds max_duration() const { return max_duration_; }
   // The latest moment at which `host` needs attention (expiry or wait end).
   std::optional<timestamp> next_deadline(const std::string& host) const;
+  // The earliest moment anything in the group needs attention.
+  std::optional<timestamp> earliest_deadline() const;
 
   effects take_effects();
 
