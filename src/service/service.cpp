@@ -156,7 +156,6 @@ void service::stop() {
     loop->stop();
   for (auto& thread : threads_)
     thread.join();
-  loops_.clear();
   for (auto& desk : desks_)
     caf::anon_send_exit(desk, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);
@@ -165,7 +164,11 @@ void service::stop() {
   router_ = nullptr;
   storage_ = nullptr;
   system_.reset(); // Waits for every actor to finish.
-  resolver_.reset();
+  resolver_.reset(); // Joins the look-up threads.
+  // Only now: until the last actor and look-up are gone, answers and synced
+  // changes may still be handed to a loop (its queues and eventfd must
+  // exist).
+  loops_.clear();
   if (listen_fd_ >= 0)
     ::close(listen_fd_);
   listen_fd_ = -1;
