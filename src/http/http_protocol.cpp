@@ -27,7 +27,10 @@ void http_protocol::reply(connection& conn, int status,
                           std::string_view content_type,
                           std::string_view body) {
   service_metrics::instance().count_http_status(status);
-  conn.send(http_response(status, content_type, body, !keep_alive_));
+  conn.send(http_response_head(status, content_type, body.size(),
+                               !keep_alive_));
+  if (!head_only_)
+    conn.send(body);
   if (!keep_alive_)
     conn.close_after_send();
 }
@@ -37,26 +40,72 @@ void http_protocol::reply_error(connection& conn, int status,
   std::string body(reason);
   body += '\n';
   service_metrics::instance().count_http_status(status);
-  conn.send(http_response(status, text_plain, body, !keep_alive_,
-                          "X-Content-Type-Options: nosniff\r\n"));
+  conn.send(http_response_head(status, text_plain, body.size(), !keep_alive_,
+                               "X-Content-Type-Options: nosniff\r\n"));
+  if (!head_only_)
+    conn.send(body);
   if (!keep_alive_)
     conn.close_after_send();
 }
 
+void http_protocol::reply_in_pieces(connection& conn,
+                                    std::string_view content_type,
+                                    std::unique_ptr<page_writer> page) {
+  std::string first;
+  if (!page->next(first, body_piece_bytes)) {
+    reply(conn, 200, content_type, first);
+    return;
+  }
+  // Too long to hold whole: the rest is written as the client reads. Without
+  // chunks (HTTP/1.0) only closing the connection can end the body.
+  bool chunked = !http_1_0_;
+  if (!chunked)
+    keep_alive_ = false;
+  service_metrics::instance().count_http_status(200);
+  conn.send(http_response_head(200, content_type,
+                               chunked ? open_body::chunked
+                                       : open_body::until_close,
+                               !keep_alive_));
+  if (!keep_alive_)
+    conn.close_after_send();
+  if (head_only_)
+    return;
+  if (chunked)
+    append_chunk(conn.output, first);
+  else
+    conn.send(first);
+  conn.body_producer = [page = std::shared_ptr<page_writer>(std::move(page)),
+                        chunked, piece = std::string()](
+                         std::string& out) mutable {
+    if (!chunked)
+      return page->next(out, body_piece_bytes);
+    piece.clear();
+    bool more = page->next(piece, body_piece_bytes);
+    append_chunk(out, piece);
+    if (!more)
+      out += last_chunk;
+    return more;
+  };
+}
+
 void http_protocol::on_input(connection& conn) {
-  while (!conn.busy && !conn.close_when_flushed && !conn.input.empty()) {
+  while (!conn.busy && !conn.close_when_flushed && !conn.body_producer
+         && !conn.input.empty()) {
     http_request request;
     auto parsed = parse_http_request(conn.input, ctx_->limits, request);
     if (parsed.status == parse_status::need_more)
       return;
     if (parsed.status == parse_status::failed) {
       keep_alive_ = false;
+      head_only_ = false;
       conn.input.clear();
       reply_error(conn, parsed.error_status, parsed.error_reason);
       return;
     }
     conn.input.erase(0, parsed.consumed);
     keep_alive_ = request.keep_alive;
+    head_only_ = request.method == "HEAD";
+    http_1_0_ = request.minor_version == 0;
     handle(conn, request);
   }
 }
@@ -206,14 +255,15 @@ void http_protocol::on_state(connection& conn, state_view view) {
       reply(conn, 200, text_html, render_status_page(view, *ctx_, now));
       break;
     case waiting_for::dashboard:
-      reply(conn, 200, text_html, render_dashboard(view, now));
+      reply_in_pieces(conn, text_html, dashboard_writer(std::move(view), now));
       break;
     case waiting_for::metrics:
       reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
             service_metrics::instance().render(view));
       break;
     default:
-      reply(conn, 200, application_json, render_state_json(view));
+      reply_in_pieces(conn, application_json,
+                      state_json_writer(std::move(view)));
       break;
   }
 }

@@ -9,6 +9,7 @@
 #include "http/http_request.hpp"
 #include "model/machine_record.hpp"
 #include "net/io_loop.hpp"
+#include "web/pages.hpp"
 #include "web/web_context.hpp"
 
 namespace dm {
@@ -30,12 +31,18 @@ private:
   void reply(connection& conn, int status, std::string_view content_type,
              std::string_view body);
   void reply_error(connection& conn, int status, std::string_view reason);
+  // A page that may be long: small ones go whole with a Content-Length,
+  // longer ones chunked (HTTP/1.1) or until the connection closes.
+  void reply_in_pieces(connection& conn, std::string_view content_type,
+                       std::unique_ptr<page_writer> page);
 
   enum class waiting_for { nothing, call, status_page, dashboard, state,
                            metrics };
 
   std::shared_ptr<const web_context> ctx_;
   bool keep_alive_ = true;
+  bool head_only_ = false; // HEAD: the answer's head without its body
+  bool http_1_0_ = false;
   waiting_for waiting_ = waiting_for::nothing;
   std::optional<machine_record> pending_machine_; // while its name resolves
   request_kind pending_kind_ = request_kind::check;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace dm {
 
@@ -36,6 +37,17 @@ bool is_token(std::string_view text) {
       return false;
   }
   return true;
+}
+
+void append_status_line(std::string& out, int status,
+                        std::string_view content_type) {
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += http_reason(status);
+  out += "\r\nContent-Type: ";
+  out += content_type;
+  out += "\r\n";
 }
 
 http_parse_result fail(int status, std::string reason) {
@@ -178,26 +190,52 @@ std::string_view http_reason(int status) {
   }
 }
 
-std::string http_response(int status, std::string_view content_type,
-                          std::string_view body, bool close,
-                          std::string_view extra_headers) {
+std::string http_response_head(int status, std::string_view content_type,
+                               std::size_t content_length, bool close,
+                               std::string_view extra_headers) {
   std::string out;
-  out.reserve(128 + body.size());
-  out += "HTTP/1.1 ";
-  out += std::to_string(status);
-  out += ' ';
-  out += http_reason(status);
-  out += "\r\nContent-Type: ";
-  out += content_type;
-  out += "\r\nContent-Length: ";
-  out += std::to_string(body.size());
+  out.reserve(128);
+  append_status_line(out, status, content_type);
+  out += "Content-Length: ";
+  out += std::to_string(content_length);
   out += "\r\n";
   if (close)
     out += "Connection: close\r\n";
   out += extra_headers;
   out += "\r\n";
+  return out;
+}
+
+std::string http_response(int status, std::string_view content_type,
+                          std::string_view body, bool close,
+                          std::string_view extra_headers) {
+  auto out = http_response_head(status, content_type, body.size(), close,
+                                extra_headers);
+  out.reserve(out.size() + body.size());
   out += body;
   return out;
+}
+
+std::string http_response_head(int status, std::string_view content_type,
+                               open_body framing, bool close) {
+  std::string out;
+  append_status_line(out, status, content_type);
+  if (framing == open_body::chunked)
+    out += "Transfer-Encoding: chunked\r\n";
+  if (close || framing == open_body::until_close)
+    out += "Connection: close\r\n";
+  out += "\r\n";
+  return out;
+}
+
+void append_chunk(std::string& out, std::string_view data) {
+  if (data.empty())
+    return;
+  char size[20];
+  auto n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+  out.append(size, static_cast<std::size_t>(n));
+  out += data;
+  out += "\r\n";
 }
 
 } // namespace dm

@@ -53,4 +53,22 @@ std::string http_response(int status, std::string_view content_type,
                           std::string_view body, bool close,
                           std::string_view extra_headers = {});
 
+// The status line and headers of such a response, without the body.
+std::string http_response_head(int status, std::string_view content_type,
+                               std::size_t content_length, bool close,
+                               std::string_view extra_headers = {});
+
+// How a body of unknown length ends: with a last chunk (HTTP/1.1), or when
+// the server closes the connection (HTTP/1.0, which has no chunks).
+enum class open_body { chunked, until_close };
+
+// The head of a response whose body follows in pieces.
+std::string http_response_head(int status, std::string_view content_type,
+                               open_body framing, bool close);
+
+// Appends `data` as one chunk; empty data appends nothing, since an empty
+// chunk would end the body.
+void append_chunk(std::string& out, std::string_view data);
+inline constexpr std::string_view last_chunk = "0\r\n\r\n";
+
 } // namespace dm

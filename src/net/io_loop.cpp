@@ -165,6 +165,18 @@ void io_loop::run() {
       if (conn.fd >= 0 && (events[i].events & EPOLLOUT))
         flush(conn);
     }
+    // Requests that waited behind a produced body, now that it is out.
+    while (!resuming_.empty()) {
+      auto ids = std::move(resuming_);
+      resuming_.clear();
+      for (auto id : ids) {
+        auto it = connections_.find(id);
+        if (it == connections_.end() || it->second->fd < 0)
+          continue;
+        it->second->request_started = std::chrono::steady_clock::now();
+        process_input(*it->second);
+      }
+    }
     for (auto id : closing_)
       connections_.erase(id);
     closing_.clear();
@@ -237,11 +249,15 @@ void io_loop::on_readable(connection& conn) {
       continue;
     }
     if (n == 0) {
-      // The peer closed its side; nothing more will come.
+      // The peer closed its side; nothing more will come, but an answer
+      // under way is still delivered (flush closes after it).
       if (conn.tls)
         conn.tls->feed_eof();
-      if (!conn.busy)
+      conn.read_closed = true;
+      if (!conn.busy && !conn.body_producer)
         close(conn);
+      else
+        update_interest(conn);
       return;
     }
     if (errno == EINTR)
@@ -298,8 +314,12 @@ void io_loop::begin_tls(connection& conn) {
 }
 
 void io_loop::process_input(connection& conn) {
-  if (conn.fd < 0 || conn.busy || conn.close_when_flushed)
+  if (conn.fd < 0)
     return;
+  if (conn.busy || conn.close_when_flushed || conn.body_producer) {
+    flush(conn); // starts a body just produced; input may have to pause
+    return;
+  }
   conn.proto->on_input(conn);
   if (conn.tls_pending && conn.fd >= 0)
     begin_tls(conn);
@@ -321,15 +341,50 @@ void io_loop::switch_protocol(connection& conn, std::unique_ptr<protocol> next) 
 void io_loop::flush(connection& conn) {
   if (conn.fd < 0)
     return;
+  bool body_ended = false;
+  do {
+    // A produced body grows only as fast as the client reads it.
+    if (conn.body_producer
+        && conn.output.size() + conn.wire_out.size() < body_piece_bytes) {
+      conn.last_activity = std::chrono::steady_clock::now();
+      if (!conn.body_producer(conn.output)) {
+        conn.body_producer = nullptr;
+        body_ended = true;
+      }
+    }
+    if (!send_output(conn))
+      return;
+    // Until the socket is full (EPOLLOUT brings us back), the next piece
+    // can go at once.
+  } while (conn.body_producer && conn.wire_out.empty());
+  if (conn.wire_out.empty() && !conn.body_producer
+      && (conn.close_when_flushed
+          || (conn.read_closed && !conn.busy && conn.input.empty()))) {
+    close(conn);
+    return;
+  }
+  if (body_ended && !conn.input.empty())
+    resuming_.push_back(conn.id);
+  if (conn.wire_out.size() > limits_.max_output_bytes) {
+    close(conn); // The client does not read its answers.
+    return;
+  }
+  update_interest(conn);
+}
+
+bool io_loop::send_output(connection& conn) {
   if (conn.tls) {
     if (!conn.output.empty() && !conn.tls->failed())
       conn.tls->write_plaintext(conn.output);
     conn.output.clear();
-    if (conn.close_when_flushed && conn.tls->handshake_done())
+    if (conn.close_when_flushed && !conn.body_producer
+        && conn.tls->handshake_done())
       conn.tls->close();
     conn.tls->take_ciphertext(conn.wire_out);
-    if (conn.tls->want_close())
+    if (conn.tls->want_close()) {
       conn.close_when_flushed = true;
+      conn.body_producer = nullptr; // the session takes no more plaintext
+    }
   } else {
     conn.wire_out += conn.output;
     conn.output.clear();
@@ -346,24 +401,16 @@ void io_loop::flush(connection& conn) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
       break;
     close(conn);
-    return;
+    return false;
   }
-  if (conn.wire_out.empty() && conn.close_when_flushed) {
-    close(conn);
-    return;
-  }
-  if (conn.wire_out.size() > limits_.max_output_bytes) {
-    close(conn); // The client does not read its answers.
-    return;
-  }
-  update_interest(conn);
+  return true;
 }
 
 void io_loop::update_interest(connection& conn) {
   std::uint32_t events = 0;
   // Back-pressure: no more reading while the client's requests pile up or
   // it does not read its answers.
-  if (conn.input.size() < limits_.max_buffered_input
+  if (!conn.read_closed && conn.input.size() < limits_.max_buffered_input
       && conn.wire_out.size() < limits_.max_output_bytes / 4)
     events |= EPOLLIN;
   if (!conn.wire_out.empty())
@@ -491,7 +538,9 @@ void io_loop::sweep_timeouts() {
   for (auto& [id, conn] : connections_) {
     if (conn->fd < 0 || conn->busy)
       continue;
-    if (conn->request_open && !conn->input.empty()
+    // A request behind a body still being produced is not trickling in:
+    // it waits for us.
+    if (conn->request_open && !conn->input.empty() && !conn->body_producer
         && now - conn->request_started > limits_.request_timeout) {
       ++service_metrics::instance().connections_timed_out;
       close(*conn); // A request trickling in too slowly.

@@ -52,6 +52,10 @@ struct connection_limits {
   std::size_t max_buffered_input = 2u << 20;
 };
 
+// A producer's pieces should be about this size: the loop asks for the next
+// one when less than this is waiting to be sent.
+constexpr std::size_t body_piece_bytes = 64 * 1024;
+
 class connection {
 public:
   std::uint64_t id = 0;
@@ -67,6 +71,12 @@ public:
   std::uint32_t registered_events = 0; // what epoll watches for now
   bool busy = false;          // waiting for an answer from the actors
   bool close_when_flushed = false;
+  bool read_closed = false;   // the client has sent all it will send
+  // The rest of a long answer, made as the client reads it so that it never
+  // sits in memory whole: appends the next piece to `out` and says whether
+  // more remains. The loop calls it whenever less than a piece waits to be
+  // sent; no further request is handled until it has returned false.
+  std::function<bool(std::string& out)> body_producer;
   std::chrono::steady_clock::time_point last_activity;
   std::chrono::steady_clock::time_point request_started;
   bool request_open = false;  // bytes of an unfinished request are buffered
@@ -134,6 +144,8 @@ private:
   void accept_all();
   void on_readable(connection& conn);
   void flush(connection& conn);
+  // Encrypts and sends what it can; false if that closed the connection.
+  bool send_output(connection& conn);
   void close(connection& conn);
   void update_interest(connection& conn);
   void drain_answers();
@@ -157,6 +169,8 @@ private:
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stopping_{false};
   std::vector<std::uint64_t> closing_;
+  // Connections whose produced body has ended with requests behind it.
+  std::vector<std::uint64_t> resuming_;
   std::optional<answer_replica> replica_;
   std::chrono::nanoseconds wall_offset_{0};
   std::mutex replica_mutex_;

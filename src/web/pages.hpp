@@ -1,6 +1,7 @@
 // The HTML pages and the state document, rendered from a state_view.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "actors/messages.hpp"
@@ -8,10 +9,24 @@
 
 namespace dm {
 
+// A page made a piece at a time, so that a large one (the dashboard and the
+// state document at 100,000 machines) never sits in memory as one string.
+class page_writer {
+public:
+  virtual ~page_writer() = default;
+  // Appends the next piece to `out`: at least `piece_bytes` unless the page
+  // ends first. Returns whether more remains.
+  virtual bool next(std::string& out, std::size_t piece_bytes) = 0;
+};
+
+std::unique_ptr<page_writer> dashboard_writer(state_view view, timestamp now);
+std::unique_ptr<page_writer> state_json_writer(state_view view);
+
+// Whole pages at once.
 std::string render_status_page(const state_view& view, const web_context& ctx,
                                timestamp now);
-std::string render_dashboard(const state_view& view, timestamp now);
-std::string render_state_json(const state_view& view);
+std::string render_dashboard(state_view view, timestamp now);
+std::string render_state_json(state_view view);
 
 // "1h2m3s"-style short durations for tables (Go's time.Duration text
 // rounded to the second).

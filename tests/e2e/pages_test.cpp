@@ -2,8 +2,14 @@
 // health, as a person or a scraper fetches them.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <ctime>
 #include <regex>
 #include <sstream>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
@@ -65,15 +71,14 @@ TEST_F(pages_fixture, dashboard_lists_machines_and_groups) {
              R"({"DisruptionManagerGroupIdentifier":"Dash","DisruptionManagerGroupMaximumDisrupting":"2"})");
   auto page = http_get(port(), "/showState");
   ASSERT_EQ(page.status, 200);
-  std::regex row("<tr><td>127\\.0\\.41\\.1</td><td class=\"permitted\">"
-                 "permitted</td><td>Dash</td><td>0s/(59m5[0-9]s|1h0m0s)</td>");
+  // A page that fits in one piece goes whole, as every other page does.
+  EXPECT_NE(page.headers.find("Content-Length: "), std::string::npos);
+  std::regex row("<tr class=p><td>127\\.0\\.41\\.1<td>permitted<td>Dash"
+                 "<td>0s/(59m5[0-9]s|1h0m0s)</tr>\n");
   EXPECT_TRUE(std::regex_search(page.body, row)) << page.body;
-  EXPECT_NE(page.body.find("requested (#1)"), std::string::npos);
-  // Group summary: limit 2, 2 in use, 1 queued.
-  EXPECT_NE(page.body.find("<tr><td>Dash</td><td class=\"n\">2</td>"
-                           "<td class=\"n\">2</td><td class=\"n\">2</td>"
-                           "<td class=\"n\">0</td><td class=\"n\">1</td>"
-                           "</tr>"),
+  EXPECT_NE(page.body.find("<td>requested (#1)<td>"), std::string::npos);
+  // Group summary: limit 2, 2 in use, 2 permitted, 0 waiting, 1 queued.
+  EXPECT_NE(page.body.find("<tr><td>Dash<td>2<td>2<td>2<td>0<td>1</tr>\n"),
             std::string::npos)
     << page.body;
 }
@@ -123,4 +128,228 @@ TEST_F(pages_fixture, health_answers_ok) {
   auto health = http_get(port(), "/healthz");
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "ok\n");
+}
+
+namespace {
+
+std::string rfc3339_in(std::chrono::seconds from_now) {
+  auto when = std::chrono::system_clock::to_time_t(
+    std::chrono::system_clock::now() + from_now);
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string two_digits(int n) {
+  return (n < 10 ? "0" : "") + std::to_string(n);
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + needle.size()))
+    ++n;
+  return n;
+}
+
+bool ends_with(const std::string& text, const std::string& tail) {
+  return text.size() >= tail.size()
+         && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Everything the server sends until it closes the connection.
+std::string read_to_end(int fd) {
+  std::string data;
+  char chunk[65536];
+  for (;;) {
+    auto n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0)
+      return data;
+    data.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+// 3,000 machines in 30 groups, imported from the original's state.json at
+// start: in each group 97 permitted, 2 queued and 1 waiting on a ready URL
+// (port 9 refuses, so it stays waiting). Host m-07-099 is group 7's waiting
+// machine.
+struct large_state_fixture : ::testing::Test {
+  static constexpr int groups = 30;
+  static constexpr int per_group = 100;
+  static constexpr int machines = groups * per_group;
+  temp_dir dir;
+  std::unique_ptr<server_process> server;
+
+  void SetUp() override {
+    auto now = rfc3339_in(std::chrono::seconds(0));
+    auto ready_by = rfc3339_in(std::chrono::minutes(30));
+    nlohmann::json state = nlohmann::json::array();
+    for (int g = 0; g < groups; ++g) {
+      nlohmann::json permitted = nlohmann::json::array();
+      nlohmann::json requested = nlohmann::json::array();
+      for (int i = 0; i < per_group - 1; ++i) {
+        auto& list = i < per_group - 3 ? permitted : requested;
+        list.push_back({{"Hostname", host(g, i)}, {"LastRequest", now}});
+      }
+      state.push_back(
+        {{"Identifier", "Fleet-" + two_digits(g)},
+         {"Permitted", permitted},
+         {"Requested", requested},
+         {"Waiting",
+          {{{"Hostname", host(g, per_group - 1)},
+            {"ReadyTimeout", ready_by},
+            {"ReadyUrl", "http://127.0.0.1:9/ready/" + host(g, per_group - 1)}}}}});
+    }
+    dir.write("state.json", state.dump());
+    server = std::make_unique<server_process>(DM_SERVER_BINARY, dir.path());
+    ASSERT_TRUE(server->start()) << server->log_text();
+  }
+
+  static std::string host(int group, int i) {
+    return "m-" + two_digits(group) + "-" + std::string(i < 10 ? "00" : "0")
+           + std::to_string(i);
+  }
+
+  int port() const { return server->port(); }
+
+  // The rows and summaries of the dashboard built from this state.
+  static void expect_whole_dashboard(const std::string& page) {
+    EXPECT_EQ(count_of(page, "<td>m-"), static_cast<std::size_t>(machines));
+    for (int g = 0; g < groups; ++g)
+      EXPECT_NE(page.find("<tr><td>Fleet-" + two_digits(g)
+                          + "<td>1<td>98<td>97<td>1<td>2</tr>\n"),
+                std::string::npos)
+        << g;
+    auto has = [&](const std::string& pattern) {
+      return std::regex_search(page, std::regex(pattern));
+    };
+    EXPECT_TRUE(has("<tr class=p><td>m-07-000<td>permitted<td>Fleet-07"
+                    "<td>[0-9]+s/(59m[0-9]+s|1h0m0s)</tr>\n"));
+    EXPECT_TRUE(has("<tr class=r><td>m-07-097<td>requested \\(#1\\)"
+                    "<td>Fleet-07<td>[0-9]+s/(59m[0-9]+s|1h0m0s)</tr>\n"));
+    EXPECT_TRUE(has("<tr class=r><td>m-29-098<td>requested \\(#2\\)<td>Fleet-29"));
+    EXPECT_TRUE(has("<tr class=w><td>m-07-099<td>waiting<td>Fleet-07<td>"
+                    "<td>(29m[0-9]+s|30m0s)"
+                    "<td>http://127\\.0\\.0\\.1:9/ready/m-07-099</tr>\n"));
+    EXPECT_TRUE(ends_with(page, "</html>\n"));
+  }
+};
+
+} // namespace
+
+TEST_F(large_state_fixture, dashboard_streams_in_chunks) {
+  // A ready gate that cannot be applied shows as an error row of its group.
+  const std::string gated = R"({"DisruptionManagerGroupIdentifier":"Gated"})";
+  ASSERT_EQ(disruption(port(), "request", "127.0.43.1", gated), "permitted");
+  ASSERT_EQ(disruption(port(), "request", "127.0.43.2", gated), "requested");
+  disruption(port(), "cancel", "127.0.43.1",
+             R"({"DisruptionManagerGroupIdentifier":"Gated",)"
+             R"("DisruptionManagerReadyTimeout":"soon"})");
+
+  http_connection conn(port());
+  auto page = conn.get("/showState");
+  ASSERT_EQ(page.status, 200) << page.headers;
+  EXPECT_NE(page.headers.find("Transfer-Encoding: chunked"), std::string::npos)
+    << page.headers;
+  EXPECT_EQ(page.headers.find("Content-Length"), std::string::npos);
+  // Written in pieces of tens of KiB, not row by row.
+  EXPECT_GT(page.chunks, 1u);
+  EXPECT_GT(page.body.size() / page.chunks, 16u * 1024);
+  expect_whole_dashboard(page.body);
+  EXPECT_NE(page.body.find("<tr class=e><td colspan=6>ready gate not applied: "
+                           "127.0.43.1: DisruptionManagerReadyTimeout: "),
+            std::string::npos);
+  EXPECT_NE(page.body.find("<tr class=p><td>127.0.43.2<td>permitted<td>Gated"),
+            std::string::npos);
+}
+
+TEST_F(large_state_fixture, keep_alive_goes_on_after_a_streamed_page) {
+  http_connection conn(port());
+  // Both requests at once: the second is answered after the last chunk.
+  auto page = conn.exchange("GET /showState HTTP/1.1\r\nHost: test\r\n\r\n"
+                            "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_GT(page.chunks, 1u);
+  expect_whole_dashboard(page.body);
+  auto health = conn.exchange("");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "ok\n");
+
+  // The state document streams too; a browser asks only after an answer.
+  auto state = conn.get("/api/v1/state");
+  ASSERT_EQ(state.status, 200);
+  EXPECT_GT(state.chunks, 1u);
+  auto doc = nlohmann::json::parse(state.body, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << state.body.substr(0, 200);
+  ASSERT_EQ(doc["Groups"].size(), static_cast<std::size_t>(groups));
+  std::size_t hosts = 0;
+  for (const auto& g : doc["Groups"])
+    hosts += g["Permitted"].size() + g["Requested"].size() + g["Waiting"].size();
+  EXPECT_EQ(hosts, static_cast<std::size_t>(machines));
+  const auto& fleet7 = doc["Groups"][7];
+  EXPECT_EQ(fleet7["Identifier"], "Fleet-07");
+  EXPECT_EQ(fleet7["Requested"][0]["Hostname"], "m-07-097");
+  EXPECT_EQ(fleet7["Waiting"][0]["ReadyUrl"],
+            "http://127.0.0.1:9/ready/m-07-099");
+
+  auto status = conn.get("/");
+  EXPECT_EQ(status.status, 200);
+  EXPECT_NE(status.body.find("2910 disruptions permitted, 60 requested and "
+                             "30 waiting"),
+            std::string::npos)
+    << status.body;
+}
+
+TEST_F(large_state_fixture, http_1_0_page_ends_when_the_connection_closes) {
+  // HTTP/1.0 has no chunks. The client here also closes its sending side
+  // at once, and still gets the whole page.
+  for (bool half_close : {false, true}) {
+    int fd = connect_from("127.0.0.1", port());
+    ASSERT_GE(fd, 0);
+    std::string request = "GET /showState HTTP/1.0\r\n";
+    request += half_close ? "\r\n" : "Connection: keep-alive\r\n\r\n";
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    if (half_close)
+      ::shutdown(fd, SHUT_WR);
+    auto answer = read_to_end(fd);
+    ::close(fd);
+    auto head_end = answer.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos) << half_close;
+    auto head = answer.substr(0, head_end);
+    EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+    EXPECT_EQ(head.find("Transfer-Encoding"), std::string::npos) << head;
+    EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
+    EXPECT_NE(head.find("Connection: close"), std::string::npos) << head;
+    expect_whole_dashboard(answer.substr(head_end + 4));
+  }
+}
+
+TEST_F(large_state_fixture, head_sends_heads_alone) {
+  int fd = connect_from("127.0.0.1", port());
+  ASSERT_GE(fd, 0);
+  std::string requests = "HEAD /showState HTTP/1.1\r\nHost: test\r\n\r\n"
+                         "HEAD / HTTP/1.1\r\nHost: test\r\n\r\n"
+                         "GET /healthz HTTP/1.1\r\nHost: test\r\n"
+                         "Connection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(requests.size()));
+  auto answers = read_to_end(fd);
+  ::close(fd);
+  // Three heads back to back, then the one body.
+  std::vector<std::string> heads;
+  std::size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto end = answers.find("\r\n\r\n", pos);
+    ASSERT_NE(end, std::string::npos) << answers;
+    heads.push_back(answers.substr(pos, end - pos));
+    pos = end + 4;
+  }
+  for (const auto& head : heads)
+    EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answers;
+  EXPECT_NE(heads[0].find("Transfer-Encoding: chunked"), std::string::npos);
+  EXPECT_NE(heads[1].find("Content-Length: "), std::string::npos);
+  EXPECT_EQ(answers.substr(pos), "ok\n");
 }

@@ -30,28 +30,66 @@ http_answer http_connection::exchange(const std::string& raw) {
       break; // The server may answer (413) before reading everything.
     sent += static_cast<size_t>(n);
   }
-  for (;;) {
-    auto header_end = buffer_.find("\r\n\r\n");
-    if (header_end != std::string::npos) {
-      answer.headers = buffer_.substr(0, header_end);
-      answer.status = std::stoi(buffer_.substr(9, 3));
-      size_t length = 0;
-      auto pos = answer.headers.find("Content-Length: ");
-      if (pos != std::string::npos)
-        length = std::stoul(answer.headers.substr(pos + 16));
-      if (buffer_.size() >= header_end + 4 + length) {
-        answer.body = buffer_.substr(header_end + 4, length);
-        buffer_.erase(0, header_end + 4 + length);
-        return answer;
-      }
-    }
-    char chunk[65536];
-    auto n = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) {
-      answer.status = 0;
+  size_t header_end;
+  while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos)
+    if (!read_more())
       return answer;
+  answer.headers = buffer_.substr(0, header_end);
+  buffer_.erase(0, header_end + 4);
+  auto length_at = answer.headers.find("Content-Length: ");
+  if (answer.headers.find("Transfer-Encoding: chunked") != std::string::npos) {
+    if (!take_chunked_body(answer))
+      return answer;
+  } else if (length_at != std::string::npos) {
+    size_t length = std::stoul(answer.headers.substr(length_at + 16));
+    while (buffer_.size() < length)
+      if (!read_more())
+        return answer;
+    answer.body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+  } else {
+    // Neither length nor chunks: the body ends when the server closes.
+    while (read_more()) {
     }
-    buffer_.append(chunk, static_cast<size_t>(n));
+    answer.body.swap(buffer_);
+  }
+  answer.status = std::stoi(answer.headers.substr(9, 3));
+  return answer;
+}
+
+bool http_connection::read_more() {
+  char chunk[65536];
+  auto n = ::recv(fd_, chunk, sizeof(chunk), 0);
+  if (n <= 0)
+    return false;
+  buffer_.append(chunk, static_cast<size_t>(n));
+  return true;
+}
+
+bool http_connection::take_chunked_body(http_answer& answer) {
+  for (;;) {
+    size_t line_end;
+    while ((line_end = buffer_.find("\r\n")) == std::string::npos)
+      if (!read_more())
+        return false;
+    auto size_text = buffer_.substr(0, line_end);
+    if (size_text.empty()
+        || size_text.find_first_not_of("0123456789abcdefABCDEF")
+             != std::string::npos)
+      return false;
+    auto size = std::stoul(size_text, nullptr, 16);
+    // The chunk and the line end after it; the last chunk (size 0) is
+    // followed by an empty trailer.
+    while (buffer_.size() < line_end + 2 + size + 2)
+      if (!read_more())
+        return false;
+    if (buffer_.compare(line_end + 2 + size, 2, "\r\n") != 0)
+      return false;
+    answer.body.append(buffer_, line_end + 2, size);
+    buffer_.erase(0, line_end + 2 + size + 2);
+    if (size == 0)
+      return true;
+    ++answer.chunks;
   }
 }
 

@@ -7,9 +7,10 @@
 namespace dm::test {
 
 struct http_answer {
-  int status = 0; // 0: no answer (connection failed or closed)
+  int status = 0; // 0: no answer (connection failed, closed, or bad framing)
   std::string headers;
-  std::string body;
+  std::string body;   // de-chunked
+  std::size_t chunks = 0; // how many chunks carried the body; 0: not chunked
 };
 
 class http_connection {
@@ -17,12 +18,18 @@ public:
   http_connection(int port, std::string source = "127.0.0.1");
   ~http_connection();
   bool connected() const { return fd_ >= 0; }
-  // Sends `raw` as is and reads one answer.
+  // Sends `raw` as is and reads one answer (not to HEAD: a head without
+  // Content-Length is read as a body that lasts until the server closes).
+  // An empty `raw` reads the next answer to requests sent before.
   http_answer exchange(const std::string& raw);
   http_answer post(const std::string& path, const std::string& body);
   http_answer get(const std::string& path);
 
 private:
+  bool read_more();
+  // Takes a chunked body from the front of buffer_, reading as needed.
+  bool take_chunked_body(http_answer& answer);
+
   int fd_ = -1;
   std::string buffer_;
 };
