@@ -173,13 +173,21 @@ private:
       type_error_ = std::move(text);
     in_.skip_value();
   }
-  void string_field(std::string& out, const std::string& name) {
-    if (in_.peek() == json_kind::string)
-      in_.read_string(out);
-    else if (in_.peek() == json_kind::null)
+  // True when a value of `kind` follows; null is read and left alone, any
+  // other value is a type error (`expected`) and skipped.
+  bool value_of(json_kind kind, const std::string& expected) {
+    auto next = in_.peek();
+    if (next == kind)
+      return true;
+    if (next == json_kind::null)
       in_.read_null();
     else
-      type_error(name + ": expected a string");
+      type_error(expected);
+    return false;
+  }
+  void string_field(std::string& out, const std::string& name) {
+    if (value_of(json_kind::string, name + ": expected a string"))
+      in_.read_string(out);
   }
   void strings_field(std::vector<std::string>& out, const std::string& name);
   void map_field(std::map<std::string, std::string>& out,
@@ -195,14 +203,8 @@ private:
 
 void body_reader::strings_field(std::vector<std::string>& out,
                                 const std::string& name) {
-  if (in_.peek() == json_kind::null) {
-    in_.read_null();
+  if (!value_of(json_kind::array, name + ": expected a list of strings"))
     return;
-  }
-  if (in_.peek() != json_kind::array) {
-    type_error(name + ": expected a list of strings");
-    return;
-  }
   // Go replaces the slice with what the list holds.
   out.clear();
   in_.begin_array();
@@ -220,14 +222,8 @@ void body_reader::strings_field(std::vector<std::string>& out,
 
 void body_reader::map_field(std::map<std::string, std::string>& out,
                             const std::string& name) {
-  if (in_.peek() == json_kind::null) {
-    in_.read_null();
+  if (!value_of(json_kind::object, name + ": expected an object of strings"))
     return;
-  }
-  if (in_.peek() != json_kind::object) {
-    type_error(name + ": expected an object of strings");
-    return;
-  }
   in_.begin_object();
   std::string key;
   while (in_.next_member(key)) {
@@ -241,14 +237,8 @@ void body_reader::map_field(std::map<std::string, std::string>& out,
 
 void body_reader::aws_field(std::optional<aws_metadata>& out,
                             const std::string& path) {
-  if (in_.peek() == json_kind::null) {
-    in_.read_null();
+  if (!value_of(json_kind::object, path + "AwsMetadata: expected an object"))
     return;
-  }
-  if (in_.peek() != json_kind::object) {
-    type_error(path + "AwsMetadata: expected an object");
-    return;
-  }
   if (!out)
     out.emplace();
   auto& aws = *out;
@@ -273,14 +263,8 @@ void body_reader::aws_field(std::optional<aws_metadata>& out,
 }
 
 void body_reader::machine_field(machine_record& m) {
-  if (in_.peek() == json_kind::null) {
-    in_.read_null();
+  if (!value_of(json_kind::object, "MDB: expected an object"))
     return;
-  }
-  if (in_.peek() != json_kind::object) {
-    type_error("MDB: expected an object");
-    return;
-  }
   in_.begin_object();
   std::string& key = key_;
   while (in_.next_member(key)) {
@@ -302,12 +286,9 @@ void body_reader::machine_field(machine_record& m) {
     else if (strcasecmp(k, "PlannedImage") == 0)
       string_field(m.planned_image, "MDB.PlannedImage");
     else if (strcasecmp(k, "DisableUpdates") == 0) {
-      if (in_.peek() == json_kind::boolean)
+      if (value_of(json_kind::boolean,
+                   "MDB.DisableUpdates: expected true or false"))
         in_.read_bool(m.disable_updates);
-      else if (in_.peek() == json_kind::null)
-        in_.read_null();
-      else
-        type_error("MDB.DisableUpdates: expected true or false");
     } else if (strcasecmp(k, "OwnerGroup") == 0)
       string_field(m.owner_group, "MDB.OwnerGroup");
     else if (strcasecmp(k, "OwnerGroups") == 0)

@@ -146,14 +146,6 @@ std::string two_digits(int n) {
   return (n < 10 ? "0" : "") + std::to_string(n);
 }
 
-std::size_t count_of(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  for (auto pos = text.find(needle); pos != std::string::npos;
-       pos = text.find(needle, pos + needle.size()))
-    ++n;
-  return n;
-}
-
 bool ends_with(const std::string& text, const std::string& tail) {
   return text.size() >= tail.size()
          && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;

@@ -132,4 +132,12 @@ std::string disruption(int port, const std::string& op, const std::string& host,
   return parsed["Response"].get<std::string>();
 }
 
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + needle.size()))
+    ++n;
+  return n;
+}
+
 } // namespace dm::test

@@ -46,4 +46,7 @@ std::string disruption(int port, const std::string& op, const std::string& host,
                        const std::string& tags_json = "{}",
                        const std::string& source = "");
 
+// How many times `needle` occurs in `text`, without overlaps.
+std::size_t count_of(const std::string& text, const std::string& needle);
+
 } // namespace dm::test
