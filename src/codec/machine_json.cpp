@@ -198,7 +198,6 @@ private:
 
   json_reader in_;
   std::string type_error_;
-  std::string key_;
 };
 
 void body_reader::strings_field(std::vector<std::string>& out,
@@ -266,7 +265,7 @@ void body_reader::machine_field(machine_record& m) {
   if (!value_of(json_kind::object, "MDB: expected an object"))
     return;
   in_.begin_object();
-  std::string& key = key_;
+  std::string key;
   while (in_.next_member(key)) {
     const char* k = key.c_str();
     if (strcasecmp(k, "Hostname") == 0)
