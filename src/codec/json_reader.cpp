@@ -1,5 +1,7 @@
 #include "codec/json_reader.hpp"
 
+#include "template/go_text.hpp"
+
 namespace dm {
 
 namespace {
@@ -16,50 +18,6 @@ int hex_value(char c) {
   if (c >= 'A' && c <= 'F')
     return c - 'A' + 10;
   return -1;
-}
-
-void append_utf8(std::string& out, std::uint32_t code) {
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else if (code < 0x10000) {
-    out += static_cast<char>(0xE0 | (code >> 12));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code >> 18));
-    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
-}
-
-// Length of the well-formed UTF-8 sequence at `p` (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF), or 0.
-std::size_t utf8_length(const unsigned char* p, std::size_t left) {
-  auto cont = [&](std::size_t i) {
-    return i < left && (p[i] & 0xC0) == 0x80;
-  };
-  unsigned char c = p[0];
-  if (c >= 0xC2 && c <= 0xDF)
-    return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !cont(1) || !cont(2))
-      return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F))
-      return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !cont(1) || !cont(2) || !cont(3))
-      return 0;
-    if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-      return 0;
-    return 4;
-  }
-  return 0;
 }
 
 } // namespace
@@ -202,9 +160,10 @@ bool json_reader::scan_string(std::string* out) {
     if (c < 0x20)
       return fail(); // Control characters must be escaped.
     if (c >= 0x80) {
-      auto n = utf8_length(bytes + pos_, size - pos_);
-      if (n == 0)
-        return fail();
+      char32_t rune = 0;
+      auto n = tmpl::decode_rune(text_, pos_, rune);
+      if (rune == tmpl::rune_error && n == 1)
+        return fail(); // Not UTF-8.
       if (out != nullptr)
         out->append(text_.data() + pos_, n);
       pos_ += n;
@@ -260,7 +219,7 @@ bool json_reader::scan_string(std::string* out) {
       code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
     }
     if (out != nullptr)
-      append_utf8(*out, code);
+      tmpl::append_utf8(*out, code);
   }
   return fail(); // Unterminated.
 }
