@@ -303,7 +303,6 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
       st.timer_at.reset();
       st.book->expire(now_of(self));
       settle(self); // (sets the timer for what is next)
-      rearm(self);
     },
     [self](ready_atom, const std::string& host, std::uint64_t wait_id) {
       auto& st = self->state;

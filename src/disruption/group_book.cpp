@@ -256,19 +256,6 @@ std::vector<std::string> group_book::queue() const {
   return hosts;
 }
 
-std::optional<timestamp> group_book::next_deadline(
-  const std::string& host) const {
-  auto entry = find(host);
-  if (entry == nullptr)
-    return std::nullopt;
-  std::optional<timestamp> result;
-  if (entry->hold)
-    result = entry->hold->last_request + max_duration_;
-  if (entry->wait && (!result || entry->wait->deadline < *result))
-    result = entry->wait->deadline;
-  return result;
-}
-
 std::optional<timestamp> group_book::earliest_deadline() const {
   std::optional<timestamp> result;
   if (!expiry_.empty())

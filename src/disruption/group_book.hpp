@@ -95,8 +95,6 @@ public:
   std::size_t waiting_count() const { return waiting_; }
   std::size_t queued_count() const { return queue_.size(); }
   std::chrono::nanoseconds max_duration() const { return max_duration_; }
-  // The latest moment at which `host` needs attention (expiry or wait end).
-  std::optional<timestamp> next_deadline(const std::string& host) const;
   // The earliest moment anything in the group needs attention.
   std::optional<timestamp> earliest_deadline() const;
 

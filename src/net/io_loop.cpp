@@ -18,6 +18,16 @@
 
 namespace dm {
 
+namespace {
+
+// Wakes the loop's epoll_wait.
+void wake(int wake_fd) {
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof(one));
+}
+
+} // namespace
+
 class io_loop::loop_sink final : public reply_sink {
 public:
   explicit loop_sink(int wake_fd) : wake_fd_(wake_fd) {}
@@ -47,10 +57,8 @@ private:
       was_empty = queue_.empty();
       queue_.emplace_back(ticket, std::move(a));
     }
-    if (was_empty) {
-      std::uint64_t one = 1;
-      [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
-    }
+    if (was_empty)
+      wake(wake_fd_);
   }
 
   int wake_fd_;
@@ -120,8 +128,7 @@ std::shared_ptr<reply_sink> io_loop::sink() const {
 
 void io_loop::stop() {
   stopping_ = true;
-  std::uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+  wake(wake_fd_);
 }
 
 void io_loop::run() {
@@ -452,10 +459,8 @@ void io_loop::replicate(
     replica_queue_.push_back(std::move(changes));
     replica_updates_.store(true, std::memory_order_release);
   }
-  if (was_empty) {
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
-  }
+  if (was_empty)
+    wake(wake_fd_);
 }
 
 void io_loop::apply_replica_updates() {
