@@ -1,4 +1,5 @@
-// Front desk: every call gets an answer, even when the actors time out.
+// Front desk: every snapshot asked for gets a view, empty when the actors
+// time out.
 #include "actors/front_desk.hpp"
 
 namespace dm {
@@ -9,22 +10,6 @@ front_desk(front_desk_actor::stateful_pointer<front_desk_state> self,
   self->state.router = std::move(router);
   self->state.sink = std::move(sink);
   return {
-    [self](operate_atom, std::uint64_t ticket, disruption_call& call) {
-      // No timeout: it would arm a timer on CAF's clock thread per call
-      // (measured: a large share of the cost). Group actors always answer,
-      // and a receiver that dies answers with an error.
-      self->request(self->state.router, caf::infinite, operate_atom::value,
-                    std::move(call))
-        .then(
-          [self, ticket](call_result& result) {
-            self->state.sink->deliver(ticket, std::move(result));
-          },
-          [self, ticket](caf::error& err) {
-            call_result failed;
-            failed.error = "internal error: " + self->system().render(err);
-            self->state.sink->deliver(ticket, std::move(failed));
-          });
-    },
     [self](snapshot_atom, std::uint64_t ticket) {
       auto timeout = std::chrono::duration_cast<caf::timespan>(
         self->state.timeout);

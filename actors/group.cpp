@@ -31,14 +31,10 @@ void deliver_durable(self_ptr self, std::uint64_t failed_batch = 0) {
       ++it;
       continue;
     }
-    if (it->needs_batch == failed_batch) {
-      call_result failed;
-      failed.state = disruption_state::denied;
-      failed.error = "state could not be saved; try again";
-      it->promise.deliver(failed);
-    } else {
-      it->promise.deliver(it->result);
-    }
+    if (it->needs_batch == failed_batch)
+      it->held.reply.answer(not_saved_result());
+    else
+      it->held.reply.answer(std::move(it->held.result));
     it = st.pending.erase(it);
   }
 }
@@ -104,8 +100,10 @@ void start_prober(self_ptr self, const std::string& host) {
 void retry_later(self_ptr self);
 
 // Turns the book's effects into log lines, a storage batch, timers and
-// probers. Returns the batch number a reply must wait for (0: none).
-std::uint64_t settle(self_ptr self) {
+// probers. When the batch carries `host`'s latest change, `reply` (the
+// answer to that host's call) travels with it and is emptied.
+void settle(self_ptr self, const std::string* host = nullptr,
+            held_reply* reply = nullptr) {
   auto& st = self->state;
   auto fx = st.book->take_effects();
   auto& metrics = service_metrics::instance();
@@ -141,7 +139,7 @@ std::uint64_t settle(self_ptr self) {
   for (const auto& host : fx.new_waits)
     start_prober(self, host);
   if (st.unsaved.empty() && !st.limit_unsaved)
-    return 0;
+    return;
   persist_batch batch;
   for (const auto& host : st.unsaved) {
     auto entry = st.book->find(host);
@@ -161,6 +159,9 @@ std::uint64_t settle(self_ptr self) {
       st.host_batch[change.host] = number;
     }
   bool had_limit = batch.changes.size() != hosts->size();
+  if (host != nullptr && reply != nullptr && reply->reply
+      && st.host_batch.count(*host) != 0 && st.host_batch[*host] == number)
+    batch.replies.push_back(std::move(*reply));
   self->request(st.settings.storage, caf::infinite, persist_atom::value,
                 std::move(batch))
     .then(
@@ -197,7 +198,6 @@ std::uint64_t settle(self_ptr self) {
         deliver_durable(self, number);
         retry_later(self);
       });
-  return number;
 }
 
 // After a failed save, the changes go again a second later even if no call
@@ -213,15 +213,14 @@ void retry_later(self_ptr self) {
 
 // Answers now if the host's own latest change is durable, else once the
 // batch carrying it is.
-caf::result<call_result> answer(self_ptr self, const std::string& host,
-                                call_result result) {
+void answer(self_ptr self, const std::string& host, held_reply reply) {
   auto& st = self->state;
   auto it = st.host_batch.find(host);
-  if (it == st.host_batch.end() || it->second <= st.batches_durable)
-    return result;
-  auto promise = self->make_response_promise<call_result>();
-  st.pending.push_back({promise, std::move(result), it->second});
-  return promise;
+  if (it == st.host_batch.end() || it->second <= st.batches_durable) {
+    reply.reply.answer(std::move(reply.result));
+    return;
+  }
+  st.pending.push_back({std::move(reply), it->second});
 }
 
 machine_view view_of(const group_book& book, const std::string& host,
@@ -261,7 +260,7 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
     if (entry.wait)
       start_prober(self, host);
   return {
-    [self](operate_atom, disruption_call& call) -> caf::result<call_result> {
+    [self](operate_atom, disruption_call& call) {
       auto& st = self->state;
       auto now = now_of(self);
       std::optional<ready_gate> gate;
@@ -279,9 +278,9 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         if (st.gate_errors.size() > max_gate_errors)
           st.gate_errors.pop_front();
       }
-      call_result result;
-      result.state = st.book->operate(call.kind, call.host, call.limit, gate,
-                                      now);
+      held_reply reply{std::move(call.reply), {}};
+      reply.result.state = st.book->operate(call.kind, call.host, call.limit,
+                                            gate, now);
       if (call.kind == request_kind::request) {
         auto slot = st.machines.find(call.host);
         if (slot == st.machines.end())
@@ -289,8 +288,9 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
                    .first;
         slot->second.route_seq = call.route_seq;
       }
-      settle(self);
-      return answer(self, call.host, std::move(result));
+      settle(self, &call.host, &reply);
+      if (reply.reply) // Not sent with the batch: nothing of it is unsaved.
+        answer(self, call.host, std::move(reply));
     },
     [self](evict_atom, const std::string& host) {
       self->state.book->evict(host, now_of(self));

@@ -10,8 +10,6 @@
 #include <string>
 #include <unordered_map>
 
-#include <caf/typed_response_promise.hpp>
-
 #include "actors/interfaces.hpp"
 #include "actors/prober.hpp"
 #include "disruption/group_book.hpp"
@@ -35,10 +33,10 @@ struct group_settings {
 struct group_state {
   static inline const char* name = "group";
 
-  // An answer held back until the change behind it is on stable storage.
+  // An answer held back until a batch sent earlier is on stable storage
+  // (answers to the calls that made a batch travel with it instead).
   struct pending_reply {
-    caf::typed_response_promise<call_result> promise;
-    call_result result;
+    held_reply held;
     std::uint64_t needs_batch = 0;
   };
 

@@ -16,7 +16,8 @@ namespace dm {
 // The storage actor owns the state store. Group actors talk to it.
 using storage_actor = caf::typed_actor<
   // Appends changes; answers true once they are on stable storage (many
-  // batches share one sync) or an error when they could not be saved.
+  // batches share one sync), false when they could not be saved. The
+  // batch's held replies are answered at the same moment.
   caf::replies_to<persist_atom, persist_batch>::with<bool>,
   // Internal: writes and syncs everything appended so far.
   caf::reacts_to<flush_atom>>;
@@ -24,8 +25,10 @@ using storage_actor = caf::typed_actor<
 // A group actor owns one group's slots, FIFO queue and ready gate. The router
 // talks to it; its probers report back to it.
 using group_actor = caf::typed_actor<
-  // Router: a client call for a machine of this group; answers the state.
-  caf::replies_to<operate_atom, disruption_call>::with<call_result>,
+  // Router: a client call for a machine of this group. The answer goes to
+  // the call's reply_to: from here when nothing needs saving, else from the
+  // storage actor once the change is synced.
+  caf::reacts_to<operate_atom, disruption_call>,
   // Router: the machine moved to another group; drop its holding here.
   caf::reacts_to<evict_atom, std::string>,
   // Internal: the group's timer (of this generation) for its earliest
@@ -39,10 +42,11 @@ using group_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>>;
 
 // The router owns the map from groups to group actors and from machines to
-// their current group. Front desks talk to it; group actors report to it.
+// their current group. I/O threads and front desks talk to it; group actors
+// report to it.
 using router_actor = caf::typed_actor<
-  // Front desk: a client call; delegated to the machine's group actor.
-  caf::replies_to<operate_atom, disruption_call>::with<call_result>,
+  // I/O thread: a client call; sent on to the machine's group actor.
+  caf::reacts_to<operate_atom, disruption_call>,
   // Group: this host (group, host, last request order seen) is denied there.
   caf::reacts_to<released_atom, std::string, std::string, std::uint64_t>,
   // Pages: every group's state.
@@ -58,12 +62,11 @@ using prober_actor = caf::typed_actor<
 
 namespace dm {
 
-// A front desk carries calls from one I/O thread into the actor system and
-// hands each answer back to that thread's reply sink, tagged with a ticket.
+// A front desk gathers the whole state for one I/O thread (pages and the
+// state API) and hands it to that thread's reply sink, tagged with a ticket.
+// (Calls skip it: they carry their own reply_to.)
 using front_desk_actor = caf::typed_actor<
-  // I/O thread: a client call; the answer goes to the sink under `ticket`.
-  caf::reacts_to<operate_atom, std::uint64_t, disruption_call>,
-  // I/O thread: the whole state for a page or the state API.
+  // I/O thread: the whole state; it goes to the sink under `ticket`.
   caf::reacts_to<snapshot_atom, std::uint64_t>>;
 
 } // namespace dm

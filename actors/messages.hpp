@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/reply.hpp"
 #include "disruption/group_rules.hpp"
 #include "model/machine_record.hpp"
 #include "storage/state_store.hpp"
@@ -15,7 +16,8 @@
 namespace dm {
 
 // One client call, already reduced to what the group decides on: the front
-// end computed the group, limit and (for a cancel) the ready gate.
+// end computed the group, limit and (for a cancel) the ready gate. The
+// answer goes to `reply`, which is local to the process (not inspected).
 struct disruption_call {
   request_kind kind = request_kind::check;
   std::string host;
@@ -26,6 +28,7 @@ struct disruption_call {
   std::string gate_url;
   std::string gate_error;       // why the record's gate tags were unusable
   std::uint64_t route_seq = 0;  // set by the router: order of requests
+  reply_to reply;
 };
 
 template <class Inspector>
@@ -35,20 +38,23 @@ typename Inspector::result_type inspect(Inspector& f, disruption_call& x) {
            x.route_seq);
 }
 
-// The answer to a call: the machine's state, or an error text for the client.
-struct call_result {
-  disruption_state state = disruption_state::denied;
-  std::string error;
-};
-
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_result& x) {
   return f(caf::meta::type_name("call_result"), x.state, x.error);
 }
 
-// Changes for the storage actor. Local to the process: never serialized.
+// An answer to give once the changes it reports are durable.
+struct held_reply {
+  reply_to reply;
+  call_result result;
+};
+
+// Changes for the storage actor, with the answers that wait for exactly
+// these changes: the storage actor gives them once the changes are synced
+// (or an error when they cannot be saved). Local to the process.
 struct persist_batch {
   std::vector<state_change> changes;
+  std::vector<held_reply> replies;
 };
 
 // One machine as the status pages show it.

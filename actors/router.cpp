@@ -36,8 +36,7 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
     group_for(self, identifier, std::move(stored));
   }
   return {
-    [self](operate_atom, disruption_call& call)
-      -> caf::delegated<call_result> {
+    [self](operate_atom, disruption_call& call) {
       auto& st = self->state;
       call.route_seq = ++st.next_seq;
       auto known = st.hosts.find(call.host);
@@ -50,8 +49,9 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
       }
       if (call.kind == request_kind::request)
         st.hosts[call.host] = {call.group, call.route_seq};
-      auto target = group_for(self, call.group);
-      return self->delegate(target, operate_atom::value, std::move(call));
+      // (Should the group be gone, the dropped call's reply_to answers.)
+      self->send(group_for(self, call.group), operate_atom::value,
+                 std::move(call));
     },
     [self](released_atom, const std::string& group, const std::string& host,
            std::uint64_t seq) {

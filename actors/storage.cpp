@@ -20,6 +20,8 @@ storage(storage_actor::stateful_pointer<storage_state> self,
       std::string error;
       if (!self->state.store->append(batch.changes, error)) {
         spdlog::error("state not saved: {}", error);
+        for (auto& held : batch.replies)
+          held.reply.answer(not_saved_result());
         return false;
       }
       service_metrics::instance().storage_changes += batch.changes.size();
@@ -28,6 +30,10 @@ storage(storage_actor::stateful_pointer<storage_state> self,
           self->state.unsynced_changes.end(),
           std::make_move_iterator(batch.changes.begin()),
           std::make_move_iterator(batch.changes.end()));
+      self->state.unsynced_replies.insert(
+        self->state.unsynced_replies.end(),
+        std::make_move_iterator(batch.replies.begin()),
+        std::make_move_iterator(batch.replies.end()));
       auto promise = self->make_response_promise<bool>();
       self->state.unsynced.push_back(promise);
       if (!self->state.flush_scheduled) {
@@ -67,6 +73,10 @@ storage(storage_actor::stateful_pointer<storage_state> self,
           listener(synced);
       }
       self->state.unsynced_changes.clear();
+      // Clients first: their answers wait for nothing else.
+      for (auto& held : self->state.unsynced_replies)
+        held.reply.answer(ok ? std::move(held.result) : not_saved_result());
+      self->state.unsynced_replies.clear();
       for (auto& promise : self->state.unsynced)
         promise.deliver(ok);
       self->state.unsynced.clear();

@@ -25,6 +25,7 @@ struct storage_state {
   std::shared_ptr<state_store> store;
   std::vector<synced_listener> listeners;
   std::vector<caf::typed_response_promise<bool>> unsynced;
+  std::vector<held_reply> unsynced_replies;
   std::vector<state_change> unsynced_changes;
   bool flush_scheduled = false;
   bool failing = false;

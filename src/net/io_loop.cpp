@@ -490,7 +490,8 @@ void io_loop::submit_call(connection& conn, disruption_call call) {
     }
   }
   conn.busy = true;
-  caf::anon_send(desk_, operate_atom::value, conn.id, std::move(call));
+  call.reply = reply_to(sink_, conn.id);
+  caf::anon_send(router_, operate_atom::value, std::move(call));
 }
 
 void io_loop::submit_snapshot(connection& conn) {

@@ -101,9 +101,14 @@ public:
   io_loop(const io_loop&) = delete;
   io_loop& operator=(const io_loop&) = delete;
 
-  // The sink the loop's front desk delivers to.
+  // The sink the loop's front desk delivers snapshots to.
   std::shared_ptr<reply_sink> sink() const;
-  void set_desk(front_desk_actor desk) { desk_ = std::move(desk); }
+  // Where calls go (the router, each with its reply_to) and snapshots go
+  // (this loop's front desk); set both before run().
+  void set_actors(router_actor router, front_desk_actor desk) {
+    router_ = std::move(router);
+    desk_ = std::move(desk);
+  }
 
   // Answers `check` from a replica of the durable state when it can be
   // sure (see answer_replica); call before run(). `wall_offset` turns the
@@ -164,6 +169,7 @@ private:
   std::shared_ptr<std::atomic<std::size_t>> open_connections_;
   std::shared_ptr<loop_sink> sink_;
   std::shared_ptr<const tls_context> tls_;
+  router_actor router_;
   front_desk_actor desk_;
   std::unordered_map<std::uint64_t, std::unique_ptr<connection>> connections_;
   std::uint64_t next_id_ = 1;

@@ -140,7 +140,7 @@ std::unique_ptr<service> service::start(const service_options& options,
   svc->router_ = sys.spawn(router, initial, settings);
   for (auto& loop : svc->loops_) {
     auto desk = sys.spawn(front_desk, svc->router_, loop->sink());
-    loop->set_desk(desk);
+    loop->set_actors(svc->router_, desk);
     svc->desks_.push_back(desk);
   }
   for (auto& loop : svc->loops_)
@@ -156,6 +156,8 @@ void service::stop() {
     loop->stop();
   for (auto& thread : threads_)
     thread.join();
+  for (auto& loop : loops_)
+    loop->set_actors(router_actor{}, front_desk_actor{});
   for (auto& desk : desks_)
     caf::anon_send_exit(desk, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);

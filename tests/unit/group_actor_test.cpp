@@ -32,6 +32,17 @@ public:
   mutable int calls = 0;
 };
 
+// Collects the answers the actors give through reply_to.
+struct collecting_sink final : reply_sink {
+  void deliver(std::uint64_t ticket, call_result result) override {
+    results.emplace_back(ticket, std::move(result));
+  }
+  void deliver_state(std::uint64_t, state_view) override {
+    ADD_FAILURE() << "a state view delivered for a call";
+  }
+  std::vector<std::pair<std::uint64_t, call_result>> results;
+};
+
 struct actor_fixture : ::testing::Test {
   test::temp_dir dir;
   std::shared_ptr<scripted_fetcher> fetcher =
@@ -120,16 +131,19 @@ struct actor_fixture : ::testing::Test {
         c.gate_url = gate->url;
       }
     }
-    caf::scoped_actor self{*sys};
-    auto handle = self->request(router_handle, caf::infinite,
-                                operate_atom::value, c);
+    auto sink = std::make_shared<collecting_sink>();
+    c.reply = reply_to(sink, 7);
+    caf::anon_send(router_handle, operate_atom::value, std::move(c));
     sched->run();
     disruption_state answer = disruption_state::anytime;
-    handle.receive([&](call_result& r) { answer = r.state; },
-                   [&](caf::error& e) {
-                     ADD_FAILURE() << sys->render(e);
-                   });
-    return answer;
+    if (sink->results.size() != 1) {
+      ADD_FAILURE() << sink->results.size() << " answers to one call";
+      return answer;
+    }
+    EXPECT_EQ(sink->results[0].first, 7u);
+    if (!sink->results[0].second.error.empty())
+      ADD_FAILURE() << sink->results[0].second.error;
+    return sink->results[0].second.state;
   }
 
   state_view snapshot() {
