@@ -40,14 +40,15 @@ void deliver_durable(self_ptr self, std::uint64_t failed_batch = 0) {
 }
 
 // Keeps the group's timer set for its earliest deadline. A timer already set
-// for that moment or before stays: when it fires, the group looks again.
+// for that moment or before stays, even with nothing left due: when it
+// fires, the group looks again. (Dropping it would not unschedule it, so a
+// machine cycling request and cancel would pile up an hour-long timer per
+// cycle in CAF's clock.)
 void rearm(self_ptr self) {
   auto& st = self->state;
   auto next = st.book->earliest_deadline();
-  if (!next) {
-    st.timer_at.reset();
+  if (!next)
     return;
-  }
   if (st.timer_at && *st.timer_at <= *next)
     return;
   st.timer_at = next;

@@ -305,3 +305,20 @@ TEST_F(actor_fixture, queue_order_survives_restart) {
     EXPECT_EQ(call(check, "late"), R);
   }
 }
+
+TEST_F(actor_fixture, cycling_keeps_one_timer_per_group) {
+  // Each request sets a deadline an hour out; a timer already set for the
+  // group covers the next one, however many cycles come.
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(call(request, "a"), P);
+    EXPECT_EQ(call(cancel, "a"), D);
+    advance(std::chrono::milliseconds(10));
+  }
+  EXPECT_LE(sched->clock().schedule().size(), 2u);
+  // And the timer still ends the last permit an hour after its request.
+  EXPECT_EQ(call(request, "a"), P);
+  advance(59min);
+  EXPECT_EQ(call(check, "a"), P);
+  advance(2min);
+  EXPECT_EQ(state_of("a"), "denied");
+}
