@@ -20,6 +20,12 @@ namespace dm::test {
 inline std::optional<decoded_request> reference_parse(std::string_view text,
                                                bool require_kind,
                                                std::string& error) {
+  // nlohmann stops reading at a NUL byte as if the text ended there; in
+  // JSON (and to Go) a NUL anywhere is an error.
+  if (text.find('\0') != std::string_view::npos) {
+    error = "malformed JSON";
+    return std::nullopt;
+  }
   auto body = nlohmann::json::parse(text.begin(), text.end(), nullptr, false,
                                     /*ignore_comments=*/false);
   if (body.is_discarded()) {

@@ -127,4 +127,13 @@ TEST(machine_json, errors_name_their_reason) {
   EXPECT_EQ(error_of(R"({"MDB": {"Hostname": "\ud800"}, "Request": 0})"),
             "malformed JSON");
   EXPECT_EQ(error_of(std::string(100000, '[')), "malformed JSON");
+  // A NUL byte after the value is trailing garbage, as to Go (found by
+  // fuzzing: the document reading had stopped at it and accepted).
+  using namespace std::string_literals;
+  EXPECT_EQ(error_of("{\"MDB\": {}, \"Request\": \"check\"}\n\0\n"s),
+            "malformed JSON");
+  std::string error;
+  EXPECT_FALSE(parse_request_body("{\"MDB\": {}}\n\0\0\0\n"s, false, error));
+  EXPECT_FALSE(test::reference_parse("{\"MDB\": {}}\n\0\0\0\n"s, false,
+                                     error));
 }
