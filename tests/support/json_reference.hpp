@@ -73,35 +73,34 @@ inline std::optional<decoded_request> reference_parse(std::string_view text,
   return result;
 }
 
-// Inputs where the two readings may rightly differ: a member named twice
-// (ignoring case: Go takes the last in the text, the document the exact
-// name), or a byte-order mark (Go refuses it, nlohmann skips it).
+// Inputs where the two readings may rightly differ: a member named twice,
+// exactly or ignoring case (Go decodes each in the order of the text, so an
+// earlier one of the wrong type is an error; the document keeps only the
+// last exact name), or a byte-order mark (Go refuses it, nlohmann skips it).
 inline bool ambiguous(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF")
     return true;
-  auto doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded())
-    return false;
-  std::vector<const nlohmann::json*> objects{&doc};
-  while (!objects.empty()) {
-    const auto* o = objects.back();
-    objects.pop_back();
-    if (o->is_object()) {
-      std::set<std::string> folded;
-      for (auto it = o->begin(); it != o->end(); ++it) {
-        std::string k = it.key();
+  bool twice = false;
+  // The names seen so far in each open object (empty for arrays).
+  std::vector<std::set<std::string>> open;
+  nlohmann::json::parser_callback_t watch =
+    [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+      using event_t = nlohmann::json::parse_event_t;
+      if (event == event_t::object_start || event == event_t::array_start)
+        open.emplace_back();
+      else if (event == event_t::object_end || event == event_t::array_end)
+        open.pop_back();
+      else if (event == event_t::key && !open.empty()) {
+        std::string k = parsed.get<std::string>();
         for (auto& c : k)
           c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (!folded.insert(k).second)
-          return true;
-        objects.push_back(&*it);
+        if (!open.back().insert(k).second)
+          twice = true;
       }
-    } else if (o->is_array()) {
-      for (const auto& item : *o)
-        objects.push_back(&item);
-    }
-  }
-  return false;
+      return true;
+    };
+  auto doc = nlohmann::json::parse(text.begin(), text.end(), watch, false);
+  return !doc.is_discarded() && twice;
 }
 
 } // namespace dm::test

@@ -132,6 +132,12 @@ TEST(machine_json, errors_name_their_reason) {
   using namespace std::string_literals;
   EXPECT_EQ(error_of("{\"MDB\": {}, \"Request\": \"check\"}\n\0\n"s),
             "malformed JSON");
+  // A member named twice is read twice, in order, as Go does: an earlier
+  // value of the wrong type is an error even when a later one is right
+  // (found by fuzzing: the document reading keeps only the last).
+  EXPECT_EQ(error_of(R"({"MDB": {}, "Request": {}, "Request": "check"})"),
+            "Request: expected a string");
+  EXPECT_TRUE(test::ambiguous(R"({"Request": {}, "Request": 2})"));
   std::string error;
   EXPECT_FALSE(parse_request_body("{\"MDB\": {}}\n\0\0\0\n"s, false, error));
   EXPECT_FALSE(test::reference_parse("{\"MDB\": {}}\n\0\0\0\n"s, false,
