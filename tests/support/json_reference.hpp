@@ -76,7 +76,8 @@ inline std::optional<decoded_request> reference_parse(std::string_view text,
 // Inputs where the two readings may rightly differ: a member named twice,
 // exactly or ignoring case (Go decodes each in the order of the text, so an
 // earlier one of the wrong type is an error; the document keeps only the
-// last exact name), or a byte-order mark (Go refuses it, nlohmann skips it).
+// last exact name), a byte-order mark (Go refuses it, nlohmann skips it),
+// or a number too large for a double.
 inline bool ambiguous(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF")
     return true;
@@ -99,8 +100,17 @@ inline bool ambiguous(std::string_view text) {
       }
       return true;
     };
-  auto doc = nlohmann::json::parse(text.begin(), text.end(), watch, false);
-  return !doc.is_discarded() && twice;
+  try {
+    [[maybe_unused]] auto doc =
+      nlohmann::json::parse(text.begin(), text.end(), watch);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond a double's range (406): the document refuses it, Go
+    // reads it as valid syntax (refusing it only where a number is wanted).
+    return e.id == 406;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+  return twice;
 }
 
 } // namespace dm::test
