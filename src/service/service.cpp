@@ -1,11 +1,13 @@
 // Service start-up and orderly shut-down.
 #include "service/service.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -94,8 +96,12 @@ std::unique_ptr<service> service::start(const service_options& options,
                                   svc->port_, error);
   if (svc->listen_fd_ < 0)
     return nullptr;
-  if (options.actor_threads > 0)
-    svc->config_.set("scheduler.max-threads", options.actor_threads);
+  // CAF's own default is at least four threads; on fewer cores the extra
+  // ones only take turns waking each other.
+  auto actor_threads = options.actor_threads;
+  if (actor_threads == 0)
+    actor_threads = std::max(1u, std::thread::hardware_concurrency());
+  svc->config_.set("scheduler.max-threads", actor_threads);
   svc->config_.set("scheduler.policy", options.scheduler == "sharing"
                                          ? caf::atom("sharing")
                                          : caf::atom("stealing"));
