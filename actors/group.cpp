@@ -160,9 +160,11 @@ void settle(self_ptr self, const std::string* host = nullptr,
       st.host_batch[change.host] = number;
     }
   bool had_limit = batch.changes.size() != hosts->size();
-  if (host != nullptr && reply != nullptr && reply->reply
-      && st.host_batch.count(*host) != 0 && st.host_batch[*host] == number)
-    batch.replies.push_back(std::move(*reply));
+  if (host != nullptr && reply != nullptr && reply->reply) {
+    auto carried = st.host_batch.find(*host);
+    if (carried != st.host_batch.end() && carried->second == number)
+      batch.replies.push_back(std::move(*reply));
+  }
   self->request(st.settings.storage, caf::infinite, persist_atom::value,
                 std::move(batch))
     .then(
@@ -290,7 +292,7 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         slot->second.route_seq = call.route_seq;
       }
       settle(self, &call.host, &reply);
-      if (reply.reply) // Not sent with the batch: nothing of it is unsaved.
+      if (reply.reply) // Not sent with a batch: now, or after an earlier one.
         answer(self, call.host, std::move(reply));
     },
     [self](evict_atom, const std::string& host) {
