@@ -96,8 +96,7 @@ std::unique_ptr<service> service::start(const service_options& options,
                                   svc->port_, error);
   if (svc->listen_fd_ < 0)
     return nullptr;
-  // CAF's own default is at least four threads; on fewer cores the extra
-  // ones only take turns waking each other.
+  // CAF's own default is at least four threads, whatever the core count.
   auto actor_threads = options.actor_threads;
   if (actor_threads == 0)
     actor_threads = std::max(1u, std::thread::hardware_concurrency());

@@ -8,6 +8,7 @@
 #include "actors/router.hpp"
 #include "actors/storage.hpp"
 #include "storage/file_store.hpp"
+#include "tests/support/recording_sink.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace dm;
@@ -30,17 +31,6 @@ public:
   }
   std::map<std::string, int> status;
   mutable int calls = 0;
-};
-
-// Collects the answers the actors give through reply_to.
-struct collecting_sink final : reply_sink {
-  void deliver(std::uint64_t ticket, call_result result) override {
-    results.emplace_back(ticket, std::move(result));
-  }
-  void deliver_state(std::uint64_t, state_view) override {
-    ADD_FAILURE() << "a state view delivered for a call";
-  }
-  std::vector<std::pair<std::uint64_t, call_result>> results;
 };
 
 struct actor_fixture : ::testing::Test {
@@ -131,19 +121,19 @@ struct actor_fixture : ::testing::Test {
         c.gate_url = gate->url;
       }
     }
-    auto sink = std::make_shared<collecting_sink>();
+    auto sink = std::make_shared<test::recording_sink>();
     c.reply = reply_to(sink, 7);
     caf::anon_send(router_handle, operate_atom::value, std::move(c));
     sched->run();
     disruption_state answer = disruption_state::anytime;
-    if (sink->results.size() != 1) {
-      ADD_FAILURE() << sink->results.size() << " answers to one call";
+    if (sink->answers.size() != 1) {
+      ADD_FAILURE() << sink->answers.size() << " answers to one call";
       return answer;
     }
-    EXPECT_EQ(sink->results[0].first, 7u);
-    if (!sink->results[0].second.error.empty())
-      ADD_FAILURE() << sink->results[0].second.error;
-    return sink->results[0].second.state;
+    EXPECT_EQ(sink->answers[0].first, 7u);
+    if (!sink->answers[0].second.error.empty())
+      ADD_FAILURE() << sink->answers[0].second.error;
+    return sink->answers[0].second.state;
   }
 
   state_view snapshot() {

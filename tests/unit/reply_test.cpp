@@ -3,19 +3,12 @@
 
 #include "actors/messages.hpp"
 #include "actors/reply.hpp"
+#include "tests/support/recording_sink.hpp"
 
 namespace dm {
 namespace {
 
-struct recording_sink final : reply_sink {
-  void deliver(std::uint64_t ticket, call_result result) override {
-    answers.emplace_back(ticket, std::move(result));
-  }
-  void deliver_state(std::uint64_t, state_view) override {
-    ADD_FAILURE() << "a state view for a call";
-  }
-  std::vector<std::pair<std::uint64_t, call_result>> answers;
-};
+using test::recording_sink;
 
 TEST(reply_to, delivers_the_first_answer_only) {
   auto sink = std::make_shared<recording_sink>();
