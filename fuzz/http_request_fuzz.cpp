@@ -46,7 +46,8 @@ void parse_with(std::string_view data, const dm::http_limits& limits) {
                    && alone.keep_alive == request.keep_alive,
                  "the same request without what follows it");
   // What the server builds from a request: the response framing.
-  (void) dm::http_response(200, "text/plain", request.body, !request.keep_alive);
+  (void) dm::http_response_head(200, "text/plain", request.body.size(),
+                                !request.keep_alive);
 }
 
 } // namespace

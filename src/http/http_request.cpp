@@ -206,16 +206,6 @@ std::string http_response_head(int status, std::string_view content_type,
   return out;
 }
 
-std::string http_response(int status, std::string_view content_type,
-                          std::string_view body, bool close,
-                          std::string_view extra_headers) {
-  auto out = http_response_head(status, content_type, body.size(), close,
-                                extra_headers);
-  out.reserve(out.size() + body.size());
-  out += body;
-  return out;
-}
-
 std::string http_response_head(int status, std::string_view content_type,
                                open_body framing, bool close) {
   std::string out;

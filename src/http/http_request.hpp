@@ -48,12 +48,8 @@ http_parse_result parse_http_request(std::string_view data,
 // The reason phrase of a status code ("OK", "Not Found", ...).
 std::string_view http_reason(int status);
 
-// A whole response with Content-Length; `close` adds "Connection: close".
-std::string http_response(int status, std::string_view content_type,
-                          std::string_view body, bool close,
-                          std::string_view extra_headers = {});
-
-// The status line and headers of such a response, without the body.
+// The status line and headers of a response with Content-Length, without
+// its body; `close` adds "Connection: close".
 std::string http_response_head(int status, std::string_view content_type,
                                std::size_t content_length, bool close,
                                std::string_view extra_headers = {});
