@@ -2,6 +2,9 @@
 // texts), plus 413/431/411 limits of our own.
 #include "http/http_protocol.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include "codec/machine_json.hpp"
 #include "frontend/call_builder.hpp"
 #include "metrics/service_metrics.hpp"
@@ -16,6 +19,20 @@ constexpr std::string_view text_plain = "text/plain; charset=utf-8";
 constexpr std::string_view text_html = "text/html; charset=utf-8";
 constexpr std::string_view application_json = "application/json";
 
+// The original's answer, indented as Go's encoder does; made once per state
+// (the last entry for a value outside the enumeration).
+std::string_view response_body(disruption_state state) {
+  static const auto bodies = [] {
+    std::array<std::string, 5> made;
+    for (std::size_t i = 0; i < made.size(); ++i)
+      made[i] = "{\n    \"Response\": \""
+                + std::string(to_string(static_cast<disruption_state>(i)))
+                + "\"\n}\n";
+    return made;
+  }();
+  return bodies[std::min<std::size_t>(static_cast<std::size_t>(state), 4)];
+}
+
 } // namespace
 
 http_protocol::http_protocol(std::shared_ptr<const web_context> ctx)
@@ -27,8 +44,8 @@ void http_protocol::reply(connection& conn, int status,
                           std::string_view content_type,
                           std::string_view body) {
   service_metrics::instance().count_http_status(status);
-  conn.send(http_response_head(status, content_type, body.size(),
-                               !keep_alive_));
+  append_response_head(conn.output, status, content_type, body.size(),
+                       !keep_alive_);
   if (!head_only_)
     conn.send(body);
   if (!keep_alive_)
@@ -37,13 +54,13 @@ void http_protocol::reply(connection& conn, int status,
 
 void http_protocol::reply_error(connection& conn, int status,
                                 std::string_view reason) {
-  std::string body(reason);
-  body += '\n';
   service_metrics::instance().count_http_status(status);
-  conn.send(http_response_head(status, text_plain, body.size(), !keep_alive_,
-                               "X-Content-Type-Options: nosniff\r\n"));
-  if (!head_only_)
-    conn.send(body);
+  append_response_head(conn.output, status, text_plain, reason.size() + 1,
+                       !keep_alive_, "X-Content-Type-Options: nosniff\r\n");
+  if (!head_only_) {
+    conn.send(reason);
+    conn.send("\n");
+  }
   if (!keep_alive_)
     conn.close_after_send();
 }
@@ -89,10 +106,10 @@ void http_protocol::reply_in_pieces(connection& conn,
 }
 
 void http_protocol::on_input(connection& conn) {
+  // After CONNECT, what follows belongs to the protocol switched to.
   while (!conn.busy && !conn.close_when_flushed && !conn.body_producer
-         && !conn.input.empty()) {
-    http_request request;
-    auto parsed = parse_http_request(conn.input, ctx_->limits, request);
+         && !conn.next_proto && !conn.input.empty()) {
+    auto parsed = parse_http_request(conn.input, ctx_->limits, request_);
     if (parsed.status == parse_status::need_more)
       return;
     if (parsed.status == parse_status::failed) {
@@ -102,15 +119,16 @@ void http_protocol::on_input(connection& conn) {
       reply_error(conn, parsed.error_status, parsed.error_reason);
       return;
     }
+    keep_alive_ = request_.keep_alive;
+    head_only_ = request_.method == "HEAD";
+    http_1_0_ = request_.minor_version == 0;
+    handle(conn, request_);
+    // The request's fields are views of the input: consumed only now.
     conn.input.erase(0, parsed.consumed);
-    keep_alive_ = request.keep_alive;
-    head_only_ = request.method == "HEAD";
-    http_1_0_ = request.minor_version == 0;
-    handle(conn, request);
   }
 }
 
-void http_protocol::handle(connection& conn, http_request& request) {
+void http_protocol::handle(connection& conn, const http_request& request) {
   const auto& path = request.path;
   bool get = request.method == "GET" || request.method == "HEAD";
   if (request.method == "CONNECT") {
@@ -149,7 +167,7 @@ void http_protocol::handle(connection& conn, http_request& request) {
 }
 
 void http_protocol::handle_api_request(connection& conn,
-                                       http_request& request) {
+                                       const http_request& request) {
   if (request.method != "POST") {
     reply_error(conn, 405, "unsupported method");
     return;
@@ -187,7 +205,8 @@ void http_protocol::handle_api_request(connection& conn,
   conn.loop->submit_call(conn, make_disruption_call(kind, decoded->machine));
 }
 
-void http_protocol::handle_connect(connection& conn, http_request& request) {
+void http_protocol::handle_connect(connection& conn,
+                                   const http_request& request) {
   // Refusals are ordinary HTTP answers, after which the client hangs up.
   keep_alive_ = false;
   auto path = parse_srpc_path(request.path);
@@ -206,7 +225,7 @@ void http_protocol::handle_connect(connection& conn, http_request& request) {
     return;
   }
   bool powers = request.query.find("doNotUseMethodPowers=true")
-                == std::string::npos;
+                == std::string_view::npos;
   conn.send("HTTP/1.0 200 Connected to Go SRPC\n\n");
   if (path->tls && !conn.encrypted)
     conn.loop->start_tls(conn);
@@ -240,10 +259,7 @@ void http_protocol::on_call_result(connection& conn, call_result result) {
     reply_error(conn, 503, result.error);
     return;
   }
-  std::string body = "{\n    \"Response\": \"";
-  body += to_string(result.state);
-  body += "\"\n}\n";
-  reply(conn, 200, application_json, body);
+  reply(conn, 200, application_json, response_body(result.state));
 }
 
 void http_protocol::on_state(connection& conn, state_view view) {

@@ -25,9 +25,9 @@ public:
                    std::string error) override;
 
 private:
-  void handle(connection& conn, http_request& request);
-  void handle_api_request(connection& conn, http_request& request);
-  void handle_connect(connection& conn, http_request& request);
+  void handle(connection& conn, const http_request& request);
+  void handle_api_request(connection& conn, const http_request& request);
+  void handle_connect(connection& conn, const http_request& request);
   void reply(connection& conn, int status, std::string_view content_type,
              std::string_view body);
   void reply_error(connection& conn, int status, std::string_view reason);
@@ -40,6 +40,7 @@ private:
                            metrics };
 
   std::shared_ptr<const web_context> ctx_;
+  http_request request_; // the one being handled; reused for the next
   bool keep_alive_ = true;
   bool head_only_ = false; // HEAD: the answer's head without its body
   bool http_1_0_ = false;

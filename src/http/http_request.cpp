@@ -2,18 +2,32 @@
 #include "http/http_request.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 
 namespace dm {
 
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// Header names and the tokens looked for are ASCII.
+char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i]))
+      return false;
+  return true;
+}
+
+// Whether `text` holds `word` (lower case) anywhere, ignoring case.
+bool contains_ignoring_case(std::string_view text, std::string_view word) {
+  for (std::size_t i = 0; i + word.size() <= text.size(); ++i)
+    if (equal_ignoring_case(text.substr(i, word.size()), word))
+      return true;
+  return false;
 }
 
 std::string_view trim(std::string_view text) {
@@ -41,9 +55,9 @@ bool is_token(std::string_view text) {
 
 void append_status_line(std::string& out, int status,
                         std::string_view content_type) {
-  out += "HTTP/1.1 ";
-  out += std::to_string(status);
-  out += ' ';
+  char code[16];
+  auto n = std::snprintf(code, sizeof(code), "HTTP/1.1 %d ", status);
+  out.append(code, static_cast<std::size_t>(n));
   out += http_reason(status);
   out += "\r\nContent-Type: ";
   out += content_type;
@@ -60,9 +74,9 @@ http_parse_result fail(int status, std::string reason) {
 
 } // namespace
 
-const std::string* http_request::header(std::string_view name) const {
+const std::string_view* http_request::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
-    if (key == name)
+    if (equal_ignoring_case(key, name))
       return &value;
   return nullptr;
 }
@@ -73,9 +87,8 @@ http_parse_result parse_http_request(std::string_view data,
   // Find the end of the header block: an empty line.
   std::size_t header_end = std::string_view::npos;
   std::size_t body_start = 0;
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    if (data[i] != '\n')
-      continue;
+  for (std::size_t i = data.find('\n'); i != std::string_view::npos;
+       i = data.find('\n', i + 1)) {
     if (i + 1 < data.size() && data[i + 1] == '\n') {
       header_end = i + 1;
       body_start = i + 2;
@@ -94,7 +107,10 @@ http_parse_result parse_http_request(std::string_view data,
   }
   if (header_end > limits.max_header_bytes)
     return fail(431, "request header too large");
-  out = http_request{};
+  out.headers.clear(); // keeps its room for the next request
+  out.query = {};
+  out.body = {};
+  out.keep_alive = true;
   std::string_view head = data.substr(0, header_end);
   std::size_t line_end = head.find('\n');
   std::string_view request_line = trim(head.substr(0, line_end));
@@ -102,9 +118,9 @@ http_parse_result parse_http_request(std::string_view data,
   auto last_space = request_line.rfind(' ');
   if (first_space == std::string_view::npos || first_space == last_space)
     return fail(400, "malformed request line");
-  out.method = std::string(request_line.substr(0, first_space));
-  out.target = std::string(trim(
-    request_line.substr(first_space + 1, last_space - first_space - 1)));
+  out.method = request_line.substr(0, first_space);
+  out.target = trim(
+    request_line.substr(first_space + 1, last_space - first_space - 1));
   auto version = request_line.substr(last_space + 1);
   if (!is_token(out.method))
     return fail(400, "malformed request method");
@@ -120,7 +136,7 @@ http_parse_result parse_http_request(std::string_view data,
     return fail(400, "empty request target");
   auto question = out.target.find('?');
   out.path = out.target.substr(0, question);
-  if (question != std::string::npos)
+  if (question != std::string_view::npos)
     out.query = out.target.substr(question + 1);
   std::size_t pos = line_end + 1;
   while (pos < head.size()) {
@@ -136,17 +152,17 @@ http_parse_result parse_http_request(std::string_view data,
     auto colon = line.find(':');
     if (colon == std::string_view::npos || !is_token(line.substr(0, colon)))
       return fail(400, "malformed header line");
-    out.headers.emplace_back(lower(line.substr(0, colon)),
-                             std::string(trim(line.substr(colon + 1))));
+    out.headers.emplace_back(line.substr(0, colon),
+                             trim(line.substr(colon + 1)));
   }
   auto connection = out.header("connection");
-  std::string connection_value = connection ? lower(*connection) : "";
+  std::string_view connection_value = connection ? *connection : "";
   if (out.minor_version == 0)
-    out.keep_alive = connection_value.find("keep-alive") != std::string::npos;
+    out.keep_alive = contains_ignoring_case(connection_value, "keep-alive");
   else
-    out.keep_alive = connection_value.find("close") == std::string::npos;
+    out.keep_alive = !contains_ignoring_case(connection_value, "close");
   if (auto encoding = out.header("transfer-encoding")) {
-    if (lower(*encoding) != "identity")
+    if (!equal_ignoring_case(*encoding, "identity"))
       return fail(411, "chunked bodies are not accepted; send Content-Length");
   }
   std::size_t length = 0;
@@ -155,14 +171,15 @@ http_parse_result parse_http_request(std::string_view data,
         || !std::all_of(value->begin(), value->end(),
                         [](char c) { return c >= '0' && c <= '9'; }))
       return fail(400, "malformed Content-Length");
-    length = std::stoull(*value);
+    for (char c : *value)
+      length = length * 10 + static_cast<std::size_t>(c - '0');
     if (length > limits.max_body_bytes)
       return fail(413, "request body larger than "
                          + std::to_string(limits.max_body_bytes) + " bytes");
   }
   if (data.size() - body_start < length)
     return {};
-  out.body = std::string(data.substr(body_start, length));
+  out.body = data.substr(body_start, length);
   http_parse_result result;
   result.status = parse_status::done;
   result.consumed = body_start + length;
@@ -195,15 +212,24 @@ std::string http_response_head(int status, std::string_view content_type,
                                std::string_view extra_headers) {
   std::string out;
   out.reserve(128);
+  append_response_head(out, status, content_type, content_length, close,
+                       extra_headers);
+  return out;
+}
+
+void append_response_head(std::string& out, int status,
+                          std::string_view content_type,
+                          std::size_t content_length, bool close,
+                          std::string_view extra_headers) {
   append_status_line(out, status, content_type);
-  out += "Content-Length: ";
-  out += std::to_string(content_length);
-  out += "\r\n";
+  char length[24];
+  auto n = std::snprintf(length, sizeof(length), "Content-Length: %zu\r\n",
+                         content_length);
+  out.append(length, static_cast<std::size_t>(n));
   if (close)
     out += "Connection: close\r\n";
   out += extra_headers;
   out += "\r\n";
-  return out;
 }
 
 std::string http_response_head(int status, std::string_view content_type,

@@ -10,18 +10,21 @@
 
 namespace dm {
 
+// The fields are views into the bytes it was parsed from and stay valid
+// only while those bytes do. Parsing into the same object again reuses its
+// header list, so a connection's requests allocate nothing.
 struct http_request {
-  std::string method;
-  std::string target; // as sent: path and query
-  std::string path;
-  std::string query;
+  std::string_view method;
+  std::string_view target; // as sent: path and query
+  std::string_view path;
+  std::string_view query;
   int minor_version = 1;
-  std::vector<std::pair<std::string, std::string>> headers; // names lowered
-  std::string body;
+  std::vector<std::pair<std::string_view, std::string_view>> headers; // as sent
+  std::string_view body;
   bool keep_alive = true;
 
-  // The value of a header (name in lower case), or nullptr.
-  const std::string* header(std::string_view name) const;
+  // The value of a header (name matched ignoring case), or nullptr.
+  const std::string_view* header(std::string_view name) const;
 };
 
 struct http_limits {
@@ -31,9 +34,10 @@ struct http_limits {
 
 enum class parse_status { need_more, done, failed };
 
-// Parses one request from the front of `data`. On done, `consumed` is its
-// length. On failed, `error_status` (400, 411, 413, 431, 501, 505) and
-// `error_reason` say what to answer before closing.
+// Parses one request from the front of `data` into `out`, whose views then
+// point into `data`. On done, `consumed` is its length. On failed,
+// `error_status` (400, 411, 413, 431, 501, 505) and `error_reason` say what
+// to answer before closing.
 struct http_parse_result {
   parse_status status = parse_status::need_more;
   std::size_t consumed = 0;
@@ -53,6 +57,11 @@ std::string_view http_reason(int status);
 std::string http_response_head(int status, std::string_view content_type,
                                std::size_t content_length, bool close,
                                std::string_view extra_headers = {});
+// The same head, appended to `out`.
+void append_response_head(std::string& out, int status,
+                          std::string_view content_type,
+                          std::size_t content_length, bool close,
+                          std::string_view extra_headers = {});
 
 // How a body of unknown length ends: with a last chunk (HTTP/1.1), or when
 // the server closes the connection (HTTP/1.0, which has no chunks).
