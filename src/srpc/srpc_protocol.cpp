@@ -153,31 +153,31 @@ bool srpc_protocol::read_request_value(connection& conn) {
   return true;
 }
 
-void srpc_protocol::dispatch(connection& conn, machine_record machine) {
+void srpc_protocol::dispatch(connection& conn, const machine_record& machine) {
   call_started_ = std::chrono::steady_clock::now();
   if (machine.hostname.empty()) {
     respond(conn, "MDB.Hostname is required", disruption_state::anytime);
     return;
   }
-  auto text_error = call_text_error(make_disruption_call(kind_, machine));
+  auto call = make_disruption_call(kind_, machine);
+  auto text_error = call_text_error(call);
   if (!text_error.empty()) {
     respond(conn, text_error, disruption_state::anytime);
     return;
   }
   bool power = powers_allowed_ && conn.identity
                && conn.identity->has_method_power(method_name(kind_));
-  switch (check_access(kind_, conn.peer_address, machine.hostname, power)) {
+  switch (check_access(kind_, conn.peer_address, call.host, power)) {
     case access_verdict::allowed:
-      conn.loop->submit_call(conn, make_disruption_call(kind_, machine));
+      conn.loop->submit_call(conn, std::move(call));
       return;
     case access_verdict::denied:
       ++service_metrics::instance().access_refused;
-      respond(conn, not_permitted_text(machine.hostname),
-              disruption_state::anytime);
+      respond(conn, not_permitted_text(call.host), disruption_state::anytime);
       return;
     case access_verdict::needs_lookup:
-      pending_machine_ = std::move(machine);
-      conn.loop->resolve(conn, pending_machine_->hostname);
+      pending_call_ = std::move(call);
+      conn.loop->resolve(conn, pending_call_->host);
       return;
   }
 }
@@ -185,16 +185,16 @@ void srpc_protocol::dispatch(connection& conn, machine_record machine) {
 void srpc_protocol::on_resolved(connection& conn,
                                 std::vector<std::string> addresses,
                                 std::string error) {
-  auto machine = std::move(*pending_machine_);
-  pending_machine_.reset();
-  auto refusal = refusal_after_lookup(conn.peer_address, machine.hostname,
-                                      addresses, error);
+  auto call = std::move(*pending_call_);
+  pending_call_.reset();
+  auto refusal = refusal_after_lookup(conn.peer_address, call.host, addresses,
+                                      error);
   if (!refusal.empty()) {
     ++service_metrics::instance().access_refused;
     respond(conn, refusal, disruption_state::anytime);
     return;
   }
-  conn.loop->submit_call(conn, make_disruption_call(kind_, machine));
+  conn.loop->submit_call(conn, std::move(call));
 }
 
 void srpc_protocol::on_call_result(connection& conn, call_result result) {

@@ -39,7 +39,7 @@ private:
 
   bool read_method_line(connection& conn);
   bool read_request_value(connection& conn);
-  void dispatch(connection& conn, machine_record machine);
+  void dispatch(connection& conn, const machine_record& machine);
   void respond(connection& conn, const std::string& error,
                disruption_state state);
 
@@ -49,7 +49,7 @@ private:
   request_kind kind_ = request_kind::check;
   gob_request_decoder gob_;
   json_request_decoder json_;
-  std::optional<machine_record> pending_machine_;
+  std::optional<disruption_call> pending_call_; // while its host resolves
   // Go's JSON encoder ends a value with "\n" that its decoder swallows; it
   // may arrive after the value, and is no ping.
   bool skip_newline_ = false;
