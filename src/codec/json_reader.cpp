@@ -2,6 +2,8 @@
 
 #include "template/go_text.hpp"
 
+#include <array>
+
 namespace dm {
 
 namespace {
@@ -9,6 +11,15 @@ namespace {
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
+
+// Bytes that stand for themselves inside a string: printable ASCII but for
+// the quote and the backslash.
+constexpr std::array<bool, 256> plain_string_bytes = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x80; ++c)
+    table[c] = c != '"' && c != '\\';
+  return table;
+}();
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9')
@@ -145,8 +156,7 @@ bool json_reader::scan_string(std::string* out) {
   std::size_t size = text_.size();
   while (pos_ < size) {
     std::size_t start = pos_;
-    while (pos_ < size && bytes[pos_] >= 0x20 && bytes[pos_] < 0x80
-           && bytes[pos_] != '"' && bytes[pos_] != '\\')
+    while (pos_ < size && plain_string_bytes[bytes[pos_]])
       ++pos_;
     if (out != nullptr)
       out->append(text_.data() + start, pos_ - start);

@@ -2,6 +2,8 @@
 #include "http/http_request.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cstdio>
 
 namespace dm {
@@ -39,25 +41,38 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+// RFC 7230 token characters: visible ASCII but for the separators.
+constexpr std::array<bool, 256> token_chars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 33; c < 127; ++c)
+    table[c] = true;
+  for (char c : std::string_view("()<>@,;:\\\"/[]?={}"))
+    table[static_cast<unsigned char>(c)] = false;
+  return table;
+}();
+
 bool is_token(std::string_view text) {
   if (text.empty())
     return false;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 32 || u >= 127 || c == '(' || c == ')' || c == '<' || c == '>'
-        || c == '@' || c == ',' || c == ';' || c == ':' || c == '\\'
-        || c == '"' || c == '/' || c == '[' || c == ']' || c == '?'
-        || c == '=' || c == '{' || c == '}')
+  for (char c : text)
+    if (!token_chars[static_cast<unsigned char>(c)])
       return false;
-  }
   return true;
+}
+
+// Appends the decimal digits of `value`.
+template <class Number>
+void append_number(std::string& out, Number value) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+  out.append(digits, end);
 }
 
 void append_status_line(std::string& out, int status,
                         std::string_view content_type) {
-  char code[16];
-  auto n = std::snprintf(code, sizeof(code), "HTTP/1.1 %d ", status);
-  out.append(code, static_cast<std::size_t>(n));
+  out += "HTTP/1.1 ";
+  append_number(out, status);
+  out += ' ';
   out += http_reason(status);
   out += "\r\nContent-Type: ";
   out += content_type;
@@ -222,10 +237,9 @@ void append_response_head(std::string& out, int status,
                           std::size_t content_length, bool close,
                           std::string_view extra_headers) {
   append_status_line(out, status, content_type);
-  char length[24];
-  auto n = std::snprintf(length, sizeof(length), "Content-Length: %zu\r\n",
-                         content_length);
-  out.append(length, static_cast<std::size_t>(n));
+  out += "Content-Length: ";
+  append_number(out, content_length);
+  out += "\r\n";
   if (close)
     out += "Connection: close\r\n";
   out += extra_headers;
