@@ -39,7 +39,9 @@ using clock_type = std::chrono::steady_clock;
 using time_point = clock_type::time_point;
 using std::chrono::nanoseconds;
 
-enum class mix_kind { check, cycle, request };
+// ping: two SRPC pings (an empty line, answered "\n") per call, the
+// transport's share of a call that makes two round trips as Go's does.
+enum class mix_kind { check, cycle, request, ping };
 enum class wire_protocol { srpc, http };
 
 struct load_options {
@@ -127,6 +129,8 @@ std::vector<dm::request_kind> kinds_of(mix_kind mix) {
       return {dm::request_kind::request, dm::request_kind::cancel};
     case mix_kind::request:
       return {dm::request_kind::request};
+    case mix_kind::ping:
+      return {dm::request_kind::check}; // bodies are made but not sent
   }
   return {};
 }
@@ -166,6 +170,7 @@ struct slot {
   bool next_cancel = false;   // cycle: the next call cancels
   bool response_line = false; // SRPC: the "\n" before the value arrived
   bool skip_newline = false;  // JSON: the value's newline is still to come
+  int pings_left = 0;         // ping: answers still awaited for this call
   dm::gob_response_decoder gob;
   dm::json_response_decoder json;
 };
@@ -275,6 +280,7 @@ private:
         break;
       case mix_kind::check:
       case mix_kind::request:
+      case mix_kind::ping:
         s.machine = next_machine_ % machines_.size();
         next_machine_ += o_.threads;
         s.kind = o_.mix == mix_kind::check ? dm::request_kind::check
@@ -298,6 +304,11 @@ private:
     }
     s.state = phase::await_ack;
     s.response_line = false;
+    if (o_.mix == mix_kind::ping) {
+      s.pings_left = 2;
+      write(s, "\n");
+      return;
+    }
     if (o_.pipeline)
       write(s, method_line(s.kind) + payload);
     else
@@ -547,6 +558,13 @@ private:
             continue;
           }
           s.in.erase(0, 1);
+          if (o_.mix == mix_kind::ping) {
+            if (--s.pings_left > 0)
+              write(s, "\n");
+            else
+              finish(s, true, dm::disruption_state::anytime, {});
+            continue;
+          }
           s.state = phase::await_response;
           if (!o_.pipeline)
             write(s, machines_[s.machine].payload[static_cast<int>(s.kind)]);
@@ -809,7 +827,9 @@ int main(int argc, char** argv) {
   flags.add_uint("threads", &threads, "Threads, each an epoll loop");
   flags.add_string("mix", &mix,
                    "check (rotating over machines), cycle (request then "
-                   "cancel, one machine per connection) or request");
+                   "cancel, one machine per connection), request, or ping "
+                   "(SRPC: two pings per call, no value: the transport "
+                   "alone)");
   flags.add_uint("machines", &machines, "Machines in the synthetic fleet");
   flags.add_uint("groups", &groups, "Groups; machine i is in group i % groups");
   flags.add_string("hostBase", &host_base,
@@ -855,6 +875,7 @@ int main(int argc, char** argv) {
   o.threads = std::clamp<std::uint64_t>(threads, 1, o.connections);
   o.mix = mix == "cycle"     ? mix_kind::cycle
           : mix == "request" ? mix_kind::request
+          : mix == "ping"    ? mix_kind::ping
                              : mix_kind::check;
   o.machines = std::max<std::uint64_t>(1, machines);
   o.bind_self = bind_self;
@@ -866,8 +887,10 @@ int main(int argc, char** argv) {
   o.calls = calls;
   if ((protocol != "srpc" && protocol != "http")
       || (coder != "gob" && coder != "json")
-      || (mix != "check" && mix != "cycle" && mix != "request")) {
-    std::cerr << "bad -protocol, -coder or -mix\n";
+      || (mix != "check" && mix != "cycle" && mix != "request"
+          && mix != "ping")
+      || (mix == "ping" && protocol != "srpc")) {
+    std::cerr << "bad -protocol, -coder or -mix (ping is SRPC only)\n";
     return 2;
   }
   if (o.mix == mix_kind::cycle && o.machines < o.connections) {
