@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <thread>
 #include <unistd.h>
 
 #include "codec/gob.hpp"
+#include "codec/srpc_json.hpp"
 #include "srpc/srpc_client.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
@@ -105,6 +107,42 @@ TEST_P(plain_srpc, all_three_methods_and_ping_on_one_connection) {
   EXPECT_EQ(disruption(server->port(), "check", "127.0.10.2",
                        R"({"DisruptionManagerGroupIdentifier":"S"})"),
             "permitted");
+}
+
+TEST_P(plain_srpc, calls_sent_right_behind_the_connect_are_served) {
+  // A client need not wait for the CONNECT reply: what follows it in the
+  // same write belongs to SRPC, not HTTP.
+  bool gob = GetParam() == srpc_coder::gob;
+  auto m = machine("127.0.11.1");
+  std::string bytes = gob ? "CONNECT /_goSRPC_/ HTTP/1.0\n\n"
+                          : "CONNECT /_SRPC_/unsecured/JSON HTTP/1.0\n\n";
+  // Two pings: an empty line, which HTTP would read as the end of a head.
+  bytes += "\n\nDisruptionManager.Request\n";
+  bytes += gob ? encode_gob_request("DisruptionRequestRequest", m)
+               : encode_json_request(m);
+  std::string expected = "HTTP/1.0 200 Connected to Go SRPC\n\n"
+                         "\n\n" // the pings
+                         "\n"  // the method may proceed
+                         "\n"; // the call succeeded; its value follows
+  expected += gob ? encode_gob_response("DisruptionRequestResponse", "",
+                                        disruption_state::permitted)
+                  : encode_json_response("", disruption_state::permitted);
+  int fd = connect_from("127.0.11.1", server->port());
+  ASSERT_GE(fd, 0);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(bytes.size()));
+  std::string got;
+  char buffer[4096];
+  while (got.size() < expected.size()) {
+    auto n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0)
+      break;
+    got.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(got, expected);
 }
 
 TEST_P(plain_srpc, bad_method_lines_keep_the_connection) {
