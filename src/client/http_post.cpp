@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "http/http_request.hpp"
 #include "tls/tls_session.hpp"
 
 namespace dm {
@@ -24,23 +25,6 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 constexpr std::size_t max_header_bytes = 64 * 1024;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size()
-         && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-              return std::tolower(static_cast<unsigned char>(x))
-                     == std::tolower(static_cast<unsigned char>(y));
-            });
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty()
-         && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
-    text.remove_suffix(1);
-  return text;
-}
 
 // The next line of `data` from `pos` (without its "\n" or "\r\n"); false
 // when no complete line is there yet.
@@ -87,7 +71,7 @@ http_parse_status parse_chunked(std::string_view data, std::size_t pos,
     std::string_view line;
     if (!next_line(data, pos, line))
       return incomplete();
-    auto size_text = trim(line.substr(0, line.find(';')));
+    auto size_text = trim_http_space(line.substr(0, line.find(';')));
     std::size_t size = 0;
     if (!parse_hex(size_text, size)) {
       error = "bad chunk size \"" + std::string(size_text) + "\"";
@@ -327,7 +311,7 @@ http_parse_status parse_http_answer(std::string_view data, bool eof,
     }
     answer.status = static_cast<int>(code);
     answer.reason = status_line.size() > 13
-                      ? std::string(trim(status_line.substr(13)))
+                      ? std::string(trim_http_space(status_line.substr(13)))
                       : std::string();
     std::optional<std::size_t> content_length;
     bool chunked = false;
@@ -343,16 +327,16 @@ http_parse_status parse_http_answer(std::string_view data, bool eof,
         error = "bad header line \"" + std::string(line.substr(0, 60)) + "\"";
         return http_parse_status::error;
       }
-      auto name = trim(line.substr(0, colon));
-      auto value = trim(line.substr(colon + 1));
-      if (iequals(name, "Content-Length")) {
+      auto name = trim_http_space(line.substr(0, colon));
+      auto value = trim_http_space(line.substr(colon + 1));
+      if (equal_ignoring_case(name, "Content-Length")) {
         std::size_t length = 0;
         if (!parse_decimal(value, length)) {
           error = "bad Content-Length \"" + std::string(value) + "\"";
           return http_parse_status::error;
         }
         content_length = length;
-      } else if (iequals(name, "Transfer-Encoding")) {
+      } else if (equal_ignoring_case(name, "Transfer-Encoding")) {
         std::string lower(value);
         for (auto& c : lower)
           c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -15,30 +15,12 @@ char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i]))
-      return false;
-  return true;
-}
-
 // Whether `text` holds `word` (lower case) anywhere, ignoring case.
 bool contains_ignoring_case(std::string_view text, std::string_view word) {
   for (std::size_t i = 0; i + word.size() <= text.size(); ++i)
     if (equal_ignoring_case(text.substr(i, word.size()), word))
       return true;
   return false;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty()
-         && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
-    text.remove_suffix(1);
-  return text;
 }
 
 // RFC 7230 token characters: visible ASCII but for the separators.
@@ -89,6 +71,24 @@ http_parse_result fail(int status, std::string reason) {
 
 } // namespace
 
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i]))
+      return false;
+  return true;
+}
+
+std::string_view trim_http_space(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty()
+         && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
+    text.remove_suffix(1);
+  return text;
+}
+
 const std::string_view* http_request::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
     if (equal_ignoring_case(key, name))
@@ -128,13 +128,13 @@ http_parse_result parse_http_request(std::string_view data,
   out.keep_alive = true;
   std::string_view head = data.substr(0, header_end);
   std::size_t line_end = head.find('\n');
-  std::string_view request_line = trim(head.substr(0, line_end));
+  std::string_view request_line = trim_http_space(head.substr(0, line_end));
   auto first_space = request_line.find(' ');
   auto last_space = request_line.rfind(' ');
   if (first_space == std::string_view::npos || first_space == last_space)
     return fail(400, "malformed request line");
   out.method = request_line.substr(0, first_space);
-  out.target = trim(
+  out.target = trim_http_space(
     request_line.substr(first_space + 1, last_space - first_space - 1));
   auto version = request_line.substr(last_space + 1);
   if (!is_token(out.method))
@@ -168,7 +168,7 @@ http_parse_result parse_http_request(std::string_view data,
     if (colon == std::string_view::npos || !is_token(line.substr(0, colon)))
       return fail(400, "malformed header line");
     out.headers.emplace_back(line.substr(0, colon),
-                             trim(line.substr(colon + 1)));
+                             trim_http_space(line.substr(colon + 1)));
   }
   auto connection = out.header("connection");
   std::string_view connection_value = connection ? *connection : "";

@@ -27,6 +27,12 @@ struct http_request {
   const std::string_view* header(std::string_view name) const;
 };
 
+// Text rules both ends of HTTP share (the server's parser, the client's).
+// Whether two ASCII names (header names, tokens) are equal ignoring case.
+bool equal_ignoring_case(std::string_view a, std::string_view b);
+// `text` without leading spaces and tabs, or trailing spaces, tabs and "\r".
+std::string_view trim_http_space(std::string_view text);
+
 struct http_limits {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;
