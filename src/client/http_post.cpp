@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "http/http_request.hpp"
 #include "tls/tls_session.hpp"
@@ -337,10 +336,7 @@ http_parse_status parse_http_answer(std::string_view data, bool eof,
         }
         content_length = length;
       } else if (equal_ignoring_case(name, "Transfer-Encoding")) {
-        std::string lower(value);
-        for (auto& c : lower)
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        chunked = lower.find("chunked") != std::string::npos;
+        chunked = contains_ignoring_case(value, "chunked");
       }
     }
     if (!headers_complete) {

@@ -187,22 +187,21 @@ void http_protocol::handle_api_request(connection& conn,
   call_started_ = std::chrono::steady_clock::now();
   bool power = conn.identity
                && conn.identity->has_method_power(method_name(kind));
-  switch (check_access(kind, conn.peer_address, decoded->machine.hostname,
-                       power)) {
+  auto call = make_disruption_call(kind, decoded->machine);
+  switch (check_access(kind, conn.peer_address, call.host, power)) {
     case access_verdict::allowed:
       break;
     case access_verdict::denied:
       ++service_metrics::instance().access_refused;
-      reply_error(conn, 403, not_permitted_text(decoded->machine.hostname));
+      reply_error(conn, 403, not_permitted_text(call.host));
       return;
     case access_verdict::needs_lookup:
-      pending_kind_ = kind;
-      pending_machine_ = std::move(decoded->machine);
-      conn.loop->resolve(conn, pending_machine_->hostname);
+      pending_call_ = std::move(call);
+      conn.loop->resolve(conn, pending_call_->host);
       return;
   }
   waiting_ = waiting_for::call;
-  conn.loop->submit_call(conn, make_disruption_call(kind, decoded->machine));
+  conn.loop->submit_call(conn, std::move(call));
 }
 
 void http_protocol::handle_connect(connection& conn,
@@ -237,17 +236,17 @@ void http_protocol::handle_connect(connection& conn,
 void http_protocol::on_resolved(connection& conn,
                                 std::vector<std::string> addresses,
                                 std::string error) {
-  auto machine = std::move(*pending_machine_);
-  pending_machine_.reset();
-  auto refusal = refusal_after_lookup(conn.peer_address, machine.hostname,
-                                      addresses, error);
+  auto call = std::move(*pending_call_);
+  pending_call_.reset();
+  auto refusal = refusal_after_lookup(conn.peer_address, call.host, addresses,
+                                      error);
   if (!refusal.empty()) {
     ++service_metrics::instance().access_refused;
     reply_error(conn, 403, refusal);
     return;
   }
   waiting_ = waiting_for::call;
-  conn.loop->submit_call(conn, make_disruption_call(pending_kind_, machine));
+  conn.loop->submit_call(conn, std::move(call));
 }
 
 void http_protocol::on_call_result(connection& conn, call_result result) {

@@ -45,7 +45,7 @@ private:
   bool head_only_ = false; // HEAD: the answer's head without its body
   bool http_1_0_ = false;
   waiting_for waiting_ = waiting_for::nothing;
-  std::optional<machine_record> pending_machine_; // while its name resolves
+  std::optional<disruption_call> pending_call_; // while its host resolves
   request_kind pending_kind_ = request_kind::check;
   std::chrono::steady_clock::time_point call_started_;
 };

@@ -15,14 +15,6 @@ char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// Whether `text` holds `word` (lower case) anywhere, ignoring case.
-bool contains_ignoring_case(std::string_view text, std::string_view word) {
-  for (std::size_t i = 0; i + word.size() <= text.size(); ++i)
-    if (equal_ignoring_case(text.substr(i, word.size()), word))
-      return true;
-  return false;
-}
-
 // RFC 7230 token characters: visible ASCII but for the separators.
 constexpr std::array<bool, 256> token_chars = [] {
   std::array<bool, 256> table{};
@@ -78,6 +70,13 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
     if (ascii_lower(a[i]) != ascii_lower(b[i]))
       return false;
   return true;
+}
+
+bool contains_ignoring_case(std::string_view text, std::string_view word) {
+  for (std::size_t i = 0; i + word.size() <= text.size(); ++i)
+    if (equal_ignoring_case(text.substr(i, word.size()), word))
+      return true;
+  return false;
 }
 
 std::string_view trim_http_space(std::string_view text) {

@@ -30,6 +30,8 @@ struct http_request {
 // Text rules both ends of HTTP share (the server's parser, the client's).
 // Whether two ASCII names (header names, tokens) are equal ignoring case.
 bool equal_ignoring_case(std::string_view a, std::string_view b);
+// Whether `text` holds the ASCII `word` anywhere, ignoring case.
+bool contains_ignoring_case(std::string_view text, std::string_view word);
 // `text` without leading spaces and tabs, or trailing spaces, tabs and "\r".
 std::string_view trim_http_space(std::string_view text);
 
