@@ -57,6 +57,7 @@ struct load_options {
   bool bind_self = false;
   bool new_connection = false;
   bool pipeline = false;
+  bool busy_poll = false; // never sleep in epoll: a whole core, no wake-ups
   nanoseconds duration = std::chrono::seconds(10);
   nanoseconds warmup = std::chrono::seconds(1);
   double rate = 0; // calls/s in all; 0: closed loop
@@ -239,6 +240,8 @@ public:
         auto next = start_ + interval_ * static_cast<std::int64_t>(issued_);
         wait = std::min(wait, std::max(nanoseconds(0), next - now));
       }
+      if (o_.busy_poll)
+        wait = nanoseconds(0);
       poll_once(wait);
     }
   }
@@ -808,7 +811,7 @@ int main(int argc, char** argv) {
   std::uint64_t port = 6979, connections = 32, threads = 1, machines = 1000;
   std::uint64_t groups = 100, rate = 0, calls = 0, since_ns = 0;
   bool use_tls = false, bind_self = false, new_connection = false;
-  bool pipeline = false, print_bodies = false;
+  bool pipeline = false, print_bodies = false, busy_poll = false;
   nanoseconds duration = std::chrono::seconds(10);
   nanoseconds warmup = std::chrono::seconds(1);
   nanoseconds wait_up{0};
@@ -844,6 +847,9 @@ int main(int argc, char** argv) {
   flags.add_bool("pipeline", &pipeline,
                  "SRPC: send the value with the method line instead of "
                  "waiting for its acknowledgement as Go clients do");
+  flags.add_bool("busyPoll", &busy_poll,
+                 "Poll without ever sleeping: each thread takes a whole core, "
+                 "and no latency waits for the generator to be woken");
   flags.add_duration("duration", &duration, "Measured time after warm-up");
   flags.add_duration("warmup", &warmup, "Time before measuring starts");
   flags.add_uint("rate", &rate, "Calls/s in all, open loop (0: closed loop)");
@@ -881,6 +887,7 @@ int main(int argc, char** argv) {
   o.bind_self = bind_self;
   o.new_connection = new_connection;
   o.pipeline = pipeline;
+  o.busy_poll = busy_poll;
   o.duration = duration;
   o.warmup = calls > 0 ? nanoseconds(0) : warmup;
   o.rate = static_cast<double>(rate);
