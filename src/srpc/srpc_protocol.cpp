@@ -1,6 +1,8 @@
 // SRPC call handling for the DisruptionManager service.
 #include "srpc/srpc_protocol.hpp"
 
+#include <vector>
+
 #include "frontend/call_builder.hpp"
 #include "metrics/service_metrics.hpp"
 #include "tls/peer_identity.hpp"
@@ -29,6 +31,29 @@ std::string_view response_type(request_kind kind) {
       return "DisruptionCancelResponse";
   }
   return "";
+}
+
+// An answer without an error is one of 24 fixed byte strings (coder, kind,
+// state), each what a fresh Go encoder writes: made once, then copied.
+const std::string& plain_answer(srpc_coder coder, request_kind kind,
+                                disruption_state state) {
+  constexpr std::size_t kinds = 3, states = 4;
+  static const auto table = [] {
+    std::vector<std::string> answers(2 * kinds * states);
+    const std::string no_error;
+    for (std::size_t k = 0; k < kinds; ++k)
+      for (std::size_t st = 0; st < states; ++st) {
+        auto state_k = static_cast<disruption_state>(st);
+        answers[k * states + st] = encode_gob_response(
+          response_type(static_cast<request_kind>(k)), no_error, state_k);
+        answers[(kinds + k) * states + st]
+          = encode_json_response(no_error, state_k);
+      }
+    return answers;
+  }();
+  std::size_t row = static_cast<std::size_t>(kind)
+                    + (coder == srpc_coder::json ? kinds : 0);
+  return table[row * states + static_cast<std::size_t>(state)];
 }
 
 } // namespace
@@ -116,8 +141,10 @@ bool srpc_protocol::read_method_line(connection& conn) {
   }
   // Check, Request and Cancel are public methods: any caller may call.
   conn.send("\n");
-  gob_.reset();
-  json_.reset();
+  if (coder_ == srpc_coder::gob)
+    gob_.reset();
+  else
+    json_.reset();
   phase_ = phase::request_value;
   return true;
 }
@@ -208,7 +235,9 @@ void srpc_protocol::on_call_result(connection& conn, call_result result) {
 void srpc_protocol::respond(connection& conn, const std::string& error,
                             disruption_state state) {
   conn.send("\n");
-  if (coder_ == srpc_coder::gob)
+  if (error.empty())
+    conn.send(plain_answer(coder_, kind_, state));
+  else if (coder_ == srpc_coder::gob)
     conn.send(encode_gob_response(response_type(kind_), error, state));
   else
     conn.send(encode_json_response(error, state));
