@@ -1,5 +1,7 @@
 // Fuzzes gob_request_decoder (the SRPC gob coder's request side) fed all at
-// once and byte by byte, which must agree, and checks that a decoded record
+// once and byte by byte, which must agree; a decoder that carried another
+// call before (as a connection's does, keeping that call's type
+// definitions) must read the input as a new one does; and a decoded record
 // survives our gob encoding of it unchanged.
 #include <algorithm>
 #include <cstddef>
@@ -58,6 +60,16 @@ outcome decode(std::string_view stream, std::size_t piece) {
   return finish(decoder, status, used);
 }
 
+// As a connection reads its next call: the decoder carried `before` first.
+outcome decode_after(std::string_view before, std::string_view stream) {
+  dm::gob_request_decoder decoder(1 << 16);
+  std::size_t consumed = 0;
+  decoder.feed(before, consumed);
+  decoder.reset();
+  auto status = decoder.feed(stream, consumed);
+  return finish(decoder, status, consumed);
+}
+
 // gob sends no pointer to an all-zero struct, so an empty AwsMetadata and
 // none are the same on the wire.
 dm::machine_record normalized(dm::machine_record m) {
@@ -77,6 +89,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                  "same status however the bytes arrive");
   DM_FUZZ_EXPECT(whole.error == bytewise.error,
                  "same error however the bytes arrive");
+  // Before it: a Go client's usual call, and the input itself.
+  static const std::string usual = [] {
+    dm::machine_record machine;
+    machine.hostname = "node-1";
+    machine.tags["DisruptionManagerGroupIdentifier"] = "g";
+    return dm::encode_gob_request("DisruptionCheckRequest", machine);
+  }();
+  for (auto before : {std::string_view(usual), stream}) {
+    auto next = decode_after(before, stream);
+    DM_FUZZ_EXPECT(next.status == whole.status && next.error == whole.error,
+                   "a call after another reads as on a new decoder");
+    if (whole.status == dm::gob_status::done)
+      DM_FUZZ_EXPECT(next.used == whole.used && next.machine == whole.machine
+                       && next.request_field == whole.request_field
+                       && next.type_name == whole.type_name,
+                     "same value after another call as on a new decoder");
+  }
   if (whole.status != dm::gob_status::done)
     return 0;
   DM_FUZZ_EXPECT(whole.used == bytewise.used,

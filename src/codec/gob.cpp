@@ -764,6 +764,15 @@ prefix_result read_count_prefix(std::string_view data, std::uint64_t& value,
 
 // Framing and type definitions of one call's gob stream; the value message,
 // once complete, is handed to the decoder that owns this.
+//
+// A Go SRPC client makes a new encoder per call, so every call on a
+// connection sends its type definitions again, nearly always the same
+// bytes. Parsing them was about half of a gob call's user-space work. The
+// definitions of the last call that decoded are kept, with the table they
+// built; a call whose definitions repeat them byte for byte uses that
+// table, and the first one that differs (or a value that comes before all
+// of them were repeated) brings the table back to what this call has
+// defined so far. Either way a call sees exactly the types it defined.
 class gob_stream {
 public:
   explicit gob_stream(std::size_t max_message_bytes)
@@ -771,7 +780,14 @@ public:
   }
 
   void reset() {
-    types_.clear();
+    // Kept only after a call that decoded, and only when small: an idle
+    // connection should not hold a hostile sender's megabyte.
+    if (status_ != gob_status::done || type_bytes_ > max_kept_bytes) {
+      kept_.clear();
+      types_.clear();
+    }
+    repeated_ = 0;
+    diverged_ = false;
     type_bytes_ = 0;
     status_ = gob_status::need_more;
     error_.clear();
@@ -814,6 +830,7 @@ public:
       if (!in.read_type_id(id))
         return fail_with_error();
       if (id >= 0) {
+        keep_only_repeated();
         const wire_type* wire = nullptr;
         if (auto it = types_.find(id); it != types_.end())
           wire = &it->second;
@@ -828,8 +845,15 @@ public:
         status_ = gob_status::done;
         return status_;
       }
-      if (!define_type(-id, in, body.size()))
+      type_bytes_ += body.size();
+      if (type_bytes_ > max_message_bytes_)
+        return fail("gob: type definitions exceed "
+                    + std::to_string(max_message_bytes_) + " bytes");
+      if (repeats_kept(body))
+        continue;
+      if (!define_type(-id, in))
         return fail_with_error();
+      kept_.emplace_back(body);
     }
   }
 
@@ -838,11 +862,40 @@ public:
   const std::string& type_name() const { return type_name_; }
 
 private:
-  bool define_type(std::int32_t id, message_reader& in, std::size_t bytes) {
-    type_bytes_ += bytes;
-    if (type_bytes_ > max_message_bytes_)
-      return in.fail("gob: type definitions exceed "
-                     + std::to_string(max_message_bytes_) + " bytes");
+  static constexpr std::size_t max_kept_bytes = 16 * 1024;
+
+  // True when `body` is the next of the kept definitions, whose type the
+  // table already holds.
+  bool repeats_kept(std::string_view body) {
+    if (diverged_)
+      return false;
+    if (repeated_ < kept_.size() && kept_[repeated_] == body) {
+      ++repeated_;
+      return true;
+    }
+    keep_only_repeated();
+    return false;
+  }
+
+  // From here on this call defines its own types: the table keeps only
+  // those of the definitions it repeated (rebuilt from their bytes, which
+  // parsed before in the same order).
+  void keep_only_repeated() {
+    if (diverged_)
+      return;
+    diverged_ = true;
+    if (repeated_ == kept_.size())
+      return;
+    kept_.resize(repeated_);
+    types_.clear();
+    for (const auto& body : kept_) {
+      message_reader in(body, error_);
+      std::int32_t id = 0;
+      [[maybe_unused]] bool ok = in.read_type_id(id) && define_type(-id, in);
+    }
+  }
+
+  bool define_type(std::int32_t id, message_reader& in) {
     if (id < first_user_id || types_.count(id) != 0)
       return in.fail("gob: duplicate type received");
     wire_type wire;
@@ -869,6 +922,11 @@ private:
 
   std::size_t max_message_bytes_;
   type_table types_;
+  // Bodies of the definition messages that built `types_`, in order.
+  std::vector<std::string> kept_;
+  // How many of them this call has sent again so far, before it diverged.
+  std::size_t repeated_ = 0;
+  bool diverged_ = false;
   std::size_t type_bytes_ = 0;
   gob_status status_ = gob_status::need_more;
   std::string error_;

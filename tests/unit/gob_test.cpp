@@ -374,6 +374,132 @@ TEST(gob_request_decoder, type_definitions_are_kept_across_feeds) {
   EXPECT_EQ(consumed, 0u);
 }
 
+// The messages of a stream, each with its length prefix.
+std::vector<std::string> split_messages(const std::string& bytes) {
+  std::vector<std::string> messages;
+  std::size_t pos = 0;
+  while (pos < bytes.size()) {
+    auto first = static_cast<unsigned char>(bytes[pos]);
+    std::uint64_t length = first;
+    std::size_t width = 1;
+    if (first > 0x7f) {
+      length = 0;
+      width = 1 + (256 - first);
+      for (std::size_t i = 1; i < width; ++i)
+        length = (length << 8) | static_cast<unsigned char>(bytes.at(pos + i));
+    }
+    messages.push_back(bytes.substr(pos, width + length));
+    pos += width + length;
+  }
+  return messages;
+}
+
+struct call_outcome {
+  gob_status status;
+  std::size_t consumed;
+  std::string error;
+  machine_record machine;
+  std::optional<std::uint64_t> request_field;
+  std::string type_name;
+};
+
+call_outcome outcome_of(gob_request_decoder& decoder, const std::string& call) {
+  call_outcome out;
+  out.status = decoder.feed(call, out.consumed);
+  out.error = decoder.error();
+  if (out.status == gob_status::done) {
+    out.machine = decoder.machine();
+    out.request_field = decoder.request_field();
+    out.type_name = decoder.type_name();
+  }
+  return out;
+}
+
+TEST(gob_request_decoder, a_connection_decodes_each_call_as_a_fresh_decoder_would) {
+  // The calls a connection may carry: Go's requests of every kind and
+  // shape, a response, a request whose types got other ids, and the full
+  // request cut and spliced: only its value, one definition and the value,
+  // every definition twice, a definition with a byte changed.
+  std::vector<std::string> calls;
+  for (const auto& vector : reference_vectors())
+    if (vector.at("Name").get<std::string>().find("-request") != std::string::npos
+        || vector.at("Name") == "check-response-permitted")
+      calls.push_back(from_hex(vector.at("GobHex")));
+  std::string full = from_hex(reference_vectors().at(6)["GobHex"]);
+  auto parts = split_messages(full);
+  ASSERT_GE(parts.size(), 3u);
+  std::string definitions;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i)
+    definitions += parts[i];
+  calls.push_back(parts.back());
+  calls.push_back(parts.front() + parts.back());
+  calls.push_back(definitions + definitions + parts.back());
+  std::string changed = full;
+  changed[parts.front().size() / 2] ^= 0x20;
+  calls.push_back(changed);
+  gob_request_decoder fresh;
+  std::size_t consumed = 0;
+  ASSERT_EQ(fresh.feed(full, consumed), gob_status::done);
+  calls.push_back(encode_gob_request("DisruptionCheckRequest", fresh.machine(),
+                                     80, 90, std::nullopt));
+  calls.push_back(encode_gob_request("DisruptionRequest", fresh.machine(), 65,
+                                     66, std::uint64_t{1}));
+
+  // Every sequence of three calls on one decoder, against a new decoder per
+  // call. A call whose definitions were only partly repeated must not see
+  // the types the previous call defined.
+  std::size_t sequences = 0;
+  std::size_t reused_calls_decoded = 0;
+  for (std::size_t a = 0; a < calls.size(); ++a)
+    for (std::size_t b = 0; b < calls.size(); ++b)
+      for (std::size_t c = 0; c < calls.size(); ++c) {
+        gob_request_decoder connection;
+        std::size_t order[] = {a, b, c};
+        for (std::size_t step = 0; step < 3; ++step) {
+          const auto& call = calls[order[step]];
+          if (step > 0)
+            connection.reset();
+          gob_request_decoder alone;
+          auto expected = outcome_of(alone, call);
+          auto got = outcome_of(connection, call);
+          std::string where = "calls " + std::to_string(a) + ","
+                              + std::to_string(b) + "," + std::to_string(c)
+                              + " step " + std::to_string(step);
+          ASSERT_EQ(got.status, expected.status) << where << ": " << got.error;
+          ASSERT_EQ(got.consumed, expected.consumed) << where;
+          ASSERT_EQ(got.error, expected.error) << where;
+          ASSERT_EQ(got.machine, expected.machine) << where;
+          ASSERT_EQ(got.request_field, expected.request_field) << where;
+          ASSERT_EQ(got.type_name, expected.type_name) << where;
+          if (step > 0 && got.status == gob_status::done)
+            ++reused_calls_decoded;
+        }
+        ++sequences;
+      }
+  EXPECT_EQ(sequences, calls.size() * calls.size() * calls.size());
+  EXPECT_GT(reused_calls_decoded, sequences);
+}
+
+TEST(gob_request_decoder, a_call_that_sends_fewer_definitions_does_not_see_the_rest) {
+  std::string full = from_hex(reference_vectors().at(6)["GobHex"]);
+  auto parts = split_messages(full);
+  gob_request_decoder decoder;
+  std::size_t consumed = 0;
+  ASSERT_EQ(decoder.feed(full, consumed), gob_status::done);
+  // The value alone names types this call never defined.
+  decoder.reset();
+  EXPECT_EQ(decoder.feed(parts.back(), consumed), gob_status::error);
+  EXPECT_NE(decoder.error().find("unknown type id"), std::string::npos)
+    << decoder.error();
+  // After the error nothing is kept: the full call decodes from scratch.
+  decoder.reset();
+  ASSERT_EQ(decoder.feed(full, consumed), gob_status::done) << decoder.error();
+  decoder.reset();
+  ASSERT_EQ(decoder.feed(full, consumed), gob_status::done) << decoder.error();
+  EXPECT_EQ(decoder.machine(),
+            expected_machine(reference_vectors().at(6)["JSON"]["MDB"]));
+}
+
 // --- Round trips of our own encoder ------------------------------------------
 
 TEST(gob_encoder, round_trips_records_of_every_shape) {
