@@ -421,10 +421,12 @@ TEST(gob_request_decoder, a_connection_decodes_each_call_as_a_fresh_decoder_woul
   // request cut and spliced: only its value, one definition and the value,
   // every definition twice, a definition with a byte changed.
   std::vector<std::string> calls;
-  for (const auto& vector : reference_vectors())
-    if (vector.at("Name").get<std::string>().find("-request") != std::string::npos
-        || vector.at("Name") == "check-response-permitted")
+  for (const auto& vector : reference_vectors()) {
+    auto name = vector.at("Name").get<std::string>();
+    if (name.find("-request") != std::string::npos
+        || name == "check-response-permitted")
       calls.push_back(from_hex(vector.at("GobHex")));
+  }
   std::string full = from_hex(reference_vectors().at(6)["GobHex"]);
   auto parts = split_messages(full);
   ASSERT_GE(parts.size(), 3u);
