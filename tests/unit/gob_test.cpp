@@ -57,12 +57,11 @@ bool has_multi_entry_map(const machine_record& machine) {
   return machine.tags.size() > 1 || (machine.aws && machine.aws->tags.size() > 1);
 }
 
-// Where the last message (the value) of a stream starts.
-std::size_t last_message_start(const std::string& bytes) {
+// The messages of a stream, each with its length prefix.
+std::vector<std::string> split_messages(const std::string& bytes) {
+  std::vector<std::string> messages;
   std::size_t pos = 0;
-  std::size_t last = 0;
   while (pos < bytes.size()) {
-    last = pos;
     auto first = static_cast<unsigned char>(bytes[pos]);
     std::uint64_t length = first;
     std::size_t width = 1;
@@ -72,9 +71,16 @@ std::size_t last_message_start(const std::string& bytes) {
       for (std::size_t i = 1; i < width; ++i)
         length = (length << 8) | static_cast<unsigned char>(bytes.at(pos + i));
     }
+    messages.push_back(bytes.substr(pos, width + length));
     pos += width + length;
   }
-  return last;
+  return messages;
+}
+
+// Where the last message (the value) of a stream starts.
+std::size_t last_message_start(const std::string& bytes) {
+  auto messages = split_messages(bytes);
+  return messages.empty() ? 0 : bytes.size() - messages.back().size();
 }
 
 // Go writes map entries in random order, so for records with several tags
@@ -372,26 +378,6 @@ TEST(gob_request_decoder, type_definitions_are_kept_across_feeds) {
   // A further feed repeats the error and consumes nothing.
   EXPECT_EQ(decoder.feed(one, consumed), gob_status::error);
   EXPECT_EQ(consumed, 0u);
-}
-
-// The messages of a stream, each with its length prefix.
-std::vector<std::string> split_messages(const std::string& bytes) {
-  std::vector<std::string> messages;
-  std::size_t pos = 0;
-  while (pos < bytes.size()) {
-    auto first = static_cast<unsigned char>(bytes[pos]);
-    std::uint64_t length = first;
-    std::size_t width = 1;
-    if (first > 0x7f) {
-      length = 0;
-      width = 1 + (256 - first);
-      for (std::size_t i = 1; i < width; ++i)
-        length = (length << 8) | static_cast<unsigned char>(bytes.at(pos + i));
-    }
-    messages.push_back(bytes.substr(pos, width + length));
-    pos += width + length;
-  }
-  return messages;
 }
 
 struct call_outcome {
