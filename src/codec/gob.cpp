@@ -2,6 +2,7 @@
 // struct fields to ours by name, and encoders reproducing Go's bytes.
 #include "codec/gob.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -768,11 +769,13 @@ prefix_result read_count_prefix(std::string_view data, std::uint64_t& value,
 // A Go SRPC client makes a new encoder per call, so every call on a
 // connection sends its type definitions again, nearly always the same
 // bytes. Parsing them was about half of a gob call's user-space work. The
-// definitions of the last call that decoded are kept, with the table they
-// built; a call whose definitions repeat them byte for byte uses that
-// table, and the first one that differs (or a value that comes before all
-// of them were repeated) brings the table back to what this call has
-// defined so far. Either way a call sees exactly the types it defined.
+// definitions of the last few calls that decoded are kept, each set with
+// the table it built, and a call's first definition picks the set (check,
+// request and cancel differ in their first one). A call whose definitions
+// repeat the set byte for byte uses its table; the first one that differs
+// (or a value that comes before all of them were repeated) brings the
+// table back to what this call has defined so far. Either way a call sees
+// exactly the types it defined.
 class gob_stream {
 public:
   explicit gob_stream(std::size_t max_message_bytes)
@@ -782,9 +785,19 @@ public:
   void reset() {
     // Kept only after a call that decoded, and only when small: an idle
     // connection should not hold a hostile sender's megabyte.
+    if (status_ != gob_status::done)
+      others_.clear();
     if (status_ != gob_status::done || type_bytes_ > max_kept_bytes) {
       kept_.clear();
       types_.clear();
+    }
+    std::size_t bytes = others_.empty() ? 0 : bytes_of(kept_);
+    for (std::size_t i = 0; i < others_.size(); ++i) {
+      bytes += bytes_of(others_[i].bodies);
+      if (i + 1 > max_other_sets || bytes > max_kept_bytes) {
+        others_.resize(i);
+        break;
+      }
     }
     repeated_ = 0;
     diverged_ = false;
@@ -862,13 +875,50 @@ public:
   const std::string& type_name() const { return type_name_; }
 
 private:
+  // A set of definitions that decoded a call, and the table they built.
+  struct definition_set {
+    std::vector<std::string> bodies;
+    type_table types;
+  };
+
   static constexpr std::size_t max_kept_bytes = 16 * 1024;
+  static constexpr std::size_t max_other_sets = 3;
+
+  static std::size_t bytes_of(const std::vector<std::string>& bodies) {
+    std::size_t bytes = 0;
+    for (const auto& body : bodies)
+      bytes += body.size();
+    return bytes;
+  }
+
+  // Puts the set in use aside, most recent first, for a later call.
+  void set_aside() {
+    if (kept_.empty())
+      return;
+    others_.insert(others_.begin(),
+                   definition_set{std::move(kept_), std::move(types_)});
+    kept_.clear();
+    types_.clear();
+  }
 
   // True when `body` is the next of the kept definitions, whose type the
   // table already holds.
   bool repeats_kept(std::string_view body) {
     if (diverged_)
       return false;
+    if (repeated_ == 0 && (kept_.empty() || kept_.front() != body)) {
+      auto found = std::find_if(others_.begin(), others_.end(),
+                                [&](const definition_set& set) {
+                                  return set.bodies.front() == body;
+                                });
+      if (found != others_.end()) {
+        definition_set chosen = std::move(*found);
+        others_.erase(found);
+        set_aside();
+        kept_ = std::move(chosen.bodies);
+        types_ = std::move(chosen.types);
+      }
+    }
     if (repeated_ < kept_.size() && kept_[repeated_] == body) {
       ++repeated_;
       return true;
@@ -886,6 +936,10 @@ private:
     diverged_ = true;
     if (repeated_ == kept_.size())
       return;
+    if (repeated_ == 0) {
+      set_aside();
+      return;
+    }
     kept_.resize(repeated_);
     types_.clear();
     for (const auto& body : kept_) {
@@ -924,6 +978,8 @@ private:
   type_table types_;
   // Bodies of the definition messages that built `types_`, in order.
   std::vector<std::string> kept_;
+  // Sets kept from earlier calls, most recent first.
+  std::vector<definition_set> others_;
   // How many of them this call has sent again so far, before it diverged.
   std::size_t repeated_ = 0;
   bool diverged_ = false;

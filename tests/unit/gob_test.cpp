@@ -401,6 +401,29 @@ call_outcome outcome_of(gob_request_decoder& decoder, const std::string& call) {
   return out;
 }
 
+::testing::AssertionResult same_outcome(const call_outcome& got,
+                                       const call_outcome& expected) {
+  if (got.status != expected.status)
+    return ::testing::AssertionFailure()
+           << "status " << static_cast<int>(got.status) << " against "
+           << static_cast<int>(expected.status) << ": " << got.error;
+  if (got.consumed != expected.consumed)
+    return ::testing::AssertionFailure() << "consumed " << got.consumed
+                                         << " against " << expected.consumed;
+  if (got.error != expected.error)
+    return ::testing::AssertionFailure() << "error \"" << got.error
+                                         << "\" against \"" << expected.error
+                                         << "\"";
+  if (!(got.machine == expected.machine))
+    return ::testing::AssertionFailure() << "another record";
+  if (got.request_field != expected.request_field)
+    return ::testing::AssertionFailure() << "another Request field";
+  if (got.type_name != expected.type_name)
+    return ::testing::AssertionFailure() << "type " << got.type_name
+                                         << " against " << expected.type_name;
+  return ::testing::AssertionSuccess();
+}
+
 TEST(gob_request_decoder, a_connection_decodes_each_call_as_a_fresh_decoder_would) {
   // The calls a connection may carry: Go's requests of every kind and
   // shape, a response, a request whose types got other ids, and the full
@@ -453,12 +476,7 @@ TEST(gob_request_decoder, a_connection_decodes_each_call_as_a_fresh_decoder_woul
           std::string where = "calls " + std::to_string(a) + ","
                               + std::to_string(b) + "," + std::to_string(c)
                               + " step " + std::to_string(step);
-          ASSERT_EQ(got.status, expected.status) << where << ": " << got.error;
-          ASSERT_EQ(got.consumed, expected.consumed) << where;
-          ASSERT_EQ(got.error, expected.error) << where;
-          ASSERT_EQ(got.machine, expected.machine) << where;
-          ASSERT_EQ(got.request_field, expected.request_field) << where;
-          ASSERT_EQ(got.type_name, expected.type_name) << where;
+          ASSERT_TRUE(same_outcome(got, expected)) << where;
           if (step > 0 && got.status == gob_status::done)
             ++reused_calls_decoded;
         }
@@ -466,6 +484,25 @@ TEST(gob_request_decoder, a_connection_decodes_each_call_as_a_fresh_decoder_woul
       }
   EXPECT_EQ(sequences, calls.size() * calls.size() * calls.size());
   EXPECT_GT(reused_calls_decoded, sequences);
+
+  // Longer runs, where several sets of definitions are kept and evicted.
+  std::mt19937 random(20261129);
+  std::uniform_int_distribution<std::size_t> pick(0, calls.size() - 1);
+  for (int run = 0; run < 2000; ++run) {
+    gob_request_decoder connection;
+    for (int step = 0; step < 10; ++step) {
+      std::size_t which = pick(random);
+      if (step > 0)
+        connection.reset();
+      gob_request_decoder alone;
+      auto expected = outcome_of(alone, calls[which]);
+      auto got = outcome_of(connection, calls[which]);
+      std::string where = "run " + std::to_string(run) + " step "
+                          + std::to_string(step) + " call "
+                          + std::to_string(which);
+      ASSERT_TRUE(same_outcome(got, expected)) << where;
+    }
+  }
 }
 
 TEST(gob_request_decoder, a_call_that_sends_fewer_definitions_does_not_see_the_rest) {
