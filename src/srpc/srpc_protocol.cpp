@@ -235,7 +235,9 @@ void srpc_protocol::on_call_result(connection& conn, call_result result) {
 void srpc_protocol::respond(connection& conn, const std::string& error,
                             disruption_state state) {
   conn.send("\n");
-  if (error.empty())
+  // (A state outside the enumeration, which no group gives, is encoded as
+  // before rather than looked up past the table.)
+  if (error.empty() && state <= disruption_state::denied)
     conn.send(plain_answer(coder_, kind_, state));
   else if (coder_ == srpc_coder::gob)
     conn.send(encode_gob_response(response_type(kind_), error, state));
