@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
   flags.add_uint("ioThreads", &io_threads,
                  "Number of threads serving connections");
   flags.add_uint("actorThreads", &actor_threads,
-                 "Number of actor scheduler threads (0: one per core)");
+                 "Number of actor scheduler threads (0: the cores the I/O "
+                 "threads leave, at least 1)");
   flags.add_string("scheduler", &scheduler,
                    "Actor scheduler policy: sharing (threads sleep when idle) "
                    "or stealing (work stealing, with polling)");

@@ -87,6 +87,11 @@ int open_listener(const std::string& address, std::uint16_t port,
   return fd;
 }
 
+std::size_t default_actor_threads(unsigned cores, std::size_t io_threads) {
+  std::size_t all = cores > 0 ? cores : 1;
+  return all > io_threads ? all - io_threads : 1;
+}
+
 std::unique_ptr<service> service::start(const service_options& options,
                                         std::shared_ptr<state_store> store,
                                         std::shared_ptr<web_context> web,
@@ -97,9 +102,12 @@ std::unique_ptr<service> service::start(const service_options& options,
   if (svc->listen_fd_ < 0)
     return nullptr;
   // CAF's own default is at least four threads, whatever the core count.
+  // Ours is the cores the I/O threads leave, at least one: a worker more
+  // than that only hands messages between threads (see README, Design).
   auto actor_threads = options.actor_threads;
   if (actor_threads == 0)
-    actor_threads = std::max(1u, std::thread::hardware_concurrency());
+    actor_threads = default_actor_threads(std::thread::hardware_concurrency(),
+                                          options.io_threads);
   svc->config_.set("scheduler.max-threads", actor_threads);
   svc->config_.set("scheduler.policy", options.scheduler == "sharing"
                                          ? caf::atom("sharing")

@@ -25,7 +25,7 @@ struct service_options {
   std::string listen_address; // empty: every address
   std::chrono::nanoseconds max_duration = std::chrono::hours(1);
   std::size_t io_threads = 1;
-  std::size_t actor_threads = 0; // 0: one per core
+  std::size_t actor_threads = 0; // 0: default_actor_threads
   std::string scheduler = "sharing"; // or "stealing"
   connection_limits limits;
   http_limits http;
@@ -33,6 +33,10 @@ struct service_options {
   std::shared_ptr<const tls_context> tls; // null: plain HTTP and SRPC only
   bool local_checks = true; // answer checks from the I/O threads' replicas
 };
+
+// Actor scheduler threads when none are asked for: the cores the I/O
+// threads leave, at least one. `cores` 0 (unknown) counts as one.
+std::size_t default_actor_threads(unsigned cores, std::size_t io_threads);
 
 class service {
 public:
