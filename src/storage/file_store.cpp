@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -51,24 +52,33 @@ std::string checksummed(const std::string& body) {
   return line;
 }
 
-json entry_to_json(const state_change& change) {
-  json out;
-  out["g"] = change.group;
-  if (change.host.empty()) {
-    out["l"] = change.limit;
-    return out;
+// Appends `text` as nlohmann's dump writes a string (no escaping of
+// non-ASCII, invalid UTF-8 replaced), so lines read the same whoever wrote
+// them. Printable ASCII, which names nearly always are, is copied as it
+// is; anything else goes through nlohmann.
+void append_json_string(std::string& out, const std::string& text) {
+  bool plain = true;
+  for (unsigned char c : text)
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  if (!plain) {
+    // Front ends refuse text that is not UTF-8; should any slip through,
+    // it is written with replacement characters rather than failing.
+    out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
   }
-  out["h"] = change.host;
-  if (const auto& hold = change.entry.hold) {
-    out["p"] = hold->permitted;
-    out["t"] = hold->last_request.time_since_epoch().count();
-    out["q"] = hold->queue_seq;
-  }
-  if (const auto& wait = change.entry.wait) {
-    out["wd"] = wait->deadline.time_since_epoch().count();
-    out["wu"] = wait->url;
-  }
-  return out;
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+template <class Integer>
+void append_integer(std::string& out, Integer value) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+  out.append(digits, end);
 }
 
 bool change_from_json(const json& in, state_change& change) {
@@ -232,11 +242,46 @@ std::uint32_t state_crc32(const char* data, std::size_t size) {
   return c ^ 0xFFFFFFFFu;
 }
 
+// The body is the JSON object nlohmann would write for the change, keys
+// in its (sorted) order, written straight into `out` after a placeholder
+// for the checksum.
+void append_state_line(std::string& out, const state_change& change) {
+  static constexpr char hex[] = "0123456789abcdef";
+  const std::size_t start = out.size();
+  out.append("00000000 {\"g\":");
+  append_json_string(out, change.group);
+  if (change.host.empty()) {
+    out.append(",\"l\":");
+    append_integer(out, change.limit);
+  } else {
+    out.append(",\"h\":");
+    append_json_string(out, change.host);
+    if (const auto& hold = change.entry.hold) {
+      out.append(hold->permitted ? ",\"p\":true,\"q\":"
+                                 : ",\"p\":false,\"q\":");
+      append_integer(out, hold->queue_seq);
+      out.append(",\"t\":");
+      append_integer(out, hold->last_request.time_since_epoch().count());
+    }
+    if (const auto& wait = change.entry.wait) {
+      out.append(",\"wd\":");
+      append_integer(out, wait->deadline.time_since_epoch().count());
+      out.append(",\"wu\":");
+      append_json_string(out, wait->url);
+    }
+  }
+  out += '}';
+  const std::size_t body = start + 9;
+  std::uint32_t crc = state_crc32(out.data() + body, out.size() - body);
+  for (int i = 7; i >= 0; --i, crc >>= 4)
+    out[start + static_cast<std::size_t>(i)] = hex[crc & 0xF];
+  out += '\n';
+}
+
 std::string encode_state_line(const state_change& change) {
-  // Front ends refuse text that is not UTF-8; should any slip through, it
-  // is written with replacement characters rather than failing the batch.
-  return checksummed(entry_to_json(change).dump(
-    -1, ' ', false, json::error_handler_t::replace));
+  std::string line;
+  append_state_line(line, change);
+  return line;
 }
 
 file_store::file_store(file_store_options options)
@@ -342,7 +387,7 @@ file_store::open(const file_store_options& options, std::string& error,
 bool file_store::append(const std::vector<state_change>& changes,
                         std::string&) {
   for (const auto& change : changes) {
-    pending_ += encode_state_line(change);
+    append_state_line(pending_, change);
     apply_change(mirror_, change);
   }
   return true;
@@ -386,11 +431,11 @@ bool file_store::compact(std::string& error) {
   std::size_t records = 0;
   for (const auto& [id, group] : mirror_.groups) {
     if (group.limit > 1) {
-      text += encode_state_line(state_change::limit_update(id, group.limit));
+      append_state_line(text, state_change::limit_update(id, group.limit));
       ++records;
     }
     for (const auto& [host, entry] : group.hosts) {
-      text += encode_state_line(state_change::host_update(id, host, entry));
+      append_state_line(text, state_change::host_update(id, host, entry));
       ++records;
     }
   }

@@ -52,6 +52,7 @@ private:
 };
 
 // Checksummed line codec of the journal and snapshot (exposed for tests).
+void append_state_line(std::string& out, const state_change& change);
 std::string encode_state_line(const state_change& change);
 std::uint32_t state_crc32(const char* data, std::size_t size);
 

@@ -2,6 +2,12 @@
 // compaction, and migration from the original's state.json.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <limits>
+#include <random>
+
 #include "storage/file_store.hpp"
 #include "storage/legacy_state.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -255,4 +261,95 @@ TEST(file_store, text_that_is_not_utf8_never_fails_a_batch) {
   ASSERT_TRUE(store->sync(error)) << error;
   store.reset();
   EXPECT_EQ(open_store(dir.path())->loaded().host_count(), 1u);
+}
+
+namespace {
+
+// The line format as first defined: the change as a JSON object built and
+// written by nlohmann (keys sorted, non-ASCII as is, invalid UTF-8
+// replaced), after its CRC-32 in hex and a space.
+std::string reference_line(const state_change& change) {
+  nlohmann::json out;
+  out["g"] = change.group;
+  if (change.host.empty()) {
+    out["l"] = change.limit;
+  } else {
+    out["h"] = change.host;
+    if (const auto& hold = change.entry.hold) {
+      out["p"] = hold->permitted;
+      out["t"] = hold->last_request.time_since_epoch().count();
+      out["q"] = hold->queue_seq;
+    }
+    if (const auto& wait = change.entry.wait) {
+      out["wd"] = wait->deadline.time_since_epoch().count();
+      out["wu"] = wait->url;
+    }
+  }
+  auto body = out.dump(-1, ' ', false,
+                       nlohmann::json::error_handler_t::replace);
+  char prefix[10];
+  std::snprintf(prefix, sizeof(prefix), "%08x ",
+                state_crc32(body.data(), body.size()));
+  return prefix + body + "\n";
+}
+
+std::string random_text(std::mt19937_64& random) {
+  static const std::vector<std::string> pieces = {
+    "a", "web-17", "G", ".", "-", " ", "\"", "\\", "/", "\n", "\t", "\x01",
+    "\x1f", "\x7f", "\xc3\xa9", "\xf0\x9f\x9a\x80", "\xff", "\xc0", "\xe2\x82",
+    "http://ready/{{.Hostname}}", "%", "{", "}"};
+  std::string text;
+  auto n = random() % 6;
+  for (std::uint64_t i = 0; i < n; ++i)
+    text += pieces[random() % pieces.size()];
+  return text;
+}
+
+std::int64_t random_time(std::mt19937_64& random) {
+  switch (random() % 4) {
+  case 0:
+    return 0;
+  case 1:
+    return -static_cast<std::int64_t>(random() % 1000000);
+  case 2:
+    return std::numeric_limits<std::int64_t>::max();
+  default:
+    return static_cast<std::int64_t>(random() >> 1);
+  }
+}
+
+} // namespace
+
+TEST(file_store, lines_are_written_as_the_reference_format_writes_them) {
+  std::mt19937_64 random(20261129);
+  std::string all;
+  std::string expected_all;
+  for (int i = 0; i < 5000; ++i) {
+    state_change change;
+    if (random() % 5 == 0) {
+      change = state_change::limit_update(
+        random_text(random),
+        random() % 2 ? random() : std::numeric_limits<std::uint64_t>::max());
+    } else {
+      host_entry entry;
+      if (random() % 3 != 0)
+        entry.hold = holding{random() % 2 == 0,
+                             timestamp{std::chrono::nanoseconds(
+                               random_time(random))},
+                             random() % 3 ? random() % 100 : random()};
+      if (random() % 3 == 0)
+        entry.wait = waiting{timestamp{std::chrono::nanoseconds(
+                               random_time(random))},
+                             random_text(random), random()};
+      auto host = random_text(random);
+      change = state_change::host_update(random_text(random),
+                                         host.empty() ? "h" : host, entry);
+    }
+    auto expected = reference_line(change);
+    ASSERT_EQ(encode_state_line(change), expected) << "change " << i;
+    append_state_line(all, change);
+    expected_all += expected;
+  }
+  // Appending keeps what was there: one journal's worth, byte for byte.
+  EXPECT_EQ(all, expected_all);
 }
