@@ -68,16 +68,14 @@ bool json_reader::begin_object() {
   if (peek() != json_kind::object)
     return fail();
   ++pos_;
-  stack_ += 'o';
-  return true;
+  return open('o');
 }
 
 bool json_reader::begin_array() {
   if (peek() != json_kind::array)
     return fail();
   ++pos_;
-  stack_ += 'a';
-  return true;
+  return open('a');
 }
 
 bool json_reader::after_value(char close, bool& more) {
@@ -305,11 +303,13 @@ bool json_reader::skip_value() {
     switch (peek()) {
       case json_kind::object:
         ++pos_;
-        stack_ += 'o';
+        if (!open('o'))
+          return false;
         break;
       case json_kind::array:
         ++pos_;
-        stack_ += 'a';
+        if (!open('a'))
+          return false;
         break;
       case json_kind::string:
         if (!scan_string(nullptr))

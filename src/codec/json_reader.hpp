@@ -3,6 +3,7 @@
 // where building a document per call was the largest cost in the profile.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,7 +14,10 @@ enum class json_kind { object, array, string, number, boolean, null, bad };
 
 class json_reader {
 public:
-  explicit json_reader(std::string_view text) : text_(text) {}
+  // More than `max_depth` containers open at once is a syntax error.
+  explicit json_reader(std::string_view text,
+                       std::size_t max_depth = SIZE_MAX)
+    : text_(text), max_depth_(max_depth) {}
 
   // The kind of the next value (after white space); `bad` at a syntax
   // error or the end.
@@ -45,6 +49,13 @@ private:
     failed_ = true;
     return false;
   }
+  // Enters a container ('o' or 'a'), unless that is one too deep.
+  bool open(char kind) {
+    if (stack_.size() >= max_depth_)
+      return fail();
+    stack_ += kind;
+    return true;
+  }
   bool expect_literal(std::string_view word);
   bool next_member_of(std::string* key); // null: the key is dropped
   bool scan_string(std::string* out);
@@ -54,6 +65,7 @@ private:
   bool after_value(char close, bool& more);
 
   std::string_view text_;
+  std::size_t max_depth_;
   std::size_t pos_ = 0;
   bool failed_ = false;
   // Per open container: whether a member or item has been read already.

@@ -163,7 +163,8 @@ namespace {
 // the whole body is known to be well-formed JSON.
 class body_reader {
 public:
-  explicit body_reader(std::string_view text) : in_(text) {}
+  body_reader(std::string_view text, std::size_t max_depth)
+    : in_(text, max_depth) {}
 
   std::optional<decoded_request> read(bool require_kind, std::string& error);
 
@@ -384,10 +385,10 @@ std::optional<decoded_request> body_reader::read(bool require_kind,
 
 } // namespace
 
-std::optional<decoded_request> parse_request_body(std::string_view text,
-                                                  bool require_kind,
-                                                  std::string& error) {
-  return body_reader(text).read(require_kind, error);
+std::optional<decoded_request>
+parse_request_body(std::string_view text, bool require_kind,
+                   std::string& error, std::size_t max_depth) {
+  return body_reader(text, max_depth).read(require_kind, error);
 }
 
 json machine_to_json(const machine_record& m) {

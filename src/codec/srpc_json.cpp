@@ -163,6 +163,25 @@ json_status json_request_decoder::feed(std::string_view available,
   consumed = 0;
   if (status_ != json_status::need_more)
     return status_;
+  if (framer_.idle()) {
+    auto line_end = available.find('\n');
+    if (line_end != std::string_view::npos
+        && line_end <= framer_.max_value_bytes()) {
+      std::string reason;
+      auto request = parse_request_body(available.substr(0, line_end), false,
+                                        reason, framer_.max_depth());
+      if (request) {
+        // As the framer does: white space already here after the value
+        // is taken with it.
+        std::size_t end = line_end + 1;
+        while (end < available.size() && is_json_space(available[end]))
+          ++end;
+        consumed = end;
+        machine_ = std::move(request->machine);
+        return status_ = json_status::done;
+      }
+    }
+  }
   json_status framed = framer_.feed(available, consumed);
   if (framed == json_status::need_more)
     return framed;

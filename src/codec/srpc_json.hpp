@@ -42,6 +42,10 @@ public:
   const std::string& value() const { return value_; }
   const std::string& error() const { return error_; }
   void reset();
+  // Nothing of a value seen yet (white space before it may have been).
+  bool idle() const { return phase_ == phase::before_value; }
+  std::size_t max_value_bytes() const { return max_value_bytes_; }
+  std::size_t max_depth() const { return max_depth_; }
 
 private:
   enum class phase { before_value, in_value, after_value, finished, failed };
@@ -59,7 +63,12 @@ private:
 };
 
 // Decodes one SRPC request in the JSON coder: {"MDB": {...}} as Go writes
-// it for DisruptionCheckRequest and the like.
+// it for DisruptionCheckRequest and the like. Go's encoder ends each value
+// with a newline, and JSON text holds none inside strings, so when the
+// value's first line is all there it is read in place in one pass; only
+// when that fails (a value over several lines or several values on one, a
+// part still to come, any error) is it framed, copied and read as before,
+// which decides the outcome.
 class json_request_decoder {
 public:
   explicit json_request_decoder(std::size_t max_value_bytes = 1 << 20);

@@ -286,6 +286,122 @@ TEST(json_value_framer, caps_size_and_depth) {
 
 // --- Decoders -------------------------------------------------------------------
 
+// What a request decoder made of one text, and how much of it it used.
+struct request_outcome {
+  json_status status;
+  std::string error;
+  machine_record machine;
+  std::size_t consumed;
+};
+
+// The whole text at once: a value whose first line is all there is read
+// in place.
+request_outcome read_whole(const std::string& text, std::size_t max_bytes) {
+  json_request_decoder decoder(max_bytes);
+  std::size_t consumed = 0;
+  auto status = decoder.feed(text, consumed);
+  return {status, decoder.error(), decoder.machine(), consumed};
+}
+
+// The framer's way: the text up to its first byte that is not white space,
+// then the rest with what was left, so the value is always framed first.
+request_outcome read_framed(const std::string& text, std::size_t max_bytes) {
+  json_request_decoder decoder(max_bytes);
+  auto first = text.find_first_not_of(" \t\r\n");
+  std::string pending = text.substr(0, first == std::string::npos
+                                         ? text.size() : first + 1);
+  std::size_t consumed = 0;
+  auto status = decoder.feed(pending, consumed);
+  std::size_t total = consumed;
+  if (status == json_status::need_more && pending.size() < text.size()) {
+    pending.erase(0, consumed);
+    pending += text.substr(first + 1);
+    status = decoder.feed(pending, consumed);
+    total += consumed;
+  }
+  return {status, decoder.error(), decoder.machine(), total};
+}
+
+void expect_same_outcome(const std::string& text, std::size_t max_bytes) {
+  auto whole = read_whole(text, max_bytes);
+  auto framed = read_framed(text, max_bytes);
+  EXPECT_EQ(whole.status, framed.status) << text;
+  EXPECT_EQ(whole.error, framed.error) << text;
+  // After an error the connection ends; what was used does not matter.
+  if (whole.status != json_status::error)
+    EXPECT_EQ(whole.consumed, framed.consumed) << text;
+  if (whole.status == json_status::done && framed.status == json_status::done)
+    EXPECT_EQ(whole.machine, framed.machine) << text;
+}
+
+TEST(json_request_decoder, reads_a_whole_line_in_place_as_the_framer_would) {
+  const std::string go = "{\"MDB\":{\"Hostname\":\"h\",\"Tags\":"
+                         "{\"DisruptionManagerGroupMaximum\":\"2\"}}}\n";
+  auto nested = [](int arrays) {
+    return "{\"MDB\":{\"Hostname\":\"h\"},\"X\":" + std::string(arrays, '[')
+           + std::string(arrays, ']') + "}\n";
+  };
+  const std::vector<std::string> texts = {
+    go,
+    "  " + go,
+    go + " \n\t" + go, // white space after the newline goes with it
+    "{\"MDB\":{\"Hostname\":\"h\"}}\r\n",
+    "{\"MDB\":{\"Hostname\":\"a\"}} {\"MDB\":{\"Hostname\":\"b\"}}\n",
+    "{\"MDB\":\n  {\"Hostname\": \"h\"}\n}\n",
+    "\n" + go,
+    "{\"MDB\":{\"Hostname\":\"h\"}}x\n",
+    "{\"MDB\":{\"Hostname\":3}}\n",
+    "{\"MDB\":{\"Hostname\":\"a\\qb\"}}\n",
+    "{\"MDB\":{\"Hostname\":\"a\tb\"}}\n",
+    "[1]\n",
+    "12\n",
+    "{\"MDB\":{\"Hostname\":\"h\"}\n",
+    nested(510),
+    nested(511), // 512 containers deep: the framer's limit
+    nested(512),
+    nested(600),
+  };
+  for (const auto& text : texts)
+    expect_same_outcome(text, 1 << 20);
+  // A line longer than the limit is left to the framer.
+  expect_same_outcome(go, go.size() - 2);
+  expect_same_outcome(go, go.size() - 1);
+  expect_same_outcome(go, go.size());
+  // The cases that are read in place are read, not only refused.
+  EXPECT_EQ(read_whole(go + " \n\t" + go, 1 << 20).consumed, go.size() + 3);
+  EXPECT_EQ(read_whole(nested(511), 1 << 20).status, json_status::done);
+  EXPECT_EQ(read_whole(nested(512), 1 << 20).status, json_status::error);
+}
+
+TEST(json_request_decoder, reads_mutated_go_text_in_place_as_the_framer_would) {
+  std::mt19937 random(20261129);
+  std::vector<std::string> texts;
+  for (const auto* set : {&reference_vectors(), &extra_vectors()})
+    for (const auto& vector : *set)
+      if (vector.contains("JSONCoder"))
+        texts.push_back(vector["JSONCoder"]);
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = texts[random() % texts.size()];
+    if (random() % 4 == 0)
+      text += texts[random() % texts.size()];
+    int edits = static_cast<int>(random() % 5);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      std::size_t at = random() % text.size();
+      const char interesting[] = "{}[]\"\\:, \n\r\t0a\xff\x01";
+      char c = random() % 2 ? static_cast<char>(random())
+                            : interesting[random() % (sizeof interesting - 1)];
+      if (random() % 3 == 0)
+        text.erase(at, 1);
+      else if (random() % 2 == 0)
+        text.insert(at, 1, c);
+      else
+        text[at] = c;
+    }
+    expect_same_outcome(text, random() % 8 == 0 ? 64 : 4096);
+  }
+}
+
+
 TEST(json_request_decoder, reports_bodies_that_do_not_parse) {
   for (std::string text : {"{\"MDB\":{\"Hostname\":3}}\n", "[1]\n",
                            "{\"MDB\":{\"Hostname\":\"h\",}}\n", "nul \n"}) {
