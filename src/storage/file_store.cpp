@@ -40,15 +40,26 @@ std::array<std::uint32_t, 256> make_crc_table() {
   return table;
 }
 
+// Appends one line: the CRC-32 of what `write_body` appends, in hex, a
+// space, that body and "\n". The body is written in place, the checksum
+// filled in after.
+template <class WriteBody>
+void append_checksummed(std::string& out, WriteBody&& write_body) {
+  static constexpr char hex[] = "0123456789abcdef";
+  const std::size_t start = out.size();
+  out.append("00000000 ");
+  write_body(out);
+  const std::size_t body = start + 9;
+  std::uint32_t crc = state_crc32(out.data() + body, out.size() - body);
+  for (int i = 7; i >= 0; --i, crc >>= 4)
+    out[start + static_cast<std::size_t>(i)] = hex[crc & 0xF];
+  out += '\n';
+}
+
 std::string checksummed(const std::string& body) {
-  char prefix[10];
-  std::snprintf(prefix, sizeof(prefix), "%08x ",
-                state_crc32(body.data(), body.size()));
   std::string line;
   line.reserve(body.size() + 10);
-  line.append(prefix, 9);
-  line += body;
-  line += '\n';
+  append_checksummed(line, [&](std::string& out) { out += body; });
   return line;
 }
 
@@ -243,39 +254,33 @@ std::uint32_t state_crc32(const char* data, std::size_t size) {
 }
 
 // The body is the JSON object nlohmann would write for the change, keys
-// in its (sorted) order, written straight into `out` after a placeholder
-// for the checksum.
+// in its (sorted) order.
 void append_state_line(std::string& out, const state_change& change) {
-  static constexpr char hex[] = "0123456789abcdef";
-  const std::size_t start = out.size();
-  out.append("00000000 {\"g\":");
-  append_json_string(out, change.group);
-  if (change.host.empty()) {
-    out.append(",\"l\":");
-    append_integer(out, change.limit);
-  } else {
-    out.append(",\"h\":");
-    append_json_string(out, change.host);
-    if (const auto& hold = change.entry.hold) {
-      out.append(hold->permitted ? ",\"p\":true,\"q\":"
-                                 : ",\"p\":false,\"q\":");
-      append_integer(out, hold->queue_seq);
-      out.append(",\"t\":");
-      append_integer(out, hold->last_request.time_since_epoch().count());
+  append_checksummed(out, [&change](std::string& body) {
+    body.append("{\"g\":");
+    append_json_string(body, change.group);
+    if (change.host.empty()) {
+      body.append(",\"l\":");
+      append_integer(body, change.limit);
+    } else {
+      body.append(",\"h\":");
+      append_json_string(body, change.host);
+      if (const auto& hold = change.entry.hold) {
+        body.append(hold->permitted ? ",\"p\":true,\"q\":"
+                                    : ",\"p\":false,\"q\":");
+        append_integer(body, hold->queue_seq);
+        body.append(",\"t\":");
+        append_integer(body, hold->last_request.time_since_epoch().count());
+      }
+      if (const auto& wait = change.entry.wait) {
+        body.append(",\"wd\":");
+        append_integer(body, wait->deadline.time_since_epoch().count());
+        body.append(",\"wu\":");
+        append_json_string(body, wait->url);
+      }
     }
-    if (const auto& wait = change.entry.wait) {
-      out.append(",\"wd\":");
-      append_integer(out, wait->deadline.time_since_epoch().count());
-      out.append(",\"wu\":");
-      append_json_string(out, wait->url);
-    }
-  }
-  out += '}';
-  const std::size_t body = start + 9;
-  std::uint32_t crc = state_crc32(out.data() + body, out.size() - body);
-  for (int i = 7; i >= 0; --i, crc >>= 4)
-    out[start + static_cast<std::size_t>(i)] = hex[crc & 0xF];
-  out += '\n';
+    body += '}';
+  });
 }
 
 std::string encode_state_line(const state_change& change) {
