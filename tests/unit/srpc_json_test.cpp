@@ -21,6 +21,34 @@ using json = nlohmann::json;
 
 using namespace dm::test;
 
+// The JSON texts Go's encoder wrote in the shared and extra vectors.
+std::vector<std::string> go_json_texts() {
+  std::vector<std::string> texts;
+  for (const auto* set : {&reference_vectors(), &extra_vectors()})
+    for (const auto& vector : *set)
+      if (vector.contains("JSONCoder"))
+        texts.push_back(vector["JSONCoder"]);
+  return texts;
+}
+
+// Makes up to `edits` random edits to `text`: a byte erased, overwritten or
+// (with `inserts`) inserted, the new byte either any byte or one of
+// `interesting`.
+void mutate(std::string& text, std::mt19937& random, int edits,
+            std::string_view interesting, bool inserts) {
+  for (int e = 0; e < edits && !text.empty(); ++e) {
+    std::size_t at = random() % text.size();
+    char c = random() % 2 ? static_cast<char>(random())
+                          : interesting[random() % interesting.size()];
+    if (random() % 3 == 0)
+      text.erase(at, 1);
+    else if (inserts && random() % 2 == 0)
+      text.insert(at, 1, c);
+    else
+      text[at] = c;
+  }
+}
+
 // --- The shared reference vectors ------------------------------------------
 
 TEST(srpc_json_reference_vectors, requests_encode_to_go_text) {
@@ -375,28 +403,13 @@ TEST(json_request_decoder, reads_a_whole_line_in_place_as_the_framer_would) {
 
 TEST(json_request_decoder, reads_mutated_go_text_in_place_as_the_framer_would) {
   std::mt19937 random(20261129);
-  std::vector<std::string> texts;
-  for (const auto* set : {&reference_vectors(), &extra_vectors()})
-    for (const auto& vector : *set)
-      if (vector.contains("JSONCoder"))
-        texts.push_back(vector["JSONCoder"]);
+  const auto texts = go_json_texts();
   for (int round = 0; round < 20000; ++round) {
     std::string text = texts[random() % texts.size()];
     if (random() % 4 == 0)
       text += texts[random() % texts.size()];
-    int edits = static_cast<int>(random() % 5);
-    for (int e = 0; e < edits && !text.empty(); ++e) {
-      std::size_t at = random() % text.size();
-      const char interesting[] = "{}[]\"\\:, \n\r\t0a\xff\x01";
-      char c = random() % 2 ? static_cast<char>(random())
-                            : interesting[random() % (sizeof interesting - 1)];
-      if (random() % 3 == 0)
-        text.erase(at, 1);
-      else if (random() % 2 == 0)
-        text.insert(at, 1, c);
-      else
-        text[at] = c;
-    }
+    mutate(text, random, static_cast<int>(random() % 5),
+           "{}[]\"\\:, \n\r\t0a\xff\x01", true);
     expect_same_outcome(text, random() % 8 == 0 ? 64 : 4096);
   }
 }
@@ -480,24 +493,11 @@ TEST(srpc_json_hostile_input, every_truncation_waits_for_more) {
 
 TEST(srpc_json_hostile_input, mutations_and_garbage_never_crash) {
   std::mt19937 random(1122);
-  std::vector<std::string> texts;
-  for (const auto* set : {&reference_vectors(), &extra_vectors()})
-    for (const auto& vector : *set)
-      if (vector.contains("JSONCoder"))
-        texts.push_back(vector["JSONCoder"]);
+  const auto texts = go_json_texts();
   for (int round = 0; round < 20000; ++round) {
     std::string text = texts[random() % texts.size()];
-    int edits = 1 + static_cast<int>(random() % 6);
-    for (int e = 0; e < edits && !text.empty(); ++e) {
-      std::size_t at = random() % text.size();
-      const char interesting[] = "{}[]\"\\:, \n0a\xff\x01";
-      char c = random() % 2 ? static_cast<char>(random())
-                            : interesting[random() % (sizeof interesting - 1)];
-      if (random() % 3 == 0)
-        text.erase(at, 1);
-      else
-        text[at] = c;
-    }
+    mutate(text, random, 1 + static_cast<int>(random() % 6),
+           "{}[]\"\\:, \n0a\xff\x01", false);
     json_request_decoder requests(4096);
     json_response_decoder responses(4096);
     std::size_t consumed = 0;
