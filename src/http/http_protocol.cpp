@@ -183,7 +183,7 @@ void http_protocol::handle_api_request(connection& conn,
     return;
   }
   auto kind = *decoded->kind;
-  pending_kind_ = kind;
+  call_kind_ = kind;
   call_started_ = std::chrono::steady_clock::now();
   bool power = conn.identity
                && conn.identity->has_method_power(method_name(kind));
@@ -252,7 +252,7 @@ void http_protocol::on_resolved(connection& conn,
 void http_protocol::on_call_result(connection& conn, call_result result) {
   waiting_ = waiting_for::nothing;
   service_metrics::instance().count_call(
-    front_end::rest, pending_kind_, result.state, !result.error.empty(),
+    front_end::rest, call_kind_, result.state, !result.error.empty(),
     std::chrono::steady_clock::now() - call_started_);
   if (!result.error.empty()) {
     reply_error(conn, 503, result.error);

@@ -46,7 +46,8 @@ private:
   bool http_1_0_ = false;
   waiting_for waiting_ = waiting_for::nothing;
   std::optional<disruption_call> pending_call_; // while its host resolves
-  request_kind pending_kind_ = request_kind::check;
+  // The call in flight, for its metrics.
+  request_kind call_kind_ = request_kind::check;
   std::chrono::steady_clock::time_point call_started_;
 };
 
