@@ -101,7 +101,10 @@ disruption_state group_book::operate(request_kind kind,
                                      const std::optional<ready_gate>& gate,
                                      timestamp now) {
   expire(now);
-  set_limit(limit);
+  // The group keeps the limit of the latest request or check; a cancel
+  // (whose record may lack the tag) leaves it as it is.
+  if (kind != request_kind::cancel)
+    set_limit(limit);
   permit_from_queue(now);
   auto it = entries_.find(host);
   host_entry* entry = it == entries_.end() ? nullptr : &it->second;
@@ -169,7 +172,8 @@ void group_book::evict(const std::string& host, timestamp now) {
 
 void group_book::expire(timestamp now) {
   std::vector<std::string> touched;
-  while (!expiry_.empty() && expiry_.begin()->first + max_duration_ <= now) {
+  while (!expiry_.empty()
+         && lapse_time(expiry_.begin()->first, max_duration_) <= now) {
     std::string host = expiry_.begin()->second;
     auto& entry = entries_.at(host);
     drop_holding(host, entry,
@@ -259,7 +263,7 @@ std::vector<std::string> group_book::queue() const {
 std::optional<timestamp> group_book::earliest_deadline() const {
   std::optional<timestamp> result;
   if (!expiry_.empty())
-    result = expiry_.begin()->first + max_duration_;
+    result = lapse_time(expiry_.begin()->first, max_duration_);
   if (!wait_deadlines_.empty()
       && (!result || wait_deadlines_.begin()->first < *result))
     result = wait_deadlines_.begin()->first;

@@ -20,6 +20,14 @@ namespace dm {
 using timestamp = std::chrono::time_point<std::chrono::system_clock,
                                           std::chrono::nanoseconds>;
 
+// A permit or request lapses once it has lasted longer than the maximum
+// duration since its last request: from this instant on, not at the
+// maximum itself (as in the original).
+inline timestamp lapse_time(timestamp last_request,
+                            std::chrono::nanoseconds max_duration) {
+  return last_request + max_duration + std::chrono::nanoseconds(1);
+}
+
 // A machine that asked: permitted (holds a slot) or queued.
 struct holding {
   bool permitted = false;
@@ -59,8 +67,9 @@ public:
 
   group_book(std::string identifier, std::chrono::nanoseconds max_duration);
 
-  // One client operation. `limit` is the caller's tag value; `gate` applies
-  // when a permitted machine cancels. Returns the state the client sees.
+  // One client operation. `limit` is the caller's tag value, kept for a
+  // request or check; `gate` applies when a permitted machine cancels.
+  // Returns the state the client sees.
   disruption_state operate(request_kind kind, const std::string& host,
                            std::uint64_t limit,
                            const std::optional<ready_gate>& gate,

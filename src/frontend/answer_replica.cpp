@@ -12,7 +12,7 @@ answer_replica::summarize(const host_entry& entry) const {
   if (entry.hold) {
     m.holds = true;
     m.permitted = entry.hold->permitted;
-    deadline = (entry.hold->last_request + max_duration_)
+    deadline = lapse_time(entry.hold->last_request, max_duration_)
                  .time_since_epoch()
                  .count();
   }

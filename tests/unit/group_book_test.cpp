@@ -125,6 +125,32 @@ TEST_F(book_fixture, limit_is_remembered_per_group) {
   EXPECT_EQ(check("b", 2), P);
 }
 
+TEST_F(book_fixture, cancel_keeps_the_remembered_limit) {
+  EXPECT_EQ(request("a", 2), P);
+  EXPECT_EQ(request("b", 2), P);
+  EXPECT_EQ(request("c", 2), R);
+  book.take_effects();
+  // A record without the tag cancels: the limit stays 2, so the freed
+  // slot goes to c at once.
+  EXPECT_EQ(cancel("a", 1), D);
+  EXPECT_EQ(book.limit(), 2u);
+  EXPECT_EQ(book.state_of("c"), P);
+  EXPECT_FALSE(book.take_effects().limit_changed);
+}
+
+TEST_F(book_fixture, holdings_lapse_only_after_lasting_longer_than_the_maximum) {
+  EXPECT_EQ(request("a"), P);
+  EXPECT_EQ(request("b"), R);
+  auto requested_at = now;
+  now = requested_at + 1h;
+  EXPECT_EQ(check("a"), P);
+  EXPECT_EQ(check("b"), R);
+  EXPECT_EQ(book.earliest_deadline(), requested_at + 1h + 1ns);
+  now = requested_at + 1h + 1ns;
+  EXPECT_EQ(check("a"), D);
+  EXPECT_EQ(check("b"), D);
+}
+
 TEST_F(book_fixture, expiry_frees_slot_for_queue_head) {
   request("a");
   now += 30min;
