@@ -21,8 +21,10 @@ struct probe_plan {
   std::shared_ptr<const url_fetcher> fetcher;
 };
 
-// Back-off bounds for a wait of `timeout`: from 1/1024 of it up to 1/64 of
-// it, the upper bound capped at 5 minutes (as the original polls).
+// Back-off bounds for a wait of `timeout`, as the original polls: up to
+// 1/64 of it, capped at 5 minutes, starting from 1/16 of that bound (so
+// 1/1024 of the timeout until the cap applies, above 5h20m: then 18.75 s),
+// and never more often than once a millisecond.
 struct probe_backoff {
   std::chrono::nanoseconds first;
   std::chrono::nanoseconds most;

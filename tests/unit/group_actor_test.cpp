@@ -312,3 +312,21 @@ TEST_F(actor_fixture, cycling_keeps_one_timer_per_group) {
   advance(2min);
   EXPECT_EQ(state_of("a"), "denied");
 }
+
+// The original's polling: up to 1/64 of the timeout, at most 5 minutes,
+// starting from 1/16 of that bound.
+TEST(probe_backoff, follows_the_original) {
+  auto hour = backoff_for(1h);
+  EXPECT_EQ(hour.first, std::chrono::nanoseconds(1h) / 1024);
+  EXPECT_EQ(hour.most, std::chrono::nanoseconds(1h) / 64);
+  auto long_wait = backoff_for(10h);
+  EXPECT_EQ(long_wait.most, std::chrono::nanoseconds(5min));
+  EXPECT_EQ(long_wait.first, std::chrono::nanoseconds(5min) / 16);
+  // Never more often than once a millisecond.
+  auto short_wait = backoff_for(100ms);
+  EXPECT_EQ(short_wait.first, std::chrono::nanoseconds(1ms));
+  EXPECT_EQ(short_wait.most, std::chrono::nanoseconds(100ms) / 64);
+  auto tiny_wait = backoff_for(10ms);
+  EXPECT_EQ(tiny_wait.first, std::chrono::nanoseconds(1ms));
+  EXPECT_EQ(tiny_wait.most, std::chrono::nanoseconds(1ms));
+}
