@@ -128,12 +128,12 @@ client_result call_rest(const server_url& url, const client_options& options,
   }
   auto body = nlohmann::json::parse(answer->body, nullptr, false);
   std::optional<disruption_state> state;
+  // A state is written by its name only (the original's JSON reader
+  // refuses numbers), so nothing else can read as a permit.
   if (body.is_object() && body.contains("Response")) {
     const auto& response = body["Response"];
     if (response.is_string())
       state = parse_disruption_state(response.get<std::string>());
-    else if (response.is_number_unsigned() && response.get<unsigned>() <= 3)
-      state = static_cast<disruption_state>(response.get<unsigned>());
   }
   if (!state)
     return failure(client_exit::server_error,

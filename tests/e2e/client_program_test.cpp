@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/server_process.hpp"
@@ -214,6 +215,78 @@ TEST_F(client_program, silent_server_times_out) {
     EXPECT_NE(run.err.find("timed out"), std::string::npos) << run.err;
   }
   ::close(fd);
+}
+
+// Answers one HTTP request per body in `bodies`, in turn, on its own
+// thread, each with 200 and that body; listens on `port`.
+struct canned_http_server {
+  explicit canned_http_server(std::vector<std::string> bodies) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd, 8);
+    socklen_t size = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
+    port = ntohs(addr.sin_port);
+    worker = std::thread([this, bodies] {
+      for (const auto& body : bodies) {
+        int client = ::accept(fd, nullptr, nullptr);
+        if (client < 0)
+          return;
+        // Read the request's head and body before answering.
+        std::string in;
+        char buffer[4096];
+        for (;;) {
+          auto end = in.find("\r\n\r\n");
+          if (end != std::string::npos) {
+            auto at = in.find("Content-Length: ");
+            std::size_t length =
+              at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
+            if (in.size() >= end + 4 + length)
+              break;
+          }
+          auto n = ::recv(client, buffer, sizeof buffer, 0);
+          if (n <= 0)
+            break;
+          in.append(buffer, static_cast<std::size_t>(n));
+        }
+        std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: "
+                             + std::to_string(body.size())
+                             + "\r\nConnection: close\r\n\r\n" + body;
+        ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
+        ::close(client);
+      }
+    });
+  }
+  ~canned_http_server() {
+    worker.join();
+    ::close(fd);
+  }
+  int fd = -1;
+  int port = 0;
+  std::thread worker;
+};
+
+TEST_F(client_program, rest_states_must_be_names) {
+  // As the original's JSON reader: a state written as a number is not an
+  // answer, so it never reads as a permit.
+  canned_http_server server({"{\"Response\": \"permitted\"}",
+                             "{\"Response\": 1}", "{\"Response\": \"1\"}"});
+  auto url = "-disruptionManagerUrl=http://127.0.0.1:"
+             + std::to_string(server.port);
+  auto named = run_client(
+    dir, {url, "-mdbFile=" + record("127.0.34.3", "G"), "-timeout=5s", "check"});
+  EXPECT_EQ(named.code, 0) << named.err;
+  for (int i = 0; i < 2; ++i) {
+    auto run = run_client(dir, {url, "-mdbFile=" + record("127.0.34.3", "G"),
+                                "-timeout=5s", "check"});
+    EXPECT_EQ(run.code, 6) << run.out << run.err;
+    expect_one_line_reason(run);
+    EXPECT_NE(run.err.find("unexpected answer"), std::string::npos)
+      << run.err;
+  }
 }
 
 TEST_F(client_program, usage_errors_exit_3) {
