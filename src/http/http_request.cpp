@@ -181,6 +181,12 @@ http_parse_result parse_http_request(std::string_view data,
   }
   std::size_t length = 0;
   if (auto value = out.header("content-length")) {
+    // Two lengths that disagree leave the body's end to whoever reads
+    // the stream (a way to smuggle a request past a proxy): refused, as
+    // Go's server does; repeats of one value are taken as that value.
+    for (const auto& [name, other] : out.headers)
+      if (equal_ignoring_case(name, "content-length") && other != *value)
+        return fail(400, "conflicting Content-Length headers");
     if (value->empty() || value->size() > 18
         || !std::all_of(value->begin(), value->end(),
                         [](char c) { return c >= '0' && c <= '9'; }))

@@ -92,6 +92,7 @@ TEST(http_request, refuses_what_it_cannot_serve) {
     {"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n", 413},
     {"POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400},
     {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
+    {"POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\n", 400},
     {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411},
     {"GET / HTTP/2.0\r\n\r\n", 505},
     {"GET /\r\n\r\n", 400},
@@ -104,6 +105,16 @@ TEST(http_request, refuses_what_it_cannot_serve) {
     EXPECT_EQ(result.error_status, e.status) << e.text;
     EXPECT_FALSE(result.error_reason.empty());
   }
+}
+
+TEST(http_request, repeated_equal_content_lengths_are_one) {
+  http_request request;
+  EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nContent-Length: 2\r\n"
+                               "CONTENT-LENGTH: 2\r\n\r\nok",
+                               http_limits{}, request)
+              .status,
+            parse_status::done);
+  EXPECT_EQ(request.body, "ok");
 }
 
 TEST(http_request, transfer_encoding_identity_is_no_encoding) {
