@@ -132,6 +132,14 @@ void http_protocol::handle(connection& conn, const http_request& request) {
   const auto& path = request.path;
   bool get = request.method == "GET" || request.method == "HEAD";
   if (request.method == "CONNECT") {
+    // What follows a CONNECT is not meant as HTTP: the connection ends
+    // after any answer but the switch. The REST path answers 405 to it,
+    // as to any method but POST.
+    if (path == "/api/v1/request") {
+      keep_alive_ = false;
+      handle_api_request(conn, request);
+      return;
+    }
     handle_connect(conn, request);
     return;
   }
@@ -213,8 +221,9 @@ void http_protocol::handle_connect(connection& conn,
     reply_error(conn, 404, "404 page not found");
     return;
   }
-  bool encrypted = conn.encrypted || path->tls;
-  if (ctx_->tls_configured && !encrypted) {
+  // A plain path is refused whenever TLS is required, even inside a
+  // connection that began with TLS (as the original: it looks at the path).
+  if (ctx_->tls_configured && !path->tls) {
     reply_error(conn, 405, "TLS required");
     return;
   }
@@ -223,8 +232,15 @@ void http_protocol::handle_connect(connection& conn,
     reply_error(conn, 401, "client certificate not from a trusted CA");
     return;
   }
-  bool powers = request.query.find("doNotUseMethodPowers=true")
-                == std::string_view::npos;
+  // Read as Go's ParseForm and Form.Get: the first value, decoded.
+  bool malformed = false;
+  auto no_powers =
+    first_query_value(request.query, "doNotUseMethodPowers", malformed);
+  if (malformed) {
+    reply_error(conn, 400, "malformed query");
+    return;
+  }
+  bool powers = no_powers != "true";
   conn.send("HTTP/1.0 200 Connected to Go SRPC\n\n");
   if (path->tls && !conn.encrypted)
     conn.loop->start_tls(conn);

@@ -88,6 +88,73 @@ std::string_view trim_http_space(std::string_view text) {
   return text;
 }
 
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+bool query_unescape(std::string_view text, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out.push_back(' ');
+    } else if (text[i] == '%') {
+      if (i + 2 >= text.size())
+        return false;
+      int high = hex_digit(text[i + 1]);
+      int low = hex_digit(text[i + 2]);
+      if (high < 0 || low < 0)
+        return false;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<std::string> first_query_value(std::string_view query,
+                                             std::string_view name,
+                                             bool& malformed) {
+  malformed = false;
+  std::optional<std::string> found;
+  std::string key;
+  std::string value;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{}
+                                          : query.substr(amp + 1);
+    if (pair.find(';') != std::string_view::npos) {
+      malformed = true;
+      return std::nullopt;
+    }
+    if (pair.empty())
+      continue;
+    auto equals = pair.find('=');
+    auto raw_value = equals == std::string_view::npos ? std::string_view{}
+                                                      : pair.substr(equals + 1);
+    if (!query_unescape(pair.substr(0, equals), key)
+        || !query_unescape(raw_value, value)) {
+      malformed = true;
+      return std::nullopt;
+    }
+    if (!found && key == name)
+      found = value;
+  }
+  return found;
+}
+
 const std::string_view* http_request::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
     if (equal_ignoring_case(key, name))

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +35,14 @@ bool equal_ignoring_case(std::string_view a, std::string_view b);
 bool contains_ignoring_case(std::string_view text, std::string_view word);
 // `text` without leading spaces and tabs, or trailing spaces, tabs and "\r".
 std::string_view trim_http_space(std::string_view text);
+
+// The first value of `name` in a URL query, decoded as Go's
+// url.ParseQuery does ("+" is a space, %XX a byte; pairs split at "&").
+// Empty when the name is absent; `malformed` is set, as Go refuses, for a
+// bad escape or a ";" in a pair.
+std::optional<std::string> first_query_value(std::string_view query,
+                                             std::string_view name,
+                                             bool& malformed);
 
 struct http_limits {
   std::size_t max_header_bytes = 16 * 1024;

@@ -140,6 +140,12 @@ TEST_F(rest_fixture, bad_inputs_get_clear_errors) {
   auto get = http_get(port(), "/api/v1/request");
   EXPECT_EQ(get.status, 405);
   EXPECT_EQ(get.body, "unsupported method\n");
+  // CONNECT too, though it is how SRPC starts on other paths.
+  http_connection connect(port());
+  auto tunnel = connect.exchange(
+    "CONNECT /api/v1/request HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(tunnel.status, 405);
+  EXPECT_EQ(tunnel.body, "unsupported method\n");
   auto post = [&](const std::string& body) {
     return http_post(port(), "/api/v1/request", body);
   };

@@ -14,6 +14,7 @@
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_pki.hpp"
+#include "tls/tls_session.hpp"
 
 using namespace dm;
 using namespace dm::test;
@@ -257,6 +258,11 @@ TEST(srpc_hostile, garbage_truncation_and_huge_lengths_leave_server_serving) {
   // A path the server does not serve: 404, so Go clients try the next one.
   EXPECT_EQ(raw_exchange("CONNECT /_other_/ HTTP/1.0\n\n").substr(0, 12),
             "HTTP/1.1 404");
+  // A query Go's ParseForm refuses: 400.
+  EXPECT_EQ(raw_exchange("CONNECT /_goSRPC_/?doNotUseMethodPowers=%7 "
+                         "HTTP/1.0\n\n")
+              .substr(0, 12),
+            "HTTP/1.1 400");
   {
     // gob strings may hold any bytes: a name that is not UTF-8 is refused
     // in the Error field, and the connection goes on.
@@ -312,6 +318,40 @@ TEST_F(tls_srpc, plain_srpc_is_refused_with_405) {
   std::string error;
   EXPECT_FALSE(srpc_client::connect(options, error));
   EXPECT_NE(error.find("405"), std::string::npos) << error;
+}
+
+TEST_F(tls_srpc, plain_paths_are_refused_inside_tls_too) {
+  // TLS first, then CONNECT to a plain path inside it: 405, as the
+  // original answers (Go clients ask for the TLS paths there).
+  auto context = client_tls(pki, pki.operator_cert, pki.operator_key);
+  for (const std::string path : {"/_goSRPC_/", "/_SRPC_/unsecured/JSON",
+                                 "/_go_TLS_SRPC_/"}) {
+    int fd = connect_from("127.0.23.1", server->port());
+    ASSERT_GE(fd, 0);
+    timeval wait{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    tls_session tls(*context, "127.0.0.1");
+    tls.write_plaintext("CONNECT " + path + " HTTP/1.0\n\n");
+    std::string plain;
+    while (plain.find("\n\n") == std::string::npos && !tls.failed()) {
+      std::string out;
+      tls.take_ciphertext(out);
+      if (!out.empty())
+        ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+      char buffer[16384];
+      auto n = ::recv(fd, buffer, sizeof(buffer), 0);
+      if (n <= 0)
+        break;
+      tls.feed_ciphertext(buffer, static_cast<std::size_t>(n));
+      tls.read_plaintext(plain);
+    }
+    ::close(fd);
+    if (path == "/_go_TLS_SRPC_/")
+      EXPECT_EQ(plain.substr(0, 33), "HTTP/1.0 200 Connected to Go SRPC")
+        << plain;
+    else
+      EXPECT_EQ(plain.substr(9, 3), "405") << path << ": " << plain;
+  }
 }
 
 TEST_F(tls_srpc, operator_with_power_may_act_for_any_machine) {

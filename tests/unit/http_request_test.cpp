@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 namespace dm {
@@ -163,3 +164,32 @@ TEST(http_request, response_head_carries_length_and_close) {
 
 } // namespace
 } // namespace dm
+
+TEST(http_request, query_values_read_as_go_reads_them) {
+  struct example {
+    std::string query;
+    std::optional<std::string> value;
+    bool malformed;
+  } examples[] = {
+    {"doNotUseMethodPowers=true", "true", false},
+    {"doNotUseMethodPowers=%74rue", "true", false},
+    {"doNot%55seMethodPowers=true", "true", false},
+    {"doNotUseMethodPowers=true_not", "true_not", false},
+    {"a=1&doNotUseMethodPowers=false&doNotUseMethodPowers=true", "false",
+     false},
+    {"&&doNotUseMethodPowers=a+b&", "a b", false},
+    {"doNotUseMethodPowers", "", false},
+    {"doNotUseMethodPowersX=true", std::nullopt, false},
+    {"", std::nullopt, false},
+    {"doNotUseMethodPowers=%7", std::nullopt, true},
+    {"x=%zz&doNotUseMethodPowers=true", std::nullopt, true},
+    {"doNotUseMethodPowers=true;x=1", std::nullopt, true},
+  };
+  for (const auto& e : examples) {
+    bool malformed = !e.malformed;
+    auto value =
+      dm::first_query_value(e.query, "doNotUseMethodPowers", malformed);
+    EXPECT_EQ(value, e.value) << e.query;
+    EXPECT_EQ(malformed, e.malformed) << e.query;
+  }
+}
