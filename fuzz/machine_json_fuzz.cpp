@@ -16,13 +16,13 @@
 
 namespace {
 
-void parse_and_round_trip(std::string_view text, bool require_kind) {
+void parse_and_round_trip(std::string_view text, bool with_kind) {
   std::string error;
-  auto decoded = dm::parse_request_body(text, require_kind, error);
+  auto decoded = dm::parse_request_body(text, with_kind, error);
   if (!dm::test::ambiguous(text)) {
     std::string reference_error;
     auto reference =
-      dm::test::reference_parse(text, require_kind, reference_error);
+      dm::test::reference_parse(text, with_kind, reference_error);
     DM_FUZZ_EXPECT(decoded.has_value() == reference.has_value(),
                    "the document reading agrees on accepting the body");
     if (decoded && reference) {
@@ -36,11 +36,11 @@ void parse_and_round_trip(std::string_view text, bool require_kind) {
     DM_FUZZ_EXPECT(!error.empty(), "a refused body names a reason");
     return;
   }
-  DM_FUZZ_EXPECT(!require_kind || decoded->kind.has_value(),
+  DM_FUZZ_EXPECT(!with_kind || decoded->kind.has_value(),
                  "a REST body has a kind");
   auto encoded = dm::encode_json_request(decoded->machine, decoded->kind);
   std::string again_error;
-  auto again = dm::parse_request_body(encoded, require_kind, again_error);
+  auto again = dm::parse_request_body(encoded, with_kind, again_error);
   DM_FUZZ_EXPECT(again.has_value(), "our own encoding parses");
   DM_FUZZ_EXPECT(again->machine == decoded->machine,
                  "machine survives encode + parse");

@@ -166,7 +166,7 @@ public:
   body_reader(std::string_view text, std::size_t max_depth)
     : in_(text, max_depth) {}
 
-  std::optional<decoded_request> read(bool require_kind, std::string& error);
+  std::optional<decoded_request> read(bool with_kind, std::string& error);
 
 private:
   void type_error(std::string text) {
@@ -186,6 +186,16 @@ private:
       type_error(expected);
     return false;
   }
+  // Go sets a slice, map or pointer to nil when it reads null (a later
+  // duplicate member can so undo an earlier one); true when it did so.
+  template <class Container>
+  bool null_clears(Container& out) {
+    if (in_.peek() != json_kind::null)
+      return false;
+    in_.read_null();
+    out = Container{};
+    return true;
+  }
   void string_field(std::string& out, const std::string& name) {
     if (value_of(json_kind::string, name + ": expected a string"))
       in_.read_string(out);
@@ -203,6 +213,8 @@ private:
 
 void body_reader::strings_field(std::vector<std::string>& out,
                                 const std::string& name) {
+  if (null_clears(out))
+    return;
   if (!value_of(json_kind::array, name + ": expected a list of strings"))
     return;
   // Go replaces the slice with what the list holds.
@@ -222,6 +234,8 @@ void body_reader::strings_field(std::vector<std::string>& out,
 
 void body_reader::map_field(std::map<std::string, std::string>& out,
                             const std::string& name) {
+  if (null_clears(out))
+    return;
   if (!value_of(json_kind::object, name + ": expected an object of strings"))
     return;
   in_.begin_object();
@@ -237,6 +251,8 @@ void body_reader::map_field(std::map<std::string, std::string>& out,
 
 void body_reader::aws_field(std::optional<aws_metadata>& out,
                             const std::string& path) {
+  if (null_clears(out))
+    return;
   if (!value_of(json_kind::object, path + "AwsMetadata: expected an object"))
     return;
   if (!out)
@@ -349,7 +365,7 @@ void body_reader::kind_field(std::optional<request_kind>& kind) {
   }
 }
 
-std::optional<decoded_request> body_reader::read(bool require_kind,
+std::optional<decoded_request> body_reader::read(bool with_kind,
                                                  std::string& error) {
   decoded_request result;
   if (in_.peek() != json_kind::object) {
@@ -363,7 +379,7 @@ std::optional<decoded_request> body_reader::read(bool require_kind,
   while (in_.next_member(key)) {
     if (strcasecmp(key.c_str(), "MDB") == 0)
       machine_field(result.machine);
-    else if (require_kind && strcasecmp(key.c_str(), "Request") == 0)
+    else if (with_kind && strcasecmp(key.c_str(), "Request") == 0)
       kind_field(result.kind);
     else // SRPC request structs have no Request field: Go ignores one there.
       in_.skip_value();
@@ -376,19 +392,17 @@ std::optional<decoded_request> body_reader::read(bool require_kind,
     error = type_error_;
     return std::nullopt;
   }
-  if (require_kind && !result.kind) {
-    error = "missing Request (check, request or cancel)";
-    return std::nullopt;
-  }
+  if (with_kind && !result.kind)
+    result.kind = request_kind::check; // Go's zero value
   return result;
 }
 
 } // namespace
 
 std::optional<decoded_request>
-parse_request_body(std::string_view text, bool require_kind,
+parse_request_body(std::string_view text, bool with_kind,
                    std::string& error, std::size_t max_depth) {
-  return body_reader(text, max_depth).read(require_kind, error);
+  return body_reader(text, max_depth).read(with_kind, error);
 }
 
 json machine_to_json(const machine_record& m) {

@@ -25,10 +25,12 @@ std::optional<machine_record> machine_from_json(const nlohmann::json& value,
                                                 std::string& error);
 
 // Parses `{"MDB": {...}, "Request": "check"}`. `Request` may be a name or
-// its number. `require_kind` is false for SRPC bodies, which have no kind.
+// its number; absent or null, it is `check` (Go's zero value, as the
+// original reads it). `with_kind` is false for SRPC bodies, which have no
+// kind.
 // Containers nested deeper than `max_depth` make the text malformed.
 std::optional<decoded_request>
-parse_request_body(std::string_view text, bool require_kind,
+parse_request_body(std::string_view text, bool with_kind,
                    std::string& error, std::size_t max_depth = SIZE_MAX);
 
 // A member of a JSON object as Go's decoder finds it: the exact key, else

@@ -18,7 +18,7 @@ namespace dm::test {
 
 // The document-based reading: exact member name, else any case.
 inline std::optional<decoded_request> reference_parse(std::string_view text,
-                                               bool require_kind,
+                                               bool with_kind,
                                                std::string& error) {
   // nlohmann stops reading at a NUL byte as if the text ended there; in
   // JSON (and to Go) a NUL anywhere is an error.
@@ -46,7 +46,7 @@ inline std::optional<decoded_request> reference_parse(std::string_view text,
     }
     result.machine = std::move(*machine);
   }
-  const auto* kind = require_kind ? find_go_member(body, "Request") : nullptr;
+  const auto* kind = with_kind ? find_go_member(body, "Request") : nullptr;
   if (kind != nullptr && !kind->is_null()) {
     if (kind->is_string()) {
       result.kind = parse_request_kind(kind->get<std::string>());
@@ -66,10 +66,8 @@ inline std::optional<decoded_request> reference_parse(std::string_view text,
       return std::nullopt;
     }
   }
-  if (require_kind && !result.kind) {
-    error = "missing Request (check, request or cancel)";
-    return std::nullopt;
-  }
+  if (with_kind && !result.kind)
+    result.kind = request_kind::check;
   return result;
 }
 
