@@ -15,6 +15,7 @@
 #include <algorithm>
 
 #include "http/http_request.hpp"
+#include "net/ip_address.hpp"
 #include "tls/tls_session.hpp"
 
 namespace dm {
@@ -124,15 +125,7 @@ public:
     sockaddr_storage local{};
     socklen_t local_size = 0;
     if (!source.empty()) {
-      auto* v4 = reinterpret_cast<sockaddr_in*>(&local);
-      auto* v6 = reinterpret_cast<sockaddr_in6*>(&local);
-      if (inet_pton(AF_INET, source.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        local_size = sizeof(sockaddr_in);
-      } else if (inet_pton(AF_INET6, source.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        local_size = sizeof(sockaddr_in6);
-      } else {
+      if (!ip_socket_address(source, local, local_size)) {
         error = "bad source address \"" + source + "\"";
         return false;
       }

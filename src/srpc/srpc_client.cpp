@@ -1,7 +1,6 @@
 // Blocking SRPC client.
 #include "srpc/srpc_client.hpp"
 
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <netdb.h>
@@ -13,6 +12,7 @@
 #include "codec/gob.hpp"
 #include "codec/srpc_json.hpp"
 #include "frontend/call_builder.hpp"
+#include "net/ip_address.hpp"
 
 namespace dm {
 
@@ -20,8 +20,19 @@ namespace {
 
 int open_socket(const srpc_client_options& options, std::string& error) {
   addrinfo hints{};
-  hints.ai_family = options.source_address.empty() ? AF_UNSPEC : AF_INET;
+  hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
+  sockaddr_storage local{};
+  socklen_t local_size = 0;
+  if (!options.source_address.empty()) {
+    if (!ip_socket_address(options.source_address, local, local_size)) {
+      error = "cannot bind to " + options.source_address
+              + ": not an IP address";
+      return -1;
+    }
+    // Only addresses of the source's family can be reached from it.
+    hints.ai_family = local.ss_family;
+  }
   addrinfo* found = nullptr;
   auto port = std::to_string(options.port);
   int rc = ::getaddrinfo(options.host.c_str(), port.c_str(), &hints, &found);
@@ -41,18 +52,13 @@ int open_socket(const srpc_client_options& options, std::string& error) {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (!options.source_address.empty()) {
-      sockaddr_in local{};
-      local.sin_family = AF_INET;
-      if (inet_pton(AF_INET, options.source_address.c_str(), &local.sin_addr)
-            != 1
-          || ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local))
-               != 0) {
-        error = "cannot bind to " + options.source_address;
-        ::close(fd);
-        fd = -1;
-        break;
-      }
+    if (local_size != 0
+        && ::bind(fd, reinterpret_cast<sockaddr*>(&local), local_size) != 0) {
+      error = "cannot bind to " + options.source_address + ": "
+              + std::strerror(errno);
+      ::close(fd);
+      fd = -1;
+      break;
     }
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
       error = "connect to " + options.host + ":" + port + ": "

@@ -171,6 +171,22 @@ TEST_F(client_program, srpc_json_exit_codes_follow_the_answers) {
                         "C");
 }
 
+TEST_F(client_program, ipv6_source_address_over_every_transport) {
+  start();
+  // ::1 asks for itself, over REST and both SRPC coders.
+  auto port = std::to_string(server->port());
+  int step = 0;
+  for (const std::string base : {"http", "srpc", "srpc+json"}) {
+    auto server_url = base + "://[::1]:" + port
+                      + (base == "http" ? "/api/v1/request" : "");
+    auto op = step++ % 2 == 0 ? "request" : "cancel";
+    auto run = as("::1", "V6", op, server_url);
+    EXPECT_EQ(run.code, std::string(op) == "request" ? 0 : 2)
+      << base << ": " << run.err;
+    EXPECT_EQ(run.err, "") << base;
+  }
+}
+
 TEST_F(client_program, protocols_share_one_state) {
   start();
   EXPECT_EQ(as("127.0.33.1", "S", "request", url("srpc")).code, 0);
