@@ -271,9 +271,12 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         gate = ready_gate{std::chrono::nanoseconds(call.gate_timeout_ns),
                           call.gate_url};
       }
-      if (!call.gate_error.empty()
-          && st.book->state_of(call.host) == disruption_state::permitted
-          && call.kind == request_kind::cancel) {
+      held_reply reply{std::move(call.reply), {}};
+      reply.result.state = st.book->operate(call.kind, call.host, call.limit,
+                                            gate, now);
+      // Told only where a gate would have applied: a cancel that freed a
+      // permit (not one that lapsed a moment before).
+      if (!call.gate_error.empty() && st.book->last_cancel_freed_permit()) {
         spdlog::warn("{}: no ready gate applied: {}", call.host,
                      call.gate_error);
         ++service_metrics::instance().gate_errors;
@@ -281,9 +284,6 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         if (st.gate_errors.size() > max_gate_errors)
           st.gate_errors.pop_front();
       }
-      held_reply reply{std::move(call.reply), {}};
-      reply.result.state = st.book->operate(call.kind, call.host, call.limit,
-                                            gate, now);
       if (call.kind == request_kind::request) {
         auto slot = st.machines.find(call.host);
         if (slot == st.machines.end())

@@ -100,6 +100,7 @@ disruption_state group_book::operate(request_kind kind,
                                      std::uint64_t limit,
                                      const std::optional<ready_gate>& gate,
                                      timestamp now) {
+  cancel_freed_permit_ = false;
   expire(now);
   // The group keeps the limit of the latest request or check; a cancel
   // (whose record may lack the tag) leaves it as it is.
@@ -145,6 +146,7 @@ disruption_state group_book::operate(request_kind kind,
         break;
       }
       bool gated = gate && gate->timeout.count() > 0;
+      cancel_freed_permit_ = true;
       drop_holding(host, *entry, "permitted");
       if (gated) {
         effects_.log_lines.back() = host + ": permitted->denied/waiting";

@@ -74,6 +74,9 @@ public:
                            std::uint64_t limit,
                            const std::optional<ready_gate>& gate,
                            timestamp now);
+  // Whether the last operate() was a cancel that freed a permit: where a
+  // ready gate applies (after expiries and promotions it made first).
+  bool last_cancel_freed_permit() const { return cancel_freed_permit_; }
 
   // The machine moved to another group: its holding goes, without a gate.
   void evict(const std::string& host, timestamp now);
@@ -126,6 +129,7 @@ private:
   std::string identifier_;
   std::chrono::nanoseconds max_duration_;
   std::uint64_t limit_ = 1;
+  bool cancel_freed_permit_ = false;
   std::size_t occupied_ = 0; // permitted + waiting
   std::size_t permitted_ = 0;
   std::size_t waiting_ = 0;

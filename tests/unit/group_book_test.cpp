@@ -151,6 +151,30 @@ TEST_F(book_fixture, holdings_lapse_only_after_lasting_longer_than_the_maximum) 
   EXPECT_EQ(check("b"), D);
 }
 
+TEST_F(book_fixture, tells_when_a_cancel_freed_a_permit) {
+  EXPECT_EQ(request("a"), P);
+  EXPECT_EQ(request("b"), R);
+  EXPECT_EQ(cancel("b"), D);
+  EXPECT_FALSE(book.last_cancel_freed_permit()); // only queued
+  EXPECT_EQ(cancel("a"), D);
+  EXPECT_TRUE(book.last_cancel_freed_permit());
+  EXPECT_EQ(check("a"), D);
+  EXPECT_FALSE(book.last_cancel_freed_permit());
+  // A permit that lapsed a moment before its cancel frees nothing then.
+  EXPECT_EQ(request("c"), P);
+  now += 1h + 1ns;
+  EXPECT_EQ(cancel("c"), D);
+  EXPECT_FALSE(book.last_cancel_freed_permit());
+  // A queued machine promoted within its own cancel (the holder lapsed
+  // just before) does free a permit there.
+  EXPECT_EQ(request("e"), P);
+  now += 30min;
+  EXPECT_EQ(request("d"), R);
+  now += 30min + 1ns; // e has lapsed; d has half an hour left
+  EXPECT_EQ(cancel("d"), D);
+  EXPECT_TRUE(book.last_cancel_freed_permit());
+}
+
 TEST_F(book_fixture, expiry_frees_slot_for_queue_head) {
   request("a");
   now += 30min;
