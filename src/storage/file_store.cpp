@@ -347,7 +347,9 @@ file_store::open(const file_store_options& options, std::string& error,
     store->journal_size_ = good;
   }
   bool import_legacy = false;
-  if (!snapshot_exists && !journal_exists) {
+  // Nothing of our own yet (an empty journal too, as a start that failed
+  // or died before its first snapshot leaves): the original's file, if any.
+  if (!snapshot_exists && store->journal_size_ == 0) {
     std::string legacy_text;
     bool legacy_exists = false;
     if (!read_file(dir + "/" + legacy_name, legacy_text, legacy_exists, error))
@@ -368,6 +370,10 @@ file_store::open(const file_store_options& options, std::string& error,
   }
   store->loaded_ = state;
   store->mirror_ = std::move(state);
+  // An import is saved as a snapshot before any journal exists, so a
+  // start that fails or dies here imports again next time.
+  if (import_legacy && !store->write_snapshot(error))
+    return nullptr;
   std::string journal_path = dir + "/" + journal_name;
   store->journal_fd_ = ::open(journal_path.c_str(),
                               O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -383,8 +389,6 @@ file_store::open(const file_store_options& options, std::string& error,
     return nullptr;
   }
   if (!journal_exists && !sync_directory(dir, error))
-    return nullptr;
-  if (import_legacy && !store->compact(error))
     return nullptr;
   return store;
 }
@@ -429,7 +433,7 @@ bool file_store::sync(std::string& error) {
   return true;
 }
 
-bool file_store::compact(std::string& error) {
+bool file_store::write_snapshot(std::string& error) {
   const std::string& dir = options_.directory;
   std::string text = checksummed(
     json{{"format", "disruption-manager-state"}, {"version", 1}}.dump());
@@ -465,15 +469,27 @@ bool file_store::compact(std::string& error) {
   }
   if (!sync_directory(dir, error))
     return false;
+  snapshot_size_ = text.size();
+  return true;
+}
+
+bool file_store::compact(std::string& error) {
+  if (!write_snapshot(error))
+    return false;
   // The snapshot now holds everything; replaying the journal over it again
   // after a crash here would be harmless, as every line is a whole entry.
-  if (::ftruncate(journal_fd_, 0) != 0 || ::lseek(journal_fd_, 0, SEEK_SET) < 0
-      || ::fdatasync(journal_fd_) != 0) {
-    error = system_error("cannot empty " + dir + "/" + journal_name);
+  std::string path = options_.directory + "/" + journal_name;
+  if (::ftruncate(journal_fd_, 0) != 0) {
+    error = system_error("cannot empty " + path);
     return false;
   }
+  // Empty from here on, whatever the sync says: a later failed write cuts
+  // the journal back to this size, never past it.
   journal_size_ = 0;
-  snapshot_size_ = text.size();
+  if (::lseek(journal_fd_, 0, SEEK_SET) < 0 || ::fdatasync(journal_fd_) != 0) {
+    error = system_error("cannot empty " + path);
+    return false;
+  }
   ++compactions_;
   return true;
 }

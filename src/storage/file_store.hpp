@@ -39,6 +39,10 @@ public:
 
 private:
   explicit file_store(file_store_options options);
+  // The mirror as a new state.snapshot (temp file, fsync, rename,
+  // directory fsync).
+  bool write_snapshot(std::string& error);
+  // A new snapshot, then the journal emptied.
   bool compact(std::string& error);
 
   file_store_options options_;

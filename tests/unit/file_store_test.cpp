@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <limits>
 #include <random>
@@ -227,6 +230,37 @@ TEST(file_store, imports_original_state_json) {
   // Imported once into our own files; the original's file is left as it was.
   dir.write("state.json", "[]");
   EXPECT_EQ(open_store(dir.path())->loaded().host_count(), 4u);
+}
+
+TEST(file_store, an_import_that_did_not_finish_is_made_again) {
+  const char* original = R"([{"Identifier": "G", "Permitted": [
+    {"Hostname": "p1", "LastRequest": "2999-01-01T00:00:00Z"}]}])";
+  std::string error;
+  std::vector<std::string> notes;
+  file_store_options options;
+  {
+    // The snapshot cannot be written (a directory in the temp file's way):
+    // the start fails and leaves nothing that hides state.json.
+    test::temp_dir dir;
+    dir.write("state.json", original);
+    options.directory = dir.path();
+    ASSERT_EQ(::mkdir(dir.file("state.snapshot.tmp").c_str(), 0755), 0);
+    EXPECT_FALSE(file_store::open(options, error, notes));
+    ASSERT_EQ(::rmdir(dir.file("state.snapshot.tmp").c_str()), 0);
+    auto store = open_store(dir.path());
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->loaded().host_count(), 1u);
+  }
+  {
+    // An empty journal and no snapshot (what a start that died before its
+    // first snapshot leaves) is nothing of our own yet.
+    test::temp_dir dir;
+    dir.write("state.json", original);
+    dir.write("state.journal", "");
+    auto store = open_store(dir.path());
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->loaded().host_count(), 1u);
+  }
 }
 
 TEST(file_store, malformed_state_json_is_reported) {
