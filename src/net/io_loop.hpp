@@ -44,8 +44,9 @@ public:
 // Limits that keep one client from holding more than its share.
 struct connection_limits {
   std::size_t max_connections = 10000;
-  std::chrono::seconds idle_timeout{120};   // nothing in flight, no bytes
-  std::chrono::seconds request_timeout{10}; // a started request must finish
+  // Checked once a second.
+  std::chrono::milliseconds idle_timeout{120'000}; // nothing in flight, no bytes
+  std::chrono::milliseconds request_timeout{10'000}; // a started request ends
   std::size_t max_output_bytes = 8u << 20;  // unread answers before closing
   // Reading pauses while this much input waits (pipelined requests behind
   // a pending answer) or a quarter of max_output_bytes is unsent.

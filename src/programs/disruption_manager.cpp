@@ -75,12 +75,12 @@ int main(int argc, char** argv) {
   flags.add_uint("maxConnections", &max_connections,
                  "Maximum number of open client connections");
   flags.add_duration("idleTimeout", &idle_timeout,
-                     "Close connections idle for this long");
+                     "Close connections idle for this long (at least 1s)");
   flags.add_duration("requestTimeout", &request_timeout,
                      "Close connections whose request takes longer than this "
-                     "to arrive");
+                     "to arrive (at least 1s)");
   flags.add_uint("maxRequestBytes", &max_body_bytes,
-                 "Largest request body accepted");
+                 "Largest request body accepted (at least 1024)");
   flags.add_string("CAfile", &ca_file,
                    "Name of file containing the root of trust for client "
                    "certificates");
@@ -119,6 +119,24 @@ int main(int argc, char** argv) {
   if (max_duration.count() <= 0) {
     std::cerr << "invalid value for flag -maximumPermittedDuration: must be "
                  "positive\n";
+    return 2;
+  }
+  // Timeouts are checked once a second, so a shorter one cannot hold.
+  for (auto [name, value] : {std::pair{"idleTimeout", idle_timeout},
+                             std::pair{"requestTimeout", request_timeout}})
+    if (value < std::chrono::seconds(1)) {
+      std::cerr << "invalid value for flag -" << name
+                << ": must be at least 1s\n";
+      return 2;
+    }
+  if (max_connections == 0) {
+    std::cerr << "invalid value for flag -maxConnections: must be at least "
+                 "1\n";
+    return 2;
+  }
+  if (max_body_bytes < 1024) {
+    std::cerr << "invalid value for flag -maxRequestBytes: must be at least "
+                 "1024\n";
     return 2;
   }
   if (io_threads == 0 || io_threads > 64) {
@@ -222,9 +240,9 @@ int main(int argc, char** argv) {
   opts.local_checks = local_checks;
   opts.limits.max_connections = max_connections;
   opts.limits.idle_timeout =
-    std::chrono::duration_cast<std::chrono::seconds>(idle_timeout);
+    std::chrono::duration_cast<std::chrono::milliseconds>(idle_timeout);
   opts.limits.request_timeout =
-    std::chrono::duration_cast<std::chrono::seconds>(request_timeout);
+    std::chrono::duration_cast<std::chrono::milliseconds>(request_timeout);
   opts.http = web->limits;
   opts.tls = tls;
   auto svc = dm::service::start(opts, store, web, error);

@@ -292,6 +292,22 @@ TEST(server_flags, help_lists_every_flag_and_bad_values_exit_2) {
   EXPECT_EQ(run_program({DM_SERVER_BINARY, "-portNum=99999", "-allowRoot"},
                         out),
             2);
+  // Values that would refuse or drop every connection.
+  for (std::string bad : {"-idleTimeout=0s", "-idleTimeout=-5s",
+                          "-requestTimeout=900ms", "-maxConnections=0",
+                          "-maxRequestBytes=0"}) {
+    out.clear();
+    // (A state directory that cannot exist: were the value taken, the
+    // server would stop there, with 1, instead of serving.)
+    EXPECT_EQ(run_program({DM_SERVER_BINARY, bad, "-allowRoot",
+                           "-stateDir=/proc/no-such-directory"},
+                          out),
+              2)
+      << bad << ": " << out;
+    auto name = bad.substr(0, bad.find('='));
+    EXPECT_NE(out.find("flag " + name + ":"), std::string::npos)
+      << bad << ": " << out;
+  }
 }
 
 TEST(server_flags, refuses_root_without_allow_root) {
