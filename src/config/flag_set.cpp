@@ -92,22 +92,33 @@ bool flag_set::load_file(const std::string& path, std::string& error) {
     return true;
   std::string line;
   int number = 0;
+  // As the original's loadflags: "#" and ";" begin comments, and white
+  // space around the line, the name and the value is dropped.
+  constexpr const char* space = " \t\r\v\f";
+  auto trim = [space](const std::string& text) {
+    auto first = text.find_first_not_of(space);
+    if (first == std::string::npos)
+      return std::string();
+    return text.substr(first, text.find_last_not_of(space) - first + 1);
+  };
   while (std::getline(in, line)) {
     ++number;
-    auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#')
+    line = trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';')
       continue;
-    auto last = line.find_last_not_of(" \t\r");
-    line = line.substr(first, last - first + 1);
     auto eq = line.find('=');
     if (eq == std::string::npos) {
       error = path + ":" + std::to_string(number) + ": expected name=value";
       return false;
     }
-    std::string name = line.substr(0, eq);
+    std::string name = trim(line.substr(0, eq));
+    if (name.find_first_of(space) != std::string::npos) {
+      error = path + ":" + std::to_string(number) + ": name has white space";
+      return false;
+    }
     while (!name.empty() && name.front() == '-')
       name.erase(0, 1);
-    if (!set(name, line.substr(eq + 1), error)) {
+    if (!set(name, trim(line.substr(eq + 1)), error)) {
       error = path + ":" + std::to_string(number) + ": " + error;
       return false;
     }

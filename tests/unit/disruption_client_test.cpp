@@ -306,10 +306,13 @@ TEST(disruption_client, flag_files_come_before_the_command_line) {
   auto port = std::to_string(test::free_port());
   // flags.default names a record file that is not there: exit 4 shows it
   // was read.
+  // Comments begin with "#" or ";", and white space around names and
+  // values goes, as the original reads these files.
   dir.write("flags.default", "# subd runs us with one argument\n"
-                             "mdbFile=" + dir.file("absent.json") + "\n"
-                             "disruptionManagerUrl=http://127.0.0.1:" + port
-                             + "\n");
+                             "  ; so does this line\n"
+                             "mdbFile = " + dir.file("absent.json") + "\n"
+                             "\tdisruptionManagerUrl=http://127.0.0.1:" + port
+                             + " \r\n");
   auto result = run(dir.path(), {"check"});
   EXPECT_EQ(result.code, 4) << result.err;
   EXPECT_NE(result.err.find("absent.json"), std::string::npos);
@@ -326,6 +329,12 @@ TEST(disruption_client, flag_files_come_before_the_command_line) {
   result = run(dir.path(), {"check"});
   EXPECT_EQ(result.code, 3) << result.err;
   EXPECT_NE(result.err.find("flags.extra:1"), std::string::npos)
+    << result.err;
+  dir.write("flags.extra", "\n\nmdb File=x\n");
+  result = run(dir.path(), {"check"});
+  EXPECT_EQ(result.code, 3) << result.err;
+  EXPECT_NE(result.err.find("flags.extra:3: name has white space"),
+            std::string::npos)
     << result.err;
 }
 
