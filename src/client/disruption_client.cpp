@@ -154,6 +154,7 @@ client_result call_srpc(const server_url& url, const client_options& options,
                                                    : srpc_coder::gob;
   srpc.tls = std::move(tls);
   srpc.timeout = timeout;
+  srpc.deadline = std::chrono::steady_clock::now() + timeout;
   auto where = host_and_port(url);
   auto classify = [&](const std::string& step, const std::string& error) {
     // Connection and lookup failures already name the server.
@@ -329,7 +330,10 @@ client_result ask_disruption_manager(const client_options& options,
                                          + "\": " + error);
   if (options.timeout.count() <= 0)
     return failure(client_exit::usage, "-timeout must be positive");
-  auto timeout = std::chrono::ceil<std::chrono::milliseconds>(options.timeout);
+  // Beyond a year is as good as no limit, and keeps deadlines in range.
+  auto timeout = std::chrono::ceil<std::chrono::milliseconds>(
+    std::min<std::chrono::nanoseconds>(options.timeout,
+                                       std::chrono::hours(24 * 365)));
   if (!options.source_address.empty()
       && !valid_address(options.source_address))
     return failure(client_exit::usage, "invalid -sourceAddress \""

@@ -1,6 +1,7 @@
 // Blocking SRPC client.
 #include "srpc/srpc_client.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <netdb.h>
@@ -45,9 +46,17 @@ int open_socket(const srpc_client_options& options, std::string& error) {
     fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
     if (fd < 0)
       continue;
+    auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
+      options.timeout);
+    if (options.deadline)
+      wait = std::max<std::chrono::microseconds>(
+        std::chrono::microseconds(1),
+        std::min<std::chrono::microseconds>(
+          wait, std::chrono::ceil<std::chrono::microseconds>(
+                  *options.deadline - std::chrono::steady_clock::now())));
     timeval tv{};
-    tv.tv_sec = options.timeout.count() / 1000;
-    tv.tv_usec = (options.timeout.count() % 1000) * 1000;
+    tv.tv_sec = static_cast<time_t>(wait.count() / 1000000);
+    tv.tv_usec = static_cast<suseconds_t>(wait.count() % 1000000);
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int one = 1;
@@ -176,6 +185,20 @@ bool srpc_client::send_raw(std::string_view bytes, std::string& error) {
 }
 
 bool srpc_client::fill(std::string& error) {
+  if (options_.deadline) {
+    // The socket's own timeout, cut to what is left of the exchange.
+    auto left = std::chrono::ceil<std::chrono::microseconds>(
+      *options_.deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      error = "timed out";
+      return false;
+    }
+    left = std::min<std::chrono::microseconds>(left, options_.timeout);
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(left.count() / 1000000);
+    tv.tv_usec = static_cast<suseconds_t>(left.count() % 1000000);
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
   char chunk[65536];
   auto n = ::recv(fd_, chunk, sizeof(chunk), 0);
   if (n == 0) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "model/machine_record.hpp"
@@ -22,7 +23,10 @@ struct srpc_client_options {
   std::shared_ptr<const tls_context> tls; // null: plain SRPC
   bool tls_first = false; // TLS, then CONNECT inside it (instead of after)
   bool do_not_use_method_powers = false;
-  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds timeout{10000}; // for each wait
+  // When set, everything (connecting, each read) must be done by then: a
+  // limit on the whole exchange, however the server paces its bytes.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 class srpc_client {

@@ -305,6 +305,48 @@ TEST_F(client_program, rest_states_must_be_names) {
   }
 }
 
+TEST_F(client_program, timeout_bounds_the_whole_srpc_exchange) {
+  // A server that accepts the CONNECT, then sends a byte now and then but
+  // never a whole answer: each read gets something, the call never ends.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t size = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
+  std::thread dripper([fd] {
+    int client = ::accept(fd, nullptr, nullptr);
+    if (client < 0)
+      return;
+    char buffer[4096];
+    ::recv(client, buffer, sizeof buffer, 0); // the CONNECT
+    std::string reply = "HTTP/1.0 200 Connected to Go SRPC\n\n";
+    ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+    for (int i = 0; i < 40; ++i) { // 20 s at most
+      if (::send(client, "x", 1, MSG_NOSIGNAL) != 1)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    ::close(client);
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto run = run_client(dir, {"-disruptionManagerUrl=srpc://127.0.0.1:"
+                                + std::to_string(ntohs(addr.sin_port)),
+                              "-mdbFile=" + record("127.0.34.4", "G"),
+                              "-timeout=1s", "check"});
+  auto took = std::chrono::steady_clock::now() - started;
+  dripper.join();
+  ::close(fd);
+  EXPECT_EQ(run.code, 5) << run.err;
+  expect_one_line_reason(run);
+  EXPECT_NE(run.err.find("timed out"), std::string::npos) << run.err;
+  // One second of limit, not one per read: far less than the 20 s the
+  // server would go on for.
+  EXPECT_LT(took, std::chrono::seconds(10));
+}
+
 TEST_F(client_program, usage_errors_exit_3) {
   start();
   auto rec = "-mdbFile=" + record("127.0.35.1", "G");
