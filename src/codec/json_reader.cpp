@@ -1,5 +1,6 @@
 #include "codec/json_reader.hpp"
 
+#include "codec/hex_digit.hpp"
 #include "template/go_text.hpp"
 
 #include <array>
@@ -20,16 +21,6 @@ constexpr std::array<bool, 256> plain_string_bytes = [] {
     table[c] = c != '"' && c != '\\';
   return table;
 }();
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 } // namespace
 
@@ -204,7 +195,7 @@ bool json_reader::scan_string(std::string* out) {
         return false;
       code = 0;
       for (int i = 0; i < 4; ++i) {
-        int v = hex_value(text_[pos_ + i]);
+        int v = hex_digit_value(text_[pos_ + i]);
         if (v < 0)
           return false;
         code = code * 16 + static_cast<std::uint32_t>(v);

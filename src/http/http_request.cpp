@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "codec/hex_digit.hpp"
+
 namespace dm {
 
 namespace {
@@ -90,16 +92,6 @@ std::string_view trim_http_space(std::string_view text) {
 
 namespace {
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 bool query_unescape(std::string_view text, std::string& out) {
   out.clear();
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -108,8 +100,8 @@ bool query_unescape(std::string_view text, std::string& out) {
     } else if (text[i] == '%') {
       if (i + 2 >= text.size())
         return false;
-      int high = hex_digit(text[i + 1]);
-      int low = hex_digit(text[i + 2]);
+      int high = hex_digit_value(text[i + 1]);
+      int low = hex_digit_value(text[i + 2]);
       if (high < 0 || low < 0)
         return false;
       out.push_back(static_cast<char>(high * 16 + low));

@@ -76,6 +76,25 @@ void expect_one_line_reason(const client_run& run) {
   EXPECT_EQ(run.err.back(), '\n');
 }
 
+// A socket listening on a free loopback port (-1 on failure); `port` is
+// set to it.
+int listen_on_loopback(int& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), size) != 0
+      || ::listen(fd, 8) != 0
+      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size) != 0) {
+    if (fd >= 0)
+      ::close(fd);
+    return -1;
+  }
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 std::string record_json(const std::string& host, const std::string& group) {
   return R"({"Hostname":")" + host
          + R"(","Tags":{"DisruptionManagerGroupIdentifier":")" + group
@@ -212,15 +231,10 @@ TEST_F(client_program, server_down_is_a_connection_error) {
 TEST_F(client_program, silent_server_times_out) {
   // A listening socket nobody accepts from: connecting works, no answer
   // ever comes.
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 8), 0);
-  socklen_t size = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
-  auto port = std::to_string(ntohs(addr.sin_port));
+  int listening_port = 0;
+  int fd = listen_on_loopback(listening_port);
+  ASSERT_GE(fd, 0);
+  auto port = std::to_string(listening_port);
   for (const std::string scheme : {"http", "srpc"}) {
     auto run = run_client(dir, {"-disruptionManagerUrl=" + scheme
                                   + "://127.0.0.1:" + port,
@@ -237,15 +251,7 @@ TEST_F(client_program, silent_server_times_out) {
 // thread, each with 200 and that body; listens on `port`.
 struct canned_http_server {
   explicit canned_http_server(std::vector<std::string> bodies) {
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(fd, 8);
-    socklen_t size = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
-    port = ntohs(addr.sin_port);
+    fd = listen_on_loopback(port);
     worker = std::thread([this, bodies] {
       for (const auto& body : bodies) {
         int client = ::accept(fd, nullptr, nullptr);
@@ -308,14 +314,9 @@ TEST_F(client_program, rest_states_must_be_names) {
 TEST_F(client_program, timeout_bounds_the_whole_srpc_exchange) {
   // A server that accepts the CONNECT, then sends a byte now and then but
   // never a whole answer: each read gets something, the call never ends.
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 8), 0);
-  socklen_t size = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
+  int port = 0;
+  int fd = listen_on_loopback(port);
+  ASSERT_GE(fd, 0);
   std::thread dripper([fd] {
     int client = ::accept(fd, nullptr, nullptr);
     if (client < 0)
@@ -333,7 +334,7 @@ TEST_F(client_program, timeout_bounds_the_whole_srpc_exchange) {
   });
   auto started = std::chrono::steady_clock::now();
   auto run = run_client(dir, {"-disruptionManagerUrl=srpc://127.0.0.1:"
-                                + std::to_string(ntohs(addr.sin_port)),
+                                + std::to_string(port),
                               "-mdbFile=" + record("127.0.34.4", "G"),
                               "-timeout=1s", "check"});
   auto took = std::chrono::steady_clock::now() - started;

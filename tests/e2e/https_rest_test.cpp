@@ -10,8 +10,8 @@
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_pki.hpp"
+#include "tests/support/tls_exchange.hpp"
 #include "tls/tls_context.hpp"
-#include "tls/tls_session.hpp"
 
 using namespace dm;
 using namespace dm::test;
@@ -25,26 +25,13 @@ std::string https_post(int port, const std::string& source,
   int fd = connect_from(source, port);
   if (fd < 0)
     return "";
-  tls_session tls(context, "127.0.0.1");
   std::string request = "POST /api/v1/request HTTP/1.1\r\nHost: x\r\n"
                         "Connection: close\r\nContent-Length: "
                         + std::to_string(body.size()) + "\r\n\r\n" + body;
-  tls.write_plaintext(request);
-  std::string plain;
-  for (int i = 0; i < 1000 && !tls.failed(); ++i) {
-    std::string out;
-    tls.take_ciphertext(out);
-    if (!out.empty())
-      ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
-    char buffer[16384];
-    auto n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n <= 0)
-      break;
-    tls.feed_ciphertext(buffer, static_cast<std::size_t>(n));
-    tls.read_plaintext(plain);
-    if (plain.find("\r\n\r\n") != std::string::npos && tls.peer_closed())
-      break;
-  }
+  auto plain = tls_exchange(
+    fd, context, request, [](const std::string& text, const tls_session& tls) {
+      return text.find("\r\n\r\n") != std::string::npos && tls.peer_closed();
+    });
   ::close(fd);
   if (plain.size() < 12)
     return "";

@@ -14,7 +14,7 @@
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_pki.hpp"
-#include "tls/tls_session.hpp"
+#include "tests/support/tls_exchange.hpp"
 
 using namespace dm;
 using namespace dm::test;
@@ -330,21 +330,11 @@ TEST_F(tls_srpc, plain_paths_are_refused_inside_tls_too) {
     ASSERT_GE(fd, 0);
     timeval wait{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-    tls_session tls(*context, "127.0.0.1");
-    tls.write_plaintext("CONNECT " + path + " HTTP/1.0\n\n");
-    std::string plain;
-    while (plain.find("\n\n") == std::string::npos && !tls.failed()) {
-      std::string out;
-      tls.take_ciphertext(out);
-      if (!out.empty())
-        ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
-      char buffer[16384];
-      auto n = ::recv(fd, buffer, sizeof(buffer), 0);
-      if (n <= 0)
-        break;
-      tls.feed_ciphertext(buffer, static_cast<std::size_t>(n));
-      tls.read_plaintext(plain);
-    }
+    auto plain = tls_exchange(
+      fd, *context, "CONNECT " + path + " HTTP/1.0\n\n",
+      [](const std::string& text, const tls_session&) {
+        return text.find("\n\n") != std::string::npos;
+      });
     ::close(fd);
     if (path == "/_go_TLS_SRPC_/")
       EXPECT_EQ(plain.substr(0, 33), "HTTP/1.0 200 Connected to Go SRPC")
