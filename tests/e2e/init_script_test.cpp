@@ -61,6 +61,7 @@ bool port_accepts(int port) {
 struct init_script_fixture : ::testing::Test {
   temp_dir dir;
   int port = free_port();
+  std::string extra_args; // appended to the daemon's flags
 
   std::string daemon_pid_file() const { return dir.file("disruption-manager.pid"); }
   std::string loop_pid_file() const {
@@ -71,7 +72,8 @@ struct init_script_fixture : ::testing::Test {
   // test's directory and the daemon run as the current user.
   int run(const std::string& command, std::string* output = nullptr) {
     std::string args = "-portNum=" + std::to_string(port) + " -stateDir="
-                       + dir.file("state") + " -logDir=" + dir.file("logs");
+                       + dir.file("state") + " -logDir=" + dir.file("logs")
+                       + extra_args;
     if (::geteuid() == 0)
       args += " -allowRoot";
     std::string text;
@@ -109,6 +111,16 @@ struct init_script_fixture : ::testing::Test {
 };
 
 } // namespace
+
+TEST_F(init_script_fixture, a_daemon_that_cannot_start_leaves_nothing_running) {
+  extra_args = " -noSuchFlag";
+  std::string output;
+  EXPECT_EQ(run("start", &output), 1) << output << diagnostics();
+  EXPECT_NE(output.find("did not stay up"), std::string::npos) << output;
+  // No baby-sitter left restarting it: status agrees with start.
+  EXPECT_EQ(run("status", &output), status_not_running) << output;
+  EXPECT_FALSE(port_accepts(port));
+}
 
 TEST_F(init_script_fixture, status_and_stop_when_never_started) {
   std::string output;
