@@ -94,8 +94,8 @@ bool flag_set::load_file(const std::string& path, std::string& error) {
   int number = 0;
   // As the original's loadflags: "#" and ";" begin comments, and white
   // space around the line, the name and the value is dropped.
-  constexpr const char* space = " \t\r\v\f";
-  auto trim = [space](const std::string& text) {
+  static const char* const space = " \t\r\v\f";
+  auto trim = [](const std::string& text) {
     auto first = text.find_first_not_of(space);
     if (first == std::string::npos)
       return std::string();
