@@ -24,16 +24,94 @@ void flag_set::add_uint(const std::string& name, std::uint64_t* target,
                         const std::string& help) {
   flags_[name] = {help, std::to_string(*target), false,
                   [target](const std::string& value, std::string& error) {
-                    if (value.empty() || value.size() > 19
-                        || value.find_first_not_of("0123456789")
-                             != std::string::npos) {
-                      error = "invalid value \"" + value
-                              + "\": not an unsigned integer";
+                    std::string why;
+                    if (!parse_go_uint(value, *target, why)) {
+                      error = "invalid value \"" + value + "\": " + why;
                       return false;
                     }
-                    *target = std::stoull(value);
                     return true;
                   }};
+}
+
+namespace {
+
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+// Go's underscoreOK: each "_" stands between digits (or after a base
+// prefix and before a digit).
+bool underscores_ok(const std::string& text) {
+  char saw = '^';
+  std::size_t i = 0;
+  bool hex = false;
+  if (text.size() >= 2 && text[0] == '0'
+      && (lower_ascii(text[1]) == 'b' || lower_ascii(text[1]) == 'o'
+          || lower_ascii(text[1]) == 'x')) {
+    i = 2;
+    saw = '0';
+    hex = lower_ascii(text[1]) == 'x';
+  }
+  for (; i < text.size(); ++i) {
+    char c = lower_ascii(text[i]);
+    if ((c >= '0' && c <= '9') || (hex && c >= 'a' && c <= 'f')) {
+      saw = '0';
+      continue;
+    }
+    if (c == '_') {
+      if (saw != '0')
+        return false;
+      saw = '_';
+      continue;
+    }
+    if (saw == '_')
+      return false;
+    saw = '!';
+  }
+  return saw != '_';
+}
+
+} // namespace
+
+bool parse_go_uint(const std::string& text, std::uint64_t& out,
+                   std::string& error) {
+  error = "not an unsigned integer";
+  if (text.empty())
+    return false;
+  std::string digits = text;
+  unsigned base = 10;
+  if (text[0] == '0') {
+    char prefix = text.size() >= 3 ? lower_ascii(text[1]) : '\0';
+    if (prefix == 'b' || prefix == 'o' || prefix == 'x') {
+      base = prefix == 'b' ? 2 : prefix == 'o' ? 8 : 16;
+      digits = text.substr(2);
+    } else {
+      base = 8; // a leading 0: octal, as in Go
+      digits = text.substr(1);
+    }
+  }
+  bool underscores = false;
+  std::uint64_t value = 0;
+  for (char raw : digits) {
+    char c = lower_ascii(raw);
+    if (c == '_') {
+      underscores = true;
+      continue;
+    }
+    unsigned digit = c >= '0' && c <= '9'   ? static_cast<unsigned>(c - '0')
+                     : c >= 'a' && c <= 'z' ? static_cast<unsigned>(c - 'a' + 10)
+                                            : 36;
+    if (digit >= base)
+      return false;
+    if (value > (UINT64_MAX - digit) / base) {
+      error = "value out of range";
+      return false;
+    }
+    value = value * base + digit;
+  }
+  if (underscores && !underscores_ok(text))
+    return false;
+  out = value;
+  error.clear();
+  return true;
 }
 
 void flag_set::add_bool(const std::string& name, bool* target,

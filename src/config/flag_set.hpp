@@ -12,6 +12,12 @@
 
 namespace dm {
 
+// An unsigned integer as Go's strconv.ParseUint(text, 0, 64) reads it
+// (what flag.Uint takes): decimal, 0x hex, 0o or leading-0 octal, 0b
+// binary, "_" between digits. False with `error` otherwise.
+bool parse_go_uint(const std::string& text, std::uint64_t& out,
+                   std::string& error);
+
 class flag_set {
 public:
   explicit flag_set(std::string program);
