@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "codec/hex_digit.hpp"
 #include "duration/go_duration.hpp"
 
 namespace dm {
@@ -43,16 +44,17 @@ bool underscores_ok(const std::string& text) {
   char saw = '^';
   std::size_t i = 0;
   bool hex = false;
-  if (text.size() >= 2 && text[0] == '0'
-      && (lower_ascii(text[1]) == 'b' || lower_ascii(text[1]) == 'o'
-          || lower_ascii(text[1]) == 'x')) {
+  char prefix =
+    text.size() >= 2 && text[0] == '0' ? lower_ascii(text[1]) : '\0';
+  if (prefix == 'b' || prefix == 'o' || prefix == 'x') {
     i = 2;
     saw = '0';
-    hex = lower_ascii(text[1]) == 'x';
+    hex = prefix == 'x';
   }
   for (; i < text.size(); ++i) {
-    char c = lower_ascii(text[i]);
-    if ((c >= '0' && c <= '9') || (hex && c >= 'a' && c <= 'f')) {
+    char c = text[i];
+    int digit = hex_digit_value(c);
+    if (digit >= 0 && (hex || digit < 10)) {
       saw = '0';
       continue;
     }
@@ -90,17 +92,15 @@ bool parse_go_uint(const std::string& text, std::uint64_t& out,
   }
   bool underscores = false;
   std::uint64_t value = 0;
-  for (char raw : digits) {
-    char c = lower_ascii(raw);
+  for (char c : digits) {
     if (c == '_') {
       underscores = true;
       continue;
     }
-    unsigned digit = c >= '0' && c <= '9'   ? static_cast<unsigned>(c - '0')
-                     : c >= 'a' && c <= 'z' ? static_cast<unsigned>(c - 'a' + 10)
-                                            : 36;
-    if (digit >= base)
+    int value_of_digit = hex_digit_value(c);
+    if (value_of_digit < 0 || static_cast<unsigned>(value_of_digit) >= base)
       return false;
+    auto digit = static_cast<unsigned>(value_of_digit);
     if (value > (UINT64_MAX - digit) / base) {
       error = "value out of range";
       return false;

@@ -19,6 +19,25 @@ namespace dm {
 
 namespace {
 
+// How long the next wait may last: `timeout`, cut to what is left before
+// the deadline, if there is one (zero or less: nothing is left).
+std::chrono::microseconds wait_allowed(const srpc_client_options& options) {
+  auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
+    options.timeout);
+  if (!options.deadline)
+    return wait;
+  return std::min<std::chrono::microseconds>(
+    wait, std::chrono::ceil<std::chrono::microseconds>(
+            *options.deadline - std::chrono::steady_clock::now()));
+}
+
+timeval as_timeval(std::chrono::microseconds wait) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(wait.count() / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(wait.count() % 1000000);
+  return tv;
+}
+
 int open_socket(const srpc_client_options& options, std::string& error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -46,17 +65,8 @@ int open_socket(const srpc_client_options& options, std::string& error) {
     fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
     if (fd < 0)
       continue;
-    auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
-      options.timeout);
-    if (options.deadline)
-      wait = std::max<std::chrono::microseconds>(
-        std::chrono::microseconds(1),
-        std::min<std::chrono::microseconds>(
-          wait, std::chrono::ceil<std::chrono::microseconds>(
-                  *options.deadline - std::chrono::steady_clock::now())));
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(wait.count() / 1000000);
-    tv.tv_usec = static_cast<suseconds_t>(wait.count() % 1000000);
+    timeval tv = as_timeval(std::max<std::chrono::microseconds>(
+      std::chrono::microseconds(1), wait_allowed(options)));
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int one = 1;
@@ -187,16 +197,12 @@ bool srpc_client::send_raw(std::string_view bytes, std::string& error) {
 bool srpc_client::fill(std::string& error) {
   if (options_.deadline) {
     // The socket's own timeout, cut to what is left of the exchange.
-    auto left = std::chrono::ceil<std::chrono::microseconds>(
-      *options_.deadline - std::chrono::steady_clock::now());
+    auto left = wait_allowed(options_);
     if (left.count() <= 0) {
       error = "timed out";
       return false;
     }
-    left = std::min<std::chrono::microseconds>(left, options_.timeout);
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(left.count() / 1000000);
-    tv.tv_usec = static_cast<suseconds_t>(left.count() % 1000000);
+    timeval tv = as_timeval(left);
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
   char chunk[65536];
