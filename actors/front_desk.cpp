@@ -10,18 +10,18 @@ front_desk(front_desk_actor::stateful_pointer<front_desk_state> self,
   self->state.router = std::move(router);
   self->state.sink = std::move(sink);
   return {
-    [self](snapshot_atom, std::uint64_t ticket) {
-      auto timeout = std::chrono::duration_cast<caf::timespan>(
-        self->state.timeout);
-      self->request(self->state.router, timeout, snapshot_atom::value)
-        .then(
-          [self, ticket](state_view& view) {
-            self->state.sink->deliver_state(ticket, std::move(view));
-          },
-          [self, ticket](caf::error&) {
-            self->state.sink->deliver_state(ticket, state_view{});
-          });
-    },
+      [self](snapshot_atom, std::uint64_t ticket) {
+        auto timeout =
+            std::chrono::duration_cast<caf::timespan>(self->state.timeout);
+        self->request(self->state.router, timeout, snapshot_atom::value)
+            .then(
+                [self, ticket](state_view& view) {
+                  self->state.sink->deliver_state(ticket, std::move(view));
+                },
+                [self, ticket](caf::error&) {
+                  self->state.sink->deliver_state(ticket, state_view{});
+                });
+      },
   };
 }
 

@@ -92,8 +92,8 @@ void start_prober(self_ptr self, const std::string& host) {
   plan.fetcher = st.settings.fetcher;
   auto me = caf::actor_cast<group_actor>(self);
   if (st.settings.detached_probers)
-    slot.prober = self->spawn<caf::detached + caf::linked>(prober, me,
-                                                           std::move(plan));
+    slot.prober =
+        self->spawn<caf::detached + caf::linked>(prober, me, std::move(plan));
   else
     slot.prober = self->spawn<caf::linked>(prober, me, std::move(plan));
 }
@@ -145,11 +145,11 @@ void settle(self_ptr self, const std::string* host = nullptr,
   for (const auto& host : st.unsaved) {
     auto entry = st.book->find(host);
     batch.changes.push_back(state_change::host_update(
-      st.book->identifier(), host, entry ? *entry : host_entry{}));
+        st.book->identifier(), host, entry ? *entry : host_entry{}));
   }
   if (st.limit_unsaved)
     batch.changes.push_back(
-      state_change::limit_update(st.book->identifier(), st.book->limit()));
+        state_change::limit_update(st.book->identifier(), st.book->limit()));
   st.unsaved.clear();
   st.limit_unsaved = false;
   auto number = ++st.batches_sent;
@@ -167,40 +167,40 @@ void settle(self_ptr self, const std::string* host = nullptr,
   }
   self->request(st.settings.storage, caf::infinite, persist_atom::value,
                 std::move(batch))
-    .then(
-      [self, number, hosts, had_limit](bool saved) {
-        auto& st = self->state;
-        if (number > st.batches_durable)
-          st.batches_durable = number;
-        if (saved) {
-          // Durable now: answers about these hosts need not wait any more.
-          for (const auto& host : *hosts) {
-            auto it = st.host_batch.find(host);
-            if (it != st.host_batch.end() && it->second == number)
-              st.host_batch.erase(it);
-          }
-          deliver_durable(self);
-          return;
-        }
-        // Save these again with the next batch; answers tied to this one
-        // fail, so no client hears of a change that is not on disk.
-        for (const auto& host : *hosts)
-          if (st.host_batch[host] == number)
-            st.unsaved.insert(host);
-        st.limit_unsaved = st.limit_unsaved || had_limit;
-        deliver_durable(self, number);
-        retry_later(self);
-      },
-      [self, number, hosts](caf::error&) {
-        auto& st = self->state;
-        if (number > st.batches_durable)
-          st.batches_durable = number;
-        for (const auto& host : *hosts)
-          if (st.host_batch[host] == number)
-            st.unsaved.insert(host);
-        deliver_durable(self, number);
-        retry_later(self);
-      });
+      .then(
+          [self, number, hosts, had_limit](bool saved) {
+            auto& st = self->state;
+            if (number > st.batches_durable)
+              st.batches_durable = number;
+            if (saved) {
+              // Durable now: answers about these hosts need not wait any more.
+              for (const auto& host : *hosts) {
+                auto it = st.host_batch.find(host);
+                if (it != st.host_batch.end() && it->second == number)
+                  st.host_batch.erase(it);
+              }
+              deliver_durable(self);
+              return;
+            }
+            // Save these again with the next batch; answers tied to this one
+            // fail, so no client hears of a change that is not on disk.
+            for (const auto& host : *hosts)
+              if (st.host_batch[host] == number)
+                st.unsaved.insert(host);
+            st.limit_unsaved = st.limit_unsaved || had_limit;
+            deliver_durable(self, number);
+            retry_later(self);
+          },
+          [self, number, hosts](caf::error&) {
+            auto& st = self->state;
+            if (number > st.batches_durable)
+              st.batches_durable = number;
+            for (const auto& host : *hosts)
+              if (st.host_batch[host] == number)
+                st.unsaved.insert(host);
+            deliver_durable(self, number);
+            retry_later(self);
+          });
 }
 
 // After a failed save, the changes go again a second later even if no call
@@ -235,8 +235,8 @@ machine_view view_of(const group_book& book, const std::string& host,
   if (entry.hold) {
     view.last_request_ns = entry.hold->last_request.time_since_epoch().count();
     view.expires_ns = (entry.hold->last_request + book.max_duration())
-                        .time_since_epoch()
-                        .count();
+                          .time_since_epoch()
+                          .count();
   }
   if (entry.wait && std::string_view(state) == "waiting") {
     view.ready_deadline_ns = entry.wait->deadline.time_since_epoch().count();
@@ -263,95 +263,95 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
     if (entry.wait)
       start_prober(self, host);
   return {
-    [self](operate_atom, disruption_call& call) {
-      auto& st = self->state;
-      auto now = now_of(self);
-      std::optional<ready_gate> gate;
-      if (call.has_gate) {
-        gate = ready_gate{std::chrono::nanoseconds(call.gate_timeout_ns),
-                          call.gate_url};
-      }
-      held_reply reply{std::move(call.reply), {}};
-      reply.result.state = st.book->operate(call.kind, call.host, call.limit,
-                                            gate, now);
-      // Told only where a gate would have applied: a cancel that freed a
-      // permit (not one that lapsed a moment before).
-      if (!call.gate_error.empty() && st.book->last_cancel_freed_permit()) {
-        spdlog::warn("{}: no ready gate applied: {}", call.host,
-                     call.gate_error);
-        ++service_metrics::instance().gate_errors;
-        st.gate_errors.push_back(call.host + ": " + call.gate_error);
-        if (st.gate_errors.size() > max_gate_errors)
-          st.gate_errors.pop_front();
-      }
-      if (call.kind == request_kind::request) {
-        auto slot = st.machines.find(call.host);
-        if (slot == st.machines.end())
-          slot = st.machines.emplace(call.host, group_state::machine_slot{})
-                   .first;
-        slot->second.route_seq = call.route_seq;
-      }
-      settle(self, &call.host, &reply);
-      if (reply.reply) // Not sent with a batch: now, or after an earlier one.
-        answer(self, call.host, std::move(reply));
-    },
-    [self](evict_atom, const std::string& host) {
-      self->state.book->evict(host, now_of(self));
-      settle(self);
-    },
-    [self](due_atom, std::uint64_t generation) {
-      auto& st = self->state;
-      if (generation != st.timer_generation)
-        return; // Superseded by an earlier deadline.
-      st.timer_at.reset();
-      st.book->expire(now_of(self));
-      settle(self); // (sets the timer for what is next)
-    },
-    [self](ready_atom, const std::string& host, std::uint64_t wait_id) {
-      auto& st = self->state;
-      auto slot = st.machines.find(host);
-      if (slot != st.machines.end())
-        slot->second.prober = nullptr;
-      st.book->end_wait(host, wait_id, now_of(self));
-      settle(self);
-    },
-    [self](flush_atom) {
-      self->state.retry_scheduled = false;
-      settle(self);
-    },
-    [self](snapshot_atom) -> group_view {
-      auto& st = self->state;
-      const auto& book = *st.book;
-      group_view view;
-      view.identifier = book.identifier();
-      view.limit = book.limit();
-      view.permitted = book.permitted_count();
-      view.waiting = book.waiting_count();
-      view.queued = book.queued_count();
-      // Permitted first, then the queue in order, then waiting; each part
-      // in a stable order a person can scan.
-      for (const auto& [host, entry] : book.entries())
-        if (entry.hold && entry.hold->permitted)
-          view.machines.push_back(view_of(book, host, entry, "permitted"));
-      auto by_host = [](const machine_view& a, const machine_view& b) {
-        return a.host < b.host;
-      };
-      std::sort(view.machines.begin(), view.machines.end(), by_host);
-      std::uint64_t position = 0;
-      for (const auto& host : book.queue()) {
-        auto m = view_of(book, host, *book.find(host), "requested");
-        m.queue_position = ++position;
-        view.machines.push_back(std::move(m));
-      }
-      auto waiting_from = view.machines.size();
-      for (const auto& [host, entry] : book.entries())
-        if (entry.wait)
-          view.machines.push_back(view_of(book, host, entry, "waiting"));
-      std::sort(view.machines.begin() + static_cast<long>(waiting_from),
-                view.machines.end(), by_host);
-      view.gate_errors.assign(st.gate_errors.begin(), st.gate_errors.end());
-      return view;
-    },
+      [self](operate_atom, disruption_call& call) {
+        auto& st = self->state;
+        auto now = now_of(self);
+        std::optional<ready_gate> gate;
+        if (call.has_gate) {
+          gate = ready_gate{std::chrono::nanoseconds(call.gate_timeout_ns),
+                            call.gate_url};
+        }
+        held_reply reply{std::move(call.reply), {}};
+        reply.result.state =
+            st.book->operate(call.kind, call.host, call.limit, gate, now);
+        // Told only where a gate would have applied: a cancel that freed a
+        // permit (not one that lapsed a moment before).
+        if (!call.gate_error.empty() && st.book->last_cancel_freed_permit()) {
+          spdlog::warn("{}: no ready gate applied: {}", call.host,
+                       call.gate_error);
+          ++service_metrics::instance().gate_errors;
+          st.gate_errors.push_back(call.host + ": " + call.gate_error);
+          if (st.gate_errors.size() > max_gate_errors)
+            st.gate_errors.pop_front();
+        }
+        if (call.kind == request_kind::request) {
+          auto slot = st.machines.find(call.host);
+          if (slot == st.machines.end())
+            slot = st.machines.emplace(call.host, group_state::machine_slot{})
+                       .first;
+          slot->second.route_seq = call.route_seq;
+        }
+        settle(self, &call.host, &reply);
+        if (reply.reply) // Not sent with a batch: now, or after an earlier one.
+          answer(self, call.host, std::move(reply));
+      },
+      [self](evict_atom, const std::string& host) {
+        self->state.book->evict(host, now_of(self));
+        settle(self);
+      },
+      [self](due_atom, std::uint64_t generation) {
+        auto& st = self->state;
+        if (generation != st.timer_generation)
+          return; // Superseded by an earlier deadline.
+        st.timer_at.reset();
+        st.book->expire(now_of(self));
+        settle(self); // (sets the timer for what is next)
+      },
+      [self](ready_atom, const std::string& host, std::uint64_t wait_id) {
+        auto& st = self->state;
+        auto slot = st.machines.find(host);
+        if (slot != st.machines.end())
+          slot->second.prober = nullptr;
+        st.book->end_wait(host, wait_id, now_of(self));
+        settle(self);
+      },
+      [self](flush_atom) {
+        self->state.retry_scheduled = false;
+        settle(self);
+      },
+      [self](snapshot_atom) -> group_view {
+        auto& st = self->state;
+        const auto& book = *st.book;
+        group_view view;
+        view.identifier = book.identifier();
+        view.limit = book.limit();
+        view.permitted = book.permitted_count();
+        view.waiting = book.waiting_count();
+        view.queued = book.queued_count();
+        // Permitted first, then the queue in order, then waiting; each part
+        // in a stable order a person can scan.
+        for (const auto& [host, entry] : book.entries())
+          if (entry.hold && entry.hold->permitted)
+            view.machines.push_back(view_of(book, host, entry, "permitted"));
+        auto by_host = [](const machine_view& a, const machine_view& b) {
+          return a.host < b.host;
+        };
+        std::sort(view.machines.begin(), view.machines.end(), by_host);
+        std::uint64_t position = 0;
+        for (const auto& host : book.queue()) {
+          auto m = view_of(book, host, *book.find(host), "requested");
+          m.queue_position = ++position;
+          view.machines.push_back(std::move(m));
+        }
+        auto waiting_from = view.machines.size();
+        for (const auto& [host, entry] : book.entries())
+          if (entry.wait)
+            view.machines.push_back(view_of(book, host, entry, "waiting"));
+        std::sort(view.machines.begin() + static_cast<long>(waiting_from),
+                  view.machines.end(), by_host);
+        view.gate_errors.assign(st.gate_errors.begin(), st.gate_errors.end());
+        return view;
+      },
   };
 }
 

@@ -56,7 +56,7 @@ struct group_state {
   std::optional<timestamp> timer_at;
   std::uint64_t batches_sent = 0;
   std::uint64_t batches_durable = 0;
-  std::set<std::string> unsaved;   // hosts changed but not in a sent batch
+  std::set<std::string> unsaved; // hosts changed but not in a sent batch
   // The batch that carries each host's latest change: an answer about a
   // host waits for that batch only, so checks of saved machines go on
   // while the disk fails.

@@ -15,48 +15,48 @@ namespace dm {
 
 // The storage actor owns the state store. Group actors talk to it.
 using storage_actor = caf::typed_actor<
-  // Appends changes; answers true once they are on stable storage (many
-  // batches share one sync), false when they could not be saved. The
-  // batch's held replies are answered at the same moment.
-  caf::replies_to<persist_atom, persist_batch>::with<bool>,
-  // Internal: writes and syncs everything appended so far.
-  caf::reacts_to<flush_atom>>;
+    // Appends changes; answers true once they are on stable storage (many
+    // batches share one sync), false when they could not be saved. The
+    // batch's held replies are answered at the same moment.
+    caf::replies_to<persist_atom, persist_batch>::with<bool>,
+    // Internal: writes and syncs everything appended so far.
+    caf::reacts_to<flush_atom>>;
 
 // A group actor owns one group's slots, FIFO queue and ready gate. The router
 // talks to it; its probers report back to it.
 using group_actor = caf::typed_actor<
-  // Router: a client call for a machine of this group. The answer goes to
-  // the call's reply_to: from here when nothing needs saving, else from the
-  // storage actor once the change is synced.
-  caf::reacts_to<operate_atom, disruption_call>,
-  // Router: the machine moved to another group; drop its holding here.
-  caf::reacts_to<evict_atom, std::string>,
-  // Internal: the group's timer (of this generation) for its earliest
-  // deadline (an expiry or the end of a ready wait) fired.
-  caf::reacts_to<due_atom, std::uint64_t>,
-  // Prober: the ready URL of this host answered 200 (for this wait id).
-  caf::reacts_to<ready_atom, std::string, std::uint64_t>,
-  // Pages: this group's state.
-  caf::replies_to<snapshot_atom>::with<group_view>,
-  // Internal: a batch could not be saved; try its changes again.
-  caf::reacts_to<flush_atom>>;
+    // Router: a client call for a machine of this group. The answer goes to
+    // the call's reply_to: from here when nothing needs saving, else from the
+    // storage actor once the change is synced.
+    caf::reacts_to<operate_atom, disruption_call>,
+    // Router: the machine moved to another group; drop its holding here.
+    caf::reacts_to<evict_atom, std::string>,
+    // Internal: the group's timer (of this generation) for its earliest
+    // deadline (an expiry or the end of a ready wait) fired.
+    caf::reacts_to<due_atom, std::uint64_t>,
+    // Prober: the ready URL of this host answered 200 (for this wait id).
+    caf::reacts_to<ready_atom, std::string, std::uint64_t>,
+    // Pages: this group's state.
+    caf::replies_to<snapshot_atom>::with<group_view>,
+    // Internal: a batch could not be saved; try its changes again.
+    caf::reacts_to<flush_atom>>;
 
 // The router owns the map from groups to group actors and from machines to
 // their current group. I/O threads and front desks talk to it; group actors
 // report to it.
 using router_actor = caf::typed_actor<
-  // I/O thread: a client call; sent on to the machine's group actor.
-  caf::reacts_to<operate_atom, disruption_call>,
-  // Group: this host (group, host, last request order seen) is denied there.
-  caf::reacts_to<released_atom, std::string, std::string, std::uint64_t>,
-  // Pages: every group's state.
-  caf::replies_to<snapshot_atom>::with<state_view>>;
+    // I/O thread: a client call; sent on to the machine's group actor.
+    caf::reacts_to<operate_atom, disruption_call>,
+    // Group: this host (group, host, last request order seen) is denied there.
+    caf::reacts_to<released_atom, std::string, std::string, std::uint64_t>,
+    // Pages: every group's state.
+    caf::replies_to<snapshot_atom>::with<state_view>>;
 
 // A prober GETs one ready URL until it answers 200 or its wait ends. Its
 // group spawns it; it reports with ready_atom and then quits.
 using prober_actor = caf::typed_actor<
-  // Internal: try the URL now.
-  caf::reacts_to<probe_atom>>;
+    // Internal: try the URL now.
+    caf::reacts_to<probe_atom>>;
 
 } // namespace dm
 
@@ -66,7 +66,7 @@ namespace dm {
 // state API) and hands it to that thread's reply sink, tagged with a ticket.
 // (Calls skip it: they carry their own reply_to.)
 using front_desk_actor = caf::typed_actor<
-  // I/O thread: the whole state; it goes to the sink under `ticket`.
-  caf::reacts_to<snapshot_atom, std::uint64_t>>;
+    // I/O thread: the whole state; it goes to the sink under `ticket`.
+    caf::reacts_to<snapshot_atom, std::uint64_t>>;
 
 } // namespace dm

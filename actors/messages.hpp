@@ -26,8 +26,8 @@ struct disruption_call {
   bool has_gate = false;
   std::int64_t gate_timeout_ns = 0;
   std::string gate_url;
-  std::string gate_error;       // why the record's gate tags were unusable
-  std::uint64_t route_seq = 0;  // set by the router: order of requests
+  std::string gate_error;      // why the record's gate tags were unusable
+  std::uint64_t route_seq = 0; // set by the router: order of requests
   reply_to reply;
 };
 
@@ -61,7 +61,7 @@ struct persist_batch {
 struct machine_view {
   std::string host;
   std::string group;
-  std::string state;            // permitted, requested, waiting
+  std::string state; // permitted, requested, waiting
   std::int64_t last_request_ns = 0;
   std::int64_t expires_ns = 0;
   std::int64_t ready_deadline_ns = 0;
@@ -83,7 +83,7 @@ struct group_view {
   std::uint64_t permitted = 0;
   std::uint64_t waiting = 0;
   std::uint64_t queued = 0;
-  std::vector<machine_view> machines; // permitted, then queue order, waiting
+  std::vector<machine_view> machines;   // permitted, then queue order, waiting
   std::vector<std::string> gate_errors; // recent "host: reason" lines
 };
 

@@ -28,38 +28,38 @@ prober(prober_actor::stateful_pointer<prober_state> self, group_actor group,
   st.group = std::move(group);
   st.plan = std::move(plan);
   auto now = wall_now(self, st.plan.wall_offset).time_since_epoch();
-  st.backoff = backoff_for(std::chrono::nanoseconds(st.plan.deadline_ns)
-                           - now);
+  st.backoff = backoff_for(std::chrono::nanoseconds(st.plan.deadline_ns) - now);
   st.delay = st.backoff.first;
   self->send(self, probe_atom::value);
   return {
-    [self](probe_atom) {
-      auto& st = self->state;
-      auto now = wall_now(self, st.plan.wall_offset).time_since_epoch();
-      if (now.count() >= st.plan.deadline_ns) {
-        self->quit();
-        return;
-      }
-      ++st.attempts;
-      ++service_metrics::instance().probes;
-      std::string error;
-      int status = st.plan.fetcher ? st.plan.fetcher->get_status(
-                     st.plan.url, st.plan.request_timeout, error)
-                                   : -1;
-      if (status == 200) {
-        self->send(st.group, ready_atom::value, st.plan.host,
-                   st.plan.wait_id);
-        self->quit();
-        return;
-      }
-      if (status >= 0)
-        spdlog::debug("{}: {} answered {}", st.plan.host, st.plan.url,
-                      status);
-      else
-        spdlog::debug("{}: {}: {}", st.plan.host, st.plan.url, error);
-      self->delayed_send(self, st.delay, probe_atom::value);
-      st.delay = std::min(st.delay * 2, st.backoff.most);
-    },
+      [self](probe_atom) {
+        auto& st = self->state;
+        auto now = wall_now(self, st.plan.wall_offset).time_since_epoch();
+        if (now.count() >= st.plan.deadline_ns) {
+          self->quit();
+          return;
+        }
+        ++st.attempts;
+        ++service_metrics::instance().probes;
+        std::string error;
+        int status = st.plan.fetcher
+                         ? st.plan.fetcher->get_status(
+                               st.plan.url, st.plan.request_timeout, error)
+                         : -1;
+        if (status == 200) {
+          self->send(st.group, ready_atom::value, st.plan.host,
+                     st.plan.wait_id);
+          self->quit();
+          return;
+        }
+        if (status >= 0)
+          spdlog::debug("{}: {} answered {}", st.plan.host, st.plan.url,
+                        status);
+        else
+          spdlog::debug("{}: {}: {}", st.plan.host, st.plan.url, error);
+        self->delayed_send(self, st.delay, probe_atom::value);
+        st.delay = std::min(st.delay * 2, st.backoff.most);
+      },
   };
 }
 

@@ -18,7 +18,7 @@ namespace dm {
 // Told, on the storage thread, of every change once it is synced and before
 // any answer that waits for it is released: the I/O threads' replicas.
 using synced_listener =
-  std::function<void(std::shared_ptr<const std::vector<state_change>>)>;
+    std::function<void(std::shared_ptr<const std::vector<state_change>>)>;
 
 struct storage_state {
   static inline const char* name = "storage";

@@ -60,13 +60,13 @@ struct load_options {
   bool busy_poll = false; // never sleep in epoll: a whole core, no wake-ups
   nanoseconds duration = std::chrono::seconds(10);
   nanoseconds warmup = std::chrono::seconds(1);
-  double rate = 0; // calls/s in all; 0: closed loop
+  double rate = 0;         // calls/s in all; 0: closed loop
   std::uint64_t calls = 0; // stop after this many; 0: run for duration
 };
 
 // One machine of the synthetic fleet and the bytes each kind of call sends.
 struct machine_entry {
-  std::string address; // Hostname, and the source address with -bindSelf
+  std::string address;    // Hostname, and the source address with -bindSelf
   std::string payload[3]; // by request_kind: SRPC value or whole HTTP request
 };
 
@@ -90,33 +90,33 @@ std::string address_at(std::uint32_t base, std::size_t index) {
 
 std::string_view gob_request_type(dm::request_kind kind) {
   switch (kind) {
-    case dm::request_kind::check:
-      return "DisruptionCheckRequest";
-    case dm::request_kind::request:
-      return "DisruptionRequestRequest";
-    case dm::request_kind::cancel:
-      return "DisruptionCancelRequest";
+  case dm::request_kind::check:
+    return "DisruptionCheckRequest";
+  case dm::request_kind::request:
+    return "DisruptionRequestRequest";
+  case dm::request_kind::cancel:
+    return "DisruptionCancelRequest";
   }
   return "";
 }
 
 std::string method_line(dm::request_kind kind) {
   switch (kind) {
-    case dm::request_kind::check:
-      return "DisruptionManager.Check\n";
-    case dm::request_kind::request:
-      return "DisruptionManager.Request\n";
-    case dm::request_kind::cancel:
-      return "DisruptionManager.Cancel\n";
+  case dm::request_kind::check:
+    return "DisruptionManager.Check\n";
+  case dm::request_kind::request:
+    return "DisruptionManager.Request\n";
+  case dm::request_kind::cancel:
+    return "DisruptionManager.Cancel\n";
   }
   return "\n";
 }
 
 std::string http_request(const load_options& o, const std::string& body) {
-  std::string r = "POST /api/v1/request HTTP/1.1\r\nHost: " + o.host + ":"
-                  + std::to_string(o.port)
-                  + "\r\nContent-Type: application/json\r\nContent-Length: "
-                  + std::to_string(body.size()) + "\r\n";
+  std::string r = "POST /api/v1/request HTTP/1.1\r\nHost: " + o.host + ":" +
+                  std::to_string(o.port) +
+                  "\r\nContent-Type: application/json\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n";
   if (o.new_connection)
     r += "Connection: close\r\n";
   return r + "\r\n" + body;
@@ -124,14 +124,14 @@ std::string http_request(const load_options& o, const std::string& body) {
 
 std::vector<dm::request_kind> kinds_of(mix_kind mix) {
   switch (mix) {
-    case mix_kind::check:
-      return {dm::request_kind::check};
-    case mix_kind::cycle:
-      return {dm::request_kind::request, dm::request_kind::cancel};
-    case mix_kind::request:
-      return {dm::request_kind::request};
-    case mix_kind::ping:
-      return {dm::request_kind::check}; // bodies are made but not sent
+  case mix_kind::check:
+    return {dm::request_kind::check};
+  case mix_kind::cycle:
+    return {dm::request_kind::request, dm::request_kind::cancel};
+  case mix_kind::request:
+    return {dm::request_kind::request};
+  case mix_kind::ping:
+    return {dm::request_kind::check}; // bodies are made but not sent
   }
   return {};
 }
@@ -162,7 +162,7 @@ struct slot {
   std::string in;  // plaintext received, not yet used
   std::string out; // bytes for the socket
   std::size_t out_offset = 0;
-  bool want_out = false;    // EPOLLOUT armed
+  bool want_out = false;       // EPOLLOUT armed
   std::size_t own_machine = 0; // cycle mode and -bindSelf on a persistent slot
   bool has_call = false;
   std::size_t machine = 0;
@@ -183,8 +183,8 @@ public:
               const std::vector<machine_entry>& machines, std::size_t index,
               std::size_t first_slot, std::size_t slot_count, double rate,
               std::uint64_t calls)
-    : o_(options), machines_(machines), index_(index), rate_(rate),
-      call_limit_(calls), slots_(slot_count) {
+      : o_(options), machines_(machines), index_(index), rate_(rate),
+        call_limit_(calls), slots_(slot_count) {
     for (std::size_t i = 0; i < slot_count; ++i)
       slots_[i].own_machine = (first_slot + i) % machines.size();
     next_machine_ = index;
@@ -219,8 +219,7 @@ public:
     start_ = start;
     measure_from_ = measure_from;
     end_ = end;
-    interval_ = rate_ > 0 ? nanoseconds(static_cast<std::int64_t>(
-                              1e9 / rate_))
+    interval_ = rate_ > 0 ? nanoseconds(static_cast<std::int64_t>(1e9 / rate_))
                           : nanoseconds(0);
     idle_.clear();
     for (std::size_t i = 0; i < slots_.size(); ++i)
@@ -235,8 +234,8 @@ public:
         break;
       issue_due(now);
       nanoseconds wait = end_ - now;
-      if (interval_.count() > 0 && !idle_.empty()
-          && (call_limit_ == 0 || issued_ < call_limit_)) {
+      if (interval_.count() > 0 && !idle_.empty() &&
+          (call_limit_ == 0 || issued_ < call_limit_)) {
         auto next = start_ + interval_ * static_cast<std::int64_t>(issued_);
         wait = std::min(wait, std::max(nanoseconds(0), next - now));
       }
@@ -275,20 +274,20 @@ private:
     s.started = started;
     ++in_flight_;
     switch (o_.mix) {
-      case mix_kind::cycle:
-        s.machine = s.own_machine;
-        s.kind = s.next_cancel ? dm::request_kind::cancel
-                               : dm::request_kind::request;
-        s.next_cancel = !s.next_cancel;
-        break;
-      case mix_kind::check:
-      case mix_kind::request:
-      case mix_kind::ping:
-        s.machine = next_machine_ % machines_.size();
-        next_machine_ += o_.threads;
-        s.kind = o_.mix == mix_kind::check ? dm::request_kind::check
-                                           : dm::request_kind::request;
-        break;
+    case mix_kind::cycle:
+      s.machine = s.own_machine;
+      s.kind =
+          s.next_cancel ? dm::request_kind::cancel : dm::request_kind::request;
+      s.next_cancel = !s.next_cancel;
+      break;
+    case mix_kind::check:
+    case mix_kind::request:
+    case mix_kind::ping:
+      s.machine = next_machine_ % machines_.size();
+      next_machine_ += o_.threads;
+      s.kind = o_.mix == mix_kind::check ? dm::request_kind::check
+                                         : dm::request_kind::request;
+      break;
     }
     if (s.fd < 0) {
       open_connection(s, o_.new_connection ? s.machine : s.own_machine);
@@ -298,8 +297,8 @@ private:
   }
 
   void send_call(slot& s) {
-    const std::string& payload
-      = machines_[s.machine].payload[static_cast<int>(s.kind)];
+    const std::string& payload =
+        machines_[s.machine].payload[static_cast<int>(s.kind)];
     if (o_.protocol == wire_protocol::http) {
       s.state = phase::await_response;
       write(s, payload);
@@ -340,10 +339,10 @@ private:
       sockaddr_in local{};
       local.sin_family = AF_INET;
       inet_pton(AF_INET, machines_[machine].address.c_str(), &local.sin_addr);
-      if (::bind(s.fd, reinterpret_cast<sockaddr*>(&local), sizeof(local))
-          != 0) {
-        fail(s, "bind " + machines_[machine].address + ": "
-                  + std::strerror(errno));
+      if (::bind(s.fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) !=
+          0) {
+        fail(s, "bind " + machines_[machine].address + ": " +
+                    std::strerror(errno));
         return;
       }
     }
@@ -357,17 +356,18 @@ private:
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s.fd, &ev);
     s.want_out = true;
     s.state = phase::connecting;
-    if (::connect(s.fd, reinterpret_cast<sockaddr*>(&peer), sizeof(peer)) != 0
-        && errno != EINPROGRESS)
+    if (::connect(s.fd, reinterpret_cast<sockaddr*>(&peer), sizeof(peer)) !=
+            0 &&
+        errno != EINPROGRESS)
       fail(s, std::string("connect: ") + std::strerror(errno));
   }
 
   void tcp_connected(slot& s) {
     if (o_.protocol == wire_protocol::srpc) {
-      const char* path
-        = o_.coder == dm::srpc_coder::gob
-            ? (o_.tls ? "/_go_TLS_SRPC_/" : "/_goSRPC_/")
-            : (o_.tls ? "/_SRPC_/TLS/JSON" : "/_SRPC_/unsecured/JSON");
+      const char* path =
+          o_.coder == dm::srpc_coder::gob
+              ? (o_.tls ? "/_go_TLS_SRPC_/" : "/_goSRPC_/")
+              : (o_.tls ? "/_SRPC_/TLS/JSON" : "/_SRPC_/unsecured/JSON");
       s.state = phase::connect_reply;
       s.out += std::string("CONNECT ") + path + " HTTP/1.0\n\n";
       flush(s);
@@ -513,8 +513,8 @@ private:
     process(s);
     if (eof && s.fd >= 0) {
       if (s.state == phase::connect_reply && !s.in.empty())
-        fail(s, "CONNECT refused: "
-                  + s.in.substr(0, s.in.find_first_of("\r\n")));
+        fail(s,
+             "CONNECT refused: " + s.in.substr(0, s.in.find_first_of("\r\n")));
       else if (s.has_call || (!o_.new_connection && s.state != phase::closed))
         fail(s, "connection closed by the server");
       else
@@ -527,63 +527,63 @@ private:
       if (s.fd < 0)
         return;
       switch (s.state) {
-        case phase::connect_reply: {
-          auto end = s.in.find("\n\n");
-          if (end == std::string::npos)
-            return;
-          if (s.in.compare(0, 33, "HTTP/1.0 200 Connected to Go SRPC") != 0) {
-            fail(s, "CONNECT refused: " + s.in.substr(0, s.in.find('\n')));
-            return;
-          }
-          s.in.erase(0, end + 2);
-          start_tls_or_ready(s);
+      case phase::connect_reply: {
+        auto end = s.in.find("\n\n");
+        if (end == std::string::npos)
+          return;
+        if (s.in.compare(0, 33, "HTTP/1.0 200 Connected to Go SRPC") != 0) {
+          fail(s, "CONNECT refused: " + s.in.substr(0, s.in.find('\n')));
+          return;
+        }
+        s.in.erase(0, end + 2);
+        start_tls_or_ready(s);
+        continue;
+      }
+      case phase::handshake:
+        if (s.tls && s.tls->handshake_done())
+          ready(s);
+        return;
+      case phase::await_ack: {
+        if (s.skip_newline && !s.in.empty()) {
+          s.skip_newline = false;
+          if (s.in[0] == '\n')
+            s.in.erase(0, 1);
+        }
+        auto nl = s.in.find('\n');
+        if (nl == std::string::npos)
+          return;
+        if (nl != 0) {
+          finish(s, false, dm::disruption_state::anytime,
+                 "method refused: " + s.in.substr(0, nl));
+          s.in.erase(0, nl + 1);
+          if (o_.pipeline)
+            fail(s, "pipelined call refused");
           continue;
         }
-        case phase::handshake:
-          if (s.tls && s.tls->handshake_done())
-            ready(s);
-          return;
-        case phase::await_ack: {
-          if (s.skip_newline && !s.in.empty()) {
-            s.skip_newline = false;
-            if (s.in[0] == '\n')
-              s.in.erase(0, 1);
-          }
-          auto nl = s.in.find('\n');
-          if (nl == std::string::npos)
-            return;
-          if (nl != 0) {
-            finish(s, false, dm::disruption_state::anytime,
-                   "method refused: " + s.in.substr(0, nl));
-            s.in.erase(0, nl + 1);
-            if (o_.pipeline)
-              fail(s, "pipelined call refused");
-            continue;
-          }
-          s.in.erase(0, 1);
-          if (o_.mix == mix_kind::ping) {
-            if (--s.pings_left > 0)
-              write(s, "\n");
-            else
-              finish(s, true, dm::disruption_state::anytime, {});
-            continue;
-          }
-          s.state = phase::await_response;
-          if (!o_.pipeline)
-            write(s, machines_[s.machine].payload[static_cast<int>(s.kind)]);
+        s.in.erase(0, 1);
+        if (o_.mix == mix_kind::ping) {
+          if (--s.pings_left > 0)
+            write(s, "\n");
+          else
+            finish(s, true, dm::disruption_state::anytime, {});
           continue;
         }
-        case phase::await_response:
-          if (o_.protocol == wire_protocol::http) {
-            if (!http_response(s))
-              return;
-            continue;
-          }
-          if (!srpc_response(s))
+        s.state = phase::await_response;
+        if (!o_.pipeline)
+          write(s, machines_[s.machine].payload[static_cast<int>(s.kind)]);
+        continue;
+      }
+      case phase::await_response:
+        if (o_.protocol == wire_protocol::http) {
+          if (!http_response(s))
             return;
           continue;
-        default:
+        }
+        if (!srpc_response(s))
           return;
+        continue;
+      default:
+        return;
       }
     }
   }
@@ -645,8 +645,8 @@ private:
     for (std::size_t pos = head.find("\r\n"); pos != std::string_view::npos;) {
       auto next = head.find("\r\n", pos + 2);
       auto line = head.substr(pos + 2, next == std::string_view::npos
-                                         ? std::string_view::npos
-                                         : next - pos - 2);
+                                           ? std::string_view::npos
+                                           : next - pos - 2);
       auto colon = line.find(':');
       if (colon != std::string_view::npos) {
         std::string name(line.substr(0, colon));
@@ -675,8 +675,8 @@ private:
       state = dm::disruption_state::denied;
     std::string error;
     if (!ok)
-      error = "HTTP " + std::string(head.substr(0, head.find('\r'))) + ": "
-              + std::string(body);
+      error = "HTTP " + std::string(head.substr(0, head.find('\r'))) + ": " +
+              std::string(body);
     s.in.erase(0, head_end + 4 + length);
     finish(s, ok, state, error);
     if ((server_closes || o_.new_connection) && s.fd >= 0)
@@ -700,7 +700,7 @@ private:
     }
     if (in_window)
       stats_.latencies_ns.push_back(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<nanoseconds>(now - s.started).count()));
+          std::chrono::duration_cast<nanoseconds>(now - s.started).count()));
     if (s.fd >= 0 && s.state != phase::closed)
       s.state = phase::idle;
     idle_.push_back(static_cast<std::size_t>(&s - slots_.data()));
@@ -752,16 +752,15 @@ private:
 double cpu_seconds() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec)
-         + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 double percentile_us(const std::vector<std::uint64_t>& sorted, double p) {
   if (sorted.empty())
     return 0;
-  auto rank = static_cast<std::size_t>(p / 100.0
-                                       * static_cast<double>(sorted.size() - 1)
-                                       + 0.5);
+  auto rank = static_cast<std::size_t>(
+      p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
   return static_cast<double>(sorted[std::min(rank, sorted.size() - 1)]) / 1e3;
 }
 
@@ -780,9 +779,9 @@ int wait_until_up(const load_options& o, const machine_entry& machine,
     timeval tv{2, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     bool up = false;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&peer), sizeof(peer)) == 0
-        && ::send(fd, request.data(), request.size(), MSG_NOSIGNAL)
-             == static_cast<ssize_t>(request.size())) {
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&peer), sizeof(peer)) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size())) {
       char buffer[512];
       auto n = ::recv(fd, buffer, sizeof(buffer), 0);
       up = n >= 12 && std::string_view(buffer + 9, 3) == "200";
@@ -790,8 +789,8 @@ int wait_until_up(const load_options& o, const machine_entry& machine,
     ::close(fd);
     if (up) {
       auto now = std::chrono::duration_cast<nanoseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
       std::printf("up_ms=%.1f\n", static_cast<double>(now - since_ns) / 1e6);
       return 0;
     }
@@ -892,11 +891,10 @@ int main(int argc, char** argv) {
   o.warmup = calls > 0 ? nanoseconds(0) : warmup;
   o.rate = static_cast<double>(rate);
   o.calls = calls;
-  if ((protocol != "srpc" && protocol != "http")
-      || (coder != "gob" && coder != "json")
-      || (mix != "check" && mix != "cycle" && mix != "request"
-          && mix != "ping")
-      || (mix == "ping" && protocol != "srpc")) {
+  if ((protocol != "srpc" && protocol != "http") ||
+      (coder != "gob" && coder != "json") ||
+      (mix != "check" && mix != "cycle" && mix != "request" && mix != "ping") ||
+      (mix == "ping" && protocol != "srpc")) {
     std::cerr << "bad -protocol, -coder or -mix (ping is SRPC only)\n";
     return 2;
   }
@@ -929,8 +927,8 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < fleet.size(); ++i) {
     auto& m = fleet[i];
     m.address = address_at(ntohl(base.s_addr), i);
-    auto record = make_machine(m.address, group_prefix
-                                            + std::to_string(i % groups));
+    auto record =
+        make_machine(m.address, group_prefix + std::to_string(i % groups));
     for (auto kind : kinds) {
       auto& p = m.payload[static_cast<int>(kind)];
       if (o.protocol == wire_protocol::http || print_bodies || wait_up.count())
@@ -950,8 +948,8 @@ int main(int argc, char** argv) {
   if (wait_up.count() > 0) {
     // Checks are open to anyone, so the first machine's check will do.
     fleet[0].payload[0] = dm::encode_json_request(
-      make_machine(fleet[0].address, group_prefix + "0"),
-      dm::request_kind::check);
+        make_machine(fleet[0].address, group_prefix + "0"),
+        dm::request_kind::check);
     return wait_until_up(o, fleet[0], wait_up,
                          static_cast<std::int64_t>(since_ns));
   }
@@ -960,13 +958,13 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<load_worker>> workers;
   std::size_t first = 0;
   for (std::size_t t = 0; t < o.threads; ++t) {
-    std::size_t count = o.connections / o.threads
-                        + (t < o.connections % o.threads ? 1 : 0);
-    std::uint64_t share = o.calls / o.threads
-                          + (t < o.calls % o.threads ? 1 : 0);
+    std::size_t count =
+        o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
+    std::uint64_t share =
+        o.calls / o.threads + (t < o.calls % o.threads ? 1 : 0);
     workers.push_back(std::make_unique<load_worker>(
-      o, fleet, t, first, count, o.rate / static_cast<double>(o.threads),
-      share));
+        o, fleet, t, first, count, o.rate / static_cast<double>(o.threads),
+        share));
     first += count;
   }
   // Each worker connects in its own thread, then all start together.
@@ -989,8 +987,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto start = clock_type::now();
   double cpu_start = cpu_seconds();
-  start_ns = std::chrono::duration_cast<nanoseconds>(start.time_since_epoch())
-               .count();
+  start_ns =
+      std::chrono::duration_cast<nanoseconds>(start.time_since_epoch()).count();
   double cpu_measure = cpu_start;
   if (o.warmup.count() > 0) {
     std::this_thread::sleep_until(start + o.warmup);
@@ -1015,9 +1013,9 @@ int main(int argc, char** argv) {
   }
   std::sort(all.latencies_ns.begin(), all.latencies_ns.end());
   double window = std::chrono::duration<double>(
-                    std::min(finished, start + o.warmup + o.duration)
-                    - (start + o.warmup))
-                    .count();
+                      std::min(finished, start + o.warmup + o.duration) -
+                      (start + o.warmup))
+                      .count();
   if (o.calls > 0)
     window = std::chrono::duration<double>(finished - start).count();
   std::size_t measured = o.calls > 0 ? all.completed : all.latencies_ns.size();
@@ -1033,17 +1031,18 @@ int main(int argc, char** argv) {
   if (!all.first_error.empty())
     std::fprintf(stderr, "srpc_load: first error: %s\n",
                  all.first_error.c_str());
-  std::printf(
-    "calls_per_s=%.0f calls=%zu window_s=%.2f errors=%" PRIu64
-    " p50_us=%.0f p90_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f "
-    "mean_us=%.0f permitted=%" PRIu64 " requested=%" PRIu64 " denied=%" PRIu64
-    " client_cpu_pct=%.0f\n",
-    per_second, measured, window, all.errors,
-    percentile_us(all.latencies_ns, 50), percentile_us(all.latencies_ns, 90),
-    percentile_us(all.latencies_ns, 99), percentile_us(all.latencies_ns, 99.9),
-    all.latencies_ns.empty()
-      ? 0.0
-      : static_cast<double>(all.latencies_ns.back()) / 1e3,
-    mean, all.states[1], all.states[2], all.states[3], cpu_share);
+  std::printf("calls_per_s=%.0f calls=%zu window_s=%.2f errors=%" PRIu64
+              " p50_us=%.0f p90_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f "
+              "mean_us=%.0f permitted=%" PRIu64 " requested=%" PRIu64
+              " denied=%" PRIu64 " client_cpu_pct=%.0f\n",
+              per_second, measured, window, all.errors,
+              percentile_us(all.latencies_ns, 50),
+              percentile_us(all.latencies_ns, 90),
+              percentile_us(all.latencies_ns, 99),
+              percentile_us(all.latencies_ns, 99.9),
+              all.latencies_ns.empty()
+                  ? 0.0
+                  : static_cast<double>(all.latencies_ns.back()) / 1e3,
+              mean, all.states[1], all.states[2], all.states[3], cpu_share);
   return all.completed > 0 && all.errors * 100 <= all.completed ? 0 : 1;
 }

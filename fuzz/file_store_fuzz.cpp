@@ -51,24 +51,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   };
   dm::fuzz::clear_scratch_directory();
   switch (mode & 3) {
-    case 0:
-      dm::fuzz::write_scratch_file("state.journal", prepare(content));
-      break;
-    case 1:
-      dm::fuzz::write_scratch_file("state.snapshot", prepare(content));
-      break;
-    case 2: {
-      auto nul = content.find('\0');
-      auto snapshot = content.substr(0, nul);
-      auto journal = nul == std::string_view::npos ? std::string_view{}
-                                                   : content.substr(nul + 1);
-      dm::fuzz::write_scratch_file("state.snapshot", prepare(snapshot));
-      dm::fuzz::write_scratch_file("state.journal", prepare(journal));
-      break;
-    }
-    case 3:
-      dm::fuzz::write_scratch_file("state.json", content);
-      break;
+  case 0:
+    dm::fuzz::write_scratch_file("state.journal", prepare(content));
+    break;
+  case 1:
+    dm::fuzz::write_scratch_file("state.snapshot", prepare(content));
+    break;
+  case 2: {
+    auto nul = content.find('\0');
+    auto snapshot = content.substr(0, nul);
+    auto journal = nul == std::string_view::npos ? std::string_view{}
+                                                 : content.substr(nul + 1);
+    dm::fuzz::write_scratch_file("state.snapshot", prepare(snapshot));
+    dm::fuzz::write_scratch_file("state.journal", prepare(journal));
+    break;
+  }
+  case 3:
+    dm::fuzz::write_scratch_file("state.json", content);
+    break;
   }
   dm::file_store_options options;
   options.directory = dm::fuzz::scratch_directory();
@@ -80,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     return 0;
   }
   auto first = store->loaded();
-  (void) store->describe();
+  (void)store->describe();
   store.reset();
   std::string again_error;
   auto again = dm::file_store::open(options, again_error, notes);

@@ -101,9 +101,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     DM_FUZZ_EXPECT(next.status == whole.status && next.error == whole.error,
                    "a call after another reads as on a new decoder");
     if (whole.status == dm::gob_status::done)
-      DM_FUZZ_EXPECT(next.used == whole.used && next.machine == whole.machine
-                       && next.request_field == whole.request_field
-                       && next.type_name == whole.type_name,
+      DM_FUZZ_EXPECT(next.used == whole.used && next.machine == whole.machine &&
+                         next.request_field == whole.request_field &&
+                         next.type_name == whole.type_name,
                      "same value after another call as on a new decoder");
   }
   if (whole.status != dm::gob_status::done)

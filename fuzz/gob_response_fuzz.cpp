@@ -60,9 +60,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                  "same error however the bytes arrive");
   if (whole.status != dm::gob_status::done)
     return 0;
-  DM_FUZZ_EXPECT(whole.used == bytewise.used
-                   && whole.response_error == bytewise.response_error
-                   && whole.state == bytewise.state,
+  DM_FUZZ_EXPECT(whole.used == bytewise.used &&
+                     whole.response_error == bytewise.response_error &&
+                     whole.state == bytewise.state,
                  "same response however the bytes arrive");
 
   auto encoded = dm::encode_gob_response(whole.type_name, whole.response_error,
@@ -70,10 +70,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   auto again = decode(encoded, encoded.size() + 1);
   DM_FUZZ_EXPECT(again.status == dm::gob_status::done,
                  "our own encoding decodes");
-  DM_FUZZ_EXPECT(again.used == encoded.size()
-                   && again.response_error == whole.response_error
-                   && again.state == whole.state
-                   && again.type_name == whole.type_name,
+  DM_FUZZ_EXPECT(again.used == encoded.size() &&
+                     again.response_error == whole.response_error &&
+                     again.state == whole.state &&
+                     again.type_name == whole.type_name,
                  "response survives encode + decode");
   return 0;
 }

@@ -48,8 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   if (f[4] == "global")
     m.tags[std::string(dm::tag_group_identifier)] = "";
 
-  (void) dm::group_identifier(m);
-  (void) dm::group_text(dm::group_identifier(m));
+  (void)dm::group_identifier(m);
+  (void)dm::group_text(dm::group_identifier(m));
   DM_FUZZ_EXPECT(dm::group_limit(m) >= 1, "a group limit is at least 1");
   std::string error;
   if (!dm::ready_gate_for(m, error) && !error.empty())
@@ -58,9 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
 
   // What a call carries must be text: the library's check against ours.
   auto call = dm::make_disruption_call(dm::request_kind::cancel, m);
-  bool text = dm::fuzz::well_formed_utf8(call.host)
-              && dm::fuzz::well_formed_utf8(call.group)
-              && dm::fuzz::well_formed_utf8(call.gate_url);
+  bool text = dm::fuzz::well_formed_utf8(call.host) &&
+              dm::fuzz::well_formed_utf8(call.group) &&
+              dm::fuzz::well_formed_utf8(call.gate_url);
   DM_FUZZ_EXPECT(dm::call_text_error(call).empty() == text,
                  "call_text_error agrees with the UTF-8 definition");
 

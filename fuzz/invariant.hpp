@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define DM_FUZZ_EXPECT(condition, what)                                       \
-  do {                                                                        \
-    if (!(condition)) {                                                       \
-      std::fprintf(stderr, "fuzz invariant broken: %s (%s:%d)\n", what,       \
-                   __FILE__, __LINE__);                                       \
-      std::abort();                                                           \
-    }                                                                         \
+#define DM_FUZZ_EXPECT(condition, what)                                        \
+  do {                                                                         \
+    if (!(condition)) {                                                        \
+      std::fprintf(stderr, "fuzz invariant broken: %s (%s:%d)\n", what,        \
+                   __FILE__, __LINE__);                                        \
+      std::abort();                                                            \
+    }                                                                          \
   } while (false)

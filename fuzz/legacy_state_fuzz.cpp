@@ -30,6 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       }
     }
   }
-  (void) dm::parse_rfc3339(text);
+  (void)dm::parse_rfc3339(text);
   return 0;
 }

@@ -22,7 +22,7 @@ void parse_and_round_trip(std::string_view text, bool with_kind) {
   if (!dm::test::ambiguous(text)) {
     std::string reference_error;
     auto reference =
-      dm::test::reference_parse(text, with_kind, reference_error);
+        dm::test::reference_parse(text, with_kind, reference_error);
     DM_FUZZ_EXPECT(decoded.has_value() == reference.has_value(),
                    "the document reading agrees on accepting the body");
     if (decoded && reference) {
@@ -46,7 +46,7 @@ void parse_and_round_trip(std::string_view text, bool with_kind) {
                  "machine survives encode + parse");
   DM_FUZZ_EXPECT(again->kind == decoded->kind, "kind survives encode + parse");
   // The state page and logs render records through nlohmann's dump.
-  (void) dm::machine_to_json(decoded->machine).dump();
+  (void)dm::machine_to_json(decoded->machine).dump();
 }
 
 } // namespace

@@ -20,11 +20,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     dm::peer_identity identity;
     identity.has_certificate = identity.verified = true;
     identity.method_globs = *list;
-    (void) identity.has_method_power("DisruptionManager.Request");
+    (void)identity.has_method_power("DisruptionManager.Request");
   }
   // The input as one glob, against a fixed name and against itself.
-  (void) dm::glob_match(der, "DisruptionManager.Cancel");
-  (void) dm::glob_match(der, der);
+  (void)dm::glob_match(der, "DisruptionManager.Cancel");
+  (void)dm::glob_match(der, der);
   if (der.find_first_of("*?[\\") == std::string_view::npos)
     DM_FUZZ_EXPECT(dm::glob_match(der, der), "a plain pattern matches itself");
   return 0;

@@ -72,8 +72,8 @@ void requests(std::string_view stream) {
                  "request: read in place or framed, the same outcome");
   DM_FUZZ_EXPECT(a == dm::json_status::error || whole_used == framed_used,
                  "request: read in place or framed, the same bytes used");
-  DM_FUZZ_EXPECT(a != dm::json_status::done
-                   || whole.machine() == framed.machine(),
+  DM_FUZZ_EXPECT(a != dm::json_status::done ||
+                     whole.machine() == framed.machine(),
                  "request: read in place or framed, the same record");
   DM_FUZZ_EXPECT(a == b, "request: same status however the bytes arrive");
   DM_FUZZ_EXPECT(whole.error() == bytewise.error(),
@@ -84,8 +84,8 @@ void requests(std::string_view stream) {
                  "request: same record however the bytes arrive");
   auto encoded = dm::encode_json_request(whole.machine());
   dm::json_request_decoder again(max_value);
-  DM_FUZZ_EXPECT(decode(again, encoded, encoded.size() + 1)
-                   == dm::json_status::done,
+  DM_FUZZ_EXPECT(decode(again, encoded, encoded.size() + 1) ==
+                     dm::json_status::done,
                  "request: our own encoding decodes");
   DM_FUZZ_EXPECT(again.machine() == whole.machine(),
                  "request: record survives encode + decode");
@@ -101,17 +101,17 @@ void responses(std::string_view stream) {
                  "response: same error however the bytes arrive");
   if (a != dm::json_status::done)
     return;
-  DM_FUZZ_EXPECT(whole.response_error() == bytewise.response_error()
-                   && whole.state() == bytewise.state(),
+  DM_FUZZ_EXPECT(whole.response_error() == bytewise.response_error() &&
+                     whole.state() == bytewise.state(),
                  "response: same value however the bytes arrive");
-  auto encoded = dm::encode_json_response(whole.response_error(),
-                                          whole.state());
+  auto encoded =
+      dm::encode_json_response(whole.response_error(), whole.state());
   dm::json_response_decoder again(max_value);
-  DM_FUZZ_EXPECT(decode(again, encoded, encoded.size() + 1)
-                   == dm::json_status::done,
+  DM_FUZZ_EXPECT(decode(again, encoded, encoded.size() + 1) ==
+                     dm::json_status::done,
                  "response: our own encoding decodes");
-  DM_FUZZ_EXPECT(again.response_error() == whole.response_error()
-                   && again.state() == whole.state(),
+  DM_FUZZ_EXPECT(again.response_error() == whole.response_error() &&
+                     again.state() == whole.state(),
                  "response: value survives encode + decode");
 }
 

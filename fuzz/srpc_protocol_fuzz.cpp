@@ -22,9 +22,10 @@ namespace {
 // the connection busy and sends to a null front desk, which drops it.
 dm::io_loop& idle_loop() {
   static dm::host_resolver resolver(0);
-  static dm::io_loop loop(-1, dm::connection_limits{}, resolver, [] {
-    return std::unique_ptr<dm::protocol>();
-  }, std::make_shared<std::atomic<std::size_t>>(0));
+  static dm::io_loop loop(
+      -1, dm::connection_limits{}, resolver,
+      [] { return std::unique_ptr<dm::protocol>(); },
+      std::make_shared<std::atomic<std::size_t>>(0));
   return loop;
 }
 

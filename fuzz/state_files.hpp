@@ -22,8 +22,8 @@ inline const std::string& scratch_directory() {
     std::string base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     // The pid in the name lets fuzz/run-fuzzers remove what a crashed
     // process left behind.
-    auto* path = new std::string(base + "/dm-fuzz-"
-                                 + std::to_string(::getpid()) + "-XXXXXX");
+    auto* path = new std::string(base + "/dm-fuzz-" +
+                                 std::to_string(::getpid()) + "-XXXXXX");
     if (::mkdtemp(path->data()) == nullptr)
       std::abort();
     std::atexit([] {
@@ -36,8 +36,8 @@ inline const std::string& scratch_directory() {
 }
 
 inline void clear_scratch_directory() {
-  for (const char* name : {"state.journal", "state.snapshot",
-                           "state.snapshot.tmp", "state.json"})
+  for (const char* name :
+       {"state.journal", "state.snapshot", "state.snapshot.tmp", "state.json"})
     ::unlink((scratch_directory() + "/" + name).c_str());
 }
 
@@ -70,25 +70,23 @@ inline bool same_state(const stored_state& a, const stored_state& b) {
     if (group.hosts.empty() && group.limit <= 1)
       continue;
     auto other = b.groups.find(id);
-    if (other == b.groups.end() || other->second.limit != group.limit
-        || other->second.hosts.size() != group.hosts.size())
+    if (other == b.groups.end() || other->second.limit != group.limit ||
+        other->second.hosts.size() != group.hosts.size())
       return false;
     for (const auto& [host, entry] : group.hosts) {
       auto it = other->second.hosts.find(host);
       if (it == other->second.hosts.end())
         return false;
       const auto& e = it->second;
-      if (entry.hold.has_value() != e.hold.has_value()
-          || entry.wait.has_value() != e.wait.has_value())
+      if (entry.hold.has_value() != e.hold.has_value() ||
+          entry.wait.has_value() != e.wait.has_value())
         return false;
-      if (entry.hold
-          && (entry.hold->permitted != e.hold->permitted
-              || entry.hold->last_request != e.hold->last_request
-              || entry.hold->queue_seq != e.hold->queue_seq))
+      if (entry.hold && (entry.hold->permitted != e.hold->permitted ||
+                         entry.hold->last_request != e.hold->last_request ||
+                         entry.hold->queue_seq != e.hold->queue_seq))
         return false;
-      if (entry.wait
-          && (entry.wait->deadline != e.wait->deadline
-              || entry.wait->url != e.wait->url))
+      if (entry.wait && (entry.wait->deadline != e.wait->deadline ||
+                         entry.wait->url != e.wait->url))
         return false;
     }
   }

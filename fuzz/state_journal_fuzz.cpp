@@ -23,40 +23,40 @@ dm::state_change next_change(FuzzedDataProvider& in) {
   auto group = in.ConsumeRandomLengthString(32);
   auto host = in.ConsumeRandomLengthString(32);
   switch (in.ConsumeIntegralInRange(0, 3)) {
-    case 0: // Group limits come from group_limit(), which is at least 1.
-      return dm::state_change::limit_update(
+  case 0: // Group limits come from group_limit(), which is at least 1.
+    return dm::state_change::limit_update(
         group, std::max<std::uint64_t>(1, in.ConsumeIntegral<std::uint64_t>()));
-    case 1: {
-      dm::holding hold;
-      hold.permitted = in.ConsumeBool();
-      hold.last_request = dm::timestamp{
+  case 1: {
+    dm::holding hold;
+    hold.permitted = in.ConsumeBool();
+    hold.last_request = dm::timestamp{
         std::chrono::nanoseconds(in.ConsumeIntegral<std::int64_t>())};
-      hold.queue_seq = in.ConsumeIntegral<std::uint64_t>();
-      dm::host_entry entry;
-      entry.hold = hold;
-      if (in.ConsumeBool()) {
-        dm::waiting wait;
-        wait.deadline = dm::timestamp{
-          std::chrono::nanoseconds(in.ConsumeIntegral<std::int64_t>())};
-        wait.url = in.ConsumeRandomLengthString(64);
-        entry.wait = wait;
-      }
-      return dm::state_change::host_update(group, host.empty() ? "h" : host,
-                                           entry);
-    }
-    case 2: {
+    hold.queue_seq = in.ConsumeIntegral<std::uint64_t>();
+    dm::host_entry entry;
+    entry.hold = hold;
+    if (in.ConsumeBool()) {
       dm::waiting wait;
       wait.deadline = dm::timestamp{
-        std::chrono::nanoseconds(in.ConsumeIntegral<std::int64_t>())};
+          std::chrono::nanoseconds(in.ConsumeIntegral<std::int64_t>())};
       wait.url = in.ConsumeRandomLengthString(64);
-      dm::host_entry entry;
       entry.wait = wait;
-      return dm::state_change::host_update(group, host.empty() ? "h" : host,
-                                           entry);
     }
-    default: // Forget the host.
-      return dm::state_change::host_update(group, host.empty() ? "h" : host,
-                                           dm::host_entry{});
+    return dm::state_change::host_update(group, host.empty() ? "h" : host,
+                                         entry);
+  }
+  case 2: {
+    dm::waiting wait;
+    wait.deadline = dm::timestamp{
+        std::chrono::nanoseconds(in.ConsumeIntegral<std::int64_t>())};
+    wait.url = in.ConsumeRandomLengthString(64);
+    dm::host_entry entry;
+    entry.wait = wait;
+    return dm::state_change::host_update(group, host.empty() ? "h" : host,
+                                         entry);
+  }
+  default: // Forget the host.
+    return dm::state_change::host_update(group, host.empty() ? "h" : host,
+                                         dm::host_entry{});
   }
 }
 
@@ -97,13 +97,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     // (it may keep them altered, or refuse the batch with a reason).
     bool text = true;
     for (const auto& change : changes)
-      text = text && dm::fuzz::well_formed_utf8(change.group)
-             && dm::fuzz::well_formed_utf8(change.host)
-             && (!change.entry.wait
-                 || dm::fuzz::well_formed_utf8(change.entry.wait->url));
+      text = text && dm::fuzz::well_formed_utf8(change.group) &&
+             dm::fuzz::well_formed_utf8(change.host) &&
+             (!change.entry.wait ||
+              dm::fuzz::well_formed_utf8(change.entry.wait->url));
     error.clear();
     bool appended = store->append(changes, error);
-    DM_FUZZ_EXPECT(appended || !error.empty(), "a refused batch names a reason");
+    DM_FUZZ_EXPECT(appended || !error.empty(),
+                   "a refused batch names a reason");
     DM_FUZZ_EXPECT(appended || !text, "UTF-8 text is accepted");
     DM_FUZZ_EXPECT(store->sync(error), "sync succeeds");
     if (appended && text) {

@@ -40,8 +40,8 @@ inline bool well_formed_utf8(std::string_view text) {
     if (in(b0, 0xF0, 0xF4)) {
       unsigned lo = b0 == 0xF0 ? 0x90 : 0x80; // no overlong forms
       unsigned hi = b0 == 0xF4 ? 0x8F : 0xBF; // nothing past U+10FFFF
-      if (left < 4 || !in(byte(i + 1), lo, hi) || !in(byte(i + 2), 0x80, 0xBF)
-          || !in(byte(i + 3), 0x80, 0xBF))
+      if (left < 4 || !in(byte(i + 1), lo, hi) ||
+          !in(byte(i + 2), 0x80, 0xBF) || !in(byte(i + 3), 0x80, 0xBF))
         return false;
       i += 4;
       continue;

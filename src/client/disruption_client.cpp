@@ -68,8 +68,7 @@ std::string one_line(std::string_view text, std::size_t limit = 300) {
 // opposed to an error line or an unreadable value from the server.
 bool is_transport_error(const std::string& error) {
   for (const char* prefix : {"lookup ", "cannot bind", "connect to", "send:",
-                             "recv:", "timed out", "connection closed",
-                             "TLS:"})
+                             "recv:", "timed out", "connection closed", "TLS:"})
     if (error.rfind(prefix, 0) == 0)
       return true;
   return false;
@@ -122,9 +121,9 @@ client_result call_rest(const server_url& url, const client_options& options,
   if (answer->status != 200) {
     auto text = one_line(answer->body);
     return failure(client_exit::server_error,
-                   "server answered " + std::to_string(answer->status)
-                     + (answer->reason.empty() ? "" : " " + answer->reason)
-                     + (text.empty() ? "" : ": " + text));
+                   "server answered " + std::to_string(answer->status) +
+                       (answer->reason.empty() ? "" : " " + answer->reason) +
+                       (text.empty() ? "" : ": " + text));
   }
   auto body = nlohmann::json::parse(answer->body, nullptr, false);
   std::optional<disruption_state> state;
@@ -137,8 +136,8 @@ client_result call_rest(const server_url& url, const client_options& options,
   }
   if (!state)
     return failure(client_exit::server_error,
-                   "unexpected answer from the server: "
-                     + one_line(answer->body, 120));
+                   "unexpected answer from the server: " +
+                       one_line(answer->body, 120));
   return success(*state);
 }
 
@@ -150,20 +149,20 @@ client_result call_srpc(const server_url& url, const client_options& options,
   srpc.host = url.host;
   srpc.port = url.port;
   srpc.source_address = options.source_address;
-  srpc.coder = url.scheme == url_scheme::srpc_json ? srpc_coder::json
-                                                   : srpc_coder::gob;
+  srpc.coder =
+      url.scheme == url_scheme::srpc_json ? srpc_coder::json : srpc_coder::gob;
   srpc.tls = std::move(tls);
   srpc.timeout = timeout;
   srpc.deadline = std::chrono::steady_clock::now() + timeout;
   auto where = host_and_port(url);
   auto classify = [&](const std::string& step, const std::string& error) {
     // Connection and lookup failures already name the server.
-    bool names_server = error.rfind("connect to ", 0) == 0
-                        || error.rfind("lookup ", 0) == 0;
+    bool names_server =
+        error.rfind("connect to ", 0) == 0 || error.rfind("lookup ", 0) == 0;
     return failure(is_transport_error(error) ? client_exit::transport
                                              : client_exit::server_error,
-                   (names_server ? "" : step + " " + where + ": ")
-                     + one_line(error));
+                   (names_server ? "" : step + " " + where + ": ") +
+                       one_line(error));
   };
   std::string error;
   auto client = srpc_client::connect(srpc, error);
@@ -214,46 +213,46 @@ bool read_small_file(const std::string& path, std::string& text,
 
 bool valid_address(const std::string& text) {
   unsigned char buffer[sizeof(in6_addr)];
-  return inet_pton(AF_INET, text.c_str(), buffer) == 1
-         || inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+  return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), buffer) == 1;
 }
 
 std::string help_text(const flag_set& flags, const std::string& config_dir) {
-  return std::string("Usage: ") + program
-         + " [flags] check|request|cancel\n"
-           "\n"
-           "Asks the Disruption Manager whether this machine may be "
-           "disrupted now, sending\nits MDB record. Exit status: 0 "
-           "permitted, 1 requested (queued), 2 denied;\non errors, with a "
-           "one-line reason on stderr: 3 bad usage or configuration,\n"
-           "4 record file unreadable or invalid, 5 server unreachable "
-           "(connection, TLS\nhandshake, timeout), 6 the server answered an "
-           "error, 7 an internal error.\n-h also exits with 3, so that no "
-           "caller takes it for a permit.\n"
-           "\n"
-           "TLS: https:// always uses it; srpc:// and srpc+json:// use it "
-           "when -certFile is\ngiven (SRPC over TLS needs a client "
-           "certificate). The server's certificate is\nverified against "
-           "-CAfile; TLS without -CAfile is refused unless\n"
-           "-insecureSkipVerify is given.\n"
-           "\n"
-           "Flags are read from "
-         + config_dir + "/flags.default\nand " + config_dir
-         + "/flags.extra (name=value per line)\nbefore the command line.\n\n"
-         + flags.usage();
+  return std::string("Usage: ") + program +
+         " [flags] check|request|cancel\n"
+         "\n"
+         "Asks the Disruption Manager whether this machine may be "
+         "disrupted now, sending\nits MDB record. Exit status: 0 "
+         "permitted, 1 requested (queued), 2 denied;\non errors, with a "
+         "one-line reason on stderr: 3 bad usage or configuration,\n"
+         "4 record file unreadable or invalid, 5 server unreachable "
+         "(connection, TLS\nhandshake, timeout), 6 the server answered an "
+         "error, 7 an internal error.\n-h also exits with 3, so that no "
+         "caller takes it for a permit.\n"
+         "\n"
+         "TLS: https:// always uses it; srpc:// and srpc+json:// use it "
+         "when -certFile is\ngiven (SRPC over TLS needs a client "
+         "certificate). The server's certificate is\nverified against "
+         "-CAfile; TLS without -CAfile is refused unless\n"
+         "-insecureSkipVerify is given.\n"
+         "\n"
+         "Flags are read from " +
+         config_dir + "/flags.default\nand " + config_dir +
+         "/flags.extra (name=value per line)\nbefore the command line.\n\n" +
+         flags.usage();
 }
 
 } // namespace
 
 client_exit exit_for_state(disruption_state state) {
   switch (state) {
-    case disruption_state::anytime:
-    case disruption_state::permitted:
-      return client_exit::permitted;
-    case disruption_state::requested:
-      return client_exit::requested;
-    case disruption_state::denied:
-      return client_exit::denied;
+  case disruption_state::anytime:
+  case disruption_state::permitted:
+    return client_exit::permitted;
+  case disruption_state::requested:
+    return client_exit::requested;
+  case disruption_state::denied:
+    return client_exit::denied;
   }
   return client_exit::server_error;
 }
@@ -269,8 +268,8 @@ std::string local_fqdn() {
   addrinfo* found = nullptr;
   std::string result = name;
   if (::getaddrinfo(name, nullptr, &hints, &found) == 0) {
-    if (found != nullptr && found->ai_canonname != nullptr
-        && found->ai_canonname[0] != '\0')
+    if (found != nullptr && found->ai_canonname != nullptr &&
+        found->ai_canonname[0] != '\0')
       result = found->ai_canonname;
     ::freeaddrinfo(found);
   }
@@ -299,13 +298,12 @@ std::optional<machine_record> load_machine_record(const std::string& mdb_file,
     auto tag_end = what.find("] ");
     if (what.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos)
       what.erase(0, tag_end + 2);
-    error = "record file " + mdb_file + " is not valid JSON: "
-            + one_line(what);
+    error = "record file " + mdb_file + " is not valid JSON: " + one_line(what);
     return std::nullopt;
   }
   if (!value.is_object()) {
-    error = "record file " + mdb_file
-            + ": expected a JSON object (one machine record)";
+    error = "record file " + mdb_file +
+            ": expected a JSON object (one machine record)";
     return std::nullopt;
   }
   std::string why;
@@ -325,22 +323,22 @@ client_result ask_disruption_manager(const client_options& options,
   std::string error;
   auto url = parse_server_url(options.url, error);
   if (!url)
-    return failure(client_exit::usage, "invalid -disruptionManagerUrl \""
-                                         + one_line(options.url, 120)
-                                         + "\": " + error);
+    return failure(client_exit::usage, "invalid -disruptionManagerUrl \"" +
+                                           one_line(options.url, 120) +
+                                           "\": " + error);
   if (options.timeout.count() <= 0)
     return failure(client_exit::usage, "-timeout must be positive");
   // Beyond a year is as good as no limit, and keeps deadlines in range.
   auto timeout = std::chrono::ceil<std::chrono::milliseconds>(
-    std::min<std::chrono::nanoseconds>(options.timeout,
-                                       std::chrono::hours(24 * 365)));
-  if (!options.source_address.empty()
-      && !valid_address(options.source_address))
-    return failure(client_exit::usage, "invalid -sourceAddress \""
-                                         + one_line(options.source_address, 60)
-                                         + "\": not an IP address");
-  bool use_tls = url->scheme == url_scheme::https
-                 || (is_srpc(url->scheme) && !options.cert_file.empty());
+      std::min<std::chrono::nanoseconds>(options.timeout,
+                                         std::chrono::hours(24 * 365)));
+  if (!options.source_address.empty() && !valid_address(options.source_address))
+    return failure(client_exit::usage,
+                   "invalid -sourceAddress \"" +
+                       one_line(options.source_address, 60) +
+                       "\": not an IP address");
+  bool use_tls = url->scheme == url_scheme::https ||
+                 (is_srpc(url->scheme) && !options.cert_file.empty());
   std::shared_ptr<const tls_context> tls;
   if (use_tls) {
     auto context = make_tls(options, error);
@@ -374,8 +372,7 @@ int run_disruption_client(int argc, const char* const* argv,
     flags.add_string("certFile", &options.cert_file,
                      "Client certificate (PEM) for TLS; with srpc:// it "
                      "selects SRPC over TLS");
-    flags.add_string("keyFile", &options.key_file,
-                     "Key (PEM) of -certFile");
+    flags.add_string("keyFile", &options.key_file, "Key (PEM) of -certFile");
     flags.add_string("CAfile", &options.ca_file,
                      "CA certificate(s) (PEM) to verify the server's "
                      "certificate with");
@@ -404,13 +401,13 @@ int run_disruption_client(int argc, const char* const* argv,
                   "missing operation: check, request or cancel (-h for help)");
     if (args.size() > 1)
       return fail(client_exit::usage,
-                  "unexpected argument \"" + one_line(args[1], 60)
-                    + "\" after the operation (flags go first)");
+                  "unexpected argument \"" + one_line(args[1], 60) +
+                      "\" after the operation (flags go first)");
     auto kind = parse_request_kind(args.front());
     if (!kind)
       return fail(client_exit::usage,
-                  "unknown operation \"" + one_line(args.front(), 60)
-                    + "\": expected check, request or cancel");
+                  "unknown operation \"" + one_line(args.front(), 60) +
+                      "\": expected check, request or cancel");
     auto machine = load_machine_record(options.mdb_file, error);
     if (!machine)
       return fail(client_exit::record, error);

@@ -24,14 +24,16 @@ enum class client_exit : int {
   internal = 7,     // a bug: an unexpected exception
 };
 
-constexpr int to_int(client_exit code) { return static_cast<int>(code); }
+constexpr int to_int(client_exit code) {
+  return static_cast<int>(code);
+}
 
 struct client_options {
   std::string url = "http://localhost:6979/api/v1/request";
-  std::string mdb_file;       // empty: the record is {Hostname: local_fqdn()}
-  std::string cert_file;      // client certificate; selects TLS for srpc://
+  std::string mdb_file;  // empty: the record is {Hostname: local_fqdn()}
+  std::string cert_file; // client certificate; selects TLS for srpc://
   std::string key_file;
-  std::string ca_file;        // verifies the server's certificate
+  std::string ca_file;               // verifies the server's certificate
   bool insecure_skip_verify = false; // TLS without -CAfile, by request only
   std::chrono::nanoseconds timeout = std::chrono::seconds(30);
   std::string source_address; // local address to connect from, if set

@@ -28,7 +28,8 @@ constexpr std::size_t max_header_bytes = 64 * 1024;
 
 // The next line of `data` from `pos` (without its "\n" or "\r\n"); false
 // when no complete line is there yet.
-bool next_line(std::string_view data, std::size_t& pos, std::string_view& line) {
+bool next_line(std::string_view data, std::size_t& pos,
+               std::string_view& line) {
   auto newline = data.find('\n', pos);
   if (newline == std::string_view::npos)
     return false;
@@ -40,17 +41,17 @@ bool next_line(std::string_view data, std::size_t& pos, std::string_view& line) 
 }
 
 bool parse_decimal(std::string_view text, std::size_t& value) {
-  if (text.empty() || text.size() > 18
-      || text.find_first_not_of("0123456789") != std::string_view::npos)
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string_view::npos)
     return false;
   value = std::stoull(std::string(text));
   return true;
 }
 
 bool parse_hex(std::string_view text, std::size_t& value) {
-  if (text.empty() || text.size() > 15
-      || text.find_first_not_of("0123456789abcdefABCDEF")
-           != std::string_view::npos)
+  if (text.empty() || text.size() > 15 ||
+      text.find_first_not_of("0123456789abcdefABCDEF") !=
+          std::string_view::npos)
     return false;
   value = std::stoull(std::string(text), nullptr, 16);
   return true;
@@ -58,8 +59,8 @@ bool parse_hex(std::string_view text, std::size_t& value) {
 
 // Decodes a chunked body starting at `pos`.
 http_parse_status parse_chunked(std::string_view data, std::size_t pos,
-                                bool eof, std::string& body,
-                                std::string& error, std::size_t max_bytes) {
+                                bool eof, std::string& body, std::string& error,
+                                std::size_t max_bytes) {
   auto incomplete = [&] {
     if (!eof)
       return http_parse_status::need_more;
@@ -80,8 +81,7 @@ http_parse_status parse_chunked(std::string_view data, std::size_t pos,
     if (size == 0)
       break;
     if (body.size() + size > max_bytes) {
-      error = "answer body larger than " + std::to_string(max_bytes)
-              + " bytes";
+      error = "answer body larger than " + std::to_string(max_bytes) + " bytes";
       return http_parse_status::error;
     }
     if (data.size() - pos < size)
@@ -109,7 +109,7 @@ http_parse_status parse_chunked(std::string_view data, std::size_t pos,
 class deadline_socket {
 public:
   explicit deadline_socket(clock_type::time_point deadline)
-    : deadline_(deadline) {}
+      : deadline_(deadline) {}
   ~deadline_socket() {
     if (fd_ >= 0)
       ::close(fd_);
@@ -147,18 +147,18 @@ public:
         error = std::string("socket: ") + std::strerror(errno);
         continue;
       }
-      if (local_size != 0
-          && ::bind(fd, reinterpret_cast<sockaddr*>(&local), local_size) != 0) {
-        error = "bind to source address " + source + ": "
-                + std::strerror(errno);
+      if (local_size != 0 &&
+          ::bind(fd, reinterpret_cast<sockaddr*>(&local), local_size) != 0) {
+        error =
+            "bind to source address " + source + ": " + std::strerror(errno);
         ::close(fd);
         continue;
       }
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       std::string reason;
-      if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0
-          || (errno == EINPROGRESS && finish_connect(fd, reason))) {
+      if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+          (errno == EINPROGRESS && finish_connect(fd, reason))) {
         fd_ = fd;
         break;
       }
@@ -230,14 +230,14 @@ private:
   bool wait(short events, std::string& error) {
     for (;;) {
       auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        deadline_ - clock_type::now());
+          deadline_ - clock_type::now());
       if (left.count() <= 0) {
         error = "timed out";
         return false;
       }
       pollfd p{fd_, events, 0};
-      int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(
-                               left.count(), 1 << 30)));
+      int rc = ::poll(
+          &p, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30)));
       if (rc > 0)
         return true;
       if (rc < 0 && errno != EINTR) {
@@ -250,8 +250,9 @@ private:
   static std::string describe(const sockaddr* address, int port) {
     char text[INET6_ADDRSTRLEN] = "?";
     if (address->sa_family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(address)->sin_addr,
-                text, sizeof text);
+      inet_ntop(AF_INET,
+                &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, text,
+                sizeof text);
       return std::string(text) + ":" + std::to_string(port);
     }
     inet_ntop(AF_INET6,
@@ -280,31 +281,30 @@ http_parse_status parse_http_answer(std::string_view data, bool eof,
       }
       if (eof) {
         error = start == data.size()
-                  ? "connection closed without an answer"
-                  : "connection closed in the middle of the answer";
+                    ? "connection closed without an answer"
+                    : "connection closed in the middle of the answer";
         return http_parse_status::error;
       }
       return http_parse_status::need_more;
     }
     // "HTTP/1.1 200 OK": version, status code, optional reason.
-    if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1."
-        || status_line[8] != ' ') {
-      error = "not an HTTP answer: \""
-              + std::string(status_line.substr(0, 60)) + "\"";
+    if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." ||
+        status_line[8] != ' ') {
+      error = "not an HTTP answer: \"" +
+              std::string(status_line.substr(0, 60)) + "\"";
       return http_parse_status::error;
     }
     std::size_t code = 0;
-    if (!parse_decimal(status_line.substr(9, 3), code) || code < 100
-        || code > 999
-        || (status_line.size() > 12 && status_line[12] != ' ')) {
-      error = "bad status line \"" + std::string(status_line.substr(0, 60))
-              + "\"";
+    if (!parse_decimal(status_line.substr(9, 3), code) || code < 100 ||
+        code > 999 || (status_line.size() > 12 && status_line[12] != ' ')) {
+      error =
+          "bad status line \"" + std::string(status_line.substr(0, 60)) + "\"";
       return http_parse_status::error;
     }
     answer.status = static_cast<int>(code);
     answer.reason = status_line.size() > 13
-                      ? std::string(trim_http_space(status_line.substr(13)))
-                      : std::string();
+                        ? std::string(trim_http_space(status_line.substr(13)))
+                        : std::string();
     std::optional<std::size_t> content_length;
     bool chunked = false;
     bool headers_complete = false;
@@ -355,8 +355,8 @@ http_parse_status parse_http_answer(std::string_view data, bool eof,
     std::size_t available = data.size() - pos;
     if (content_length) {
       if (*content_length > max_body_bytes) {
-        error = "answer body larger than " + std::to_string(max_body_bytes)
-                + " bytes";
+        error = "answer body larger than " + std::to_string(max_body_bytes) +
+                " bytes";
         return http_parse_status::error;
       }
       if (available < *content_length) {
@@ -370,8 +370,8 @@ http_parse_status parse_http_answer(std::string_view data, bool eof,
     }
     // Neither length nor chunks: the body runs until the server closes.
     if (available > max_body_bytes) {
-      error = "answer body larger than " + std::to_string(max_body_bytes)
-              + " bytes";
+      error = "answer body larger than " + std::to_string(max_body_bytes) +
+              " bytes";
       return http_parse_status::error;
     }
     if (!eof)
@@ -386,8 +386,8 @@ std::optional<http_answer> http_post(const http_post_request& request,
                                      http_failure& failure) {
   failure = http_failure::transport;
   auto deadline = clock_type::now() + request.timeout;
-  std::string where = request.host_header.empty() ? request.host
-                                                  : request.host_header;
+  std::string where =
+      request.host_header.empty() ? request.host : request.host_header;
   deadline_socket socket(deadline);
   if (!socket.connect(request.host, request.port, request.source_address,
                       error))
@@ -422,9 +422,8 @@ std::optional<http_answer> http_post(const http_post_request& request,
       std::string why;
       long n = socket.receive(chunk, sizeof chunk, why);
       if (n <= 0) {
-        error = "TLS handshake with " + where + ": "
-                + (n == 0 ? std::string("connection closed by the server")
-                          : why);
+        error = "TLS handshake with " + where + ": " +
+                (n == 0 ? std::string("connection closed by the server") : why);
         return std::nullopt;
       }
       tls->feed_ciphertext(chunk, static_cast<std::size_t>(n));
@@ -433,12 +432,12 @@ std::optional<http_answer> http_post(const http_post_request& request,
       return std::nullopt;
   }
 
-  std::string message = "POST " + request.path + " HTTP/1.1\r\nHost: " + where
-                        + "\r\nUser-Agent: " + request.user_agent
-                        + "\r\nContent-Type: " + request.content_type
-                        + "\r\nContent-Length: "
-                        + std::to_string(request.body.size())
-                        + "\r\nConnection: close\r\n\r\n" + request.body;
+  std::string message =
+      "POST " + request.path + " HTTP/1.1\r\nHost: " + where +
+      "\r\nUser-Agent: " + request.user_agent +
+      "\r\nContent-Type: " + request.content_type +
+      "\r\nContent-Length: " + std::to_string(request.body.size()) +
+      "\r\nConnection: close\r\n\r\n" + request.body;
   if (tls) {
     if (!tls->write_plaintext(message)) {
       error = "sending to " + where + ": TLS: " + tls->error();
@@ -460,17 +459,16 @@ std::optional<http_answer> http_post(const http_post_request& request,
     http_answer answer;
     std::string why;
     switch (parse_http_answer(received, eof, answer, why)) {
-      case http_parse_status::done:
-        return answer;
-      case http_parse_status::error:
-        // An answer cut short is the transport's fault, not the server's.
-        failure = why.rfind("connection closed", 0) == 0
-                    ? http_failure::transport
-                    : http_failure::protocol;
-        error = "reading the answer from " + where + ": " + why;
-        return std::nullopt;
-      case http_parse_status::need_more:
-        break;
+    case http_parse_status::done:
+      return answer;
+    case http_parse_status::error:
+      // An answer cut short is the transport's fault, not the server's.
+      failure = why.rfind("connection closed", 0) == 0 ? http_failure::transport
+                                                       : http_failure::protocol;
+      error = "reading the answer from " + where + ": " + why;
+      return std::nullopt;
+    case http_parse_status::need_more:
+      break;
     }
     long n = socket.receive(chunk, sizeof chunk, why);
     if (n < 0) {

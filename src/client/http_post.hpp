@@ -17,8 +17,8 @@ struct http_post_request {
   std::string host; // name or address; also the TLS server name
   int port = 80;
   std::string path = "/";
-  std::string host_header; // "host:port"; host when empty
-  std::string source_address; // local address to bind first, if set
+  std::string host_header;                // "host:port"; host when empty
+  std::string source_address;             // local address to bind first, if set
   std::shared_ptr<const tls_context> tls; // null: plain HTTP
   std::chrono::milliseconds timeout{30000}; // for the whole exchange
   std::string content_type = "application/json";
@@ -40,8 +40,7 @@ enum class http_failure { transport, protocol };
 // Posts the request and reads the answer. On failure returns nullopt with
 // `error` ("connect to host:6979: Connection refused") and `failure` set.
 std::optional<http_answer> http_post(const http_post_request& request,
-                                     std::string& error,
-                                     http_failure& failure);
+                                     std::string& error, http_failure& failure);
 
 enum class http_parse_status { need_more, done, error };
 

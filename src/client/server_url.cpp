@@ -20,13 +20,13 @@ std::string lower(std::string_view text) {
 
 int default_port(url_scheme scheme) {
   switch (scheme) {
-    case url_scheme::http:
-      return 80;
-    case url_scheme::https:
-      return 443;
-    case url_scheme::srpc:
-    case url_scheme::srpc_json:
-      return 6979;
+  case url_scheme::http:
+    return 80;
+  case url_scheme::https:
+    return 443;
+  case url_scheme::srpc:
+  case url_scheme::srpc_json:
+    return 6979;
   }
   return 6979;
 }
@@ -105,10 +105,10 @@ std::optional<server_url> parse_server_url(std::string_view text,
   if (port_text.empty()) {
     url.port = default_port(url.scheme);
   } else {
-    if (port_text.size() > 5
-        || port_text.find_first_not_of("0123456789") != std::string_view::npos
-        || std::stoi(std::string(port_text)) < 1
-        || std::stoi(std::string(port_text)) > 65535) {
+    if (port_text.size() > 5 ||
+        port_text.find_first_not_of("0123456789") != std::string_view::npos ||
+        std::stoi(std::string(port_text)) < 1 ||
+        std::stoi(std::string(port_text)) > 65535) {
       error = "bad port \"" + std::string(port_text) + "\"";
       return std::nullopt;
     }
@@ -147,8 +147,8 @@ std::optional<server_url> parse_server_url(std::string_view text,
 
 std::string host_and_port(const server_url& url) {
   bool ipv6 = url.host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + url.host + "]" : url.host) + ":"
-         + std::to_string(url.port);
+  return (ipv6 ? "[" + url.host + "]" : url.host) + ":" +
+         std::to_string(url.port);
 }
 
 } // namespace dm

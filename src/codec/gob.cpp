@@ -53,9 +53,9 @@ struct wire_field {
 struct wire_type {
   wire_kind kind = wire_kind::structure;
   std::string name;
-  std::int32_t elem = 0; // array, slice, map
-  std::int32_t key = 0;  // map
-  std::int64_t length = 0; // array
+  std::int32_t elem = 0;          // array, slice, map
+  std::int32_t key = 0;           // map
+  std::int64_t length = 0;        // array
   std::vector<wire_field> fields; // struct
 };
 
@@ -67,8 +67,7 @@ using type_table = std::map<std::int32_t, wire_type>;
 class message_reader {
 public:
   message_reader(std::string_view data, std::string& error)
-    : data_(data), error_(error) {
-  }
+      : data_(data), error_(error) {}
 
   std::size_t remaining() const { return data_.size() - pos_; }
 
@@ -91,8 +90,8 @@ public:
     if (width > 8)
       return fail("gob: encoded unsigned integer out of range");
     if (remaining() - 1 < width)
-      return fail("gob: invalid uint data length " + std::to_string(width)
-                  + ": exceeds input size " + std::to_string(remaining() - 1));
+      return fail("gob: invalid uint data length " + std::to_string(width) +
+                  ": exceeds input size " + std::to_string(remaining() - 1));
     std::uint64_t value = 0;
     for (std::size_t i = 1; i <= width; ++i)
       value = (value << 8) | static_cast<unsigned char>(data_[pos_ + i]);
@@ -115,8 +114,8 @@ public:
     std::int64_t value = 0;
     if (!read_int(value))
       return false;
-    if (value < -std::int64_t{std::numeric_limits<std::int32_t>::max()}
-        || value > std::numeric_limits<std::int32_t>::max())
+    if (value < -std::int64_t{std::numeric_limits<std::int32_t>::max()} ||
+        value > std::numeric_limits<std::int32_t>::max())
       return fail("gob: type id out of range: " + std::to_string(value));
     out = static_cast<std::int32_t>(value);
     return true;
@@ -128,9 +127,9 @@ public:
     if (!read_uint(out))
       return false;
     if (out > remaining() / min_item_bytes)
-      return fail(std::string("gob: ") + what + " count "
-                  + std::to_string(out) + " exceeds input size "
-                  + std::to_string(remaining()));
+      return fail(std::string("gob: ") + what + " count " +
+                  std::to_string(out) + " exceeds input size " +
+                  std::to_string(remaining()));
     return true;
   }
 
@@ -139,9 +138,9 @@ public:
     if (!read_uint(length))
       return false;
     if (length > remaining())
-      return fail(std::string("gob: invalid ") + what + " length "
-                  + std::to_string(length) + ": exceeds input size "
-                  + std::to_string(remaining()));
+      return fail(std::string("gob: invalid ") + what + " length " +
+                  std::to_string(length) + ": exceeds input size " +
+                  std::to_string(remaining()));
     out = data_.substr(pos_, static_cast<std::size_t>(length));
     pos_ += static_cast<std::size_t>(length);
     return true;
@@ -215,62 +214,62 @@ bool read_wire_type(message_reader& in, wire_type& out) {
     ++kinds;
     out.kind = static_cast<wire_kind>(field);
     switch (out.kind) {
-      case wire_kind::array:
-        return read_struct_fields(in, 3, [&](std::size_t f) {
-          if (f == 0)
-            return read_common_type(in, out.name);
-          if (f == 1)
-            return in.read_type_id(out.elem);
-          return in.read_int(out.length);
-        });
-      case wire_kind::slice:
-        return read_struct_fields(in, 2, [&](std::size_t f) {
-          if (f == 0)
-            return read_common_type(in, out.name);
-          return in.read_type_id(out.elem);
-        });
-      case wire_kind::structure:
-        return read_struct_fields(in, 2, [&](std::size_t f) {
-          if (f == 0)
-            return read_common_type(in, out.name);
-          // A field needs a name, so at least three bytes: this bounds the
-          // allocation by the message size.
-          std::uint64_t count = 0;
-          if (!in.read_count(count, 3, "struct field"))
-            return false;
-          out.fields.clear();
-          out.fields.resize(static_cast<std::size_t>(count));
-          for (auto& wf : out.fields) {
-            if (!read_field_type(in, wf))
-              return false;
-            if (wf.name.empty())
-              return in.fail("gob: empty name for remote field of type "
-                             + out.name);
-          }
-          return true;
-        });
-      case wire_kind::map:
-        return read_struct_fields(in, 3, [&](std::size_t f) {
-          if (f == 0)
-            return read_common_type(in, out.name);
-          if (f == 1)
-            return in.read_type_id(out.key);
-          return in.read_type_id(out.elem);
-        });
-      case wire_kind::gob_encoder:
-      case wire_kind::binary_marshaler:
-      case wire_kind::text_marshaler:
-        return read_struct_fields(in, 1, [&](std::size_t) {
+    case wire_kind::array:
+      return read_struct_fields(in, 3, [&](std::size_t f) {
+        if (f == 0)
           return read_common_type(in, out.name);
-        });
+        if (f == 1)
+          return in.read_type_id(out.elem);
+        return in.read_int(out.length);
+      });
+    case wire_kind::slice:
+      return read_struct_fields(in, 2, [&](std::size_t f) {
+        if (f == 0)
+          return read_common_type(in, out.name);
+        return in.read_type_id(out.elem);
+      });
+    case wire_kind::structure:
+      return read_struct_fields(in, 2, [&](std::size_t f) {
+        if (f == 0)
+          return read_common_type(in, out.name);
+        // A field needs a name, so at least three bytes: this bounds the
+        // allocation by the message size.
+        std::uint64_t count = 0;
+        if (!in.read_count(count, 3, "struct field"))
+          return false;
+        out.fields.clear();
+        out.fields.resize(static_cast<std::size_t>(count));
+        for (auto& wf : out.fields) {
+          if (!read_field_type(in, wf))
+            return false;
+          if (wf.name.empty())
+            return in.fail("gob: empty name for remote field of type " +
+                           out.name);
+        }
+        return true;
+      });
+    case wire_kind::map:
+      return read_struct_fields(in, 3, [&](std::size_t f) {
+        if (f == 0)
+          return read_common_type(in, out.name);
+        if (f == 1)
+          return in.read_type_id(out.key);
+        return in.read_type_id(out.elem);
+      });
+    case wire_kind::gob_encoder:
+    case wire_kind::binary_marshaler:
+    case wire_kind::text_marshaler:
+      return read_struct_fields(
+          in, 1, [&](std::size_t) { return read_common_type(in, out.name); });
     }
     return false;
   });
   if (!ok)
     return false;
   if (kinds != 1)
-    return in.fail(kinds == 0 ? "gob: bad data: empty type definition"
-                              : "gob: bad data: type definition of several kinds");
+    return in.fail(kinds == 0
+                       ? "gob: bad data: empty type definition"
+                       : "gob: bad data: type definition of several kinds");
   if (out.kind == wire_kind::array && out.length < 0)
     return in.fail("gob: bad data: negative array length");
   return true;
@@ -278,31 +277,31 @@ bool read_wire_type(message_reader& in, wire_type& out) {
 
 // Our side of gob's match by name: the Go types a received field may land in.
 enum class local_kind {
-  boolean,     // bool
+  boolean,      // bool
   unsigned_int, // uint kinds
-  string,      // string
-  string_list, // []string
-  string_map,  // map[string]string (tags.Tags)
-  machine,     // mdb.Machine
-  aws,         // *mdb.AwsMetadata
+  string,       // string
+  string_list,  // []string
+  string_map,   // map[string]string (tags.Tags)
+  machine,      // mdb.Machine
+  aws,          // *mdb.AwsMetadata
 };
 
 const char* go_type_name(local_kind kind) {
   switch (kind) {
-    case local_kind::boolean:
-      return "bool";
-    case local_kind::unsigned_int:
-      return "uint";
-    case local_kind::string:
-      return "string";
-    case local_kind::string_list:
-      return "[]string";
-    case local_kind::string_map:
-      return "tags.Tags";
-    case local_kind::machine:
-      return "mdb.Machine";
-    case local_kind::aws:
-      return "*mdb.AwsMetadata";
+  case local_kind::boolean:
+    return "bool";
+  case local_kind::unsigned_int:
+    return "uint";
+  case local_kind::string:
+    return "string";
+  case local_kind::string_list:
+    return "[]string";
+  case local_kind::string_map:
+    return "tags.Tags";
+  case local_kind::machine:
+    return "mdb.Machine";
+  case local_kind::aws:
+    return "*mdb.AwsMetadata";
   }
   return "?";
 }
@@ -313,8 +312,8 @@ struct local_field {
 };
 
 // Where one decoded field value goes.
-using value_slot
-  = std::variant<bool*, std::optional<std::uint64_t>*, std::string*,
+using value_slot =
+    std::variant<bool*, std::optional<std::uint64_t>*, std::string*,
                  std::vector<std::string>*, std::map<std::string, std::string>*,
                  machine_record*, std::optional<aws_metadata>*>;
 
@@ -336,48 +335,48 @@ template <>
 struct struct_shape<machine_record> {
   static constexpr std::string_view go_name = "mdb.Machine";
   static constexpr local_field fields[] = {
-    {"Hostname", local_kind::string},
-    {"DataSourceIdentifier", local_kind::string},
-    {"DataSourceType", local_kind::string},
-    {"IpAddress", local_kind::string},
-    {"Location", local_kind::string},
-    {"RequiredImage", local_kind::string},
-    {"PlannedImage", local_kind::string},
-    {"DisableUpdates", local_kind::boolean},
-    {"OwnerGroup", local_kind::string},
-    {"OwnerGroups", local_kind::string_list},
-    {"OwnerUsers", local_kind::string_list},
-    {"Tags", local_kind::string_map},
-    {"AwsMetadata", local_kind::aws},
+      {"Hostname", local_kind::string},
+      {"DataSourceIdentifier", local_kind::string},
+      {"DataSourceType", local_kind::string},
+      {"IpAddress", local_kind::string},
+      {"Location", local_kind::string},
+      {"RequiredImage", local_kind::string},
+      {"PlannedImage", local_kind::string},
+      {"DisableUpdates", local_kind::boolean},
+      {"OwnerGroup", local_kind::string},
+      {"OwnerGroups", local_kind::string_list},
+      {"OwnerUsers", local_kind::string_list},
+      {"Tags", local_kind::string_map},
+      {"AwsMetadata", local_kind::aws},
   };
   static value_slot at(machine_record& m, std::size_t index) {
     switch (index) {
-      case 0:
-        return &m.hostname;
-      case 1:
-        return &m.data_source_identifier;
-      case 2:
-        return &m.data_source_type;
-      case 3:
-        return &m.ip_address;
-      case 4:
-        return &m.location;
-      case 5:
-        return &m.required_image;
-      case 6:
-        return &m.planned_image;
-      case 7:
-        return &m.disable_updates;
-      case 8:
-        return &m.owner_group;
-      case 9:
-        return &m.owner_groups;
-      case 10:
-        return &m.owner_users;
-      case 11:
-        return &m.tags;
-      default:
-        return &m.aws;
+    case 0:
+      return &m.hostname;
+    case 1:
+      return &m.data_source_identifier;
+    case 2:
+      return &m.data_source_type;
+    case 3:
+      return &m.ip_address;
+    case 4:
+      return &m.location;
+    case 5:
+      return &m.required_image;
+    case 6:
+      return &m.planned_image;
+    case 7:
+      return &m.disable_updates;
+    case 8:
+      return &m.owner_group;
+    case 9:
+      return &m.owner_groups;
+    case 10:
+      return &m.owner_users;
+    case 11:
+      return &m.tags;
+    default:
+      return &m.aws;
     }
   }
 };
@@ -386,35 +385,33 @@ template <>
 struct struct_shape<aws_metadata> {
   static constexpr std::string_view go_name = "mdb.AwsMetadata";
   static constexpr local_field fields[] = {
-    {"AccountId", local_kind::string},
-    {"AccountName", local_kind::string},
-    {"InstanceId", local_kind::string},
-    {"Region", local_kind::string},
-    {"Tags", local_kind::string_map},
+      {"AccountId", local_kind::string},  {"AccountName", local_kind::string},
+      {"InstanceId", local_kind::string}, {"Region", local_kind::string},
+      {"Tags", local_kind::string_map},
   };
   static value_slot at(aws_metadata& a, std::size_t index) {
     switch (index) {
-      case 0:
-        return &a.account_id;
-      case 1:
-        return &a.account_name;
-      case 2:
-        return &a.instance_id;
-      case 3:
-        return &a.region;
-      default:
-        return &a.tags;
+    case 0:
+      return &a.account_id;
+    case 1:
+      return &a.account_name;
+    case 2:
+      return &a.instance_id;
+    case 3:
+      return &a.region;
+    default:
+      return &a.tags;
     }
   }
 };
 
 template <>
 struct struct_shape<request_value> {
-  static constexpr std::string_view go_name
-    = "disruptionmanager.DisruptionRequest";
+  static constexpr std::string_view go_name =
+      "disruptionmanager.DisruptionRequest";
   static constexpr local_field fields[] = {
-    {"MDB", local_kind::machine},
-    {"Request", local_kind::unsigned_int},
+      {"MDB", local_kind::machine},
+      {"Request", local_kind::unsigned_int},
   };
   static value_slot at(request_value& r, std::size_t index) {
     if (index == 0)
@@ -425,11 +422,11 @@ struct struct_shape<request_value> {
 
 template <>
 struct struct_shape<response_value> {
-  static constexpr std::string_view go_name
-    = "disruptionmanager.DisruptionResponse";
+  static constexpr std::string_view go_name =
+      "disruptionmanager.DisruptionResponse";
   static constexpr local_field fields[] = {
-    {"Error", local_kind::string},
-    {"Response", local_kind::unsigned_int},
+      {"Error", local_kind::string},
+      {"Response", local_kind::unsigned_int},
   };
   static value_slot at(response_value& r, std::size_t index) {
     if (index == 0)
@@ -452,8 +449,7 @@ int find_local_field(std::string_view name) {
 class value_decoder {
 public:
   value_decoder(const type_table& types, message_reader& in, std::string& error)
-    : types_(types), in_(in), error_(error) {
-  }
+      : types_(types), in_(in), error_(error) {}
 
   bool fail(std::string message) { return in_.fail(std::move(message)); }
 
@@ -467,26 +463,26 @@ public:
   // for want of a definition.
   bool check(local_kind kind, std::int32_t id) {
     switch (kind) {
-      case local_kind::boolean:
-        return id == id_bool;
-      case local_kind::unsigned_int:
-        return id == id_uint;
-      case local_kind::string:
-        return id == id_string;
-      case local_kind::string_list: {
-        const wire_type* wire = user_type(id);
-        return wire != nullptr && wire->kind == wire_kind::slice
-               && wire->elem == id_string;
-      }
-      case local_kind::string_map: {
-        const wire_type* wire = user_type(id);
-        return wire != nullptr && wire->kind == wire_kind::map
-               && wire->key == id_string && wire->elem == id_string;
-      }
-      case local_kind::machine:
-        return check_struct<machine_record>(id);
-      case local_kind::aws:
-        return check_struct<aws_metadata>(id);
+    case local_kind::boolean:
+      return id == id_bool;
+    case local_kind::unsigned_int:
+      return id == id_uint;
+    case local_kind::string:
+      return id == id_string;
+    case local_kind::string_list: {
+      const wire_type* wire = user_type(id);
+      return wire != nullptr && wire->kind == wire_kind::slice &&
+             wire->elem == id_string;
+    }
+    case local_kind::string_map: {
+      const wire_type* wire = user_type(id);
+      return wire != nullptr && wire->kind == wire_kind::map &&
+             wire->key == id_string && wire->elem == id_string;
+    }
+    case local_kind::machine:
+      return check_struct<machine_record>(id);
+    case local_kind::aws:
+      return check_struct<aws_metadata>(id);
     }
     return false;
   }
@@ -498,8 +494,8 @@ public:
     const wire_type* wire = user_type(id);
     if (wire == nullptr || wire->kind != wire_kind::structure) {
       if (error_.empty())
-        error_ = "gob: type mismatch in decoder: want struct type "
-                 + std::string(struct_shape<T>::go_name) + "; got non-struct";
+        error_ = "gob: type mismatch in decoder: want struct type " +
+                 std::string(struct_shape<T>::go_name) + "; got non-struct";
       return false;
     }
     for (const auto& field : wire->fields) {
@@ -516,8 +512,8 @@ public:
       local_kind kind = struct_shape<T>::fields[local].kind;
       if (!check(kind, field.id)) {
         if (error_.empty())
-          error_ = "gob: wrong type (" + std::string(go_type_name(kind))
-                   + ") for received field " + wire->name + "." + field.name;
+          error_ = "gob: wrong type (" + std::string(go_type_name(kind)) +
+                   ") for received field " + wire->name + "." + field.name;
         return false;
       }
     }
@@ -541,20 +537,20 @@ public:
         return false;
       }
       switch (wire->kind) {
-        case wire_kind::map:
-          pending.push_back(wire->key);
-          pending.push_back(wire->elem);
-          break;
-        case wire_kind::array:
-        case wire_kind::slice:
-          pending.push_back(wire->elem);
-          break;
-        case wire_kind::structure:
-          for (const auto& field : wire->fields)
-            pending.push_back(field.id);
-          break;
-        default:
-          break;
+      case wire_kind::map:
+        pending.push_back(wire->key);
+        pending.push_back(wire->elem);
+        break;
+      case wire_kind::array:
+      case wire_kind::slice:
+        pending.push_back(wire->elem);
+        break;
+      case wire_kind::structure:
+        for (const auto& field : wire->fields)
+          pending.push_back(field.id);
+        break;
+      default:
+        break;
       }
     }
     return true;
@@ -566,8 +562,8 @@ public:
       return in_.fail("gob: value nested too deeply");
     const wire_type* wire = user_type(id);
     if (wire == nullptr || wire->kind != wire_kind::structure)
-      return in_.fail("gob: type mismatch in decoder: want struct type "
-                      + std::string(struct_shape<T>::go_name));
+      return in_.fail("gob: type mismatch in decoder: want struct type " +
+                      std::string(struct_shape<T>::go_name));
     return read_struct_fields(in_, wire->fields.size(), [&](std::size_t f) {
       const wire_field& field = wire->fields[f];
       int local = find_local_field<T>(field.name);
@@ -582,63 +578,63 @@ public:
       return in_.fail("gob: value nested too deeply");
     std::uint64_t ignored = 0;
     switch (id) {
-      case id_bool:
-      case id_int:
-      case id_uint:
-      case id_float:
-        return in_.read_uint(ignored);
-      case id_complex:
-        return in_.read_uint(ignored) && in_.read_uint(ignored);
-      case id_bytes:
-        return in_.skip_bytes("[]byte");
-      case id_string:
-        return in_.skip_bytes("string");
-      case id_interface:
-        return skip_interface();
-      default:
-        break;
+    case id_bool:
+    case id_int:
+    case id_uint:
+    case id_float:
+      return in_.read_uint(ignored);
+    case id_complex:
+      return in_.read_uint(ignored) && in_.read_uint(ignored);
+    case id_bytes:
+      return in_.skip_bytes("[]byte");
+    case id_string:
+      return in_.skip_bytes("string");
+    case id_interface:
+      return skip_interface();
+    default:
+      break;
     }
     const wire_type* wire = user_type(id);
     if (wire == nullptr)
       return in_.fail("gob: bad data: undefined type " + std::to_string(id));
     switch (wire->kind) {
-      case wire_kind::array: {
-        std::uint64_t count = 0;
-        if (!in_.read_count(count, 1, "array"))
+    case wire_kind::array: {
+      std::uint64_t count = 0;
+      if (!in_.read_count(count, 1, "array"))
+        return false;
+      if (count != static_cast<std::uint64_t>(wire->length))
+        return in_.fail("gob: length mismatch in ignoreArray");
+      for (std::uint64_t i = 0; i < count; ++i)
+        if (!skip(wire->elem, depth + 1))
           return false;
-        if (count != static_cast<std::uint64_t>(wire->length))
-          return in_.fail("gob: length mismatch in ignoreArray");
-        for (std::uint64_t i = 0; i < count; ++i)
-          if (!skip(wire->elem, depth + 1))
-            return false;
-        return true;
-      }
-      case wire_kind::slice: {
-        std::uint64_t count = 0;
-        if (!in_.read_count(count, 1, "slice"))
+      return true;
+    }
+    case wire_kind::slice: {
+      std::uint64_t count = 0;
+      if (!in_.read_count(count, 1, "slice"))
+        return false;
+      for (std::uint64_t i = 0; i < count; ++i)
+        if (!skip(wire->elem, depth + 1))
           return false;
-        for (std::uint64_t i = 0; i < count; ++i)
-          if (!skip(wire->elem, depth + 1))
-            return false;
-        return true;
-      }
-      case wire_kind::map: {
-        std::uint64_t count = 0;
-        if (!in_.read_count(count, 2, "map"))
+      return true;
+    }
+    case wire_kind::map: {
+      std::uint64_t count = 0;
+      if (!in_.read_count(count, 2, "map"))
+        return false;
+      for (std::uint64_t i = 0; i < count; ++i)
+        if (!skip(wire->key, depth + 1) || !skip(wire->elem, depth + 1))
           return false;
-        for (std::uint64_t i = 0; i < count; ++i)
-          if (!skip(wire->key, depth + 1) || !skip(wire->elem, depth + 1))
-            return false;
-        return true;
-      }
-      case wire_kind::structure:
-        return read_struct_fields(in_, wire->fields.size(), [&](std::size_t f) {
-          return skip(wire->fields[f].id, depth + 1);
-        });
-      case wire_kind::gob_encoder:
-      case wire_kind::binary_marshaler:
-      case wire_kind::text_marshaler:
-        return in_.skip_bytes("GobDecoder data");
+      return true;
+    }
+    case wire_kind::structure:
+      return read_struct_fields(in_, wire->fields.size(), [&](std::size_t f) {
+        return skip(wire->fields[f].id, depth + 1);
+      });
+    case wire_kind::gob_encoder:
+    case wire_kind::binary_marshaler:
+    case wire_kind::text_marshaler:
+      return in_.skip_bytes("GobDecoder data");
     }
     return false;
   }
@@ -712,8 +708,8 @@ private:
         for (std::uint64_t i = 0; i < count; ++i) {
           std::string_view key;
           std::string_view value;
-          if (!self.in_.read_bytes(key, "string")
-              || !self.in_.read_bytes(value, "string"))
+          if (!self.in_.read_bytes(key, "string") ||
+              !self.in_.read_bytes(value, "string"))
             return false;
           // A repeated key overwrites, as assigning into a Go map does.
           out->insert_or_assign(std::string(key), std::string(value));
@@ -779,8 +775,7 @@ prefix_result read_count_prefix(std::string_view data, std::uint64_t& value,
 class gob_stream {
 public:
   explicit gob_stream(std::size_t max_message_bytes)
-    : max_message_bytes_(max_message_bytes == 0 ? 1 : max_message_bytes) {
-  }
+      : max_message_bytes_(max_message_bytes == 0 ? 1 : max_message_bytes) {}
 
   void reset() {
     // Kept only after a call that decoded, and only when small: an idle
@@ -820,22 +815,23 @@ public:
       std::uint64_t length = 0;
       std::size_t width = 0;
       switch (read_count_prefix(rest, length, width)) {
-        case prefix_result::need_more:
-          return gob_status::need_more;
-        case prefix_result::bad:
-          return fail("gob: encoded unsigned integer out of range");
-        case prefix_result::ok:
-          break;
+      case prefix_result::need_more:
+        return gob_status::need_more;
+      case prefix_result::bad:
+        return fail("gob: encoded unsigned integer out of range");
+      case prefix_result::ok:
+        break;
       }
       if (length == 0)
         return fail("gob: empty message");
       if (length > max_message_bytes_)
-        return fail("gob: message of " + std::to_string(length)
-                    + " bytes exceeds the limit of "
-                    + std::to_string(max_message_bytes_));
+        return fail("gob: message of " + std::to_string(length) +
+                    " bytes exceeds the limit of " +
+                    std::to_string(max_message_bytes_));
       if (rest.size() - width < length)
         return gob_status::need_more;
-      std::string_view body = rest.substr(width, static_cast<std::size_t>(length));
+      std::string_view body =
+          rest.substr(width, static_cast<std::size_t>(length));
       consumed += width + static_cast<std::size_t>(length);
 
       message_reader in(body, error_);
@@ -860,8 +856,8 @@ public:
       }
       type_bytes_ += body.size();
       if (type_bytes_ > max_message_bytes_)
-        return fail("gob: type definitions exceed "
-                    + std::to_string(max_message_bytes_) + " bytes");
+        return fail("gob: type definitions exceed " +
+                    std::to_string(max_message_bytes_) + " bytes");
       if (repeats_kept(body))
         continue;
       if (!define_type(-id, in))
@@ -995,9 +991,9 @@ template <class T>
 bool decode_top(value_decoder& values, std::int32_t id, const wire_type* wire,
                 T& out) {
   if (wire == nullptr || wire->kind != wire_kind::structure)
-    return values.fail("gob: type mismatch in decoder: want struct type "
-                       + std::string(struct_shape<T>::go_name)
-                       + "; got non-struct");
+    return values.fail("gob: type mismatch in decoder: want struct type " +
+                       std::string(struct_shape<T>::go_name) +
+                       "; got non-struct");
   if (!values.check_struct<T>(id))
     return false;
   bool matched = wire->fields.empty();
@@ -1006,8 +1002,8 @@ bool decode_top(value_decoder& values, std::int32_t id, const wire_type* wire,
       matched = true;
   if (!matched)
     return values.fail(
-      "gob: type mismatch: no fields matched compiling decoder for "
-      + wire->name);
+        "gob: type mismatch: no fields matched compiling decoder for " +
+        wire->name);
   return values.read_struct(id, out, 0);
 }
 
@@ -1020,12 +1016,11 @@ struct gob_request_decoder::impl {
 };
 
 gob_request_decoder::gob_request_decoder(std::size_t max_message_bytes)
-  : impl_(std::make_unique<impl>(max_message_bytes)) {
-}
+    : impl_(std::make_unique<impl>(max_message_bytes)) {}
 
 gob_request_decoder::~gob_request_decoder() = default;
-gob_request_decoder::gob_request_decoder(gob_request_decoder&&) noexcept
-  = default;
+gob_request_decoder::gob_request_decoder(gob_request_decoder&&) noexcept =
+    default;
 gob_request_decoder&
 gob_request_decoder::operator=(gob_request_decoder&&) noexcept = default;
 
@@ -1033,10 +1028,10 @@ gob_status gob_request_decoder::feed(std::string_view available,
                                      std::size_t& consumed) {
   auto& s = *impl_;
   return s.stream.feed(
-    available, consumed,
-    [&](value_decoder& values, std::int32_t id, const wire_type* wire) {
-      return decode_top(values, id, wire, s.value);
-    });
+      available, consumed,
+      [&](value_decoder& values, std::int32_t id, const wire_type* wire) {
+        return decode_top(values, id, wire, s.value);
+      });
 }
 
 const machine_record& gob_request_decoder::machine() const {
@@ -1067,12 +1062,11 @@ struct gob_response_decoder::impl {
 };
 
 gob_response_decoder::gob_response_decoder(std::size_t max_message_bytes)
-  : impl_(std::make_unique<impl>(max_message_bytes)) {
-}
+    : impl_(std::make_unique<impl>(max_message_bytes)) {}
 
 gob_response_decoder::~gob_response_decoder() = default;
-gob_response_decoder::gob_response_decoder(gob_response_decoder&&) noexcept
-  = default;
+gob_response_decoder::gob_response_decoder(gob_response_decoder&&) noexcept =
+    default;
 gob_response_decoder&
 gob_response_decoder::operator=(gob_response_decoder&&) noexcept = default;
 
@@ -1080,17 +1074,17 @@ gob_status gob_response_decoder::feed(std::string_view available,
                                       std::size_t& consumed) {
   auto& s = *impl_;
   return s.stream.feed(
-    available, consumed,
-    [&](value_decoder& values, std::int32_t id, const wire_type* wire) {
-      if (!decode_top(values, id, wire, s.value))
-        return false;
-      // Go would keep any number; a client has no use for a state it cannot
-      // name, so it is an error here.
-      if (s.value.response.value_or(0) > 3)
-        return values.fail("gob: invalid DisruptionState: "
-                           + std::to_string(*s.value.response));
-      return true;
-    });
+      available, consumed,
+      [&](value_decoder& values, std::int32_t id, const wire_type* wire) {
+        if (!decode_top(values, id, wire, s.value))
+          return false;
+        // Go would keep any number; a client has no use for a state it cannot
+        // name, so it is an error here.
+        if (s.value.response.value_or(0) > 3)
+          return values.fail("gob: invalid DisruptionState: " +
+                             std::to_string(*s.value.response));
+        return true;
+      });
 }
 
 const std::string& gob_response_decoder::response_error() const {
@@ -1141,8 +1135,8 @@ public:
 
   void put_int(std::int64_t value) {
     std::uint64_t raw = value < 0
-                          ? (static_cast<std::uint64_t>(~value) << 1) | 1
-                          : static_cast<std::uint64_t>(value) << 1;
+                            ? (static_cast<std::uint64_t>(~value) << 1) | 1
+                            : static_cast<std::uint64_t>(value) << 1;
     put_uint(raw);
   }
 
@@ -1188,7 +1182,8 @@ struct field_def {
 };
 
 // CommonType{Name, Id} as the first field of a wireType member.
-void put_common_type(message_writer& w, std::string_view name, std::int32_t id) {
+void put_common_type(message_writer& w, std::string_view name,
+                     std::int32_t id) {
   w.field(0);
   int outer = w.begin_struct();
   if (!name.empty()) {

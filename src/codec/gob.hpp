@@ -100,8 +100,7 @@ private:
 // vectors written by a process that encoded other types first have others.
 std::string encode_gob_response(std::string_view type_name,
                                 const std::string& error,
-                                disruption_state state,
-                                int first_type_id = 65);
+                                disruption_state state, int first_type_id = 65);
 
 // The REST response struct DisruptionResponse {Response sub.DisruptionState}.
 std::string encode_gob_rest_response(disruption_state state,

@@ -37,21 +37,21 @@ json_kind json_reader::peek() {
     return json_kind::bad;
   char c = text_[pos_];
   switch (c) {
-    case '{':
-      return json_kind::object;
-    case '[':
-      return json_kind::array;
-    case '"':
-      return json_kind::string;
-    case 't':
-    case 'f':
-      return json_kind::boolean;
-    case 'n':
-      return json_kind::null;
-    default:
-      if (c == '-' || (c >= '0' && c <= '9'))
-        return json_kind::number;
-      return json_kind::bad;
+  case '{':
+    return json_kind::object;
+  case '[':
+    return json_kind::array;
+  case '"':
+    return json_kind::string;
+  case 't':
+  case 'f':
+    return json_kind::boolean;
+  case 'n':
+    return json_kind::null;
+  default:
+    if (c == '-' || (c >= '0' && c <= '9'))
+      return json_kind::number;
+    return json_kind::bad;
   }
 }
 
@@ -91,8 +91,8 @@ bool json_reader::next_member(std::string& key) {
 }
 
 bool json_reader::next_member_of(std::string* key) {
-  if (failed_ || stack_.empty()
-      || (stack_.back() != 'o' && stack_.back() != 'O'))
+  if (failed_ || stack_.empty() ||
+      (stack_.back() != 'o' && stack_.back() != 'O'))
     return fail();
   skip_space();
   if (stack_.back() == 'o') {
@@ -122,8 +122,8 @@ bool json_reader::next_member_of(std::string* key) {
 }
 
 bool json_reader::next_item() {
-  if (failed_ || stack_.empty()
-      || (stack_.back() != 'a' && stack_.back() != 'A'))
+  if (failed_ || stack_.empty() ||
+      (stack_.back() != 'a' && stack_.back() != 'A'))
     return fail();
   skip_space();
   if (stack_.back() == 'a') {
@@ -174,16 +174,34 @@ bool json_reader::scan_string(std::string* out) {
     char e = text_[pos_++];
     char plain = 0;
     switch (e) {
-      case '"': plain = '"'; break;
-      case '\\': plain = '\\'; break;
-      case '/': plain = '/'; break;
-      case 'b': plain = '\b'; break;
-      case 'f': plain = '\f'; break;
-      case 'n': plain = '\n'; break;
-      case 'r': plain = '\r'; break;
-      case 't': plain = '\t'; break;
-      case 'u': break;
-      default: return fail();
+    case '"':
+      plain = '"';
+      break;
+    case '\\':
+      plain = '\\';
+      break;
+    case '/':
+      plain = '/';
+      break;
+    case 'b':
+      plain = '\b';
+      break;
+    case 'f':
+      plain = '\f';
+      break;
+    case 'n':
+      plain = '\n';
+      break;
+    case 'r':
+      plain = '\r';
+      break;
+    case 't':
+      plain = '\t';
+      break;
+    case 'u':
+      break;
+    default:
+      return fail();
     }
     if (plain != 0) {
       if (out != nullptr)
@@ -292,42 +310,42 @@ bool json_reader::skip_value() {
   for (;;) {
     std::string_view token;
     switch (peek()) {
-      case json_kind::object:
-        ++pos_;
-        if (!open('o'))
-          return false;
-        break;
-      case json_kind::array:
-        ++pos_;
-        if (!open('a'))
-          return false;
-        break;
-      case json_kind::string:
-        if (!scan_string(nullptr))
-          return false;
-        break;
-      case json_kind::number:
-        if (!scan_number(token))
-          return false;
-        break;
-      case json_kind::boolean:
-        if (!expect_literal(text_[pos_] == 't' ? "true" : "false"))
-          return false;
-        break;
-      case json_kind::null:
-        if (!expect_literal("null"))
-          return false;
-        break;
-      case json_kind::bad:
-        return fail();
+    case json_kind::object:
+      ++pos_;
+      if (!open('o'))
+        return false;
+      break;
+    case json_kind::array:
+      ++pos_;
+      if (!open('a'))
+        return false;
+      break;
+    case json_kind::string:
+      if (!scan_string(nullptr))
+        return false;
+      break;
+    case json_kind::number:
+      if (!scan_number(token))
+        return false;
+      break;
+    case json_kind::boolean:
+      if (!expect_literal(text_[pos_] == 't' ? "true" : "false"))
+        return false;
+      break;
+    case json_kind::null:
+      if (!expect_literal("null"))
+        return false;
+      break;
+    case json_kind::bad:
+      return fail();
     }
     // Close what ends here; stop at the next value to read.
     for (;;) {
       if (stack_.size() == base)
         return true;
       char top = stack_.back();
-      bool more = top == 'o' || top == 'O' ? next_member_of(nullptr)
-                                           : next_item();
+      bool more =
+          top == 'o' || top == 'O' ? next_member_of(nullptr) : next_item();
       if (failed_)
         return false;
       if (more)

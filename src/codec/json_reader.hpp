@@ -15,9 +15,8 @@ enum class json_kind { object, array, string, number, boolean, null, bad };
 class json_reader {
 public:
   // More than `max_depth` containers open at once is a syntax error.
-  explicit json_reader(std::string_view text,
-                       std::size_t max_depth = SIZE_MAX)
-    : text_(text), max_depth_(max_depth) {}
+  explicit json_reader(std::string_view text, std::size_t max_depth = SIZE_MAX)
+      : text_(text), max_depth_(max_depth) {}
 
   // The kind of the next value (after white space); `bad` at a syntax
   // error or the end.

@@ -97,40 +97,41 @@ bool read_aws(const json& object, std::optional<aws_metadata>& out,
   }
   aws_metadata aws;
   std::string sub = path + "AwsMetadata.";
-  if (!read_string(*field, "AccountId", aws.account_id, sub, error)
-      || !read_string(*field, "AccountName", aws.account_name, sub, error)
-      || !read_string(*field, "InstanceId", aws.instance_id, sub, error)
-      || !read_string(*field, "Region", aws.region, sub, error)
-      || !read_string_map(*field, "Tags", aws.tags, sub, error))
+  if (!read_string(*field, "AccountId", aws.account_id, sub, error) ||
+      !read_string(*field, "AccountName", aws.account_name, sub, error) ||
+      !read_string(*field, "InstanceId", aws.instance_id, sub, error) ||
+      !read_string(*field, "Region", aws.region, sub, error) ||
+      !read_string_map(*field, "Tags", aws.tags, sub, error))
     return false;
   out = std::move(aws);
   return true;
 }
 
-bool read_machine(const json& value, machine_record& m,
-                  const std::string& path, std::string& error) {
+bool read_machine(const json& value, machine_record& m, const std::string& path,
+                  std::string& error) {
   if (value.is_null())
     return true;
   if (!value.is_object()) {
-    error = (path.empty() ? std::string("MDB") : path.substr(0, path.size() - 1))
-            + ": expected an object";
+    error =
+        (path.empty() ? std::string("MDB") : path.substr(0, path.size() - 1)) +
+        ": expected an object";
     return false;
   }
-  return read_string(value, "Hostname", m.hostname, path, error)
-         && read_string(value, "DataSourceIdentifier",
-                        m.data_source_identifier, path, error)
-         && read_string(value, "DataSourceType", m.data_source_type, path,
-                        error)
-         && read_string(value, "IpAddress", m.ip_address, path, error)
-         && read_string(value, "Location", m.location, path, error)
-         && read_string(value, "RequiredImage", m.required_image, path, error)
-         && read_string(value, "PlannedImage", m.planned_image, path, error)
-         && read_bool(value, "DisableUpdates", m.disable_updates, path, error)
-         && read_string(value, "OwnerGroup", m.owner_group, path, error)
-         && read_strings(value, "OwnerGroups", m.owner_groups, path, error)
-         && read_strings(value, "OwnerUsers", m.owner_users, path, error)
-         && read_string_map(value, "Tags", m.tags, path, error)
-         && read_aws(value, m.aws, path, error);
+  return read_string(value, "Hostname", m.hostname, path, error) &&
+         read_string(value, "DataSourceIdentifier", m.data_source_identifier,
+                     path, error) &&
+         read_string(value, "DataSourceType", m.data_source_type, path,
+                     error) &&
+         read_string(value, "IpAddress", m.ip_address, path, error) &&
+         read_string(value, "Location", m.location, path, error) &&
+         read_string(value, "RequiredImage", m.required_image, path, error) &&
+         read_string(value, "PlannedImage", m.planned_image, path, error) &&
+         read_bool(value, "DisableUpdates", m.disable_updates, path, error) &&
+         read_string(value, "OwnerGroup", m.owner_group, path, error) &&
+         read_strings(value, "OwnerGroups", m.owner_groups, path, error) &&
+         read_strings(value, "OwnerUsers", m.owner_users, path, error) &&
+         read_string_map(value, "Tags", m.tags, path, error) &&
+         read_aws(value, m.aws, path, error);
 }
 
 } // namespace
@@ -164,7 +165,7 @@ namespace {
 class body_reader {
 public:
   body_reader(std::string_view text, std::size_t max_depth)
-    : in_(text, max_depth) {}
+      : in_(text, max_depth) {}
 
   std::optional<decoded_request> read(bool with_kind, std::string& error);
 
@@ -320,48 +321,48 @@ void body_reader::machine_field(machine_record& m) {
 
 void body_reader::kind_field(std::optional<request_kind>& kind) {
   switch (in_.peek()) {
-    case json_kind::null:
-      in_.read_null();
-      return;
-    case json_kind::string: {
-      std::string name;
-      in_.read_string(name);
-      kind = parse_request_kind(name);
-      if (!kind && type_error_.empty())
-        type_error_ = "unknown request: " + name;
+  case json_kind::null:
+    in_.read_null();
+    return;
+  case json_kind::string: {
+    std::string name;
+    in_.read_string(name);
+    kind = parse_request_kind(name);
+    if (!kind && type_error_.empty())
+      type_error_ = "unknown request: " + name;
+    return;
+  }
+  case json_kind::number: {
+    std::string_view token;
+    in_.read_number(token);
+    bool integral = token.find_first_of(".eE") == std::string_view::npos;
+    errno = 0;
+    std::string text(token);
+    long long number = 0;
+    if (integral) {
+      if (text[0] == '-')
+        number = std::strtoll(text.c_str(), nullptr, 10);
+      else // (Beyond int64, wraps as the unsigned value would.)
+        number =
+            static_cast<long long>(std::strtoull(text.c_str(), nullptr, 10));
+      integral = errno != ERANGE;
+    }
+    if (!integral) {
+      if (type_error_.empty())
+        type_error_ = "Request: expected a string";
       return;
     }
-    case json_kind::number: {
-      std::string_view token;
-      in_.read_number(token);
-      bool integral = token.find_first_of(".eE") == std::string_view::npos;
-      errno = 0;
-      std::string text(token);
-      long long number = 0;
-      if (integral) {
-        if (text[0] == '-')
-          number = std::strtoll(text.c_str(), nullptr, 10);
-        else // (Beyond int64, wraps as the unsigned value would.)
-          number = static_cast<long long>(
-            std::strtoull(text.c_str(), nullptr, 10));
-        integral = errno != ERANGE;
-      }
-      if (!integral) {
-        if (type_error_.empty())
-          type_error_ = "Request: expected a string";
-        return;
-      }
-      if (number < 0 || number > 2) {
-        if (type_error_.empty())
-          type_error_ = "unknown request: " + std::to_string(number);
-        return;
-      }
-      kind = static_cast<request_kind>(number);
+    if (number < 0 || number > 2) {
+      if (type_error_.empty())
+        type_error_ = "unknown request: " + std::to_string(number);
       return;
     }
-    default:
-      type_error("Request: expected a string");
-      return;
+    kind = static_cast<request_kind>(number);
+    return;
+  }
+  default:
+    type_error("Request: expected a string");
+    return;
   }
 }
 
@@ -370,8 +371,8 @@ std::optional<decoded_request> body_reader::read(bool with_kind,
   decoded_request result;
   if (in_.peek() != json_kind::object) {
     bool well_formed = in_.skip_value() && in_.at_end();
-    error = well_formed ? "request body must be a JSON object"
-                        : "malformed JSON";
+    error =
+        well_formed ? "request body must be a JSON object" : "malformed JSON";
     return std::nullopt;
   }
   in_.begin_object();
@@ -399,9 +400,10 @@ std::optional<decoded_request> body_reader::read(bool with_kind,
 
 } // namespace
 
-std::optional<decoded_request>
-parse_request_body(std::string_view text, bool with_kind,
-                   std::string& error, std::size_t max_depth) {
+std::optional<decoded_request> parse_request_body(std::string_view text,
+                                                  bool with_kind,
+                                                  std::string& error,
+                                                  std::size_t max_depth) {
   return body_reader(text, max_depth).read(with_kind, error);
 }
 

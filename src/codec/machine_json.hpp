@@ -30,8 +30,8 @@ std::optional<machine_record> machine_from_json(const nlohmann::json& value,
 // kind.
 // Containers nested deeper than `max_depth` make the text malformed.
 std::optional<decoded_request>
-parse_request_body(std::string_view text, bool with_kind,
-                   std::string& error, std::size_t max_depth = SIZE_MAX);
+parse_request_body(std::string_view text, bool with_kind, std::string& error,
+                   std::size_t max_depth = SIZE_MAX);
 
 // A member of a JSON object as Go's decoder finds it: the exact key, else
 // a case-insensitive match; nullptr when absent.

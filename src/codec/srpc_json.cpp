@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-
 #include "codec/machine_json.hpp"
 
 namespace dm {
@@ -17,8 +16,8 @@ bool is_json_space(char c) {
 
 // Characters that may appear in numbers and the literals true/false/null.
 bool is_token_char(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
-         || (c >= 'A' && c <= 'Z') || c == '-' || c == '+' || c == '.';
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+         (c >= 'A' && c <= 'Z') || c == '-' || c == '+' || c == '.';
 }
 
 // Go quotes the offending character in its syntax errors.
@@ -34,8 +33,7 @@ std::string describe_char(char c) {
 
 json_value_framer::json_value_framer(std::size_t max_value_bytes,
                                      std::size_t max_depth)
-  : max_value_bytes_(max_value_bytes), max_depth_(max_depth) {
-}
+    : max_value_bytes_(max_value_bytes), max_depth_(max_depth) {}
 
 void json_value_framer::reset() {
   phase_ = phase::before_value;
@@ -75,13 +73,13 @@ json_status json_value_framer::feed(std::string_view available,
       open_.push_back(c == '{' ? '}' : ']');
     } else if (c == '"') {
       in_string_ = true;
-    } else if (c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f'
-               || c == 'n') {
+    } else if (c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' ||
+               c == 'n') {
       scalar_ = true;
     } else {
       consumed = i;
-      return fail("invalid character " + describe_char(c)
-                  + " looking for beginning of value");
+      return fail("invalid character " + describe_char(c) +
+                  " looking for beginning of value");
     }
     value_.push_back(c);
     ++i;
@@ -101,17 +99,18 @@ json_status json_value_framer::feed(std::string_view available,
         if (in_string_) {
           if (escaped_) {
             escaped_ = false;
-            if (std::string_view("\"\\/bfnrtu").find(c) == std::string_view::npos)
-              return fail("invalid character " + describe_char(c)
-                          + " in string escape code");
+            if (std::string_view("\"\\/bfnrtu").find(c) ==
+                std::string_view::npos)
+              return fail("invalid character " + describe_char(c) +
+                          " in string escape code");
           } else if (c == '\\') {
             escaped_ = true;
           } else if (c == '"') {
             in_string_ = false;
             complete = open_.empty();
           } else if (static_cast<unsigned char>(c) < 0x20) {
-            return fail("invalid character " + describe_char(c)
-                        + " in string literal");
+            return fail("invalid character " + describe_char(c) +
+                        " in string literal");
           }
           continue;
         }
@@ -123,20 +122,20 @@ json_status json_value_framer::feed(std::string_view available,
           open_.push_back(c == '{' ? '}' : ']');
         } else if (c == '}' || c == ']') {
           if (open_.empty() || open_.back() != c)
-            return fail("invalid character " + describe_char(c)
-                        + " looking for beginning of value");
+            return fail("invalid character " + describe_char(c) +
+                        " looking for beginning of value");
           open_.pop_back();
           complete = open_.empty();
-        } else if (!is_json_space(c) && c != ',' && c != ':'
-                   && !is_token_char(c)) {
-          return fail("invalid character " + describe_char(c)
-                      + " looking for beginning of value");
+        } else if (!is_json_space(c) && c != ',' && c != ':' &&
+                   !is_token_char(c)) {
+          return fail("invalid character " + describe_char(c) +
+                      " looking for beginning of value");
         }
       }
     }
     if (value_.size() + (i - start) > max_value_bytes_)
-      return fail("json: value exceeds " + std::to_string(max_value_bytes_)
-                  + " bytes");
+      return fail("json: value exceeds " + std::to_string(max_value_bytes_) +
+                  " bytes");
     value_.append(available.substr(start, i - start));
     if (!complete) {
       consumed = i;
@@ -155,8 +154,7 @@ json_status json_value_framer::feed(std::string_view available,
 }
 
 json_request_decoder::json_request_decoder(std::size_t max_value_bytes)
-  : framer_(max_value_bytes) {
-}
+    : framer_(max_value_bytes) {}
 
 json_status json_request_decoder::feed(std::string_view available,
                                        std::size_t& consumed) {
@@ -165,8 +163,8 @@ json_status json_request_decoder::feed(std::string_view available,
     return status_;
   if (framer_.idle()) {
     auto line_end = available.find('\n');
-    if (line_end != std::string_view::npos
-        && line_end <= framer_.max_value_bytes()) {
+    if (line_end != std::string_view::npos &&
+        line_end <= framer_.max_value_bytes()) {
       std::string reason;
       auto request = parse_request_body(available.substr(0, line_end), false,
                                         reason, framer_.max_depth());
@@ -207,8 +205,7 @@ void json_request_decoder::reset() {
 }
 
 json_response_decoder::json_response_decoder(std::size_t max_value_bytes)
-  : framer_(max_value_bytes) {
-}
+    : framer_(max_value_bytes) {}
 
 namespace {
 
@@ -251,23 +248,23 @@ json_status json_response_decoder::feed(std::string_view available,
   if (body.is_discarded())
     return fail("malformed JSON response");
   if (!body.is_object())
-    return fail(std::string("json: cannot unmarshal ") + json_type_word(body)
-                + " into a response");
+    return fail(std::string("json: cannot unmarshal ") + json_type_word(body) +
+                " into a response");
   if (const json* error = find_member(body, "Error");
       error != nullptr && !error->is_null()) {
     if (!error->is_string())
-      return fail(std::string("json: cannot unmarshal ")
-                  + json_type_word(*error)
-                  + " into Go struct field Error of type string");
+      return fail(std::string("json: cannot unmarshal ") +
+                  json_type_word(*error) +
+                  " into Go struct field Error of type string");
     response_error_ = error->get<std::string>();
   }
   if (const json* response = find_member(body, "Response");
       response != nullptr && !response->is_null()) {
     if (!response->is_string())
-      return fail(std::string("json: cannot unmarshal ")
-                  + json_type_word(*response)
-                  + " into Go struct field Response of type "
-                    "sub.DisruptionState");
+      return fail(std::string("json: cannot unmarshal ") +
+                  json_type_word(*response) +
+                  " into Go struct field Response of type "
+                  "sub.DisruptionState");
     const auto& name = response->get_ref<const std::string&>();
     auto state = parse_disruption_state(name);
     if (!state)
@@ -327,44 +324,44 @@ void append_go_json_string(std::string& out, std::string_view text) {
     auto b = static_cast<unsigned char>(text[i]);
     if (b < 0x80) {
       switch (b) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        // Go 1.22 and later write these two short; older Go wrote \u0008
-        // and \u000c. Both read back the same.
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '<':
-        case '>':
-        case '&':
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      // Go 1.22 and later write these two short; older Go wrote \u0008
+      // and \u000c. Both read back the same.
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '<':
+      case '>':
+      case '&':
+        out += "\\u00";
+        out.push_back(hex[b >> 4]);
+        out.push_back(hex[b & 0xf]);
+        break;
+      default:
+        if (b < 0x20) {
           out += "\\u00";
           out.push_back(hex[b >> 4]);
           out.push_back(hex[b & 0xf]);
-          break;
-        default:
-          if (b < 0x20) {
-            out += "\\u00";
-            out.push_back(hex[b >> 4]);
-            out.push_back(hex[b & 0xf]);
-          } else {
-            out.push_back(static_cast<char>(b));
-          }
+        } else {
+          out.push_back(static_cast<char>(b));
+        }
       }
       ++i;
       continue;
@@ -376,11 +373,12 @@ void append_go_json_string(std::string& out, std::string_view text) {
       continue;
     }
     // U+2028 and U+2029 (E2 80 A8 / A9) break JavaScript; Go escapes them.
-    if (length == 3 && b == 0xe2 && static_cast<unsigned char>(text[i + 1]) == 0x80
-        && (static_cast<unsigned char>(text[i + 2]) == 0xa8
-            || static_cast<unsigned char>(text[i + 2]) == 0xa9)) {
+    if (length == 3 && b == 0xe2 &&
+        static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(text[i + 2]) == 0xa8 ||
+         static_cast<unsigned char>(text[i + 2]) == 0xa9)) {
       out += static_cast<unsigned char>(text[i + 2]) == 0xa8 ? "\\u2028"
-                                                              : "\\u2029";
+                                                             : "\\u2029";
     } else {
       out.append(text.substr(i, length));
     }
@@ -415,7 +413,8 @@ void append_string_map(std::string& out,
   out.push_back('}');
 }
 
-void append_string_list(std::string& out, const std::vector<std::string>& list) {
+void append_string_list(std::string& out,
+                        const std::vector<std::string>& list) {
   out.push_back('[');
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (i != 0)

@@ -123,8 +123,8 @@ std::string encode_json_rest_response(disruption_state state);
 // mdb.Machine omits empty fields except Hostname; AwsMetadata, when
 // present, writes all its fields (empty Tags as null, as Go writes a nil
 // map). With `kind`, the REST body's "Request" field follows.
-std::string encode_json_request(const machine_record& machine,
-                                std::optional<request_kind> kind
-                                = std::nullopt);
+std::string
+encode_json_request(const machine_record& machine,
+                    std::optional<request_kind> kind = std::nullopt);
 
 } // namespace dm

@@ -36,7 +36,9 @@ void flag_set::add_uint(const std::string& name, std::uint64_t* target,
 
 namespace {
 
-char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+char lower_ascii(char c) {
+  return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
 
 // Go's underscoreOK: each "_" stands between digits (or after a base
 // prefix and before a digit).
@@ -45,7 +47,7 @@ bool underscores_ok(const std::string& text) {
   std::size_t i = 0;
   bool hex = false;
   char prefix =
-    text.size() >= 2 && text[0] == '0' ? lower_ascii(text[1]) : '\0';
+      text.size() >= 2 && text[0] == '0' ? lower_ascii(text[1]) : '\0';
   if (prefix == 'b' || prefix == 'o' || prefix == 'x') {
     i = 2;
     saw = '0';
@@ -118,12 +120,12 @@ void flag_set::add_bool(const std::string& name, bool* target,
                         const std::string& help) {
   flags_[name] = {help, *target ? "true" : "false", true,
                   [target](const std::string& value, std::string& error) {
-                    if (value == "true" || value == "1" || value == "t"
-                        || value == "T" || value == "TRUE" || value == "True")
+                    if (value == "true" || value == "1" || value == "t" ||
+                        value == "T" || value == "TRUE" || value == "True")
                       *target = true;
-                    else if (value == "false" || value == "0" || value == "f"
-                             || value == "F" || value == "FALSE"
-                             || value == "False")
+                    else if (value == "false" || value == "0" || value == "f" ||
+                             value == "F" || value == "FALSE" ||
+                             value == "False")
                       *target = false;
                     else {
                       error = "invalid boolean value \"" + value + "\"";
@@ -140,8 +142,8 @@ void flag_set::add_duration(const std::string& name,
                   [target](const std::string& value, std::string& error) {
                     auto parsed = parse_go_duration(value);
                     if (!parsed.value) {
-                      error = "invalid value \"" + value + "\": "
-                              + parsed.error;
+                      error =
+                          "invalid value \"" + value + "\": " + parsed.error;
                       return false;
                     }
                     *target = *parsed.value;
@@ -256,11 +258,10 @@ std::string flag_set::usage() const {
     if (!f.is_bool)
       out += " value";
     out += "\n    \t" + f.help;
-    if (!f.default_text.empty() && f.default_text != "false"
-        && f.default_text != "0")
-      out += " (default " + (f.is_bool ? f.default_text
-                                       : "\"" + f.default_text + "\"")
-             + ")";
+    if (!f.default_text.empty() && f.default_text != "false" &&
+        f.default_text != "0")
+      out += " (default " +
+             (f.is_bool ? f.default_text : "\"" + f.default_text + "\"") + ")";
     out += "\n";
   }
   return out;

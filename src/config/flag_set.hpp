@@ -26,8 +26,7 @@ public:
                   const std::string& help);
   void add_uint(const std::string& name, std::uint64_t* target,
                 const std::string& help);
-  void add_bool(const std::string& name, bool* target,
-                const std::string& help);
+  void add_bool(const std::string& name, bool* target, const std::string& help);
   void add_duration(const std::string& name, std::chrono::nanoseconds* target,
                     const std::string& help);
 

@@ -8,7 +8,7 @@ namespace dm {
 
 group_book::group_book(std::string identifier,
                        std::chrono::nanoseconds max_duration)
-  : identifier_(std::move(identifier)), max_duration_(max_duration) {
+    : identifier_(std::move(identifier)), max_duration_(max_duration) {
   // nop
 }
 
@@ -95,8 +95,7 @@ void group_book::forget_if_empty(const std::string& host) {
   effects_.changed_hosts.insert(host);
 }
 
-disruption_state group_book::operate(request_kind kind,
-                                     const std::string& host,
+disruption_state group_book::operate(request_kind kind, const std::string& host,
                                      std::uint64_t limit,
                                      const std::optional<ready_gate>& gate,
                                      timestamp now) {
@@ -110,51 +109,51 @@ disruption_state group_book::operate(request_kind kind,
   auto it = entries_.find(host);
   host_entry* entry = it == entries_.end() ? nullptr : &it->second;
   switch (kind) {
-    case request_kind::request: {
-      if (entry != nullptr && entry->hold) {
-        holding before = *entry->hold;
-        entry->hold->last_request = now;
-        track_expiry(host, &before, &*entry->hold);
-        effects_.changed_hosts.insert(host);
-        break;
-      }
-      if (entry == nullptr)
-        entry = &entries_[host];
-      holding hold;
-      hold.last_request = now;
-      hold.queue_seq = next_queue_seq_++;
-      if (occupied_ < limit_ && queue_.empty()) {
-        hold.permitted = true;
-        ++occupied_;
-        ++permitted_;
-        note(host, host + ": denied->permitted");
-      } else {
-        queue_.emplace(hold.queue_seq, host);
-        note(host, host + ": denied->requested");
-      }
-      entry->hold = hold;
-      track_expiry(host, nullptr, &*entry->hold);
+  case request_kind::request: {
+    if (entry != nullptr && entry->hold) {
+      holding before = *entry->hold;
+      entry->hold->last_request = now;
+      track_expiry(host, &before, &*entry->hold);
+      effects_.changed_hosts.insert(host);
       break;
     }
-    case request_kind::check:
+    if (entry == nullptr)
+      entry = &entries_[host];
+    holding hold;
+    hold.last_request = now;
+    hold.queue_seq = next_queue_seq_++;
+    if (occupied_ < limit_ && queue_.empty()) {
+      hold.permitted = true;
+      ++occupied_;
+      ++permitted_;
+      note(host, host + ": denied->permitted");
+    } else {
+      queue_.emplace(hold.queue_seq, host);
+      note(host, host + ": denied->requested");
+    }
+    entry->hold = hold;
+    track_expiry(host, nullptr, &*entry->hold);
+    break;
+  }
+  case request_kind::check:
+    break;
+  case request_kind::cancel: {
+    if (entry == nullptr || !entry->hold)
       break;
-    case request_kind::cancel: {
-      if (entry == nullptr || !entry->hold)
-        break;
-      if (!entry->hold->permitted) {
-        drop_holding(host, *entry, "requested");
-        break;
-      }
-      bool gated = gate && gate->timeout.count() > 0;
-      cancel_freed_permit_ = true;
-      drop_holding(host, *entry, "permitted");
-      if (gated) {
-        effects_.log_lines.back() = host + ": permitted->denied/waiting";
-        start_wait(host, *entry, *gate, now);
-      }
-      permit_from_queue(now);
+    if (!entry->hold->permitted) {
+      drop_holding(host, *entry, "requested");
       break;
     }
+    bool gated = gate && gate->timeout.count() > 0;
+    cancel_freed_permit_ = true;
+    drop_holding(host, *entry, "permitted");
+    if (gated) {
+      effects_.log_lines.back() = host + ": permitted->denied/waiting";
+      start_wait(host, *entry, *gate, now);
+    }
+    permit_from_queue(now);
+    break;
+  }
   }
   auto state = state_of(host);
   forget_if_empty(host);
@@ -174,8 +173,8 @@ void group_book::evict(const std::string& host, timestamp now) {
 
 void group_book::expire(timestamp now) {
   std::vector<std::string> touched;
-  while (!expiry_.empty()
-         && lapse_time(expiry_.begin()->first, max_duration_) <= now) {
+  while (!expiry_.empty() &&
+         lapse_time(expiry_.begin()->first, max_duration_) <= now) {
     std::string host = expiry_.begin()->second;
     auto& entry = entries_.at(host);
     drop_holding(host, entry,
@@ -204,8 +203,8 @@ void group_book::expire(timestamp now) {
 void group_book::end_wait(const std::string& host, std::uint64_t wait_id,
                           timestamp now) {
   auto it = entries_.find(host);
-  if (it == entries_.end() || !it->second.wait
-      || it->second.wait->wait_id != wait_id)
+  if (it == entries_.end() || !it->second.wait ||
+      it->second.wait->wait_id != wait_id)
     return;
   ++effects_.waits_ready;
   finish_wait(host, it->second, "ready");
@@ -266,8 +265,8 @@ std::optional<timestamp> group_book::earliest_deadline() const {
   std::optional<timestamp> result;
   if (!expiry_.empty())
     result = lapse_time(expiry_.begin()->first, max_duration_);
-  if (!wait_deadlines_.empty()
-      && (!result || wait_deadlines_.begin()->first < *result))
+  if (!wait_deadlines_.empty() &&
+      (!result || wait_deadlines_.begin()->first < *result))
     result = wait_deadlines_.begin()->first;
   return result;
 }

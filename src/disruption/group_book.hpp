@@ -31,14 +31,14 @@ inline timestamp lapse_time(timestamp last_request,
 // A machine that asked: permitted (holds a slot) or queued.
 struct holding {
   bool permitted = false;
-  timestamp last_request;   // expiry counts from here
+  timestamp last_request;      // expiry counts from here
   std::uint64_t queue_seq = 0; // order of first request: FIFO promotion
 };
 
 // A machine that cancelled a permit and holds its slot until ready.
 struct waiting {
   timestamp deadline;
-  std::string url;          // empty: a plain delay
+  std::string url;           // empty: a plain delay
   std::uint64_t wait_id = 0; // tells a stale prober result from a live one
 };
 
@@ -86,8 +86,7 @@ public:
   void expire(timestamp now);
 
   // The ready URL of `host` answered 200 (for wait `wait_id`).
-  void end_wait(const std::string& host, std::uint64_t wait_id,
-                timestamp now);
+  void end_wait(const std::string& host, std::uint64_t wait_id, timestamp now);
 
   // Puts back an entry read from storage (no effects recorded).
   void restore(const std::string& host, host_entry entry);
@@ -136,7 +135,7 @@ private:
   std::uint64_t next_queue_seq_ = 1;
   std::uint64_t next_wait_id_ = 1;
   std::unordered_map<std::string, host_entry> entries_;
-  std::map<std::uint64_t, std::string> queue_;        // seq -> host
+  std::map<std::uint64_t, std::string> queue_;         // seq -> host
   std::set<std::pair<timestamp, std::string>> expiry_; // last_request order
   std::set<std::pair<timestamp, std::string>> wait_deadlines_;
   effects effects_;

@@ -13,11 +13,11 @@
 namespace dm {
 
 inline constexpr std::string_view tag_group_identifier =
-  "DisruptionManagerGroupIdentifier";
+    "DisruptionManagerGroupIdentifier";
 inline constexpr std::string_view tag_group_maximum =
-  "DisruptionManagerGroupMaximumDisrupting";
+    "DisruptionManagerGroupMaximumDisrupting";
 inline constexpr std::string_view tag_ready_timeout =
-  "DisruptionManagerReadyTimeout";
+    "DisruptionManagerReadyTimeout";
 inline constexpr std::string_view tag_ready_url = "DisruptionManagerReadyUrl";
 
 // The group tag's value when present (even empty), else the stream of

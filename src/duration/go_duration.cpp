@@ -23,7 +23,8 @@ std::string quote(std::string_view s) {
       out += hex[c & 0xF];
       continue;
     }
-    if (c == '"' || c == '\\') out += '\\';
+    if (c == '"' || c == '\\')
+      out += '\\';
     out += static_cast<char>(c);
   }
   out += '"';
@@ -45,10 +46,13 @@ bool leading_int(std::string_view& s, std::uint64_t& x) {
   std::size_t i = 0;
   for (; i < s.size(); ++i) {
     char c = s[i];
-    if (c < '0' || c > '9') break;
-    if (x > two_to_63 / 10) return false;
+    if (c < '0' || c > '9')
+      break;
+    if (x > two_to_63 / 10)
+      return false;
     x = x * 10 + static_cast<std::uint64_t>(c - '0');
-    if (x > two_to_63) return false;
+    if (x > two_to_63)
+      return false;
   }
   s.remove_prefix(i);
   return true;
@@ -63,8 +67,10 @@ void leading_fraction(std::string_view& s, std::uint64_t& x, double& scale) {
   std::size_t i = 0;
   for (; i < s.size(); ++i) {
     char c = s[i];
-    if (c < '0' || c > '9') break;
-    if (overflow) continue;
+    if (c < '0' || c > '9')
+      break;
+    if (overflow)
+      continue;
     if (x > (two_to_63 - 1) / 10) {
       overflow = true;
       continue;
@@ -82,14 +88,19 @@ void leading_fraction(std::string_view& s, std::uint64_t& x, double& scale) {
 
 // Nanoseconds per unit; 0 for an unknown unit.
 std::uint64_t unit_nanoseconds(std::string_view unit) {
-  if (unit == "ns") return 1;
+  if (unit == "ns")
+    return 1;
   if (unit == "us" || unit == "\xC2\xB5s" /* U+00B5 */
       || unit == "\xCE\xBCs" /* U+03BC */)
     return 1000;
-  if (unit == "ms") return 1000 * 1000;
-  if (unit == "s") return 1000 * 1000 * 1000;
-  if (unit == "m") return std::uint64_t{60} * 1000 * 1000 * 1000;
-  if (unit == "h") return std::uint64_t{3600} * 1000 * 1000 * 1000;
+  if (unit == "ms")
+    return 1000 * 1000;
+  if (unit == "s")
+    return 1000 * 1000 * 1000;
+  if (unit == "m")
+    return std::uint64_t{60} * 1000 * 1000 * 1000;
+  if (unit == "h")
+    return std::uint64_t{3600} * 1000 * 1000 * 1000;
   return 0;
 }
 
@@ -101,10 +112,12 @@ std::uint64_t prepend_fraction(std::string& out, std::uint64_t v, int prec) {
   for (int i = 0; i < prec; ++i) {
     std::uint64_t digit = v % 10;
     print = print || digit != 0;
-    if (print) digits.insert(digits.begin(), static_cast<char>('0' + digit));
+    if (print)
+      digits.insert(digits.begin(), static_cast<char>('0' + digit));
     v /= 10;
   }
-  if (print) out.insert(0, "." + digits);
+  if (print)
+    out.insert(0, "." + digits);
   return v;
 }
 
@@ -123,16 +136,20 @@ duration_result parse_go_duration(std::string_view text) {
     s.remove_prefix(1);
   }
   // A bare zero is the only number allowed without a unit.
-  if (s == "0") return duration_result{std::chrono::nanoseconds{0}, {}};
-  if (s.empty()) return invalid(orig);
+  if (s == "0")
+    return duration_result{std::chrono::nanoseconds{0}, {}};
+  if (s.empty())
+    return invalid(orig);
 
   std::uint64_t d = 0;
   while (!s.empty()) {
-    if (!(s[0] == '.' || (s[0] >= '0' && s[0] <= '9'))) return invalid(orig);
+    if (!(s[0] == '.' || (s[0] >= '0' && s[0] <= '9')))
+      return invalid(orig);
 
     const std::size_t before = s.size();
     std::uint64_t v = 0;
-    if (!leading_int(s, v)) return invalid(orig);
+    if (!leading_int(s, v))
+      return invalid(orig);
     const bool pre = before != s.size();
 
     std::uint64_t f = 0;
@@ -144,55 +161,63 @@ duration_result parse_go_duration(std::string_view text) {
       leading_fraction(s, f, scale);
       post = after_point != s.size();
     }
-    if (!pre && !post) return invalid(orig); // "." or ".s"
+    if (!pre && !post)
+      return invalid(orig); // "." or ".s"
 
     std::size_t i = 0;
     for (; i < s.size(); ++i) {
       char c = s[i];
-      if (c == '.' || (c >= '0' && c <= '9')) break;
+      if (c == '.' || (c >= '0' && c <= '9'))
+        break;
     }
-    if (i == 0) return failure("time: missing unit in duration " + quote(orig));
+    if (i == 0)
+      return failure("time: missing unit in duration " + quote(orig));
     const std::string_view unit_text = s.substr(0, i);
     s.remove_prefix(i);
     const std::uint64_t unit = unit_nanoseconds(unit_text);
     if (unit == 0) {
-      return failure("time: unknown unit " + quote(unit_text)
-                     + " in duration " + quote(orig));
+      return failure("time: unknown unit " + quote(unit_text) +
+                     " in duration " + quote(orig));
     }
-    if (v > two_to_63 / unit) return invalid(orig);
+    if (v > two_to_63 / unit)
+      return invalid(orig);
     v *= unit;
     if (f > 0) {
       // Go computes the fractional part in float64; doing the same keeps
       // the rounding identical (e.g. "0.3333333333333333333h").
-      v += static_cast<std::uint64_t>(
-          static_cast<double>(f)
-          * (static_cast<double>(unit) / scale));
-      if (v > two_to_63) return invalid(orig);
+      v += static_cast<std::uint64_t>(static_cast<double>(f) *
+                                      (static_cast<double>(unit) / scale));
+      if (v > two_to_63)
+        return invalid(orig);
     }
     d += v; // may wrap past 2^64 exactly as Go's uint64 does
-    if (d > two_to_63) return invalid(orig);
+    if (d > two_to_63)
+      return invalid(orig);
   }
   if (neg) {
     // -2^63 is representable; two's complement negation of the magnitude.
     return duration_result{
         std::chrono::nanoseconds{static_cast<std::int64_t>(0 - d)}, {}};
   }
-  if (d > two_to_63 - 1) return invalid(orig);
-  return duration_result{
-      std::chrono::nanoseconds{static_cast<std::int64_t>(d)}, {}};
+  if (d > two_to_63 - 1)
+    return invalid(orig);
+  return duration_result{std::chrono::nanoseconds{static_cast<std::int64_t>(d)},
+                         {}};
 }
 
 std::string format_go_duration(std::chrono::nanoseconds d) {
   const std::int64_t n = d.count();
   const bool neg = n < 0;
   std::uint64_t u = static_cast<std::uint64_t>(n);
-  if (neg) u = 0 - u;
+  if (neg)
+    u = 0 - u;
 
   std::string out;
   if (u < 1000000000) {
     // Sub-second values use the largest unit that keeps an integer part.
     int prec = 0;
-    if (u == 0) return "0s";
+    if (u == 0)
+      return "0s";
     if (u < 1000) {
       out = "ns";
     } else if (u < 1000000) {
@@ -219,7 +244,8 @@ std::string format_go_duration(std::chrono::nanoseconds d) {
       }
     }
   }
-  if (neg) out.insert(0, "-");
+  if (neg)
+    out.insert(0, "-");
   return out;
 }
 

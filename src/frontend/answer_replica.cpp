@@ -13,12 +13,12 @@ answer_replica::summarize(const host_entry& entry) const {
     m.holds = true;
     m.permitted = entry.hold->permitted;
     deadline = lapse_time(entry.hold->last_request, max_duration_)
-                 .time_since_epoch()
-                 .count();
+                   .time_since_epoch()
+                   .count();
   }
   if (entry.wait)
     deadline = std::min<std::int64_t>(
-      deadline, entry.wait->deadline.time_since_epoch().count());
+        deadline, entry.wait->deadline.time_since_epoch().count());
   m.occupies = m.permitted || entry.wait.has_value();
   m.deadline_ns = deadline;
   return m;
@@ -47,8 +47,7 @@ void answer_replica::apply(const std::vector<state_change>& changes) {
   }
 }
 
-void answer_replica::set_host(const std::string& group,
-                              const std::string& host,
+void answer_replica::set_host(const std::string& group, const std::string& host,
                               const host_entry& entry) {
   bool present = entry.hold || entry.wait;
   auto g = groups_.find(group);
@@ -85,9 +84,10 @@ void answer_replica::set_host(const std::string& group,
     ++copy.occupied;
 }
 
-std::optional<disruption_state>
-answer_replica::check(const std::string& host, const std::string& group,
-                      std::uint64_t limit, timestamp now) const {
+std::optional<disruption_state> answer_replica::check(const std::string& host,
+                                                      const std::string& group,
+                                                      std::uint64_t limit,
+                                                      timestamp now) const {
   auto g = groups_.find(group);
   std::uint64_t known_limit = g == groups_.end() ? 1 : g->second.limit;
   if (limit != known_limit)

@@ -22,7 +22,7 @@ namespace dm {
 class answer_replica {
 public:
   explicit answer_replica(std::chrono::nanoseconds max_duration)
-    : max_duration_(max_duration) {}
+      : max_duration_(max_duration) {}
 
   // The state read at start, before any change.
   void load(const stored_state& state);
@@ -46,9 +46,9 @@ public:
 
 private:
   struct machine {
-    bool holds = false;     // permitted or queued
+    bool holds = false; // permitted or queued
     bool permitted = false;
-    bool occupies = false;  // permitted or waiting: holds a slot
+    bool occupies = false;        // permitted or waiting: holds a slot
     std::int64_t deadline_ns = 0; // earliest of expiry and wait end
   };
   struct group_copy {

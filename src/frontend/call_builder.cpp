@@ -33,9 +33,11 @@ bool valid_utf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1
-                                     : (c >> 4) == 0xE ? 2
-                                     : (c >> 3) == 0x1E ? 3 : 4;
+    std::size_t extra = c < 0x80           ? 0
+                        : (c >> 5) == 0x6  ? 1
+                        : (c >> 4) == 0xE  ? 2
+                        : (c >> 3) == 0x1E ? 3
+                                           : 4;
     if (extra == 4 || i + extra >= text.size() + (extra == 0 ? 1 : 0))
       return false;
     std::uint32_t code = extra == 0 ? c : c & (0x3F >> extra);
@@ -46,9 +48,9 @@ bool valid_utf8(std::string_view text) {
       code = code << 6 | (next & 0x3F);
     }
     // No overlong forms, no surrogates, nothing past U+10FFFF.
-    if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800)
-        || (extra == 3 && code < 0x10000) || code > 0x10FFFF
-        || (code >= 0xD800 && code <= 0xDFFF))
+    if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800) ||
+        (extra == 3 && code < 0x10000) || code > 0x10FFFF ||
+        (code >= 0xD800 && code <= 0xDFFF))
       return false;
     i += extra + 1;
   }
@@ -101,12 +103,12 @@ std::string not_permitted_text(const std::string& hostname) {
 
 std::string_view method_name(request_kind kind) {
   switch (kind) {
-    case request_kind::check:
-      return "DisruptionManager.Check";
-    case request_kind::request:
-      return "DisruptionManager.Request";
-    case request_kind::cancel:
-      return "DisruptionManager.Cancel";
+  case request_kind::check:
+    return "DisruptionManager.Check";
+  case request_kind::request:
+    return "DisruptionManager.Request";
+  case request_kind::cancel:
+    return "DisruptionManager.Cancel";
   }
   return "";
 }

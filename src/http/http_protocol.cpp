@@ -25,9 +25,9 @@ std::string_view response_body(disruption_state state) {
   static const auto bodies = [] {
     std::array<std::string, 5> made;
     for (std::size_t i = 0; i < made.size(); ++i)
-      made[i] = "{\n    \"Response\": \""
-                + std::string(to_string(static_cast<disruption_state>(i)))
-                + "\"\n}\n";
+      made[i] = "{\n    \"Response\": \"" +
+                std::string(to_string(static_cast<disruption_state>(i))) +
+                "\"\n}\n";
     return made;
   }();
   return bodies[std::min<std::size_t>(static_cast<std::size_t>(state), 4)];
@@ -36,7 +36,7 @@ std::string_view response_body(disruption_state state) {
 } // namespace
 
 http_protocol::http_protocol(std::shared_ptr<const web_context> ctx)
-  : ctx_(std::move(ctx)) {
+    : ctx_(std::move(ctx)) {
   // nop
 }
 
@@ -79,10 +79,9 @@ void http_protocol::reply_in_pieces(connection& conn,
   if (!chunked)
     keep_alive_ = false;
   service_metrics::instance().count_http_status(200);
-  conn.send(http_response_head(200, content_type,
-                               chunked ? open_body::chunked
-                                       : open_body::until_close,
-                               !keep_alive_));
+  conn.send(http_response_head(
+      200, content_type, chunked ? open_body::chunked : open_body::until_close,
+      !keep_alive_));
   if (!keep_alive_)
     conn.close_after_send();
   if (head_only_)
@@ -92,8 +91,8 @@ void http_protocol::reply_in_pieces(connection& conn,
   else
     conn.send(first);
   conn.body_producer = [page = std::shared_ptr<page_writer>(std::move(page)),
-                        chunked, piece = std::string()](
-                         std::string& out) mutable {
+                        chunked,
+                        piece = std::string()](std::string& out) mutable {
     if (!chunked)
       return page->next(out, body_piece_bytes);
     piece.clear();
@@ -107,8 +106,8 @@ void http_protocol::reply_in_pieces(connection& conn,
 
 void http_protocol::on_input(connection& conn) {
   // After CONNECT, what follows belongs to the protocol switched to.
-  while (!conn.busy && !conn.close_when_flushed && !conn.body_producer
-         && !conn.next_proto && !conn.input.empty()) {
+  while (!conn.busy && !conn.close_when_flushed && !conn.body_producer &&
+         !conn.next_proto && !conn.input.empty()) {
     auto parsed = parse_http_request(conn.input, ctx_->limits, request_);
     if (parsed.status == parse_status::need_more)
       return;
@@ -147,8 +146,8 @@ void http_protocol::handle(connection& conn, const http_request& request) {
     handle_api_request(conn, request);
     return;
   }
-  if (path == "/" || path == "/showState" || path == "/api/v1/state"
-      || path == "/metrics") {
+  if (path == "/" || path == "/showState" || path == "/api/v1/state" ||
+      path == "/metrics") {
     if (!get) {
       reply_error(conn, 405, "unsupported method");
       return;
@@ -193,20 +192,20 @@ void http_protocol::handle_api_request(connection& conn,
   auto kind = *decoded->kind;
   call_kind_ = kind;
   call_started_ = std::chrono::steady_clock::now();
-  bool power = conn.identity
-               && conn.identity->has_method_power(method_name(kind));
+  bool power =
+      conn.identity && conn.identity->has_method_power(method_name(kind));
   auto call = make_disruption_call(kind, decoded->machine);
   switch (check_access(kind, conn.peer_address, call.host, power)) {
-    case access_verdict::allowed:
-      break;
-    case access_verdict::denied:
-      ++service_metrics::instance().access_refused;
-      reply_error(conn, 403, not_permitted_text(call.host));
-      return;
-    case access_verdict::needs_lookup:
-      pending_call_ = std::move(call);
-      conn.loop->resolve(conn, pending_call_->host);
-      return;
+  case access_verdict::allowed:
+    break;
+  case access_verdict::denied:
+    ++service_metrics::instance().access_refused;
+    reply_error(conn, 403, not_permitted_text(call.host));
+    return;
+  case access_verdict::needs_lookup:
+    pending_call_ = std::move(call);
+    conn.loop->resolve(conn, pending_call_->host);
+    return;
   }
   waiting_ = waiting_for::call;
   conn.loop->submit_call(conn, std::move(call));
@@ -227,15 +226,14 @@ void http_protocol::handle_connect(connection& conn,
     reply_error(conn, 405, "TLS required");
     return;
   }
-  if (conn.encrypted
-      && (!conn.identity || !conn.identity->verified)) {
+  if (conn.encrypted && (!conn.identity || !conn.identity->verified)) {
     reply_error(conn, 401, "client certificate not from a trusted CA");
     return;
   }
   // Read as Go's ParseForm and Form.Get: the first value, decoded.
   bool malformed = false;
   auto no_powers =
-    first_query_value(request.query, "doNotUseMethodPowers", malformed);
+      first_query_value(request.query, "doNotUseMethodPowers", malformed);
   if (malformed) {
     reply_error(conn, 400, "malformed query");
     return;
@@ -245,8 +243,8 @@ void http_protocol::handle_connect(connection& conn,
   if (path->tls && !conn.encrypted)
     conn.loop->start_tls(conn);
   conn.loop->switch_protocol(
-    conn, std::make_unique<srpc_protocol>(path->coder, powers,
-                                          ctx_->limits.max_body_bytes));
+      conn, std::make_unique<srpc_protocol>(path->coder, powers,
+                                            ctx_->limits.max_body_bytes));
 }
 
 void http_protocol::on_resolved(connection& conn,
@@ -254,8 +252,8 @@ void http_protocol::on_resolved(connection& conn,
                                 std::string error) {
   auto call = std::move(*pending_call_);
   pending_call_.reset();
-  auto refusal = refusal_after_lookup(conn.peer_address, call.host, addresses,
-                                      error);
+  auto refusal =
+      refusal_after_lookup(conn.peer_address, call.host, addresses, error);
   if (!refusal.empty()) {
     ++service_metrics::instance().access_refused;
     reply_error(conn, 403, refusal);
@@ -268,8 +266,8 @@ void http_protocol::on_resolved(connection& conn,
 void http_protocol::on_call_result(connection& conn, call_result result) {
   waiting_ = waiting_for::nothing;
   service_metrics::instance().count_call(
-    front_end::rest, call_kind_, result.state, !result.error.empty(),
-    std::chrono::steady_clock::now() - call_started_);
+      front_end::rest, call_kind_, result.state, !result.error.empty(),
+      std::chrono::steady_clock::now() - call_started_);
   if (!result.error.empty()) {
     reply_error(conn, 503, result.error);
     return;
@@ -282,20 +280,19 @@ void http_protocol::on_state(connection& conn, state_view view) {
   waiting_ = waiting_for::nothing;
   auto now = wall_clock_now();
   switch (what) {
-    case waiting_for::status_page:
-      reply(conn, 200, text_html, render_status_page(view, *ctx_, now));
-      break;
-    case waiting_for::dashboard:
-      reply_in_pieces(conn, text_html, dashboard_writer(std::move(view), now));
-      break;
-    case waiting_for::metrics:
-      reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-            service_metrics::instance().render(view));
-      break;
-    default:
-      reply_in_pieces(conn, application_json,
-                      state_json_writer(std::move(view)));
-      break;
+  case waiting_for::status_page:
+    reply(conn, 200, text_html, render_status_page(view, *ctx_, now));
+    break;
+  case waiting_for::dashboard:
+    reply_in_pieces(conn, text_html, dashboard_writer(std::move(view), now));
+    break;
+  case waiting_for::metrics:
+    reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+          service_metrics::instance().render(view));
+    break;
+  default:
+    reply_in_pieces(conn, application_json, state_json_writer(std::move(view)));
+    break;
   }
 }
 

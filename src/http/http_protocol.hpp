@@ -36,8 +36,14 @@ private:
   void reply_in_pieces(connection& conn, std::string_view content_type,
                        std::unique_ptr<page_writer> page);
 
-  enum class waiting_for { nothing, call, status_page, dashboard, state,
-                           metrics };
+  enum class waiting_for {
+    nothing,
+    call,
+    status_page,
+    dashboard,
+    state,
+    metrics
+  };
 
   std::shared_ptr<const web_context> ctx_;
   http_request request_; // the one being handled; reused for the next

@@ -84,8 +84,8 @@ bool contains_ignoring_case(std::string_view text, std::string_view word) {
 std::string_view trim_http_space(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
     text.remove_prefix(1);
-  while (!text.empty()
-         && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
+  while (!text.empty() &&
+         (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
     text.remove_suffix(1);
   return text;
 }
@@ -136,8 +136,8 @@ std::optional<std::string> first_query_value(std::string_view query,
     auto equals = pair.find('=');
     auto raw_value = equals == std::string_view::npos ? std::string_view{}
                                                       : pair.substr(equals + 1);
-    if (!query_unescape(pair.substr(0, equals), key)
-        || !query_unescape(raw_value, value)) {
+    if (!query_unescape(pair.substr(0, equals), key) ||
+        !query_unescape(raw_value, value)) {
       malformed = true;
       return std::nullopt;
     }
@@ -193,7 +193,7 @@ http_parse_result parse_http_request(std::string_view data,
     return fail(400, "malformed request line");
   out.method = request_line.substr(0, first_space);
   out.target = trim_http_space(
-    request_line.substr(first_space + 1, last_space - first_space - 1));
+      request_line.substr(first_space + 1, last_space - first_space - 1));
   auto version = request_line.substr(last_space + 1);
   if (!is_token(out.method))
     return fail(400, "malformed request method");
@@ -246,15 +246,15 @@ http_parse_result parse_http_request(std::string_view data,
     for (const auto& [name, other] : out.headers)
       if (equal_ignoring_case(name, "content-length") && other != *value)
         return fail(400, "conflicting Content-Length headers");
-    if (value->empty() || value->size() > 18
-        || !std::all_of(value->begin(), value->end(),
-                        [](char c) { return c >= '0' && c <= '9'; }))
+    if (value->empty() || value->size() > 18 ||
+        !std::all_of(value->begin(), value->end(),
+                     [](char c) { return c >= '0' && c <= '9'; }))
       return fail(400, "malformed Content-Length");
     for (char c : *value)
       length = length * 10 + static_cast<std::size_t>(c - '0');
     if (length > limits.max_body_bytes)
-      return fail(413, "request body larger than "
-                         + std::to_string(limits.max_body_bytes) + " bytes");
+      return fail(413, "request body larger than " +
+                           std::to_string(limits.max_body_bytes) + " bytes");
   }
   if (data.size() - body_start < length)
     return {};
@@ -267,22 +267,38 @@ http_parse_result parse_http_request(std::string_view data,
 
 std::string_view http_reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+  case 200:
+    return "OK";
+  case 204:
+    return "No Content";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 408:
+    return "Request Timeout";
+  case 411:
+    return "Length Required";
+  case 413:
+    return "Payload Too Large";
+  case 431:
+    return "Request Header Fields Too Large";
+  case 500:
+    return "Internal Server Error";
+  case 501:
+    return "Not Implemented";
+  case 503:
+    return "Service Unavailable";
+  case 505:
+    return "HTTP Version Not Supported";
+  default:
+    return "Unknown";
   }
 }
 

@@ -13,16 +13,16 @@ namespace dm {
 log_setup::log_setup(const log_options& options, std::string& warning) {
   std::vector<spdlog::sink_ptr> sinks;
   ring_ = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(
-    options.buffer_lines > 0 ? options.buffer_lines : 1);
+      options.buffer_lines > 0 ? options.buffer_lines : 1);
   sinks.push_back(ring_);
   if (!options.directory.empty()) {
     ::mkdir(options.directory.c_str(), 0755);
     try {
       constexpr std::size_t files = 5;
       auto file_sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        options.directory + "/disruption-manager.log",
-        std::max<std::uint64_t>(options.quota_bytes / files, 64 * 1024),
-        files - 1);
+          options.directory + "/disruption-manager.log",
+          std::max<std::uint64_t>(options.quota_bytes / files, 64 * 1024),
+          files - 1);
       sinks.push_back(file_sink);
     } catch (const spdlog::spdlog_ex& e) {
       warning = std::string("logging to files disabled: ") + e.what();

@@ -15,7 +15,7 @@ class ringbuffer_sink;
 namespace dm {
 
 struct log_options {
-  std::string directory;          // empty: no files
+  std::string directory; // empty: no files
   std::uint64_t buffer_lines = 1024;
   bool also_to_stderr = false;
   std::uint64_t quota_bytes = 10u << 20; // across all files

@@ -71,9 +71,9 @@ void latency_histogram::observe(std::chrono::nanoseconds elapsed) {
     ++i;
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
-  sum_ns_.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(
-                      elapsed.count(), 0)),
-                    std::memory_order_relaxed);
+  sum_ns_.fetch_add(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed.count(), 0)),
+      std::memory_order_relaxed);
 }
 
 void latency_histogram::render(const std::string& name,
@@ -88,8 +88,8 @@ void latency_histogram::render(const std::string& name,
       std::snprintf(bound, sizeof(bound), "%g", bounds[i]);
     else
       std::snprintf(bound, sizeof(bound), "+Inf");
-    sample(out, (name + "_bucket").c_str(),
-           sep + "le=\"" + bound + "\"", static_cast<double>(cumulative));
+    sample(out, (name + "_bucket").c_str(), sep + "le=\"" + bound + "\"",
+           static_cast<double>(cumulative));
   }
   sample(out, (name + "_sum").c_str(), labels,
          static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9);
@@ -103,7 +103,7 @@ service_metrics& service_metrics::instance() {
 }
 
 service_metrics::service_metrics()
-  : started_(std::chrono::system_clock::now()) {
+    : started_(std::chrono::system_clock::now()) {
   // nop
 }
 
@@ -111,8 +111,8 @@ void service_metrics::count_call(front_end fe, request_kind kind,
                                  disruption_state state, bool error,
                                  std::chrono::nanoseconds elapsed) {
   auto outcome = error ? 4u : static_cast<unsigned>(state);
-  auto index = static_cast<unsigned>(fe) * 15
-               + static_cast<unsigned>(kind) * 5 + outcome;
+  auto index = static_cast<unsigned>(fe) * 15 +
+               static_cast<unsigned>(kind) * 5 + outcome;
   calls_[index].fetch_add(1, std::memory_order_relaxed);
   call_latency_[static_cast<unsigned>(fe)].observe(elapsed);
 }
@@ -120,7 +120,7 @@ void service_metrics::count_call(front_end fe, request_kind kind,
 void service_metrics::count_http_status(int status) {
   if (status >= 100 && status < 600)
     http_status_[static_cast<std::size_t>(status)].fetch_add(
-      1, std::memory_order_relaxed);
+        1, std::memory_order_relaxed);
 }
 
 std::string service_metrics::render(const state_view& view) const {
@@ -157,20 +157,18 @@ std::string service_metrics::render(const state_view& view) const {
   for (unsigned fe = 0; fe < 2; ++fe)
     for (unsigned kind = 0; kind < 3; ++kind)
       for (unsigned outcome = 1; outcome < 5; ++outcome) {
-        auto labels = std::string("protocol=\"") + front_names[fe]
-                      + "\",operation=\"" + kind_names[kind]
-                      + "\",answer=\""
-                      + (outcome == 4 ? "error" : state_names[outcome]) + "\"";
-        sample(out, "calls_total", labels, load(calls_[fe * 15 + kind * 5
-                                                       + outcome]));
+        auto labels = std::string("protocol=\"") + front_names[fe] +
+                      "\",operation=\"" + kind_names[kind] + "\",answer=\"" +
+                      (outcome == 4 ? "error" : state_names[outcome]) + "\"";
+        sample(out, "calls_total", labels,
+               load(calls_[fe * 15 + kind * 5 + outcome]));
       }
   header(out, "call_duration_seconds", "histogram",
          "Time from a decoded call to its answer being queued.");
   for (unsigned fe = 0; fe < 2; ++fe)
-    call_latency_[fe].render("call_duration_seconds",
-                             std::string("protocol=\"") + front_names[fe]
-                               + "\"",
-                             out);
+    call_latency_[fe].render(
+        "call_duration_seconds",
+        std::string("protocol=\"") + front_names[fe] + "\"", out);
   header(out, "http_responses_total", "counter", "HTTP responses by status.");
   for (int code = 100; code < 600; ++code) {
     auto n = http_status_[static_cast<std::size_t>(code)].load();
@@ -181,8 +179,7 @@ std::string service_metrics::render(const state_view& view) const {
   header(out, "connections_open", "gauge", "Open client connections.");
   sample(out, "connections_open", "",
          double(connections_open.load(std::memory_order_relaxed)));
-  header(out, "connections_total", "counter",
-         "Client connections by outcome.");
+  header(out, "connections_total", "counter", "Client connections by outcome.");
   sample(out, "connections_total", "outcome=\"accepted\"",
          load(connections_accepted));
   sample(out, "connections_total", "outcome=\"refused\"",
@@ -202,7 +199,8 @@ std::string service_metrics::render(const state_view& view) const {
          load(checks_answered_locally));
 
   header(out, "ready_gate_total", "counter", "Ready gate events.");
-  sample(out, "ready_gate_total", "event=\"started\"", load(gate_waits_started));
+  sample(out, "ready_gate_total", "event=\"started\"",
+         load(gate_waits_started));
   sample(out, "ready_gate_total", "event=\"ready\"", load(gate_ready));
   sample(out, "ready_gate_total", "event=\"timed_out\"", load(gate_timed_out));
   sample(out, "ready_gate_total", "event=\"delay_completed\"",
@@ -247,8 +245,8 @@ std::string service_metrics::render(const state_view& view) const {
   }
   header(out, "process_cpu_seconds_total", "counter", "CPU time used.");
   sample(out, "process_cpu_seconds_total", "",
-         double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-           + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
+         double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+             double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
   header(out, "process_resident_memory_bytes", "gauge", "Resident memory.");
   sample(out, "process_resident_memory_bytes", "",
          double(pages) * double(sysconf(_SC_PAGESIZE)));
@@ -258,8 +256,8 @@ std::string service_metrics::render(const state_view& view) const {
          "Start time since the epoch.");
   sample(out, "process_start_time_seconds", "",
          double(std::chrono::duration_cast<std::chrono::seconds>(
-                  started_.time_since_epoch())
-                  .count()));
+                    started_.time_since_epoch())
+                    .count()));
   return out;
 }
 

@@ -18,8 +18,8 @@ namespace dm {
 class latency_histogram {
 public:
   static constexpr std::array<double, 12> bounds = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-    0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+      0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
 
   void observe(std::chrono::nanoseconds elapsed);
   // Appends the _bucket, _sum and _count lines.
@@ -49,7 +49,7 @@ public:
   std::atomic<std::uint64_t> connections_timed_out{0};
   std::atomic<std::int64_t> connections_open{0};
   std::atomic<std::uint64_t> tls_handshake_failures{0};
-  std::atomic<std::uint64_t> access_refused{0}; // self-only rule
+  std::atomic<std::uint64_t> access_refused{0};          // self-only rule
   std::atomic<std::uint64_t> checks_answered_locally{0}; // by a replica
 
   std::atomic<std::uint64_t> gate_waits_started{0};
@@ -60,7 +60,7 @@ public:
   std::atomic<std::uint64_t> probes{0};
   std::atomic<std::uint64_t> expirations{0};
 
-  std::atomic<std::uint64_t> storage_batches{0};  // syncs
+  std::atomic<std::uint64_t> storage_batches{0}; // syncs
   std::atomic<std::uint64_t> storage_changes{0};
   std::atomic<std::uint64_t> storage_failures{0};
   std::atomic<bool> storage_failing{false};

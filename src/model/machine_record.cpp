@@ -5,26 +5,26 @@ namespace dm {
 
 std::string_view to_string(request_kind kind) {
   switch (kind) {
-    case request_kind::check:
-      return "check";
-    case request_kind::request:
-      return "request";
-    case request_kind::cancel:
-      return "cancel";
+  case request_kind::check:
+    return "check";
+  case request_kind::request:
+    return "request";
+  case request_kind::cancel:
+    return "cancel";
   }
   return "unknown";
 }
 
 std::string_view to_string(disruption_state state) {
   switch (state) {
-    case disruption_state::anytime:
-      return "anytime";
-    case disruption_state::permitted:
-      return "permitted";
-    case disruption_state::requested:
-      return "requested";
-    case disruption_state::denied:
-      return "denied";
+  case disruption_state::anytime:
+    return "anytime";
+  case disruption_state::permitted:
+    return "permitted";
+  case disruption_state::requested:
+    return "requested";
+  case disruption_state::denied:
+    return "denied";
   }
   return "unknown";
 }

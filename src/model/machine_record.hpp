@@ -20,40 +20,38 @@ struct aws_metadata {
   std::map<std::string, std::string> tags;
 
   friend bool operator==(const aws_metadata& a, const aws_metadata& b) {
-    return a.account_id == b.account_id && a.account_name == b.account_name
-           && a.instance_id == b.instance_id && a.region == b.region
-           && a.tags == b.tags;
+    return a.account_id == b.account_id && a.account_name == b.account_name &&
+           a.instance_id == b.instance_id && a.region == b.region &&
+           a.tags == b.tags;
   }
 };
 
 // mdb.Machine. Field names on the wire are the Go names in the comments.
 struct machine_record {
-  std::string hostname;               // Hostname
-  std::string data_source_identifier; // DataSourceIdentifier
-  std::string data_source_type;       // DataSourceType
-  std::string ip_address;             // IpAddress
-  std::string location;               // Location
-  std::string required_image;         // RequiredImage
-  std::string planned_image;          // PlannedImage
-  bool disable_updates = false;       // DisableUpdates
-  std::string owner_group;            // OwnerGroup
-  std::vector<std::string> owner_groups; // OwnerGroups
-  std::vector<std::string> owner_users;  // OwnerUsers
+  std::string hostname;                    // Hostname
+  std::string data_source_identifier;      // DataSourceIdentifier
+  std::string data_source_type;            // DataSourceType
+  std::string ip_address;                  // IpAddress
+  std::string location;                    // Location
+  std::string required_image;              // RequiredImage
+  std::string planned_image;               // PlannedImage
+  bool disable_updates = false;            // DisableUpdates
+  std::string owner_group;                 // OwnerGroup
+  std::vector<std::string> owner_groups;   // OwnerGroups
+  std::vector<std::string> owner_users;    // OwnerUsers
   std::map<std::string, std::string> tags; // Tags
-  std::optional<aws_metadata> aws;    // AwsMetadata (a pointer in Go)
+  std::optional<aws_metadata> aws;         // AwsMetadata (a pointer in Go)
 
   friend bool operator==(const machine_record& a, const machine_record& b) {
-    return a.hostname == b.hostname
-           && a.data_source_identifier == b.data_source_identifier
-           && a.data_source_type == b.data_source_type
-           && a.ip_address == b.ip_address && a.location == b.location
-           && a.required_image == b.required_image
-           && a.planned_image == b.planned_image
-           && a.disable_updates == b.disable_updates
-           && a.owner_group == b.owner_group
-           && a.owner_groups == b.owner_groups
-           && a.owner_users == b.owner_users && a.tags == b.tags
-           && a.aws == b.aws;
+    return a.hostname == b.hostname &&
+           a.data_source_identifier == b.data_source_identifier &&
+           a.data_source_type == b.data_source_type &&
+           a.ip_address == b.ip_address && a.location == b.location &&
+           a.required_image == b.required_image &&
+           a.planned_image == b.planned_image &&
+           a.disable_updates == b.disable_updates &&
+           a.owner_group == b.owner_group && a.owner_groups == b.owner_groups &&
+           a.owner_users == b.owner_users && a.tags == b.tags && a.aws == b.aws;
   }
 };
 

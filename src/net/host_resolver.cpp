@@ -9,15 +9,15 @@ namespace dm {
 
 std::string normalize_address(std::string address) {
   static const std::string mapped = "::ffff:";
-  if (address.size() > mapped.size()
-      && address.compare(0, mapped.size(), mapped) == 0
-      && address.find('.') != std::string::npos)
+  if (address.size() > mapped.size() &&
+      address.compare(0, mapped.size(), mapped) == 0 &&
+      address.find('.') != std::string::npos)
     return address.substr(mapped.size());
   return address;
 }
 
 host_resolver::host_resolver(std::size_t threads, std::chrono::seconds ttl)
-  : ttl_(ttl) {
+    : ttl_(ttl) {
   for (std::size_t i = 0; i < threads; ++i)
     threads_.emplace_back([this] { work(); });
 }
@@ -36,8 +36,8 @@ void host_resolver::resolve(std::string hostname, callback done) {
   {
     std::lock_guard<std::mutex> guard(mutex_);
     auto hit = cache_.find(hostname);
-    if (hit != cache_.end()
-        && hit->second.expires > std::chrono::steady_clock::now()) {
+    if (hit != cache_.end() &&
+        hit->second.expires > std::chrono::steady_clock::now()) {
       auto addresses = hit->second.addresses;
       auto error = hit->second.error;
       // Answer from the cache without a thread hop.
@@ -70,9 +70,9 @@ void host_resolver::work() {
     addrinfo* found = nullptr;
     int rc = ::getaddrinfo(job.first.c_str(), nullptr, &hints, &found);
     if (rc != 0) {
-      error = "lookup " + job.first + ": "
-              + (rc == EAI_NONAME ? std::string("no such host")
-                                  : std::string(gai_strerror(rc)));
+      error = "lookup " + job.first + ": " +
+              (rc == EAI_NONAME ? std::string("no such host")
+                                : std::string(gai_strerror(rc)));
     } else {
       for (auto* ai = found; ai != nullptr; ai = ai->ai_next) {
         char text[INET6_ADDRSTRLEN] = {0};
@@ -94,9 +94,10 @@ void host_resolver::work() {
       std::lock_guard<std::mutex> guard(mutex_);
       if (cache_.size() > 100000)
         cache_.clear();
-      cache_[job.first] = {addresses, error,
-                           std::chrono::steady_clock::now()
-                             + (error.empty() ? ttl_ : std::chrono::seconds(5))};
+      cache_[job.first] = {
+          addresses, error,
+          std::chrono::steady_clock::now() +
+              (error.empty() ? ttl_ : std::chrono::seconds(5))};
     }
     job.second(std::move(addresses), std::move(error));
   }

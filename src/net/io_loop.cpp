@@ -92,12 +92,9 @@ io_loop::io_loop(int listen_fd, connection_limits limits,
                  host_resolver& resolver, protocol_factory first_protocol,
                  std::shared_ptr<std::atomic<std::size_t>> open_connections,
                  std::shared_ptr<const tls_context> tls)
-  : listen_fd_(listen_fd),
-    limits_(limits),
-    resolver_(resolver),
-    first_protocol_(std::move(first_protocol)),
-    open_connections_(std::move(open_connections)),
-    tls_(std::move(tls)) {
+    : listen_fd_(listen_fd), limits_(limits), resolver_(resolver),
+      first_protocol_(std::move(first_protocol)),
+      open_connections_(std::move(open_connections)), tls_(std::move(tls)) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   sink_ = std::make_shared<loop_sink>(wake_fd_);
@@ -200,8 +197,8 @@ void io_loop::run() {
 
 void io_loop::accept_all() {
   for (int i = 0; i < 64; ++i) {
-    int fd = ::accept4(listen_fd_, nullptr, nullptr,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED)
         continue;
@@ -214,10 +211,10 @@ void io_loop::accept_all() {
       --*open_connections_;
       ++metrics.connections_refused;
       static const char busy[] =
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 24\r\n"
-        "Connection: close\r\n\r\ntoo many connections\r\n\r\n";
-      [[maybe_unused]] auto w = ::send(fd, busy, sizeof(busy) - 1,
-                                       MSG_NOSIGNAL | MSG_DONTWAIT);
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 24\r\n"
+          "Connection: close\r\n\r\ntoo many connections\r\n\r\n";
+      [[maybe_unused]] auto w =
+          ::send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
       ::close(fd);
       continue;
     }
@@ -292,8 +289,8 @@ void io_loop::ingest(connection& conn, const char* data, std::size_t size) {
   conn.tls->feed_ciphertext(data, size);
   conn.tls->read_plaintext(conn.input);
   if (conn.tls->handshake_done() && !conn.identity)
-    conn.identity = std::make_shared<const peer_identity>(
-      conn.tls->peer_identity());
+    conn.identity =
+        std::make_shared<const peer_identity>(conn.tls->peer_identity());
   if (conn.tls->failed()) {
     if (!conn.tls->handshake_done())
       ++service_metrics::instance().tls_handshake_failures;
@@ -341,7 +338,8 @@ void io_loop::process_input(connection& conn) {
   flush(conn);
 }
 
-void io_loop::switch_protocol(connection& conn, std::unique_ptr<protocol> next) {
+void io_loop::switch_protocol(connection& conn,
+                              std::unique_ptr<protocol> next) {
   conn.next_proto = std::move(next);
 }
 
@@ -351,8 +349,8 @@ void io_loop::flush(connection& conn) {
   bool body_ended = false;
   do {
     // A produced body grows only as fast as the client reads it.
-    if (conn.body_producer
-        && conn.output.size() + conn.wire_out.size() < body_piece_bytes) {
+    if (conn.body_producer &&
+        conn.output.size() + conn.wire_out.size() < body_piece_bytes) {
       conn.last_activity = std::chrono::steady_clock::now();
       if (!conn.body_producer(conn.output)) {
         conn.body_producer = nullptr;
@@ -364,9 +362,9 @@ void io_loop::flush(connection& conn) {
     // Until the socket is full (EPOLLOUT brings us back), the next piece
     // can go at once.
   } while (conn.body_producer && conn.wire_out.empty());
-  if (conn.wire_out.empty() && !conn.body_producer
-      && (conn.close_when_flushed
-          || (conn.read_closed && !conn.busy && conn.input.empty()))) {
+  if (conn.wire_out.empty() && !conn.body_producer &&
+      (conn.close_when_flushed ||
+       (conn.read_closed && !conn.busy && conn.input.empty()))) {
     close(conn);
     return;
   }
@@ -384,8 +382,8 @@ bool io_loop::send_output(connection& conn) {
     if (!conn.output.empty() && !conn.tls->failed())
       conn.tls->write_plaintext(conn.output);
     conn.output.clear();
-    if (conn.close_when_flushed && !conn.body_producer
-        && conn.tls->handshake_done())
+    if (conn.close_when_flushed && !conn.body_producer &&
+        conn.tls->handshake_done())
       conn.tls->close();
     conn.tls->take_ciphertext(conn.wire_out);
     if (conn.tls->want_close()) {
@@ -417,8 +415,8 @@ void io_loop::update_interest(connection& conn) {
   std::uint32_t events = 0;
   // Back-pressure: no more reading while the client's requests pile up or
   // it does not read its answers.
-  if (!conn.read_closed && conn.input.size() < limits_.max_buffered_input
-      && conn.wire_out.size() < limits_.max_output_bytes / 4)
+  if (!conn.read_closed && conn.input.size() < limits_.max_buffered_input &&
+      conn.wire_out.size() < limits_.max_output_bytes / 4)
     events |= EPOLLIN;
   if (!conn.wire_out.empty())
     events |= EPOLLOUT;
@@ -451,7 +449,7 @@ void io_loop::enable_local_checks(const stored_state& initial,
 }
 
 void io_loop::replicate(
-  std::shared_ptr<const std::vector<state_change>> changes) {
+    std::shared_ptr<const std::vector<state_change>> changes) {
   bool was_empty;
   {
     std::lock_guard<std::mutex> guard(replica_mutex_);
@@ -478,9 +476,10 @@ void io_loop::apply_replica_updates() {
 
 void io_loop::submit_call(connection& conn, disruption_call call) {
   if (replica_ && call.kind == request_kind::check) {
-    auto now = timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::steady_clock::now().time_since_epoch())
-                         + wall_offset_};
+    auto now =
+        timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch()) +
+                  wall_offset_};
     if (auto state = replica_->check(call.host, call.group, call.limit, now)) {
       ++service_metrics::instance().checks_answered_locally;
       call_result result;
@@ -503,13 +502,12 @@ void io_loop::resolve(connection& conn, std::string hostname) {
   conn.busy = true;
   auto sink = sink_;
   auto ticket = conn.id;
-  resolver_.resolve(std::move(hostname),
-                    [sink, ticket](std::vector<std::string> addresses,
-                                   std::string error) {
-                      sink->deliver_resolution(
-                        ticket, resolution{std::move(addresses),
-                                           std::move(error)});
-                    });
+  resolver_.resolve(
+      std::move(hostname),
+      [sink, ticket](std::vector<std::string> addresses, std::string error) {
+        sink->deliver_resolution(
+            ticket, resolution{std::move(addresses), std::move(error)});
+      });
 }
 
 void io_loop::drain_answers() {
@@ -546,8 +544,8 @@ void io_loop::sweep_timeouts() {
       continue;
     // A request behind a body still being produced is not trickling in:
     // it waits for us.
-    if (conn->request_open && !conn->input.empty() && !conn->body_producer
-        && now - conn->request_started > limits_.request_timeout) {
+    if (conn->request_open && !conn->input.empty() && !conn->body_producer &&
+        now - conn->request_started > limits_.request_timeout) {
       ++service_metrics::instance().connections_timed_out;
       close(*conn); // A request trickling in too slowly.
       continue;

@@ -37,17 +37,18 @@ public:
   // Answers to what this protocol asked the loop for.
   virtual void on_call_result(connection&, call_result) {}
   virtual void on_state(connection&, state_view) {}
-  virtual void on_resolved(connection&, std::vector<std::string>,
-                           std::string) {}
+  virtual void on_resolved(connection&, std::vector<std::string>, std::string) {
+  }
 };
 
 // Limits that keep one client from holding more than its share.
 struct connection_limits {
   std::size_t max_connections = 10000;
   // Checked once a second.
-  std::chrono::milliseconds idle_timeout{120'000}; // nothing in flight, no bytes
+  std::chrono::milliseconds idle_timeout{
+      120'000}; // nothing in flight, no bytes
   std::chrono::milliseconds request_timeout{10'000}; // a started request ends
-  std::size_t max_output_bytes = 8u << 20;  // unread answers before closing
+  std::size_t max_output_bytes = 8u << 20; // unread answers before closing
   // Reading pauses while this much input waits (pipelined requests behind
   // a pending answer) or a quarter of max_output_bytes is unsent.
   std::size_t max_buffered_input = 2u << 20;
@@ -70,9 +71,9 @@ public:
   bool encrypted = false;
   bool tls_pending = false; // start TLS once the current output is out
   std::uint32_t registered_events = 0; // what epoll watches for now
-  bool busy = false;          // waiting for an answer from the actors
+  bool busy = false;                   // waiting for an answer from the actors
   bool close_when_flushed = false;
-  bool read_closed = false;   // the client has sent all it will send
+  bool read_closed = false; // the client has sent all it will send
   // The rest of a long answer, made as the client reads it so that it never
   // sits in memory whole: appends the next piece to `out` and says whether
   // more remains. The loop calls it whenever less than a piece waits to be
@@ -80,7 +81,7 @@ public:
   std::function<bool(std::string& out)> body_producer;
   std::chrono::steady_clock::time_point last_activity;
   std::chrono::steady_clock::time_point request_started;
-  bool request_open = false;  // bytes of an unfinished request are buffered
+  bool request_open = false; // bytes of an unfinished request are buffered
   std::shared_ptr<const peer_identity> identity; // TLS client, if any
   std::unique_ptr<protocol> proto;
   std::unique_ptr<protocol> next_proto; // swapped in by the detector

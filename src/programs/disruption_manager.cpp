@@ -93,8 +93,7 @@ int main(int argc, char** argv) {
 
   std::string error;
   for (const char* file : {"flags.default", "flags.extra"}) {
-    if (!flags.load_file(std::string("/etc/") + program + "/" + file,
-                         error)) {
+    if (!flags.load_file(std::string("/etc/") + program + "/" + file, error)) {
       std::cerr << error << "\n";
       return 2;
     }
@@ -156,7 +155,8 @@ int main(int argc, char** argv) {
 
   // Each connection is a descriptor: use all the kernel allows us.
   rlimit files{};
-  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
@@ -184,8 +184,8 @@ int main(int argc, char** argv) {
   dm::file_store_options store_opts;
   store_opts.directory = state_dir;
   std::vector<std::string> notes;
-  std::shared_ptr<dm::file_store> store = dm::file_store::open(store_opts,
-                                                               error, notes);
+  std::shared_ptr<dm::file_store> store =
+      dm::file_store::open(store_opts, error, notes);
   for (const auto& note : notes)
     spdlog::warn("{}", note);
   if (!store) {
@@ -197,17 +197,17 @@ int main(int argc, char** argv) {
 
   std::shared_ptr<const dm::tls_context> tls;
   if (generate_webcert) {
-    if (dm::generate_missing_webcert(cert_file, key_file, error)
-        == dm::webcert_status::failed) {
+    if (dm::generate_missing_webcert(cert_file, key_file, error) ==
+        dm::webcert_status::failed) {
       spdlog::critical("cannot generate webcert: {}", error);
       std::cerr << "cannot generate webcert: " << error << "\n";
       return 1;
     }
   }
-  if (::access(cert_file.c_str(), F_OK) == 0
-      || ::access(key_file.c_str(), F_OK) == 0) {
-    auto context = dm::tls_context::make_server({cert_file, key_file, ca_file},
-                                                error);
+  if (::access(cert_file.c_str(), F_OK) == 0 ||
+      ::access(key_file.c_str(), F_OK) == 0) {
+    auto context =
+        dm::tls_context::make_server({cert_file, key_file, ca_file}, error);
     if (!context) {
       spdlog::critical("TLS: {}", error);
       std::cerr << "TLS: " << error << "\n";
@@ -240,9 +240,9 @@ int main(int argc, char** argv) {
   opts.local_checks = local_checks;
   opts.limits.max_connections = max_connections;
   opts.limits.idle_timeout =
-    std::chrono::duration_cast<std::chrono::milliseconds>(idle_timeout);
+      std::chrono::duration_cast<std::chrono::milliseconds>(idle_timeout);
   opts.limits.request_timeout =
-    std::chrono::duration_cast<std::chrono::milliseconds>(request_timeout);
+      std::chrono::duration_cast<std::chrono::milliseconds>(request_timeout);
   opts.http = web->limits;
   opts.tls = tls;
   auto svc = dm::service::start(opts, store, web, error);

@@ -8,7 +8,6 @@
 int main(int argc, char** argv) {
   // A server closing early must give an error, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
-  return dm::run_disruption_client(argc, argv,
-                                   "/etc/disruption-manager-client",
+  return dm::run_disruption_client(argc, argv, "/etc/disruption-manager-client",
                                    std::cout, std::cerr);
 }

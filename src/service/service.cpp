@@ -35,16 +35,16 @@ int open_listener(const std::string& address, std::uint16_t port,
       addr.sin6_family = AF_INET6;
       addr.sin6_port = htons(port);
       addr.sin6_addr = in6addr_any;
-      if (!address.empty()
-          && inet_pton(AF_INET6, address.c_str(), &addr.sin6_addr) != 1) {
+      if (!address.empty() &&
+          inet_pton(AF_INET6, address.c_str(), &addr.sin6_addr) != 1) {
         error = "bad listen address " + address;
         ::close(fd);
         return -1;
       }
       if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
         if (!address.empty() || errno == EADDRINUSE) {
-          error = "cannot listen on port " + std::to_string(port) + ": "
-                  + std::strerror(errno);
+          error = "cannot listen on port " + std::to_string(port) + ": " +
+                  std::strerror(errno);
           ::close(fd);
           return -1;
         }
@@ -60,15 +60,15 @@ int open_listener(const std::string& address, std::uint16_t port,
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_ANY);
-    if (!address.empty()
-        && inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
+    if (!address.empty() &&
+        inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
       error = "bad listen address " + address;
       ::close(fd);
       return -1;
     }
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      error = "cannot listen on port " + std::to_string(port) + ": "
-              + std::strerror(errno);
+      error = "cannot listen on port " + std::to_string(port) + ": " +
+              std::strerror(errno);
       ::close(fd);
       return -1;
     }
@@ -82,8 +82,8 @@ int open_listener(const std::string& address, std::uint16_t port,
   socklen_t len = sizeof(bound);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   bound_port = bound.ss_family == AF_INET6
-                 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                 : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+                   ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                   : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   return fd;
 }
 
@@ -97,8 +97,8 @@ std::unique_ptr<service> service::start(const service_options& options,
                                         std::shared_ptr<web_context> web,
                                         std::string& error) {
   std::unique_ptr<service> svc(new service());
-  svc->listen_fd_ = open_listener(options.listen_address, options.port,
-                                  svc->port_, error);
+  svc->listen_fd_ =
+      open_listener(options.listen_address, options.port, svc->port_, error);
   if (svc->listen_fd_ < 0)
     return nullptr;
   // CAF's own default is at least four threads, whatever the core count.
@@ -110,8 +110,8 @@ std::unique_ptr<service> service::start(const service_options& options,
                                           options.io_threads);
   svc->config_.set("scheduler.max-threads", actor_threads);
   svc->config_.set("scheduler.policy", options.scheduler == "sharing"
-                                         ? caf::atom("sharing")
-                                         : caf::atom("stealing"));
+                                           ? caf::atom("sharing")
+                                           : caf::atom("stealing"));
   svc->config_.set("logger.file-verbosity", caf::atom("quiet"));
   svc->config_.set("logger.console", caf::atom("none"));
   svc->system_ = std::make_unique<caf::actor_system>(svc->config_);
@@ -135,14 +135,15 @@ std::unique_ptr<service> service::start(const service_options& options,
     if (options.local_checks) {
       loop->enable_local_checks(initial, options.max_duration, wall_offset);
       listeners.push_back(
-        [raw = loop.get()](std::shared_ptr<const std::vector<state_change>> c) {
-          raw->replicate(std::move(c));
-        });
+          [raw =
+               loop.get()](std::shared_ptr<const std::vector<state_change>> c) {
+            raw->replicate(std::move(c));
+          });
     }
     svc->loops_.push_back(std::move(loop));
   }
-  svc->storage_ = sys.spawn<caf::detached>(storage, std::move(store),
-                                           std::move(listeners));
+  svc->storage_ =
+      sys.spawn<caf::detached>(storage, std::move(store), std::move(listeners));
   group_settings settings;
   settings.max_duration = options.max_duration;
   settings.wall_offset = wall_offset;
@@ -178,7 +179,7 @@ void service::stop() {
   desks_.clear();
   router_ = nullptr;
   storage_ = nullptr;
-  system_.reset(); // Waits for every actor to finish.
+  system_.reset();   // Waits for every actor to finish.
   resolver_.reset(); // Joins the look-up threads.
   // Only now: until the last actor and look-up are gone, answers and synced
   // changes may still be handed to a loop (its queues and eventfd must

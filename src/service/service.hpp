@@ -25,7 +25,7 @@ struct service_options {
   std::string listen_address; // empty: every address
   std::chrono::nanoseconds max_duration = std::chrono::hours(1);
   std::size_t io_threads = 1;
-  std::size_t actor_threads = 0; // 0: default_actor_threads
+  std::size_t actor_threads = 0;     // 0: default_actor_threads
   std::string scheduler = "sharing"; // or "stealing"
   connection_limits limits;
   http_limits http;

@@ -22,13 +22,13 @@ namespace {
 // How long the next wait may last: `timeout`, cut to what is left before
 // the deadline, if there is one (zero or less: nothing is left).
 std::chrono::microseconds wait_allowed(const srpc_client_options& options) {
-  auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
-    options.timeout);
+  auto wait =
+      std::chrono::duration_cast<std::chrono::microseconds>(options.timeout);
   if (!options.deadline)
     return wait;
   return std::min<std::chrono::microseconds>(
-    wait, std::chrono::ceil<std::chrono::microseconds>(
-            *options.deadline - std::chrono::steady_clock::now()));
+      wait, std::chrono::ceil<std::chrono::microseconds>(
+                *options.deadline - std::chrono::steady_clock::now()));
 }
 
 timeval as_timeval(std::chrono::microseconds wait) {
@@ -46,8 +46,8 @@ int open_socket(const srpc_client_options& options, std::string& error) {
   socklen_t local_size = 0;
   if (!options.source_address.empty()) {
     if (!ip_socket_address(options.source_address, local, local_size)) {
-      error = "cannot bind to " + options.source_address
-              + ": not an IP address";
+      error =
+          "cannot bind to " + options.source_address + ": not an IP address";
       return -1;
     }
     // Only addresses of the source's family can be reached from it.
@@ -66,22 +66,22 @@ int open_socket(const srpc_client_options& options, std::string& error) {
     if (fd < 0)
       continue;
     timeval tv = as_timeval(std::max<std::chrono::microseconds>(
-      std::chrono::microseconds(1), wait_allowed(options)));
+        std::chrono::microseconds(1), wait_allowed(options)));
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (local_size != 0
-        && ::bind(fd, reinterpret_cast<sockaddr*>(&local), local_size) != 0) {
-      error = "cannot bind to " + options.source_address + ": "
-              + std::strerror(errno);
+    if (local_size != 0 &&
+        ::bind(fd, reinterpret_cast<sockaddr*>(&local), local_size) != 0) {
+      error = "cannot bind to " + options.source_address + ": " +
+              std::strerror(errno);
       ::close(fd);
       fd = -1;
       break;
     }
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      error = "connect to " + options.host + ":" + port + ": "
-              + std::strerror(errno);
+      error = "connect to " + options.host + ":" + port + ": " +
+              std::strerror(errno);
       ::close(fd);
       fd = -1;
     }
@@ -107,12 +107,12 @@ bool send_all(int fd, const std::string& data, std::string& error) {
 
 std::string_view request_type(request_kind kind) {
   switch (kind) {
-    case request_kind::check:
-      return "DisruptionCheckRequest";
-    case request_kind::request:
-      return "DisruptionRequestRequest";
-    case request_kind::cancel:
-      return "DisruptionCancelRequest";
+  case request_kind::check:
+    return "DisruptionCheckRequest";
+  case request_kind::request:
+    return "DisruptionRequestRequest";
+  case request_kind::cancel:
+    return "DisruptionCancelRequest";
   }
   return "";
 }
@@ -143,9 +143,10 @@ srpc_client::connect(const srpc_client_options& options, std::string& error) {
   };
   if (tls && options.tls_first && !start_tls())
     return nullptr;
-  std::string path = options.coder == srpc_coder::gob
-                       ? (tls ? "/_go_TLS_SRPC_/" : "/_goSRPC_/")
-                       : (tls ? "/_SRPC_/TLS/JSON" : "/_SRPC_/unsecured/JSON");
+  std::string path =
+      options.coder == srpc_coder::gob
+          ? (tls ? "/_go_TLS_SRPC_/" : "/_goSRPC_/")
+          : (tls ? "/_SRPC_/TLS/JSON" : "/_SRPC_/unsecured/JSON");
   if (options.do_not_use_method_powers)
     path += "?doNotUseMethodPowers=true";
   if (!client->send_raw("CONNECT " + path + " HTTP/1.0\n\n", error))
@@ -213,8 +214,8 @@ bool srpc_client::fill(std::string& error) {
   }
   if (n < 0) {
     error = errno == EAGAIN || errno == EWOULDBLOCK
-              ? std::string("timed out")
-              : std::string("recv: ") + std::strerror(errno);
+                ? std::string("timed out")
+                : std::string("recv: ") + std::strerror(errno);
     return false;
   }
   if (!tls_) {
@@ -259,16 +260,16 @@ bool srpc_client::call(request_kind kind, const machine_record& machine,
                        disruption_state& state, std::string& response_error,
                        std::string& error) {
   std::string line;
-  if (!send_raw(std::string(method_name(kind)) + "\n", error)
-      || !read_line(line, error))
+  if (!send_raw(std::string(method_name(kind)) + "\n", error) ||
+      !read_line(line, error))
     return false;
   if (!line.empty()) {
     error = line;
     return false;
   }
   std::string value = options_.coder == srpc_coder::gob
-                        ? encode_gob_request(request_type(kind), machine)
-                        : encode_json_request(machine);
+                          ? encode_gob_request(request_type(kind), machine)
+                          : encode_json_request(machine);
   if (!send_raw(value, error) || !read_line(line, error))
     return false;
   if (!line.empty()) {

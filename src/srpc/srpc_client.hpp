@@ -33,8 +33,8 @@ class srpc_client {
 public:
   // Connects and sends CONNECT. On a refusal, `error` holds the server's
   // status line ("HTTP/1.1 405 Method Not Allowed").
-  static std::unique_ptr<srpc_client> connect(const srpc_client_options& options,
-                                              std::string& error);
+  static std::unique_ptr<srpc_client>
+  connect(const srpc_client_options& options, std::string& error);
   ~srpc_client();
 
   // One call. Returns false with `error` on a transport or protocol failure

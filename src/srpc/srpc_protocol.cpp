@@ -23,12 +23,12 @@ std::string trim_space(std::string_view text) {
 
 std::string_view response_type(request_kind kind) {
   switch (kind) {
-    case request_kind::check:
-      return "DisruptionCheckResponse";
-    case request_kind::request:
-      return "DisruptionRequestResponse";
-    case request_kind::cancel:
-      return "DisruptionCancelResponse";
+  case request_kind::check:
+    return "DisruptionCheckResponse";
+  case request_kind::request:
+    return "DisruptionRequestResponse";
+  case request_kind::cancel:
+    return "DisruptionCancelResponse";
   }
   return "";
 }
@@ -45,14 +45,14 @@ const std::string& plain_answer(srpc_coder coder, request_kind kind,
       for (std::size_t st = 0; st < states; ++st) {
         auto state_k = static_cast<disruption_state>(st);
         answers[k * states + st] = encode_gob_response(
-          response_type(static_cast<request_kind>(k)), no_error, state_k);
-        answers[(kinds + k) * states + st]
-          = encode_json_response(no_error, state_k);
+            response_type(static_cast<request_kind>(k)), no_error, state_k);
+        answers[(kinds + k) * states + st] =
+            encode_json_response(no_error, state_k);
       }
     return answers;
   }();
-  std::size_t row = static_cast<std::size_t>(kind)
-                    + (coder == srpc_coder::json ? kinds : 0);
+  std::size_t row =
+      static_cast<std::size_t>(kind) + (coder == srpc_coder::json ? kinds : 0);
   return table[row * states + static_cast<std::size_t>(state)];
 }
 
@@ -72,10 +72,8 @@ std::optional<srpc_path> parse_srpc_path(std::string_view path) {
 
 srpc_protocol::srpc_protocol(srpc_coder coder, bool powers_allowed,
                              std::size_t max_value_bytes)
-  : coder_(coder),
-    powers_allowed_(powers_allowed),
-    gob_(max_value_bytes),
-    json_(max_value_bytes) {
+    : coder_(coder), powers_allowed_(powers_allowed), gob_(max_value_bytes),
+      json_(max_value_bytes) {
   // nop
 }
 
@@ -119,7 +117,8 @@ bool srpc_protocol::read_method_line(connection& conn) {
     return true;
   }
   auto dot = line.find('.');
-  if (dot == std::string::npos || line.find('.', dot + 1) != std::string::npos) {
+  if (dot == std::string::npos ||
+      line.find('.', dot + 1) != std::string::npos) {
     conn.send("malformed Service.Method: " + line + "\n");
     return true;
   }
@@ -192,20 +191,20 @@ void srpc_protocol::dispatch(connection& conn, const machine_record& machine) {
     respond(conn, text_error, disruption_state::anytime);
     return;
   }
-  bool power = powers_allowed_ && conn.identity
-               && conn.identity->has_method_power(method_name(kind_));
+  bool power = powers_allowed_ && conn.identity &&
+               conn.identity->has_method_power(method_name(kind_));
   switch (check_access(kind_, conn.peer_address, call.host, power)) {
-    case access_verdict::allowed:
-      conn.loop->submit_call(conn, std::move(call));
-      return;
-    case access_verdict::denied:
-      ++service_metrics::instance().access_refused;
-      respond(conn, not_permitted_text(call.host), disruption_state::anytime);
-      return;
-    case access_verdict::needs_lookup:
-      pending_call_ = std::move(call);
-      conn.loop->resolve(conn, pending_call_->host);
-      return;
+  case access_verdict::allowed:
+    conn.loop->submit_call(conn, std::move(call));
+    return;
+  case access_verdict::denied:
+    ++service_metrics::instance().access_refused;
+    respond(conn, not_permitted_text(call.host), disruption_state::anytime);
+    return;
+  case access_verdict::needs_lookup:
+    pending_call_ = std::move(call);
+    conn.loop->resolve(conn, pending_call_->host);
+    return;
   }
 }
 
@@ -214,8 +213,8 @@ void srpc_protocol::on_resolved(connection& conn,
                                 std::string error) {
   auto call = std::move(*pending_call_);
   pending_call_.reset();
-  auto refusal = refusal_after_lookup(conn.peer_address, call.host, addresses,
-                                      error);
+  auto refusal =
+      refusal_after_lookup(conn.peer_address, call.host, addresses, error);
   if (!refusal.empty()) {
     ++service_metrics::instance().access_refused;
     respond(conn, refusal, disruption_state::anytime);
@@ -226,8 +225,8 @@ void srpc_protocol::on_resolved(connection& conn,
 
 void srpc_protocol::on_call_result(connection& conn, call_result result) {
   service_metrics::instance().count_call(
-    front_end::srpc, kind_, result.state, !result.error.empty(),
-    std::chrono::steady_clock::now() - call_started_);
+      front_end::srpc, kind_, result.state, !result.error.empty(),
+      std::chrono::steady_clock::now() - call_started_);
   respond(conn, result.error,
           result.error.empty() ? result.state : disruption_state::anytime);
 }

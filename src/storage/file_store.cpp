@@ -108,22 +108,24 @@ bool change_from_json(const json& in, state_change& change) {
   if (change.host.empty())
     return false;
   if (in.contains("t")) {
-    if (!in["t"].is_number_integer() || !in.contains("p")
-        || !in["p"].is_boolean() || !in.contains("q")
-        || !in["q"].is_number_unsigned())
+    if (!in["t"].is_number_integer() || !in.contains("p") ||
+        !in["p"].is_boolean() || !in.contains("q") ||
+        !in["q"].is_number_unsigned())
       return false;
     holding hold;
     hold.permitted = in["p"].get<bool>();
-    hold.last_request = timestamp{std::chrono::nanoseconds(in["t"].get<std::int64_t>())};
+    hold.last_request =
+        timestamp{std::chrono::nanoseconds(in["t"].get<std::int64_t>())};
     hold.queue_seq = in["q"].get<std::uint64_t>();
     change.entry.hold = hold;
   }
   if (in.contains("wd")) {
-    if (!in["wd"].is_number_integer() || !in.contains("wu")
-        || !in["wu"].is_string())
+    if (!in["wd"].is_number_integer() || !in.contains("wu") ||
+        !in["wu"].is_string())
       return false;
     waiting wait;
-    wait.deadline = timestamp{std::chrono::nanoseconds(in["wd"].get<std::int64_t>())};
+    wait.deadline =
+        timestamp{std::chrono::nanoseconds(in["wd"].get<std::int64_t>())};
     wait.url = in["wu"].get<std::string>();
     change.entry.wait = wait;
   }
@@ -191,8 +193,7 @@ bool sync_directory(const std::string& dir, std::string& error) {
 // that is incomplete or fails its checksum (a write cut short).
 bool replay_lines(const std::string& text, const std::string& name,
                   stored_state& state, size_t& good_bytes, bool& torn,
-                  size_t& records, std::string& error,
-                  bool allow_torn_tail) {
+                  size_t& records, std::string& error, bool allow_torn_tail) {
   size_t pos = 0;
   size_t line_number = 0;
   good_bytes = 0;
@@ -229,7 +230,8 @@ bool replay_lines(const std::string& text, const std::string& name,
       return fail("is corrupt (checksum mismatch)");
     json value = json::parse(body.begin(), body.end(), nullptr, false);
     state_change change;
-    if (value.is_object() && (value.contains("format") || value.contains("end"))) {
+    if (value.is_object() &&
+        (value.contains("format") || value.contains("end"))) {
       // Header and trailer lines of a snapshot.
     } else if (!change_from_json(value, change)) {
       return fail("has a record this version cannot read");
@@ -290,7 +292,7 @@ std::string encode_state_line(const state_change& change) {
 }
 
 file_store::file_store(file_store_options options)
-  : options_(std::move(options)) {
+    : options_(std::move(options)) {
   // nop
 }
 
@@ -299,9 +301,9 @@ file_store::~file_store() {
     ::close(journal_fd_);
 }
 
-std::unique_ptr<file_store>
-file_store::open(const file_store_options& options, std::string& error,
-                 std::vector<std::string>& notes) {
+std::unique_ptr<file_store> file_store::open(const file_store_options& options,
+                                             std::string& error,
+                                             std::vector<std::string>& notes) {
   std::unique_ptr<file_store> store(new file_store(options));
   const std::string& dir = options.directory;
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -313,9 +315,8 @@ file_store::open(const file_store_options& options, std::string& error,
   bool snapshot_exists = false;
   bool journal_exists = false;
   if (!read_file(dir + "/" + snapshot_name, snapshot_text, snapshot_exists,
-                 error)
-      || !read_file(dir + "/" + journal_name, journal_text, journal_exists,
-                    error))
+                 error) ||
+      !read_file(dir + "/" + journal_name, journal_text, journal_exists, error))
     return nullptr;
   stored_state state;
   if (snapshot_exists) {
@@ -327,8 +328,8 @@ file_store::open(const file_store_options& options, std::string& error,
       return nullptr;
     auto trailer = snapshot_text.rfind("{\"end\":");
     if (snapshot_text.empty() || trailer == std::string::npos) {
-      error = dir + "/" + snapshot_name
-              + ": no end marker (the file was cut short)";
+      error = dir + "/" + snapshot_name +
+              ": no end marker (the file was cut short)";
       return nullptr;
     }
     store->snapshot_size_ = snapshot_text.size();
@@ -337,13 +338,13 @@ file_store::open(const file_store_options& options, std::string& error,
     size_t good = 0;
     size_t records = 0;
     bool torn = false;
-    if (!replay_lines(journal_text, dir + "/" + journal_name, state, good,
-                      torn, records, error, true))
+    if (!replay_lines(journal_text, dir + "/" + journal_name, state, good, torn,
+                      records, error, true))
       return nullptr;
     if (torn)
-      notes.push_back(dir + "/" + journal_name + ": dropped "
-                      + std::to_string(journal_text.size() - good)
-                      + " bytes of a last line cut short by a crash");
+      notes.push_back(dir + "/" + journal_name + ": dropped " +
+                      std::to_string(journal_text.size() - good) +
+                      " bytes of a last line cut short by a crash");
     store->journal_size_ = good;
   }
   bool import_legacy = false;
@@ -356,7 +357,7 @@ file_store::open(const file_store_options& options, std::string& error,
       return nullptr;
     if (legacy_exists) {
       auto now = timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-        std::chrono::system_clock::now().time_since_epoch())};
+          std::chrono::system_clock::now().time_since_epoch())};
       auto legacy = parse_legacy_state(legacy_text, now, error);
       if (!legacy) {
         error = dir + "/" + legacy_name + ": " + error;
@@ -364,8 +365,8 @@ file_store::open(const file_store_options& options, std::string& error,
       }
       state = std::move(*legacy);
       import_legacy = true;
-      notes.push_back("imported " + std::to_string(state.host_count())
-                      + " machines from " + dir + "/" + legacy_name);
+      notes.push_back("imported " + std::to_string(state.host_count()) +
+                      " machines from " + dir + "/" + legacy_name);
     }
   }
   store->loaded_ = state;
@@ -375,16 +376,16 @@ file_store::open(const file_store_options& options, std::string& error,
   if (import_legacy && !store->write_snapshot(error))
     return nullptr;
   std::string journal_path = dir + "/" + journal_name;
-  store->journal_fd_ = ::open(journal_path.c_str(),
-                              O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  store->journal_fd_ =
+      ::open(journal_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (store->journal_fd_ < 0) {
     error = system_error("cannot open " + journal_path);
     return nullptr;
   }
   if (::ftruncate(store->journal_fd_,
-                  static_cast<off_t>(store->journal_size_)) != 0
-      || ::lseek(store->journal_fd_, static_cast<off_t>(store->journal_size_),
-                 SEEK_SET) < 0) {
+                  static_cast<off_t>(store->journal_size_)) != 0 ||
+      ::lseek(store->journal_fd_, static_cast<off_t>(store->journal_size_),
+              SEEK_SET) < 0) {
     error = system_error("cannot prepare " + journal_path);
     return nullptr;
   }
@@ -405,8 +406,8 @@ bool file_store::append(const std::vector<state_change>& changes,
 bool file_store::sync(std::string& error) {
   if (!pending_.empty()) {
     if (!write_all(journal_fd_, pending_.data(), pending_.size())) {
-      error = system_error("cannot write " + options_.directory + "/"
-                           + journal_name);
+      error = system_error("cannot write " + options_.directory + "/" +
+                           journal_name);
       // Cut off what a failed write may have left, so the journal stays
       // whole lines; the pending lines are retried at the next sync.
       if (::ftruncate(journal_fd_, static_cast<off_t>(journal_size_)) == 0)
@@ -414,8 +415,8 @@ bool file_store::sync(std::string& error) {
       return false;
     }
     if (::fdatasync(journal_fd_) != 0) {
-      error = system_error("cannot sync " + options_.directory + "/"
-                           + journal_name);
+      error = system_error("cannot sync " + options_.directory + "/" +
+                           journal_name);
       if (::ftruncate(journal_fd_, static_cast<off_t>(journal_size_)) == 0)
         ::lseek(journal_fd_, static_cast<off_t>(journal_size_), SEEK_SET);
       return false;
@@ -423,8 +424,8 @@ bool file_store::sync(std::string& error) {
     journal_size_ += pending_.size();
     pending_.clear();
   }
-  if (journal_size_ > options_.compact_min_bytes
-      && journal_size_ > 2 * snapshot_size_) {
+  if (journal_size_ > options_.compact_min_bytes &&
+      journal_size_ > 2 * snapshot_size_) {
     std::string compact_error;
     // A failed compaction loses nothing: the journal still holds it all.
     if (!compact(compact_error))
@@ -436,7 +437,7 @@ bool file_store::sync(std::string& error) {
 bool file_store::write_snapshot(std::string& error) {
   const std::string& dir = options_.directory;
   std::string text = checksummed(
-    json{{"format", "disruption-manager-state"}, {"version", 1}}.dump());
+      json{{"format", "disruption-manager-state"}, {"version", 1}}.dump());
   std::size_t records = 0;
   for (const auto& [id, group] : mirror_.groups) {
     if (group.limit > 1) {
@@ -495,9 +496,9 @@ bool file_store::compact(std::string& error) {
 }
 
 std::string file_store::describe() const {
-  return "state directory " + options_.directory + " ("
-         + std::to_string(loaded_.host_count()) + " machines in "
-         + std::to_string(loaded_.groups.size()) + " groups loaded)";
+  return "state directory " + options_.directory + " (" +
+         std::to_string(loaded_.host_count()) + " machines in " +
+         std::to_string(loaded_.groups.size()) + " groups loaded)";
 }
 
 } // namespace dm

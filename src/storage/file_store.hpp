@@ -49,7 +49,7 @@ private:
   stored_state loaded_;
   stored_state mirror_; // what is (or is about to be) on disk
   int journal_fd_ = -1;
-  std::uint64_t journal_size_ = 0;  // bytes known to be whole lines
+  std::uint64_t journal_size_ = 0; // bytes known to be whole lines
   std::uint64_t snapshot_size_ = 0;
   std::uint64_t compactions_ = 0;
   std::string pending_; // appended, not yet written

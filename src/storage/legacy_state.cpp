@@ -39,9 +39,9 @@ std::optional<timestamp> parse_rfc3339(std::string_view text) {
   tm.tm_hour = digits(text, 11, 2, ok);
   tm.tm_min = digits(text, 14, 2, ok);
   tm.tm_sec = digits(text, 17, 2, ok);
-  if (!ok || text.size() < 20 || text[4] != '-' || text[7] != '-'
-      || (text[10] != 'T' && text[10] != 't') || text[13] != ':'
-      || text[16] != ':')
+  if (!ok || text.size() < 20 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':')
     return std::nullopt;
   size_t pos = 19;
   std::int64_t nanos = 0;
@@ -83,13 +83,12 @@ std::optional<timestamp> parse_rfc3339(std::string_view text) {
     return timestamp{std::chrono::seconds(limit)};
   if (seconds < -limit)
     return timestamp{std::chrono::seconds(-limit)};
-  return timestamp{std::chrono::seconds(seconds)
-                   + std::chrono::nanoseconds(nanos)};
+  return timestamp{std::chrono::seconds(seconds) +
+                   std::chrono::nanoseconds(nanos)};
 }
 
-std::optional<stored_state> parse_legacy_state(std::string_view text,
-                                               timestamp now,
-                                               std::string& error) {
+std::optional<stored_state>
+parse_legacy_state(std::string_view text, timestamp now, std::string& error) {
   json doc = json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.is_discarded()) {
     error = "state.json is not valid JSON";
@@ -104,8 +103,8 @@ std::optional<stored_state> parse_legacy_state(std::string_view text,
   stored_state state;
   std::uint64_t queue_seq = 1;
   auto host_name = [&](const json& item, std::string& out) {
-    if (!item.is_object() || !item.contains("Hostname")
-        || !item["Hostname"].is_string())
+    if (!item.is_object() || !item.contains("Hostname") ||
+        !item["Hostname"].is_string())
       return false;
     out = item["Hostname"].get<std::string>();
     return !out.empty();
@@ -147,8 +146,8 @@ std::optional<stored_state> parse_legacy_state(std::string_view text,
         std::string host;
         auto when = last_request(item);
         if (!host_name(item, host) || !when) {
-          error = std::string("state.json: bad entry in ") + name
-                  + " of group \"" + id + "\"";
+          error = std::string("state.json: bad entry in ") + name +
+                  " of group \"" + id + "\"";
           return std::nullopt;
         }
         auto& entry = hosts[host];

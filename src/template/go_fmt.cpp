@@ -27,18 +27,22 @@ struct decimal {
 
 decimal decimal_from_scientific(const char* first, const char* last) {
   decimal out;
-  const char* e = static_cast<const char*>(std::memchr(first, 'e', last - first));
+  const char* e =
+      static_cast<const char*>(std::memchr(first, 'e', last - first));
   for (const char* p = first; p < e; ++p)
-    if (*p != '.') out.d += *p;
+    if (*p != '.')
+      out.d += *p;
   int exponent = 0;
   std::from_chars(e + (e[1] == '+' ? 2 : 1), last, exponent);
   out.dp = exponent + 1;
-  while (!out.d.empty() && out.d.back() == '0') out.d.pop_back();
+  while (!out.d.empty() && out.d.back() == '0')
+    out.d.pop_back();
   return out;
 }
 
 decimal shortest_decimal(double abs_v) {
-  if (abs_v == 0) return {};
+  if (abs_v == 0)
+    return {};
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, abs_v,
                          std::chars_format::scientific);
@@ -46,7 +50,8 @@ decimal shortest_decimal(double abs_v) {
 }
 
 decimal rounded_decimal(double abs_v, int ndigits) {
-  if (abs_v == 0) return {};
+  if (abs_v == 0)
+    return {};
   std::vector<char> buf(static_cast<std::size_t>(ndigits) + 32);
   auto r = std::to_chars(buf.data(), buf.data() + buf.size(), abs_v,
                          std::chars_format::scientific, ndigits - 1);
@@ -54,7 +59,8 @@ decimal rounded_decimal(double abs_v, int ndigits) {
 }
 
 void fmt_e(std::string& out, bool neg, const decimal& d, int prec, char fmt) {
-  if (neg) out += '-';
+  if (neg)
+    out += '-';
   const int nd = static_cast<int>(d.d.size());
   out += nd != 0 ? d.d[0] : '0';
   if (prec > 0) {
@@ -65,12 +71,14 @@ void fmt_e(std::string& out, bool neg, const decimal& d, int prec, char fmt) {
       out.append(d.d, 1, static_cast<std::size_t>(m - 1));
       i = m;
     }
-    for (; i <= prec; ++i) out += '0';
+    for (; i <= prec; ++i)
+      out += '0';
   }
   out += fmt;
   int exp = nd == 0 ? 0 : d.dp - 1;
   out += exp < 0 ? '-' : '+';
-  if (exp < 0) exp = -exp;
+  if (exp < 0)
+    exp = -exp;
   if (exp < 10) {
     out += '0';
     out += static_cast<char>('0' + exp);
@@ -85,12 +93,14 @@ void fmt_e(std::string& out, bool neg, const decimal& d, int prec, char fmt) {
 }
 
 void fmt_f(std::string& out, bool neg, const decimal& d, int prec) {
-  if (neg) out += '-';
+  if (neg)
+    out += '-';
   const int nd = static_cast<int>(d.d.size());
   if (d.dp > 0) {
     int m = std::min(nd, d.dp);
     out.append(d.d, 0, static_cast<std::size_t>(m));
-    for (; m < d.dp; ++m) out += '0';
+    for (; m < d.dp; ++m)
+      out += '0';
   } else {
     out += '0';
   }
@@ -104,17 +114,20 @@ void fmt_f(std::string& out, bool neg, const decimal& d, int prec) {
 }
 
 void fmt_b(std::string& out, bool neg, std::uint64_t mant, int exp) {
-  if (neg) out += '-';
+  if (neg)
+    out += '-';
   out += std::to_string(mant);
   out += 'p';
   exp -= 52;
-  if (exp >= 0) out += '+';
+  if (exp >= 0)
+    out += '+';
   out += std::to_string(exp);
 }
 
 void fmt_x(std::string& out, int prec, char fmt, bool neg, std::uint64_t mant,
            int exp) {
-  if (mant == 0) exp = 0;
+  if (mant == 0)
+    exp = 0;
   // Normalize so the leading 1 sits at bit 60.
   mant <<= 60 - 52;
   while (mant != 0 && (mant & (std::uint64_t{1} << 60)) == 0) {
@@ -123,9 +136,11 @@ void fmt_x(std::string& out, int prec, char fmt, bool neg, std::uint64_t mant,
   }
   if (prec >= 0 && prec < 15) {
     const unsigned shift = static_cast<unsigned>(prec * 4);
-    const std::uint64_t extra = (mant << shift) & ((std::uint64_t{1} << 60) - 1);
+    const std::uint64_t extra =
+        (mant << shift) & ((std::uint64_t{1} << 60) - 1);
     mant >>= 60 - shift;
-    if ((extra | (mant & 1)) > (std::uint64_t{1} << 59)) ++mant;
+    if ((extra | (mant & 1)) > (std::uint64_t{1} << 59))
+      ++mant;
     mant <<= 60 - shift;
     if (mant & (std::uint64_t{1} << 61)) {
       mant >>= 1;
@@ -133,7 +148,8 @@ void fmt_x(std::string& out, int prec, char fmt, bool neg, std::uint64_t mant,
     }
   }
   const char* hex = fmt == 'X' ? upper_digits : lower_digits;
-  if (neg) out += '-';
+  if (neg)
+    out += '-';
   out += '0';
   out += fmt;
   out += static_cast<char>('0' + ((mant >> 60) & 1));
@@ -153,7 +169,8 @@ void fmt_x(std::string& out, int prec, char fmt, bool neg, std::uint64_t mant,
   }
   out += fmt == 'X' ? 'P' : 'p';
   out += exp < 0 ? '-' : '+';
-  if (exp < 0) exp = -exp;
+  if (exp < 0)
+    exp = -exp;
   if (exp < 100) {
     out += static_cast<char>('0' + exp / 10);
     out += static_cast<char>('0' + exp % 10);
@@ -185,7 +202,8 @@ public:
     bool prev_string = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
       const bool is_string = args[i].kind == value_kind::string;
-      if (i > 0 && !is_string && !prev_string) buf += ' ';
+      if (i > 0 && !is_string && !prev_string)
+        buf += ' ';
       print_arg(args[i], 'v');
       prev_string = is_string;
     }
@@ -193,7 +211,8 @@ public:
 
   void println(const std::vector<value>& args) {
     for (std::size_t i = 0; i < args.size(); ++i) {
-      if (i > 0) buf += ' ';
+      if (i > 0)
+        buf += ' ';
       print_arg(args[i], 'v');
     }
     buf += '\n';
@@ -208,7 +227,8 @@ private:
   // ---- fmt.fmt: padding and the primitive formatters ----
 
   void write_padding(int n) {
-    if (n <= 0) return;
+    if (n <= 0)
+      return;
     buf.append(static_cast<std::size_t>(n), f_.zero ? '0' : ' ');
   }
 
@@ -231,11 +251,13 @@ private:
 
   void fmt_unicode(std::uint64_t u) {
     int prec = 4;
-    if (f_.prec_present && f_.prec > 4) prec = f_.prec;
+    if (f_.prec_present && f_.prec > 4)
+      prec = f_.prec;
     std::string digits;
     for (std::uint64_t x = u;; x >>= 4) {
       digits.insert(digits.begin(), upper_digits[x & 0xF]);
-      if (x < 16) break;
+      if (x < 16)
+        break;
     }
     std::string s = "U+";
     if (static_cast<int>(digits.size()) < prec)
@@ -255,7 +277,8 @@ private:
   void fmt_integer(std::uint64_t u, int base, bool is_signed, char verb,
                    const char* digits) {
     const bool negative = is_signed && static_cast<std::int64_t>(u) < 0;
-    if (negative) u = 0 - u;
+    if (negative)
+      u = 0 - u;
     int prec = 0;
     if (f_.prec_present) {
       prec = f_.prec;
@@ -268,7 +291,8 @@ private:
       }
     } else if (f_.zero && f_.wid_present) {
       prec = f_.wid;
-      if (negative || f_.plus || f_.space) --prec; // room for the sign
+      if (negative || f_.plus || f_.space)
+        --prec; // room for the sign
     }
     std::string s; // built backwards, reversed at the end
     const auto b = static_cast<std::uint64_t>(base);
@@ -276,18 +300,21 @@ private:
       s += digits[u % b];
       u /= b;
     } while (u != 0);
-    while (static_cast<int>(s.size()) < prec) s += '0';
+    while (static_cast<int>(s.size()) < prec)
+      s += '0';
     if (f_.sharp) {
       if (base == 2) {
         s += "b0";
       } else if (base == 8) {
-        if (s.back() != '0') s += '0';
+        if (s.back() != '0')
+          s += '0';
       } else if (base == 16) {
         s += digits[16];
         s += '0';
       }
     }
-    if (verb == 'O') s += "o0";
+    if (verb == 'O')
+      s += "o0";
     if (negative)
       s += '-';
     else if (f_.plus)
@@ -306,7 +333,8 @@ private:
       int n = f_.prec;
       char32_t r;
       for (std::size_t i = 0; i < s.size(); i += decode_rune(s, i, r)) {
-        if (--n < 0) return std::string(s.substr(0, i));
+        if (--n < 0)
+          return std::string(s.substr(0, i));
       }
     }
     return std::string(s);
@@ -316,17 +344,20 @@ private:
 
   void fmt_sx(std::string_view s, const char* digits) {
     int length = static_cast<int>(s.size());
-    if (f_.prec_present && f_.prec < length) length = f_.prec;
+    if (f_.prec_present && f_.prec < length)
+      length = f_.prec;
     int width = 2 * length;
     if (width > 0) {
       if (f_.space) {
-        if (f_.sharp) width *= 2;
+        if (f_.sharp)
+          width *= 2;
         width += length - 1;
       } else if (f_.sharp) {
         width += 2;
       }
     } else {
-      if (f_.wid_present) write_padding(f_.wid);
+      if (f_.wid_present)
+        write_padding(f_.wid);
       return;
     }
     if (f_.wid_present && f_.wid > width && !f_.minus)
@@ -373,15 +404,19 @@ private:
   }
 
   void fmt_float(double v, char verb, int prec) {
-    if (f_.prec_present) prec = f_.prec;
+    if (f_.prec_present)
+      prec = f_.prec;
     std::string num = format_float(v, verb, prec);
     // Work with an explicit sign, as Go does, to place padding after it.
-    if (num[0] != '-' && num[0] != '+') num.insert(num.begin(), '+');
-    if (f_.space && num[0] == '+' && !f_.plus) num[0] = ' ';
+    if (num[0] != '-' && num[0] != '+')
+      num.insert(num.begin(), '+');
+    if (f_.space && num[0] == '+' && !f_.plus)
+      num[0] = ' ';
     if (num[1] == 'I' || num[1] == 'N') {
       const bool old_zero = f_.zero;
       f_.zero = false;
-      if (num[1] == 'N' && !f_.space && !f_.plus) num.erase(0, 1);
+      if (num[1] == 'N' && !f_.space && !f_.plus)
+        num.erase(0, 1);
       pad(num);
       f_.zero = old_zero;
       return;
@@ -391,7 +426,8 @@ private:
       int digits = 0;
       if (verb == 'v' || verb == 'g' || verb == 'G' || verb == 'x') {
         digits = prec;
-        if (digits == -1) digits = 6;
+        if (digits == -1)
+          digits = 6;
       }
       std::string tail;
       bool has_point = false, saw_nonzero = false;
@@ -408,15 +444,19 @@ private:
           num.resize(i);
           break;
         } else {
-          if (c != '0') saw_nonzero = true;
-          if (saw_nonzero) --digits;
+          if (c != '0')
+            saw_nonzero = true;
+          if (saw_nonzero)
+            --digits;
         }
       }
       if (!has_point) {
-        if (num.size() == 2 && num[1] == '0') --digits;
+        if (num.size() == 2 && num[1] == '0')
+          --digits;
         num += '.';
       }
-      for (; digits > 0; --digits) num += '0';
+      for (; digits > 0; --digits)
+        num += '0';
       num += tail;
     }
     if (f_.plus || num[0] != '+') {
@@ -458,116 +498,174 @@ private:
   void fmt_int_verb(const value& arg, std::uint64_t v, bool is_signed,
                     char32_t verb) {
     switch (verb) {
-      case 'v':
-        if (f_.sharp_v && !is_signed)
-          fmt_0x64(v, true);
-        else
-          fmt_integer(v, 10, is_signed, 'v', lower_digits);
-        return;
-      case 'd': fmt_integer(v, 10, is_signed, 'd', lower_digits); return;
-      case 'b': fmt_integer(v, 2, is_signed, 'b', lower_digits); return;
-      case 'o':
-      case 'O':
-        fmt_integer(v, 8, is_signed, static_cast<char>(verb), lower_digits);
-        return;
-      case 'x': fmt_integer(v, 16, is_signed, 'x', lower_digits); return;
-      case 'X': fmt_integer(v, 16, is_signed, 'X', upper_digits); return;
-      case 'c': fmt_c(v); return;
-      case 'q': fmt_qc(v); return;
-      case 'U': fmt_unicode(v); return;
-      default: bad_verb(verb, arg); return;
+    case 'v':
+      if (f_.sharp_v && !is_signed)
+        fmt_0x64(v, true);
+      else
+        fmt_integer(v, 10, is_signed, 'v', lower_digits);
+      return;
+    case 'd':
+      fmt_integer(v, 10, is_signed, 'd', lower_digits);
+      return;
+    case 'b':
+      fmt_integer(v, 2, is_signed, 'b', lower_digits);
+      return;
+    case 'o':
+    case 'O':
+      fmt_integer(v, 8, is_signed, static_cast<char>(verb), lower_digits);
+      return;
+    case 'x':
+      fmt_integer(v, 16, is_signed, 'x', lower_digits);
+      return;
+    case 'X':
+      fmt_integer(v, 16, is_signed, 'X', upper_digits);
+      return;
+    case 'c':
+      fmt_c(v);
+      return;
+    case 'q':
+      fmt_qc(v);
+      return;
+    case 'U':
+      fmt_unicode(v);
+      return;
+    default:
+      bad_verb(verb, arg);
+      return;
     }
   }
 
   void fmt_float_verb(const value& arg, double v, char32_t verb) {
     switch (verb) {
-      case 'v': fmt_float(v, 'g', -1); return;
-      case 'b': case 'g': case 'G': case 'x': case 'X':
-        fmt_float(v, static_cast<char>(verb), -1);
-        return;
-      case 'f': case 'e': case 'E':
-        fmt_float(v, static_cast<char>(verb), 6);
-        return;
-      case 'F': fmt_float(v, 'f', 6); return;
-      default: bad_verb(verb, arg); return;
+    case 'v':
+      fmt_float(v, 'g', -1);
+      return;
+    case 'b':
+    case 'g':
+    case 'G':
+    case 'x':
+    case 'X':
+      fmt_float(v, static_cast<char>(verb), -1);
+      return;
+    case 'f':
+    case 'e':
+    case 'E':
+      fmt_float(v, static_cast<char>(verb), 6);
+      return;
+    case 'F':
+      fmt_float(v, 'f', 6);
+      return;
+    default:
+      bad_verb(verb, arg);
+      return;
     }
   }
 
   void fmt_complex_verb(const value& arg, char32_t verb) {
     switch (verb) {
-      case 'v': case 'b': case 'g': case 'G': case 'x': case 'X':
-      case 'f': case 'F': case 'e': case 'E': {
-        const bool old_plus = f_.plus;
-        buf += '(';
-        fmt_float_verb(arg, arg.real, verb);
-        f_.plus = true;
-        fmt_float_verb(arg, arg.imag, verb);
-        buf += "i)";
-        f_.plus = old_plus;
-        return;
-      }
-      default: bad_verb(verb, arg); return;
+    case 'v':
+    case 'b':
+    case 'g':
+    case 'G':
+    case 'x':
+    case 'X':
+    case 'f':
+    case 'F':
+    case 'e':
+    case 'E': {
+      const bool old_plus = f_.plus;
+      buf += '(';
+      fmt_float_verb(arg, arg.real, verb);
+      f_.plus = true;
+      fmt_float_verb(arg, arg.imag, verb);
+      buf += "i)";
+      f_.plus = old_plus;
+      return;
+    }
+    default:
+      bad_verb(verb, arg);
+      return;
     }
   }
 
   void fmt_string_verb(const value& arg, std::string_view s, char32_t verb) {
     switch (verb) {
-      case 'v':
-        if (f_.sharp_v)
-          fmt_q(s);
-        else
-          fmt_s(s);
-        return;
-      case 's': fmt_s(s); return;
-      case 'x': fmt_sx(s, lower_digits); return;
-      case 'X': fmt_sx(s, upper_digits); return;
-      case 'q': fmt_q(s); return;
-      default: bad_verb(verb, arg); return;
+    case 'v':
+      if (f_.sharp_v)
+        fmt_q(s);
+      else
+        fmt_s(s);
+      return;
+    case 's':
+      fmt_s(s);
+      return;
+    case 'x':
+      fmt_sx(s, lower_digits);
+      return;
+    case 'X':
+      fmt_sx(s, upper_digits);
+      return;
+    case 'q':
+      fmt_q(s);
+      return;
+    default:
+      bad_verb(verb, arg);
+      return;
     }
   }
 
   // Addresses are whatever this process uses; Go's differ run to run too.
   static std::uint64_t address_of(const value& v) {
     switch (v.kind) {
-      case value_kind::aws_pointer:
-        return reinterpret_cast<std::uintptr_t>(v.aws);
-      case value_kind::tags: return reinterpret_cast<std::uintptr_t>(v.map);
-      case value_kind::string_slice:
-        return v.list ? reinterpret_cast<std::uintptr_t>(v.list->data() + v.begin)
-                      : 0;
-      default: return 0;
+    case value_kind::aws_pointer:
+      return reinterpret_cast<std::uintptr_t>(v.aws);
+    case value_kind::tags:
+      return reinterpret_cast<std::uintptr_t>(v.map);
+    case value_kind::string_slice:
+      return v.list ? reinterpret_cast<std::uintptr_t>(v.list->data() + v.begin)
+                    : 0;
+    default:
+      return 0;
     }
   }
 
   void fmt_pointer(const value& v, char32_t verb) {
-    if (v.kind != value_kind::aws_pointer && v.kind != value_kind::tags
-        && v.kind != value_kind::string_slice) {
+    if (v.kind != value_kind::aws_pointer && v.kind != value_kind::tags &&
+        v.kind != value_kind::string_slice) {
       bad_verb(verb, v);
       return;
     }
     const std::uint64_t u = address_of(v);
     switch (verb) {
-      case 'v':
-        if (f_.sharp_v) {
-          buf += '(';
-          buf += type_name(v);
-          buf += ")(";
-          if (u == 0)
-            buf += "nil";
-          else
-            fmt_0x64(u, true);
-          buf += ')';
-        } else if (u == 0) {
-          pad("<nil>");
-        } else {
-          fmt_0x64(u, !f_.sharp);
-        }
-        return;
-      case 'p': fmt_0x64(u, !f_.sharp); return;
-      case 'b': case 'o': case 'd': case 'x': case 'X':
-        fmt_int_verb(v, u, false, verb);
-        return;
-      default: bad_verb(verb, v); return;
+    case 'v':
+      if (f_.sharp_v) {
+        buf += '(';
+        buf += type_name(v);
+        buf += ")(";
+        if (u == 0)
+          buf += "nil";
+        else
+          fmt_0x64(u, true);
+        buf += ')';
+      } else if (u == 0) {
+        pad("<nil>");
+      } else {
+        fmt_0x64(u, !f_.sharp);
+      }
+      return;
+    case 'p':
+      fmt_0x64(u, !f_.sharp);
+      return;
+    case 'b':
+    case 'o':
+    case 'd':
+    case 'x':
+    case 'X':
+      fmt_int_verb(v, u, false, verb);
+      return;
+    default:
+      bad_verb(verb, v);
+      return;
     }
   }
 
@@ -592,98 +690,111 @@ private:
 
   void print_value(const value& v, char32_t verb, int depth) {
     switch (v.kind) {
-      case value_kind::invalid:
-        // Only reachable at depth 0 through a reflect.Value in Go.
-        buf += depth == 0 ? "<invalid reflect.Value>" : "<nil>";
-        return;
-      case value_kind::boolean:
-        if (verb == 't' || verb == 'v')
-          fmt_boolean(v.boolean);
-        else
-          bad_verb(verb, v);
-        return;
-      case value_kind::int_:
-        fmt_int_verb(v, static_cast<std::uint64_t>(v.integer), true, verb);
-        return;
-      case value_kind::uint8: fmt_int_verb(v, v.byte, false, verb); return;
-      case value_kind::float64: fmt_float_verb(v, v.real, verb); return;
-      case value_kind::complex128: fmt_complex_verb(v, verb); return;
-      case value_kind::string: fmt_string_verb(v, v.text, verb); return;
-      case value_kind::tags: {
-        if (f_.sharp_v) {
-          buf += type_name(v);
-          if (!v.map) {
-            buf += "(nil)";
-            return;
-          }
-          buf += '{';
-        } else {
-          buf += "map[";
-        }
-        if (v.map) {
-          bool first = true;
-          for (const auto& [key, val] : *v.map) {
-            if (!first) buf += f_.sharp_v ? ", " : " ";
-            first = false;
-            print_value(value::of_string(key), verb, depth + 1);
-            buf += ':';
-            print_value(value::of_string(val), verb, depth + 1);
-          }
-        }
-        buf += f_.sharp_v ? '}' : ']';
-        return;
-      }
-      case value_kind::machine:
-      case value_kind::aws_struct: {
-        if (f_.sharp_v) buf += type_name(v);
-        buf += '{';
-        bool first = true;
-        for (const auto& [name, field] : struct_fields(v)) {
-          if (!first) buf += f_.sharp_v ? ", " : " ";
-          first = false;
-          if (f_.plus_v || f_.sharp_v) {
-            buf += name;
-            buf += ':';
-          }
-          print_value(field, verb, depth + 1);
-        }
-        buf += '}';
-        return;
-      }
-      case value_kind::string_slice: {
-        if (f_.sharp_v) {
-          buf += type_name(v);
-          if (!v.list) {
-            buf += "(nil)";
-            return;
-          }
-          buf += '{';
-          for (std::size_t i = 0; i < v.slice_size(); ++i) {
-            if (i > 0) buf += ", ";
-            print_value(value::of_string(v.slice_at(i)), verb, depth + 1);
-          }
-          buf += '}';
-        } else {
-          buf += '[';
-          for (std::size_t i = 0; i < v.slice_size(); ++i) {
-            if (i > 0) buf += ' ';
-            print_value(value::of_string(v.slice_at(i)), verb, depth + 1);
-          }
-          buf += ']';
-        }
-        return;
-      }
-      case value_kind::aws_pointer:
-        if (depth == 0 && v.aws) {
-          buf += '&';
-          value target;
-          target.kind = value_kind::aws_struct;
-          target.aws = v.aws;
-          print_value(target, verb, depth + 1);
+    case value_kind::invalid:
+      // Only reachable at depth 0 through a reflect.Value in Go.
+      buf += depth == 0 ? "<invalid reflect.Value>" : "<nil>";
+      return;
+    case value_kind::boolean:
+      if (verb == 't' || verb == 'v')
+        fmt_boolean(v.boolean);
+      else
+        bad_verb(verb, v);
+      return;
+    case value_kind::int_:
+      fmt_int_verb(v, static_cast<std::uint64_t>(v.integer), true, verb);
+      return;
+    case value_kind::uint8:
+      fmt_int_verb(v, v.byte, false, verb);
+      return;
+    case value_kind::float64:
+      fmt_float_verb(v, v.real, verb);
+      return;
+    case value_kind::complex128:
+      fmt_complex_verb(v, verb);
+      return;
+    case value_kind::string:
+      fmt_string_verb(v, v.text, verb);
+      return;
+    case value_kind::tags: {
+      if (f_.sharp_v) {
+        buf += type_name(v);
+        if (!v.map) {
+          buf += "(nil)";
           return;
         }
-        fmt_pointer(v, verb);
+        buf += '{';
+      } else {
+        buf += "map[";
+      }
+      if (v.map) {
+        bool first = true;
+        for (const auto& [key, val] : *v.map) {
+          if (!first)
+            buf += f_.sharp_v ? ", " : " ";
+          first = false;
+          print_value(value::of_string(key), verb, depth + 1);
+          buf += ':';
+          print_value(value::of_string(val), verb, depth + 1);
+        }
+      }
+      buf += f_.sharp_v ? '}' : ']';
+      return;
+    }
+    case value_kind::machine:
+    case value_kind::aws_struct: {
+      if (f_.sharp_v)
+        buf += type_name(v);
+      buf += '{';
+      bool first = true;
+      for (const auto& [name, field] : struct_fields(v)) {
+        if (!first)
+          buf += f_.sharp_v ? ", " : " ";
+        first = false;
+        if (f_.plus_v || f_.sharp_v) {
+          buf += name;
+          buf += ':';
+        }
+        print_value(field, verb, depth + 1);
+      }
+      buf += '}';
+      return;
+    }
+    case value_kind::string_slice: {
+      if (f_.sharp_v) {
+        buf += type_name(v);
+        if (!v.list) {
+          buf += "(nil)";
+          return;
+        }
+        buf += '{';
+        for (std::size_t i = 0; i < v.slice_size(); ++i) {
+          if (i > 0)
+            buf += ", ";
+          print_value(value::of_string(v.slice_at(i)), verb, depth + 1);
+        }
+        buf += '}';
+      } else {
+        buf += '[';
+        for (std::size_t i = 0; i < v.slice_size(); ++i) {
+          if (i > 0)
+            buf += ' ';
+          print_value(value::of_string(v.slice_at(i)), verb, depth + 1);
+        }
+        buf += ']';
+      }
+      return;
+    }
+    case value_kind::aws_pointer:
+      if (depth == 0 && v.aws) {
+        buf += '&';
+        value target;
+        target.kind = value_kind::aws_struct;
+        target.aws = v.aws;
+        print_value(target, verb, depth + 1);
         return;
+      }
+      fmt_pointer(v, verb);
+      return;
     }
   }
 
@@ -691,7 +802,8 @@ private:
   static bool parse_num(std::string_view s, std::size_t& i, int& num) {
     num = 0;
     bool is_num = false;
-    if (i >= s.size()) return false;
+    if (i >= s.size())
+      return false;
     for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
       if (num > too_large || num < -too_large) {
         i = s.size();
@@ -733,7 +845,8 @@ private:
   std::size_t arg_number(std::size_t arg_num, std::string_view format,
                          std::size_t& i, std::size_t num_args, bool& found) {
     found = false;
-    if (format.size() <= i || format[i] != '[') return arg_num;
+    if (format.size() <= i || format[i] != '[')
+      return arg_num;
     reordered_ = true;
     // parseArgNumber
     std::string_view rest = format.substr(i);
@@ -770,7 +883,6 @@ private:
   }
 
   void clear_flags() { f_ = flags{}; }
-
 };
 
 void printer::printf(std::string_view format, const std::vector<value>& a) {
@@ -782,9 +894,12 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
   while (i < end) {
     good_arg_num_ = true;
     const std::size_t last = i;
-    while (i < end && format[i] != '%') ++i;
-    if (i > last) buf += format.substr(last, i - last);
-    if (i >= end) break;
+    while (i < end && format[i] != '%')
+      ++i;
+    if (i > last)
+      buf += format.substr(last, i - last);
+    if (i >= end)
+      break;
     ++i; // skip %
     clear_flags();
 
@@ -819,14 +934,16 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
         break;
       }
     }
-    if (handled) continue;
+    if (handled)
+      continue;
 
     arg_num = arg_number(arg_num, format, i, a.size(), after_index);
 
     if (i < end && format[i] == '*') {
       ++i;
       f_.wid_present = int_from_arg(a, arg_num, f_.wid);
-      if (!f_.wid_present) buf += "%!(BADWIDTH)";
+      if (!f_.wid_present)
+        buf += "%!(BADWIDTH)";
       if (f_.wid < 0) {
         f_.wid = -f_.wid;
         f_.minus = true;
@@ -835,12 +952,14 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
       after_index = false;
     } else {
       f_.wid_present = parse_num(format, i, f_.wid);
-      if (after_index && f_.wid_present) good_arg_num_ = false;
+      if (after_index && f_.wid_present)
+        good_arg_num_ = false;
     }
 
     if (i + 1 < end && format[i] == '.') {
       ++i;
-      if (after_index) good_arg_num_ = false;
+      if (after_index)
+        good_arg_num_ = false;
       arg_num = arg_number(arg_num, format, i, a.size(), after_index);
       if (i < end && format[i] == '*') {
         ++i;
@@ -849,7 +968,8 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
           f_.prec = 0;
           f_.prec_present = false;
         }
-        if (!f_.prec_present) buf += "%!(BADPREC)";
+        if (!f_.prec_present)
+          buf += "%!(BADPREC)";
         after_index = false;
       } else {
         f_.prec_present = parse_num(format, i, f_.prec);
@@ -860,7 +980,8 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
       }
     }
 
-    if (!after_index) arg_num = arg_number(arg_num, format, i, a.size(), after_index);
+    if (!after_index)
+      arg_num = arg_number(arg_num, format, i, a.size(), after_index);
 
     if (i >= end) {
       buf += "%!(NOVERB)";
@@ -869,7 +990,8 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
 
     char32_t verb = static_cast<unsigned char>(format[i]);
     std::size_t size = 1;
-    if (verb >= 0x80) size = decode_rune(format, i, verb);
+    if (verb >= 0x80)
+      size = decode_rune(format, i, verb);
     i += size;
 
     if (verb == '%') {
@@ -898,7 +1020,8 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
     clear_flags();
     buf += "%!(EXTRA ";
     for (std::size_t k = arg_num; k < a.size(); ++k) {
-      if (k > arg_num) buf += ", ";
+      if (k > arg_num)
+        buf += ", ";
       if (!a[k].valid()) {
         buf += "<nil>";
       } else {
@@ -914,8 +1037,10 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
 } // namespace
 
 std::string format_float(double v, char fmt, int prec) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v < 0 ? "-Inf" : "+Inf";
+  if (std::isnan(v))
+    return "NaN";
+  if (std::isinf(v))
+    return v < 0 ? "-Inf" : "+Inf";
   const bool neg = std::signbit(v);
   const double abs_v = std::fabs(v);
   std::string out;
@@ -943,17 +1068,27 @@ std::string format_float(double v, char fmt, int prec) {
     digs = shortest_decimal(abs_v);
     const int nd = static_cast<int>(digs.d.size());
     switch (fmt) {
-      case 'e': case 'E': prec = std::max(nd - 1, 0); break;
-      case 'f': prec = std::max(nd - digs.dp, 0); break;
-      case 'g': case 'G': prec = nd; break;
-      default: break;
+    case 'e':
+    case 'E':
+      prec = std::max(nd - 1, 0);
+      break;
+    case 'f':
+      prec = std::max(nd - digs.dp, 0);
+      break;
+    case 'g':
+    case 'G':
+      prec = nd;
+      break;
+    default:
+      break;
     }
   } else if (fmt == 'f') {
     // Fixed notation with a precision: exact decimal rounding.
     std::vector<char> buf(static_cast<std::size_t>(prec) + 400);
     auto r = std::to_chars(buf.data(), buf.data() + buf.size(), abs_v,
                            std::chars_format::fixed, prec);
-    if (neg) out += '-';
+    if (neg)
+      out += '-';
     out.append(buf.data(), r.ptr);
     return out;
   } else {
@@ -961,7 +1096,8 @@ std::string format_float(double v, char fmt, int prec) {
     if (fmt == 'e' || fmt == 'E') {
       ++digits;
     } else if (fmt == 'g' || fmt == 'G') {
-      if (prec == 0) prec = 1;
+      if (prec == 0)
+        prec = 1;
       digits = prec;
     }
     digs = rounded_decimal(abs_v, digits);
@@ -969,25 +1105,35 @@ std::string format_float(double v, char fmt, int prec) {
 
   const int nd = static_cast<int>(digs.d.size());
   switch (fmt) {
-    case 'e': case 'E': fmt_e(out, neg, digs, prec, fmt); break;
-    case 'f': fmt_f(out, neg, digs, prec); break;
-    case 'g': case 'G': {
-      int eprec = prec;
-      if (eprec > nd && nd >= digs.dp) eprec = nd;
-      if (shortest) eprec = 6; // %e is used if the exponent is >= this
-      const int exp = digs.dp - 1;
-      if (exp < -4 || exp >= eprec) {
-        if (prec > nd) prec = nd;
-        fmt_e(out, neg, digs, prec - 1, fmt == 'g' ? 'e' : 'E');
-      } else {
-        if (prec > digs.dp) prec = nd;
-        fmt_f(out, neg, digs, std::max(prec - digs.dp, 0));
-      }
-      break;
+  case 'e':
+  case 'E':
+    fmt_e(out, neg, digs, prec, fmt);
+    break;
+  case 'f':
+    fmt_f(out, neg, digs, prec);
+    break;
+  case 'g':
+  case 'G': {
+    int eprec = prec;
+    if (eprec > nd && nd >= digs.dp)
+      eprec = nd;
+    if (shortest)
+      eprec = 6; // %e is used if the exponent is >= this
+    const int exp = digs.dp - 1;
+    if (exp < -4 || exp >= eprec) {
+      if (prec > nd)
+        prec = nd;
+      fmt_e(out, neg, digs, prec - 1, fmt == 'g' ? 'e' : 'E');
+    } else {
+      if (prec > digs.dp)
+        prec = nd;
+      fmt_f(out, neg, digs, std::max(prec - digs.dp, 0));
     }
-    default:
-      out += '%';
-      out += fmt;
+    break;
+  }
+  default:
+    out += '%';
+    out += fmt;
   }
   return out;
 }
@@ -1004,7 +1150,8 @@ std::string go_sprintln(const std::vector<value>& args) {
   return std::move(p.buf);
 }
 
-std::string go_sprintf(std::string_view format, const std::vector<value>& args) {
+std::string go_sprintf(std::string_view format,
+                       const std::vector<value>& args) {
   printer p;
   p.printf(format, args);
   return std::move(p.buf);

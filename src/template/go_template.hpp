@@ -27,9 +27,8 @@ public:
   // Parses like template.New(name).Parse(text). On failure returns nullopt
   // and sets `error` to Go's message, e.g.
   // `template: NAME:1: function "nope" not defined`.
-  static std::optional<go_template> parse(std::string_view name,
-                                          std::string_view text,
-                                          std::string& error);
+  static std::optional<go_template>
+  parse(std::string_view name, std::string_view text, std::string& error);
 
   // Expands the template with `data` as dot, like Template.Execute with an
   // mdb.Machine value. On failure returns false and sets `error` to Go's

@@ -31,9 +31,12 @@ char lower(char c) {
 }
 
 int unhex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -42,10 +45,11 @@ int unhex(char c) {
 bool underscore_ok(std::string_view s) {
   char saw = '^';
   std::size_t i = 0;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  if (!s.empty() && (s[0] == '-' || s[0] == '+'))
+    s.remove_prefix(1);
   bool hex = false;
-  if (s.size() >= 2 && s[0] == '0'
-      && (lower(s[1]) == 'b' || lower(s[1]) == 'o' || lower(s[1]) == 'x')) {
+  if (s.size() >= 2 && s[0] == '0' &&
+      (lower(s[1]) == 'b' || lower(s[1]) == 'o' || lower(s[1]) == 'x')) {
     i = 2;
     saw = '0';
     hex = lower(s[1]) == 'x';
@@ -57,11 +61,13 @@ bool underscore_ok(std::string_view s) {
       continue;
     }
     if (c == '_') {
-      if (saw != '0') return false;
+      if (saw != '0')
+        return false;
       saw = '_';
       continue;
     }
-    if (saw == '_') return false;
+    if (saw == '_')
+      return false;
     saw = '!';
   }
   return saw != '_';
@@ -84,14 +90,29 @@ void append_escaped_rune(std::string& out, char32_t r, char quote_char,
     return;
   }
   switch (r) {
-    case '\a': out += "\\a"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
-    case '\v': out += "\\v"; return;
-    default: break;
+  case '\a':
+    out += "\\a";
+    return;
+  case '\b':
+    out += "\\b";
+    return;
+  case '\f':
+    out += "\\f";
+    return;
+  case '\n':
+    out += "\\n";
+    return;
+  case '\r':
+    out += "\\r";
+    return;
+  case '\t':
+    out += "\\t";
+    return;
+  case '\v':
+    out += "\\v";
+    return;
+  default:
+    break;
   }
   if (r < ' ' || r == 0x7F) {
     out += "\\x";
@@ -99,13 +120,16 @@ void append_escaped_rune(std::string& out, char32_t r, char quote_char,
     out += lower_hex[r & 0xF];
     return;
   }
-  if (!valid_rune(r)) r = rune_error;
+  if (!valid_rune(r))
+    r = rune_error;
   if (r < 0x10000) {
     out += "\\u";
-    for (int shift = 12; shift >= 0; shift -= 4) out += lower_hex[(r >> shift) & 0xF];
+    for (int shift = 12; shift >= 0; shift -= 4)
+      out += lower_hex[(r >> shift) & 0xF];
   } else {
     out += "\\U";
-    for (int shift = 28; shift >= 0; shift -= 4) out += lower_hex[(r >> shift) & 0xF];
+    for (int shift = 28; shift >= 0; shift -= 4)
+      out += lower_hex[(r >> shift) & 0xF];
   }
 }
 
@@ -130,13 +154,17 @@ std::size_t decode_rune(std::string_view s, std::size_t pos, char32_t& r) {
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
     need = 2;
     value = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F; // no surrogates
+    if (b0 == 0xE0)
+      lo = 0xA0;
+    if (b0 == 0xED)
+      hi = 0x9F; // no surrogates
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
     need = 3;
     value = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
+    if (b0 == 0xF0)
+      lo = 0x90;
+    if (b0 == 0xF4)
+      hi = 0x8F;
   } else {
     r = rune_error;
     return 1;
@@ -183,7 +211,8 @@ std::size_t decode_last_rune(std::string_view s, std::size_t end, char32_t& r) {
 }
 
 void append_utf8(std::string& out, char32_t r) {
-  if (!valid_rune(r)) r = rune_error;
+  if (!valid_rune(r))
+    r = rune_error;
   if (r < 0x80) {
     out += static_cast<char>(r);
   } else if (r < 0x800) {
@@ -204,7 +233,8 @@ void append_utf8(std::string& out, char32_t r) {
 std::size_t rune_count(std::string_view s) {
   std::size_t n = 0;
   char32_t r;
-  for (std::size_t i = 0; i < s.size(); i += decode_rune(s, i, r)) ++n;
+  for (std::size_t i = 0; i < s.size(); i += decode_rune(s, i, r))
+    ++n;
   return n;
 }
 
@@ -212,7 +242,8 @@ bool valid_utf8(std::string_view s) {
   char32_t r;
   for (std::size_t i = 0; i < s.size();) {
     std::size_t w = decode_rune(s, i, r);
-    if (r == rune_error && w == 1) return false;
+    if (r == rune_error && w == 1)
+      return false;
     i += w;
   }
   return true;
@@ -223,17 +254,20 @@ bool valid_rune(char32_t r) {
 }
 
 bool is_letter(char32_t r) {
-  if (r < 0x80) return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
+  if (r < 0x80)
+    return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
   return in_table(unicode_tables::letter, unicode_tables::letter_size, r);
 }
 
 bool is_digit(char32_t r) {
-  if (r < 0x80) return r >= '0' && r <= '9';
+  if (r < 0x80)
+    return r >= '0' && r <= '9';
   return in_table(unicode_tables::digit, unicode_tables::digit_size, r);
 }
 
 bool is_print(char32_t r) {
-  if (r < 0x80) return r >= 0x20 && r < 0x7F;
+  if (r < 0x80)
+    return r >= 0x20 && r < 0x7F;
   return in_table(unicode_tables::print, unicode_tables::print_size, r);
 }
 
@@ -257,7 +291,8 @@ std::string quote(std::string_view s, bool ascii_only) {
 }
 
 std::string quote_rune(char32_t r, bool ascii_only) {
-  if (!valid_rune(r)) r = rune_error;
+  if (!valid_rune(r))
+    r = rune_error;
   std::string out = "'";
   append_escaped_rune(out, r, '\'', ascii_only);
   out += '\'';
@@ -270,11 +305,14 @@ bool can_backquote(std::string_view s) {
     std::size_t w = decode_rune(s, i, r);
     i += w;
     if (w > 1) {
-      if (r == 0xFEFF) return false;
+      if (r == 0xFEFF)
+        return false;
       continue;
     }
-    if (r == rune_error) return false;
-    if ((r < ' ' && r != '\t') || r == '`' || r == 0x7F) return false;
+    if (r == rune_error)
+      return false;
+    if ((r < ' ' && r != '\t') || r == '`' || r == 0x7F)
+      return false;
   }
   return true;
 }
@@ -282,9 +320,11 @@ bool can_backquote(std::string_view s) {
 bool unquote_char(std::string_view& s, char quote_char, char32_t& value,
                   bool& multibyte) {
   multibyte = false;
-  if (s.empty()) return false;
+  if (s.empty())
+    return false;
   char c = s[0];
-  if (c == quote_char && (quote_char == '\'' || quote_char == '"')) return false;
+  if (c == quote_char && (quote_char == '\'' || quote_char == '"'))
+    return false;
   if (static_cast<unsigned char>(c) >= 0x80) {
     std::size_t w = decode_rune(s, 0, value);
     s.remove_prefix(w);
@@ -296,80 +336,116 @@ bool unquote_char(std::string_view& s, char quote_char, char32_t& value,
     s.remove_prefix(1);
     return true;
   }
-  if (s.size() <= 1) return false;
+  if (s.size() <= 1)
+    return false;
   c = s[1];
   s.remove_prefix(2);
   switch (c) {
-    case 'a': value = '\a'; return true;
-    case 'b': value = '\b'; return true;
-    case 'f': value = '\f'; return true;
-    case 'n': value = '\n'; return true;
-    case 'r': value = '\r'; return true;
-    case 't': value = '\t'; return true;
-    case 'v': value = '\v'; return true;
-    case 'x':
-    case 'u':
-    case 'U': {
-      std::size_t n = c == 'x' ? 2 : c == 'u' ? 4 : 8;
-      if (s.size() < n) return false;
-      char32_t v = 0;
-      for (std::size_t j = 0; j < n; ++j) {
-        int x = unhex(s[j]);
-        if (x < 0) return false;
-        v = (v << 4) | static_cast<char32_t>(x);
-      }
-      s.remove_prefix(n);
-      if (c == 'x') { // a single byte, not a rune
-        value = v;
-        return true;
-      }
-      if (!valid_rune(v)) return false;
-      value = v;
-      multibyte = true;
-      return true;
-    }
-    case '0': case '1': case '2': case '3':
-    case '4': case '5': case '6': case '7': {
-      char32_t v = static_cast<char32_t>(c - '0');
-      if (s.size() < 2) return false;
-      for (std::size_t j = 0; j < 2; ++j) {
-        char d = s[j];
-        if (d < '0' || d > '7') return false;
-        v = (v << 3) | static_cast<char32_t>(d - '0');
-      }
-      s.remove_prefix(2);
-      if (v > 255) return false;
-      value = v;
-      return true;
-    }
-    case '\\': value = '\\'; return true;
-    case '\'':
-    case '"':
-      if (c != quote_char) return false;
-      value = static_cast<unsigned char>(c);
-      return true;
-    default:
+  case 'a':
+    value = '\a';
+    return true;
+  case 'b':
+    value = '\b';
+    return true;
+  case 'f':
+    value = '\f';
+    return true;
+  case 'n':
+    value = '\n';
+    return true;
+  case 'r':
+    value = '\r';
+    return true;
+  case 't':
+    value = '\t';
+    return true;
+  case 'v':
+    value = '\v';
+    return true;
+  case 'x':
+  case 'u':
+  case 'U': {
+    std::size_t n = c == 'x' ? 2 : c == 'u' ? 4 : 8;
+    if (s.size() < n)
       return false;
+    char32_t v = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      int x = unhex(s[j]);
+      if (x < 0)
+        return false;
+      v = (v << 4) | static_cast<char32_t>(x);
+    }
+    s.remove_prefix(n);
+    if (c == 'x') { // a single byte, not a rune
+      value = v;
+      return true;
+    }
+    if (!valid_rune(v))
+      return false;
+    value = v;
+    multibyte = true;
+    return true;
+  }
+  case '0':
+  case '1':
+  case '2':
+  case '3':
+  case '4':
+  case '5':
+  case '6':
+  case '7': {
+    char32_t v = static_cast<char32_t>(c - '0');
+    if (s.size() < 2)
+      return false;
+    for (std::size_t j = 0; j < 2; ++j) {
+      char d = s[j];
+      if (d < '0' || d > '7')
+        return false;
+      v = (v << 3) | static_cast<char32_t>(d - '0');
+    }
+    s.remove_prefix(2);
+    if (v > 255)
+      return false;
+    value = v;
+    return true;
+  }
+  case '\\':
+    value = '\\';
+    return true;
+  case '\'':
+  case '"':
+    if (c != quote_char)
+      return false;
+    value = static_cast<unsigned char>(c);
+    return true;
+  default:
+    return false;
   }
 }
 
 bool unquote(std::string_view s, std::string& out) {
   out.clear();
   const std::size_t n = s.size();
-  if (n < 2) return false;
+  if (n < 2)
+    return false;
   const char q = s[0];
-  if (q != s[n - 1]) return false;
+  if (q != s[n - 1])
+    return false;
   s = s.substr(1, n - 2);
   if (q == '`') {
-    if (s.find('`') != std::string_view::npos) return false;
+    if (s.find('`') != std::string_view::npos)
+      return false;
     for (char c : s)
-      if (c != '\r') out += c; // raw strings drop carriage returns
+      if (c != '\r')
+        out += c; // raw strings drop carriage returns
     return true;
   }
-  if (q != '"' && q != '\'') return false;
-  if (s.find('\n') != std::string_view::npos) return false;
-  if (s.find('\\') == std::string_view::npos
-      && s.find(q) == std::string_view::npos) {
+  if (q != '"' && q != '\'')
+    return false;
+  if (s.find('\n') != std::string_view::npos)
+    return false;
+  if (s.find('\\') == std::string_view::npos &&
+      s.find(q) == std::string_view::npos) {
     if (q == '"' && valid_utf8(s)) {
       out.assign(s);
       return true;
@@ -386,19 +462,22 @@ bool unquote(std::string_view s, std::string& out) {
   while (!s.empty()) {
     char32_t value;
     bool multibyte;
-    if (!unquote_char(s, q, value, multibyte)) return false;
+    if (!unquote_char(s, q, value, multibyte))
+      return false;
     if (value < 0x80 || !multibyte)
       out += static_cast<char>(value);
     else
       append_utf8(out, value);
-    if (q == '\'' && !s.empty()) return false; // one character only
+    if (q == '\'' && !s.empty())
+      return false; // one character only
   }
   return true;
 }
 
 bool parse_uint(std::string_view s, std::uint64_t& out) {
   out = 0;
-  if (s.empty()) return false;
+  if (s.empty())
+    return false;
   const std::string_view original = s;
   unsigned base = 10;
   if (s[0] == '0') {
@@ -424,39 +503,48 @@ bool parse_uint(std::string_view s, std::uint64_t& out) {
       continue;
     }
     int d = unhex(c);
-    if (d < 0 || static_cast<unsigned>(d) >= base) return false;
-    if (n > (UINT64_MAX - static_cast<unsigned>(d)) / base) return false;
+    if (d < 0 || static_cast<unsigned>(d) >= base)
+      return false;
+    if (n > (UINT64_MAX - static_cast<unsigned>(d)) / base)
+      return false;
     n = n * base + static_cast<unsigned>(d);
   }
-  if (underscores && !underscore_ok(original)) return false;
+  if (underscores && !underscore_ok(original))
+    return false;
   out = n;
   return true;
 }
 
 bool parse_int(std::string_view s, std::int64_t& out) {
   out = 0;
-  if (s.empty()) return false;
+  if (s.empty())
+    return false;
   bool neg = false;
   if (s[0] == '+' || s[0] == '-') {
     neg = s[0] == '-';
     s.remove_prefix(1);
   }
   std::uint64_t u;
-  if (!parse_uint(s, u)) return false;
+  if (!parse_uint(s, u))
+    return false;
   constexpr std::uint64_t cutoff = std::uint64_t{1} << 63;
-  if (!neg && u >= cutoff) return false;
-  if (neg && u > cutoff) return false;
+  if (!neg && u >= cutoff)
+    return false;
+  if (neg && u > cutoff)
+    return false;
   out = neg ? static_cast<std::int64_t>(0 - u) : static_cast<std::int64_t>(u);
   return true;
 }
 
 bool parse_float(std::string_view s, double& out, bool* out_of_range) {
   out = 0;
-  if (out_of_range) *out_of_range = false;
+  if (out_of_range)
+    *out_of_range = false;
   // Validate Go's literal syntax first; the C library then does the exact
   // conversion on a copy without underscores.
   std::size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+    ++i;
   bool hex = false;
   if (i + 1 < s.size() && s[i] == '0' && lower(s[i + 1]) == 'x') {
     hex = true;
@@ -470,7 +558,8 @@ bool parse_float(std::string_view s, double& out, bool* out_of_range) {
       continue;
     }
     if (c == '.') {
-      if (saw_dot) break;
+      if (saw_dot)
+        break;
       saw_dot = true;
       continue;
     }
@@ -480,28 +569,37 @@ bool parse_float(std::string_view s, double& out, bool* out_of_range) {
     }
     break;
   }
-  if (!saw_digits) return false;
+  if (!saw_digits)
+    return false;
   const char exp_char = hex ? 'p' : 'e';
   if (i < s.size() && lower(s[i]) == exp_char) {
     ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (i >= s.size() || s[i] < '0' || s[i] > '9') return false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+      ++i;
+    if (i >= s.size() || s[i] < '0' || s[i] > '9')
+      return false;
     for (; i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'); ++i)
-      if (s[i] == '_') underscores = true;
+      if (s[i] == '_')
+        underscores = true;
   } else if (hex) {
     return false; // a hex mantissa needs a 'p' exponent
   }
-  if (underscores && !underscore_ok(s.substr(0, i))) return false;
-  if (i != s.size()) return false;
+  if (underscores && !underscore_ok(s.substr(0, i)))
+    return false;
+  if (i != s.size())
+    return false;
   std::string clean;
   for (char c : s)
-    if (c != '_') clean += c;
+    if (c != '_')
+      clean += c;
   errno = 0;
   char* end = nullptr;
   const double v = std::strtod(clean.c_str(), &end);
-  if (end != clean.c_str() + clean.size()) return false;
+  if (end != clean.c_str() + clean.size())
+    return false;
   if (std::isinf(v)) { // Go reports overflow as an error
-    if (out_of_range) *out_of_range = true;
+    if (out_of_range)
+      *out_of_range = true;
     return false;
   }
   out = v;

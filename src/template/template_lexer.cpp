@@ -30,23 +30,27 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 }
 
 bool has_left_trim_marker(std::string_view s) {
-  return s.size() >= 2 && s[0] == '-' && is_space(static_cast<unsigned char>(s[1]));
+  return s.size() >= 2 && s[0] == '-' &&
+         is_space(static_cast<unsigned char>(s[1]));
 }
 
 bool has_right_trim_marker(std::string_view s) {
-  return s.size() >= 2 && is_space(static_cast<unsigned char>(s[0])) && s[1] == '-';
+  return s.size() >= 2 && is_space(static_cast<unsigned char>(s[0])) &&
+         s[1] == '-';
 }
 
 std::size_t right_trim_length(std::string_view s) {
   std::size_t n = 0;
-  while (n < s.size() && is_space(static_cast<unsigned char>(s[s.size() - 1 - n])))
+  while (n < s.size() &&
+         is_space(static_cast<unsigned char>(s[s.size() - 1 - n])))
     ++n;
   return n;
 }
 
 std::size_t left_trim_length(std::string_view s) {
   std::size_t n = 0;
-  while (n < s.size() && is_space(static_cast<unsigned char>(s[n]))) ++n;
+  while (n < s.size() && is_space(static_cast<unsigned char>(s[n])))
+    ++n;
   return n;
 }
 
@@ -55,17 +59,28 @@ std::string unicode_name(char32_t r) {
 }
 
 item_type keyword_type(std::string_view word) {
-  if (word == "block") return item_type::block;
-  if (word == "break") return item_type::break_;
-  if (word == "continue") return item_type::continue_;
-  if (word == "define") return item_type::define;
-  if (word == "else") return item_type::else_;
-  if (word == "end") return item_type::end;
-  if (word == "if") return item_type::if_;
-  if (word == "range") return item_type::range;
-  if (word == "nil") return item_type::nil;
-  if (word == "template") return item_type::template_;
-  if (word == "with") return item_type::with;
+  if (word == "block")
+    return item_type::block;
+  if (word == "break")
+    return item_type::break_;
+  if (word == "continue")
+    return item_type::continue_;
+  if (word == "define")
+    return item_type::define;
+  if (word == "else")
+    return item_type::else_;
+  if (word == "end")
+    return item_type::end;
+  if (word == "if")
+    return item_type::if_;
+  if (word == "range")
+    return item_type::range;
+  if (word == "nil")
+    return item_type::nil;
+  if (word == "template")
+    return item_type::template_;
+  if (word == "with")
+    return item_type::with;
   return item_type::error;
 }
 
@@ -73,19 +88,33 @@ class lexer {
 public:
   explicit lexer(std::string_view input) : input_(input) {
     for (std::size_t i = 0; i < input.size(); ++i)
-      if (input[i] == '\n') newlines_.push_back(i);
+      if (input[i] == '\n')
+        newlines_.push_back(i);
   }
 
   std::vector<item> run() {
     state s = state::text;
-    while (s != state::done) s = step(s);
+    while (s != state::done)
+      s = step(s);
     return std::move(items_);
   }
 
 private:
   enum class state {
-    text, left_delim, comment, right_delim, inside_action, space, identifier,
-    field, variable, char_constant, number, quote, raw_quote, done,
+    text,
+    left_delim,
+    comment,
+    right_delim,
+    inside_action,
+    space,
+    identifier,
+    field,
+    variable,
+    char_constant,
+    number,
+    quote,
+    raw_quote,
+    done,
   };
 
   std::string_view input_;
@@ -97,11 +126,13 @@ private:
 
   int line_at(std::size_t pos) const {
     return 1 + static_cast<int>(
-                   std::lower_bound(newlines_.begin(), newlines_.end(), pos)
-                   - newlines_.begin());
+                   std::lower_bound(newlines_.begin(), newlines_.end(), pos) -
+                   newlines_.begin());
   }
 
-  std::string_view rest() const { return input_.substr(std::min(pos_, input_.size())); }
+  std::string_view rest() const {
+    return input_.substr(std::min(pos_, input_.size()));
+  }
 
   char32_t next() {
     if (pos_ >= input_.size()) {
@@ -128,7 +159,8 @@ private:
   }
 
   void emit(item_type t) {
-    items_.push_back(item{t, start_, std::string(input_.substr(start_, pos_ - start_)),
+    items_.push_back(item{t, start_,
+                          std::string(input_.substr(start_, pos_ - start_)),
                           line_at(start_)});
     start_ = pos_;
   }
@@ -136,13 +168,15 @@ private:
   void ignore() { start_ = pos_; }
 
   state errorf(std::string message) {
-    items_.push_back(item{item_type::error, start_, std::move(message), line_at(start_)});
+    items_.push_back(
+        item{item_type::error, start_, std::move(message), line_at(start_)});
     return state::done;
   }
 
   bool accept(std::string_view valid) {
     char32_t r = next();
-    if (r != eof_rune && r < 0x80 && valid.find(static_cast<char>(r)) != std::string_view::npos)
+    if (r != eof_rune && r < 0x80 &&
+        valid.find(static_cast<char>(r)) != std::string_view::npos)
       return true;
     backup();
     return false;
@@ -155,47 +189,68 @@ private:
 
   std::pair<bool, bool> at_right_delim() const {
     std::string_view r = rest();
-    if (has_right_trim_marker(r) && starts_with(r.substr(trim_marker_len), close_delim))
+    if (has_right_trim_marker(r) &&
+        starts_with(r.substr(trim_marker_len), close_delim))
       return {true, true};
-    if (starts_with(r, close_delim)) return {true, false};
+    if (starts_with(r, close_delim))
+      return {true, false};
     return {false, false};
   }
 
   bool at_terminator() {
     char32_t r = peek();
-    if (is_space(r)) return true;
+    if (is_space(r))
+      return true;
     switch (r) {
-      case eof_rune: case '.': case ',': case '|': case ':': case ')': case '(':
-        return true;
-      default:
-        break;
+    case eof_rune:
+    case '.':
+    case ',':
+    case '|':
+    case ':':
+    case ')':
+    case '(':
+      return true;
+    default:
+      break;
     }
     return starts_with(rest(), close_delim);
   }
 
   state step(state s) {
     switch (s) {
-      case state::text: return lex_text();
-      case state::left_delim: return lex_left_delim();
-      case state::comment: return lex_comment();
-      case state::right_delim: return lex_right_delim();
-      case state::inside_action: return lex_inside_action();
-      case state::space: return lex_space();
-      case state::identifier: return lex_identifier();
-      case state::field: return lex_field_or_variable(item_type::field);
-      case state::variable:
-        if (at_terminator()) { // a lone "$"
-          emit(item_type::variable);
-          return state::inside_action;
-        }
-        return lex_field_or_variable(item_type::variable);
-      case state::char_constant: return lex_quoted('\'', item_type::char_constant,
-                                                   "unterminated character constant");
-      case state::number: return lex_number();
-      case state::quote: return lex_quoted('"', item_type::string,
-                                           "unterminated quoted string");
-      case state::raw_quote: return lex_raw_quote();
-      case state::done: break;
+    case state::text:
+      return lex_text();
+    case state::left_delim:
+      return lex_left_delim();
+    case state::comment:
+      return lex_comment();
+    case state::right_delim:
+      return lex_right_delim();
+    case state::inside_action:
+      return lex_inside_action();
+    case state::space:
+      return lex_space();
+    case state::identifier:
+      return lex_identifier();
+    case state::field:
+      return lex_field_or_variable(item_type::field);
+    case state::variable:
+      if (at_terminator()) { // a lone "$"
+        emit(item_type::variable);
+        return state::inside_action;
+      }
+      return lex_field_or_variable(item_type::variable);
+    case state::char_constant:
+      return lex_quoted('\'', item_type::char_constant,
+                        "unterminated character constant");
+    case state::number:
+      return lex_number();
+    case state::quote:
+      return lex_quoted('"', item_type::string, "unterminated quoted string");
+    case state::raw_quote:
+      return lex_raw_quote();
+    case state::done:
+      break;
     }
     return state::done;
   }
@@ -208,13 +263,15 @@ private:
       if (has_left_trim_marker(input_.substr(pos_ + open_delim.size())))
         trim = right_trim_length(input_.substr(start_, pos_ - start_));
       pos_ -= trim;
-      if (pos_ > start_) emit(item_type::text);
+      if (pos_ > start_)
+        emit(item_type::text);
       pos_ += trim;
       ignore();
       return state::left_delim;
     }
     pos_ = input_.size();
-    if (pos_ > start_) emit(item_type::text);
+    if (pos_ > start_)
+      emit(item_type::text);
     emit(item_type::eof);
     return state::done;
   }
@@ -239,13 +296,17 @@ private:
   state lex_comment() {
     pos_ += left_comment.size();
     std::size_t i = input_.find(right_comment, pos_);
-    if (i == std::string_view::npos) return errorf("unclosed comment");
+    if (i == std::string_view::npos)
+      return errorf("unclosed comment");
     pos_ = i + right_comment.size();
     auto [delim, trim] = at_right_delim();
-    if (!delim) return errorf("comment ends before closing delimiter");
-    if (trim) pos_ += trim_marker_len;
+    if (!delim)
+      return errorf("comment ends before closing delimiter");
+    if (trim)
+      pos_ += trim_marker_len;
     pos_ += close_delim.size();
-    if (trim) pos_ += left_trim_length(rest());
+    if (trim)
+      pos_ += left_trim_length(rest());
     ignore();
     return state::text;
   }
@@ -267,42 +328,56 @@ private:
 
   state lex_inside_action() {
     if (at_right_delim().first) {
-      if (paren_depth_ == 0) return state::right_delim;
+      if (paren_depth_ == 0)
+        return state::right_delim;
       return errorf("unclosed left paren");
     }
     char32_t r = next();
-    if (r == eof_rune) return errorf("unclosed action");
+    if (r == eof_rune)
+      return errorf("unclosed action");
     if (is_space(r)) {
       backup(); // the space may belong to " -}}"
       return state::space;
     }
     switch (r) {
-      case '=': emit(item_type::assign); return state::inside_action;
-      case ':':
-        if (next() != '=') return errorf("expected :=");
-        emit(item_type::declare);
-        return state::inside_action;
-      case '|': emit(item_type::pipe); return state::inside_action;
-      case '"': return state::quote;
-      case '`': return state::raw_quote;
-      case '$': return state::variable;
-      case '\'': return state::char_constant;
-      case '(':
-        emit(item_type::left_paren);
-        ++paren_depth_;
-        return state::inside_action;
-      case ')':
-        emit(item_type::right_paren);
-        --paren_depth_;
-        if (paren_depth_ < 0) return errorf("unexpected right paren " + unicode_name(r));
-        return state::inside_action;
-      default: break;
+    case '=':
+      emit(item_type::assign);
+      return state::inside_action;
+    case ':':
+      if (next() != '=')
+        return errorf("expected :=");
+      emit(item_type::declare);
+      return state::inside_action;
+    case '|':
+      emit(item_type::pipe);
+      return state::inside_action;
+    case '"':
+      return state::quote;
+    case '`':
+      return state::raw_quote;
+    case '$':
+      return state::variable;
+    case '\'':
+      return state::char_constant;
+    case '(':
+      emit(item_type::left_paren);
+      ++paren_depth_;
+      return state::inside_action;
+    case ')':
+      emit(item_type::right_paren);
+      --paren_depth_;
+      if (paren_depth_ < 0)
+        return errorf("unexpected right paren " + unicode_name(r));
+      return state::inside_action;
+    default:
+      break;
     }
     if (r == '.') {
       // ".field" unless a digit follows, which makes it a number.
       if (pos_ < input_.size()) {
         char c = input_[pos_];
-        if (c < '0' || c > '9') return state::field;
+        if (c < '0' || c > '9')
+          return state::field;
       }
       backup();
       return state::number;
@@ -330,10 +405,11 @@ private:
     }
     // A space followed by "-}}" belongs to the trim marker, not to us.
     std::string_view from_last = input_.substr(pos_ - 1);
-    if (has_right_trim_marker(from_last)
-        && starts_with(from_last.substr(trim_marker_len), close_delim)) {
+    if (has_right_trim_marker(from_last) &&
+        starts_with(from_last.substr(trim_marker_len), close_delim)) {
       backup();
-      if (spaces == 1) return state::right_delim;
+      if (spaces == 1)
+        return state::right_delim;
     }
     emit(item_type::space);
     return state::inside_action;
@@ -342,10 +418,12 @@ private:
   state lex_identifier() {
     for (;;) {
       char32_t r = next();
-      if (is_alphanumeric(r)) continue;
+      if (is_alphanumeric(r))
+        continue;
       backup();
       std::string_view word = input_.substr(start_, pos_ - start_);
-      if (!at_terminator()) return errorf("bad character " + unicode_name(r));
+      if (!at_terminator())
+        return errorf("bad character " + unicode_name(r));
       item_type keyword = keyword_type(word);
       if (keyword != item_type::error)
         emit(keyword);
@@ -370,7 +448,8 @@ private:
         break;
       }
     }
-    if (!at_terminator()) return errorf("bad character " + unicode_name(r));
+    if (!at_terminator())
+      return errorf("bad character " + unicode_name(r));
     emit(t);
     return state::inside_action;
   }
@@ -380,11 +459,14 @@ private:
       char32_t r = next();
       if (r == '\\') {
         r = next();
-        if (r != eof_rune && r != '\n') continue;
+        if (r != eof_rune && r != '\n')
+          continue;
         return errorf(unterminated);
       }
-      if (r == eof_rune || r == '\n') return errorf(unterminated);
-      if (r == quote_char) break;
+      if (r == eof_rune || r == '\n')
+        return errorf(unterminated);
+      if (r == quote_char)
+        break;
     }
     emit(t);
     return state::inside_action;
@@ -393,8 +475,10 @@ private:
   state lex_raw_quote() {
     for (;;) {
       char32_t r = next();
-      if (r == eof_rune) return errorf("unterminated raw quoted string");
-      if (r == '`') break;
+      if (r == eof_rune)
+        return errorf("unterminated raw quoted string");
+      if (r == '`')
+        break;
     }
     emit(item_type::raw_string);
     return state::inside_action;
@@ -402,14 +486,14 @@ private:
 
   state lex_number() {
     if (!scan_number())
-      return errorf("bad number syntax: "
-                    + quote(input_.substr(start_, pos_ - start_)));
+      return errorf("bad number syntax: " +
+                    quote(input_.substr(start_, pos_ - start_)));
     char32_t sign = peek();
     if (sign == '+' || sign == '-') {
       // Complex: 1+2i, no spaces, must end in 'i'.
       if (!scan_number() || input_[pos_ - 1] != 'i')
-        return errorf("bad number syntax: "
-                      + quote(input_.substr(start_, pos_ - start_)));
+        return errorf("bad number syntax: " +
+                      quote(input_.substr(start_, pos_ - start_)));
       emit(item_type::complex);
     } else {
       emit(item_type::number);
@@ -430,7 +514,8 @@ private:
         digits = "01_";
     }
     accept_run(digits);
-    if (accept(".")) accept_run(digits);
+    if (accept("."))
+      accept_run(digits);
     if (digits.size() == 10 + 1 && accept("eE")) {
       accept("+-");
       accept_run("0123456789_");
@@ -451,9 +536,12 @@ private:
 } // namespace
 
 std::string item_string(const item& it) {
-  if (it.type == item_type::eof) return "EOF";
-  if (it.type == item_type::error) return it.val;
-  if (it.type > item_type::keyword) return "<" + it.val + ">";
+  if (it.type == item_type::eof)
+    return "EOF";
+  if (it.type == item_type::error)
+    return it.val;
+  if (it.type > item_type::keyword)
+    return "<" + it.val + ">";
   if (it.val.size() > 10) {
     // %.10q: at most ten runes, quoted, then "...".
     std::size_t cut = 0;

@@ -19,20 +19,20 @@ enum class item_type {
   assign,        // =
   declare,       // :=
   eof,
-  field,         // .Name
-  identifier,    // function name
-  left_delim,    // {{
-  left_paren,    // (
+  field,      // .Name
+  identifier, // function name
+  left_delim, // {{
+  left_paren, // (
   number,
-  pipe,          // |
-  raw_string,    // `...`
-  right_delim,   // }}
-  right_paren,   // )
-  space,         // run of spaces
-  string,        // "..."
-  text,          // plain text outside actions
-  variable,      // $ or $name
-  keyword,       // marker: everything after is a keyword
+  pipe,        // |
+  raw_string,  // `...`
+  right_delim, // }}
+  right_paren, // )
+  space,       // run of spaces
+  string,      // "..."
+  text,        // plain text outside actions
+  variable,    // $ or $name
+  keyword,     // marker: everything after is a keyword
   block,
   break_,
   continue_,

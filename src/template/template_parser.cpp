@@ -18,11 +18,12 @@ struct parse_failure : std::runtime_error {
 
 bool is_builtin_function(std::string_view name) {
   static constexpr std::string_view names[] = {
-      "and", "call", "html", "index", "slice", "js", "len", "not", "or",
-      "print", "printf", "println", "urlquery", "eq", "ge", "gt", "le",
-      "lt", "ne"};
+      "and", "call", "html",  "index",  "slice",   "js",       "len",
+      "not", "or",   "print", "printf", "println", "urlquery", "eq",
+      "ge",  "gt",   "le",    "lt",     "ne"};
   for (auto n : names)
-    if (n == name) return true;
+    if (n == name)
+      return true;
   return false;
 }
 
@@ -50,13 +51,13 @@ std::vector<std::string> split_dots(std::string_view s) {
 // float64(int64(f)) == f and float64(uint64(f)) == f as Go evaluates them
 // on amd64, without undefined conversions.
 bool float_is_int(double f) {
-  return f >= -9223372036854775808.0 && f < 9223372036854775808.0
-         && static_cast<double>(static_cast<std::int64_t>(f)) == f;
+  return f >= -9223372036854775808.0 && f < 9223372036854775808.0 &&
+         static_cast<double>(static_cast<std::int64_t>(f)) == f;
 }
 
 bool float_is_uint(double f) {
-  return f > -1.0 && f < 18446744073709551616.0
-         && static_cast<double>(static_cast<std::uint64_t>(f)) == f;
+  return f > -1.0 && f < 18446744073709551616.0 &&
+         static_cast<double>(static_cast<std::uint64_t>(f)) == f;
 }
 
 void simplify_complex(number_info& n) {
@@ -64,27 +65,31 @@ void simplify_complex(number_info& n) {
   if (n.is_float) {
     n.float64 = n.real;
     n.is_int = float_is_int(n.float64);
-    if (n.is_int) n.int64 = static_cast<std::int64_t>(n.float64);
+    if (n.is_int)
+      n.int64 = static_cast<std::int64_t>(n.float64);
     n.is_uint = float_is_uint(n.float64);
-    if (n.is_uint) n.uint64 = static_cast<std::uint64_t>(n.float64);
+    if (n.is_uint)
+      n.uint64 = static_cast<std::uint64_t>(n.float64);
   }
 }
 
 bool is_empty_tree(const node* n) {
-  if (!n) return true;
+  if (!n)
+    return true;
   switch (n->type) {
-    case node_type::list:
-      for (const auto& child : n->nodes)
-        if (!is_empty_tree(child.get())) return false;
-      return true;
-    case node_type::text:
-      for (char c : n->text)
-        if (!(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v'
-              || c == '\f'))
-          return false;
-      return true;
-    default:
-      return false;
+  case node_type::list:
+    for (const auto& child : n->nodes)
+      if (!is_empty_tree(child.get()))
+        return false;
+    return true;
+  case node_type::text:
+    for (char c : n->text)
+      if (!(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+            c == '\f'))
+        return false;
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -95,7 +100,8 @@ struct token_stream {
   std::size_t cursor = 0;
 
   item next() {
-    if (cursor < items.size()) return items[cursor++];
+    if (cursor < items.size())
+      return items[cursor++];
     return item{}; // Go's closed channel yields a zero item
   }
 };
@@ -104,11 +110,8 @@ class tree_parser {
 public:
   tree_parser(std::string name, std::string_view parse_name,
               token_stream& stream, tree_set& trees, int& depth)
-      : name_(std::move(name)),
-        parse_name_(parse_name),
-        stream_(stream),
-        trees_(trees),
-        depth_(depth) {}
+      : name_(std::move(name)), parse_name_(parse_name), stream_(stream),
+        trees_(trees), depth_(depth) {}
 
   // Top level: a sequence of text and actions, with {{define}}s peeled off.
   void parse() {
@@ -149,26 +152,27 @@ private:
   struct nesting {
     tree_parser& p;
     explicit nesting(tree_parser& parser) : p(parser) {
-      if (++p.depth_ > max_nesting) p.errorf("template nesting too deep");
+      if (++p.depth_ > max_nesting)
+        p.errorf("template nesting too deep");
     }
     ~nesting() { --p.depth_; }
   };
 
   [[noreturn]] void errorf(const std::string& message) {
-    throw parse_failure("template: " + std::string(parse_name_) + ":"
-                        + std::to_string(token_[0].line) + ": " + message);
+    throw parse_failure("template: " + std::string(parse_name_) + ":" +
+                        std::to_string(token_[0].line) + ": " + message);
   }
 
   [[noreturn]] void unexpected(const item& token, std::string_view context) {
     if (token.type == item_type::error) {
       std::string extra;
       if (action_line_ != 0 && action_line_ != token.line) {
-        extra = " in action started at " + std::string(parse_name_) + ":"
-                + std::to_string(action_line_);
+        extra = " in action started at " + std::string(parse_name_) + ":" +
+                std::to_string(action_line_);
         const std::string suffix = " action";
-        if (token.val.size() >= suffix.size()
-            && token.val.compare(token.val.size() - suffix.size(),
-                                 suffix.size(), suffix) == 0)
+        if (token.val.size() >= suffix.size() &&
+            token.val.compare(token.val.size() - suffix.size(), suffix.size(),
+                              suffix) == 0)
           extra = extra.substr(std::string(" in action").size());
       }
       errorf(item_string(token) + extra);
@@ -198,7 +202,8 @@ private:
   }
 
   item peek() {
-    if (peek_count_ > 0) return token_[peek_count_ - 1];
+    if (peek_count_ > 0)
+      return token_[peek_count_ - 1];
     peek_count_ = 1;
     token_[0] = stream_.next();
     return token_[0];
@@ -220,13 +225,15 @@ private:
 
   item expect(item_type expected, std::string_view context) {
     item token = next_non_space();
-    if (token.type != expected) unexpected(token, context);
+    if (token.type != expected)
+      unexpected(token, context);
     return token;
   }
 
   std::string unquote_or_fail(const std::string& literal) {
     std::string value;
-    if (!unquote(literal, value)) errorf("invalid syntax");
+    if (!unquote(literal, value))
+      errorf("invalid syntax");
     return value;
   }
 
@@ -269,36 +276,45 @@ private:
   std::unique_ptr<node> text_or_action() {
     item token = next_non_space();
     switch (token.type) {
-      case item_type::text: {
-        auto n = make_node(node_type::text, token.pos);
-        n->text = token.val;
-        return n;
-      }
-      case item_type::left_delim: {
-        action_line_ = token.line;
-        auto n = action();
-        action_line_ = 0;
-        return n;
-      }
-      default:
-        unexpected(token, "input");
+    case item_type::text: {
+      auto n = make_node(node_type::text, token.pos);
+      n->text = token.val;
+      return n;
+    }
+    case item_type::left_delim: {
+      action_line_ = token.line;
+      auto n = action();
+      action_line_ = 0;
+      return n;
+    }
+    default:
+      unexpected(token, "input");
     }
   }
 
   std::unique_ptr<node> action() {
     item token = next_non_space();
     switch (token.type) {
-      case item_type::block: return block_control();
-      case item_type::break_: return break_or_continue(token, node_type::break_);
-      case item_type::continue_:
-        return break_or_continue(token, node_type::continue_);
-      case item_type::else_: return else_control();
-      case item_type::end: return end_control();
-      case item_type::if_: return if_control();
-      case item_type::range: return branch_control(node_type::range);
-      case item_type::template_: return template_control();
-      case item_type::with: return branch_control(node_type::with);
-      default: break;
+    case item_type::block:
+      return block_control();
+    case item_type::break_:
+      return break_or_continue(token, node_type::break_);
+    case item_type::continue_:
+      return break_or_continue(token, node_type::continue_);
+    case item_type::else_:
+      return else_control();
+    case item_type::end:
+      return end_control();
+    case item_type::if_:
+      return if_control();
+    case item_type::range:
+      return branch_control(node_type::range);
+    case item_type::template_:
+      return template_control();
+    case item_type::with:
+      return branch_control(node_type::with);
+    default:
+      break;
     }
     backup();
     item first = peek();
@@ -310,8 +326,10 @@ private:
   std::unique_ptr<node> break_or_continue(const item& keyword, node_type type) {
     const char* name = type == node_type::break_ ? "{{break}}" : "{{continue}}";
     item token = next_non_space();
-    if (token.type != item_type::right_delim) unexpected(token, name);
-    if (range_depth_ == 0) errorf(std::string(name) + " outside {{range}}");
+    if (token.type != item_type::right_delim)
+      unexpected(token, name);
+    if (range_depth_ == 0)
+      errorf(std::string(name) + " outside {{range}}");
     return make_node(type, keyword.pos);
   }
 
@@ -322,7 +340,8 @@ private:
     // Declarations or assignments: "$x :=", "$x =", "$i, $v :=".
     for (;;) {
       item v = peek_non_space();
-      if (v.type != item_type::variable) break;
+      if (v.type != item_type::variable)
+        break;
       next();
       // Spaces are tokens, so three tokens of look-ahead are needed: in
       // "$x foo" the variable is an argument, not a declaration.
@@ -341,8 +360,8 @@ private:
         vars_.push_back(v.val);
         if (context == "range" && pipe->decl.size() < 2) {
           item_type t = peek_non_space().type;
-          if (t == item_type::variable || t == item_type::right_delim
-              || t == item_type::right_paren)
+          if (t == item_type::variable || t == item_type::right_delim ||
+              t == item_type::right_paren)
             continue; // the second variable of a range
           errorf("range can only initialize variables");
         }
@@ -361,29 +380,41 @@ private:
         return pipe;
       }
       switch (token.type) {
-        case item_type::boolean: case item_type::char_constant:
-        case item_type::complex: case item_type::dot: case item_type::field:
-        case item_type::identifier: case item_type::number: case item_type::nil:
-        case item_type::raw_string: case item_type::string:
-        case item_type::variable: case item_type::left_paren:
-          backup();
-          pipe->nodes.push_back(command());
-          break;
-        default:
-          unexpected(token, context);
+      case item_type::boolean:
+      case item_type::char_constant:
+      case item_type::complex:
+      case item_type::dot:
+      case item_type::field:
+      case item_type::identifier:
+      case item_type::number:
+      case item_type::nil:
+      case item_type::raw_string:
+      case item_type::string:
+      case item_type::variable:
+      case item_type::left_paren:
+        backup();
+        pipe->nodes.push_back(command());
+        break;
+      default:
+        unexpected(token, context);
       }
     }
   }
 
   void check_pipeline(const node& pipe, std::string_view context) {
-    if (pipe.nodes.empty()) errorf("missing value for " + std::string(context));
+    if (pipe.nodes.empty())
+      errorf("missing value for " + std::string(context));
     for (std::size_t i = 1; i < pipe.nodes.size(); ++i) {
       switch (pipe.nodes[i]->nodes[0]->type) {
-        case node_type::boolean: case node_type::dot: case node_type::nil:
-        case node_type::number: case node_type::string:
-          errorf("non executable command in pipeline stage "
-                 + std::to_string(i + 1));
-        default: break;
+      case node_type::boolean:
+      case node_type::dot:
+      case node_type::nil:
+      case node_type::number:
+      case node_type::string:
+        errorf("non executable command in pipeline stage " +
+               std::to_string(i + 1));
+      default:
+        break;
       }
     }
   }
@@ -398,9 +429,11 @@ private:
     const std::size_t saved_vars = vars_.size();
     control_parts parts;
     parts.pipe = pipeline(context, item_type::right_delim);
-    if (context == "range") ++range_depth_;
+    if (context == "range")
+      ++range_depth_;
     auto [list, next_node] = item_list();
-    if (context == "range") --range_depth_;
+    if (context == "range")
+      --range_depth_;
     parts.list = std::move(list);
     if (next_node->type == node_type::else_) {
       if (allow_else_if && peek().type == item_type::if_) {
@@ -434,9 +467,9 @@ private:
   }
 
   std::unique_ptr<node> branch_control(node_type type) {
-    return build_branch(type, parse_control(false, type == node_type::range
-                                                       ? "range"
-                                                       : "with"));
+    return build_branch(
+        type,
+        parse_control(false, type == node_type::range ? "range" : "with"));
   }
 
   std::unique_ptr<node> end_control() {
@@ -445,7 +478,8 @@ private:
 
   std::unique_ptr<node> else_control() {
     item p = peek_non_space();
-    if (p.type == item_type::if_) return make_node(node_type::else_, p.pos);
+    if (p.type == item_type::if_)
+      return make_node(node_type::else_, p.pos);
     item token = expect(item_type::right_delim, "else");
     return make_node(node_type::else_, token.pos);
   }
@@ -493,48 +527,57 @@ private:
     auto cmd = make_node(node_type::command, peek_non_space().pos);
     for (;;) {
       peek_non_space(); // skip leading spaces
-      if (auto operand_node = operand()) cmd->nodes.push_back(std::move(operand_node));
+      if (auto operand_node = operand())
+        cmd->nodes.push_back(std::move(operand_node));
       item token = next();
-      if (token.type == item_type::space) continue;
-      if (token.type == item_type::right_delim
-          || token.type == item_type::right_paren) {
+      if (token.type == item_type::space)
+        continue;
+      if (token.type == item_type::right_delim ||
+          token.type == item_type::right_paren) {
         backup();
       } else if (token.type != item_type::pipe) {
         unexpected(token, "operand");
       }
       break;
     }
-    if (cmd->nodes.empty()) errorf("empty command");
+    if (cmd->nodes.empty())
+      errorf("empty command");
     return cmd;
   }
 
   std::unique_ptr<node> operand() {
     auto n = term();
-    if (!n) return n;
+    if (!n)
+      return n;
     if (peek().type == item_type::field) {
       auto chain = make_node(node_type::chain, peek().pos);
       while (peek().type == item_type::field)
         chain->ident.push_back(next().val.substr(1));
       switch (n->type) {
-        case node_type::field: {
-          // .A followed by .B is the single field node .A.B.
-          std::string joined = node_string(*n);
-          for (const auto& f : chain->ident) joined += "." + f;
-          auto field = make_node(node_type::field, chain->pos);
-          field->ident = split_dots(std::string_view(joined).substr(1));
-          return field;
-        }
-        case node_type::variable: {
-          std::string joined = node_string(*n);
-          for (const auto& f : chain->ident) joined += "." + f;
-          return new_variable(chain->pos, joined);
-        }
-        case node_type::boolean: case node_type::string: case node_type::number:
-        case node_type::nil: case node_type::dot:
-          errorf("unexpected . after term " + quote(node_string(*n)));
-        default:
-          chain->pipe = std::move(n);
-          return chain;
+      case node_type::field: {
+        // .A followed by .B is the single field node .A.B.
+        std::string joined = node_string(*n);
+        for (const auto& f : chain->ident)
+          joined += "." + f;
+        auto field = make_node(node_type::field, chain->pos);
+        field->ident = split_dots(std::string_view(joined).substr(1));
+        return field;
+      }
+      case node_type::variable: {
+        std::string joined = node_string(*n);
+        for (const auto& f : chain->ident)
+          joined += "." + f;
+        return new_variable(chain->pos, joined);
+      }
+      case node_type::boolean:
+      case node_type::string:
+      case node_type::number:
+      case node_type::nil:
+      case node_type::dot:
+        errorf("unexpected . after term " + quote(node_string(*n)));
+      default:
+        chain->pipe = std::move(n);
+        return chain;
       }
     }
     return n;
@@ -543,40 +586,45 @@ private:
   std::unique_ptr<node> term() {
     item token = next_non_space();
     switch (token.type) {
-      case item_type::identifier: {
-        if (!is_builtin_function(token.val))
-          errorf("function " + quote(token.val) + " not defined");
-        auto n = make_node(node_type::identifier, token.pos);
-        n->text = token.val;
-        return n;
-      }
-      case item_type::dot: return make_node(node_type::dot, token.pos);
-      case item_type::nil: return make_node(node_type::nil, token.pos);
-      case item_type::variable: return use_var(token.pos, token.val);
-      case item_type::field: {
-        auto n = make_node(node_type::field, token.pos);
-        n->ident = split_dots(std::string_view(token.val).substr(1));
-        return n;
-      }
-      case item_type::boolean: {
-        auto n = make_node(node_type::boolean, token.pos);
-        n->truth = token.val == "true";
-        return n;
-      }
-      case item_type::char_constant: case item_type::complex:
-      case item_type::number:
-        return new_number(token);
-      case item_type::left_paren:
-        return pipeline("parenthesized pipeline", item_type::right_paren);
-      case item_type::string: case item_type::raw_string: {
-        auto n = make_node(node_type::string, token.pos);
-        n->text = unquote_or_fail(token.val);
-        n->quoted = token.val;
-        return n;
-      }
-      default:
-        backup();
-        return nullptr;
+    case item_type::identifier: {
+      if (!is_builtin_function(token.val))
+        errorf("function " + quote(token.val) + " not defined");
+      auto n = make_node(node_type::identifier, token.pos);
+      n->text = token.val;
+      return n;
+    }
+    case item_type::dot:
+      return make_node(node_type::dot, token.pos);
+    case item_type::nil:
+      return make_node(node_type::nil, token.pos);
+    case item_type::variable:
+      return use_var(token.pos, token.val);
+    case item_type::field: {
+      auto n = make_node(node_type::field, token.pos);
+      n->ident = split_dots(std::string_view(token.val).substr(1));
+      return n;
+    }
+    case item_type::boolean: {
+      auto n = make_node(node_type::boolean, token.pos);
+      n->truth = token.val == "true";
+      return n;
+    }
+    case item_type::char_constant:
+    case item_type::complex:
+    case item_type::number:
+      return new_number(token);
+    case item_type::left_paren:
+      return pipeline("parenthesized pipeline", item_type::right_paren);
+    case item_type::string:
+    case item_type::raw_string: {
+      auto n = make_node(node_type::string, token.pos);
+      n->text = unquote_or_fail(token.val);
+      n->quoted = token.val;
+      return n;
+    }
+    default:
+      backup();
+      return nullptr;
     }
   }
 
@@ -589,7 +637,8 @@ private:
   std::unique_ptr<node> use_var(std::size_t pos, std::string_view name) {
     auto v = new_variable(pos, name);
     for (const auto& known : vars_)
-      if (known == v->ident[0]) return v;
+      if (known == v->ident[0])
+        return v;
     errorf("undefined variable " + quote(v->ident[0]));
   }
 
@@ -607,7 +656,8 @@ private:
     auto float_token = [&](std::size_t start) {
       accept("+-");
       if (accept("iI")) { // Sscan's "Inf" check consumes the i
-        if (accept("nN")) accept("fF");
+        if (accept("nN"))
+          accept("fF");
         return text.substr(start, i - start);
       }
       std::string_view digits = "0123456789_";
@@ -631,17 +681,20 @@ private:
     };
     const std::string_view real_text = float_token(0);
     const std::size_t sign = i;
-    if (!accept("+-")) errorf("syntax error scanning complex number");
+    if (!accept("+-"))
+      errorf("syntax error scanning complex number");
     i = sign + 1;
     const std::string_view imag_text = float_token(sign + 1);
-    const std::string imag_with_sign = std::string(text.substr(sign, 1)) + std::string(imag_text);
-    if (!accept("i")) errorf("syntax error scanning complex number");
+    const std::string imag_with_sign =
+        std::string(text.substr(sign, 1)) + std::string(imag_text);
+    if (!accept("i"))
+      errorf("syntax error scanning complex number");
     auto convert = [&](std::string_view part) {
       double value;
       bool out_of_range = false;
       if (!parse_float(part, value, &out_of_range))
-        errorf("strconv.ParseFloat: parsing " + quote(part)
-               + (out_of_range ? ": value out of range" : ": invalid syntax"));
+        errorf("strconv.ParseFloat: parsing " + quote(part) +
+               (out_of_range ? ": value out of range" : ": invalid syntax"));
       return value;
     };
     num.is_complex = true;
@@ -660,8 +713,10 @@ private:
       std::string_view rest = std::string_view(text).substr(1);
       char32_t r;
       bool multibyte;
-      if (!unquote_char(rest, text[0], r, multibyte)) errorf("invalid syntax");
-      if (rest != "'") errorf("malformed character constant: " + text);
+      if (!unquote_char(rest, text[0], r, multibyte))
+        errorf("invalid syntax");
+      if (rest != "'")
+        errorf("malformed character constant: " + text);
       num.int64 = r;
       num.is_int = true;
       num.uint64 = r;
@@ -735,93 +790,124 @@ void write_node(std::string& out, const node& n);
 void write_pipe(std::string& out, const node& pipe) {
   if (!pipe.decl.empty()) {
     for (std::size_t i = 0; i < pipe.decl.size(); ++i) {
-      if (i > 0) out += ", ";
+      if (i > 0)
+        out += ", ";
       write_node(out, *pipe.decl[i]);
     }
     out += " := "; // Go prints ":=" for assignments too
   }
   for (std::size_t i = 0; i < pipe.nodes.size(); ++i) {
-    if (i > 0) out += " | ";
+    if (i > 0)
+      out += " | ";
     write_node(out, *pipe.nodes[i]);
   }
 }
 
 void write_node(std::string& out, const node& n) {
   switch (n.type) {
-    case node_type::text: out += n.text; return;
-    case node_type::action:
-      out += "{{";
-      write_pipe(out, *n.pipe);
-      out += "}}";
-      return;
-    case node_type::boolean: out += n.truth ? "true" : "false"; return;
-    case node_type::chain:
-      if (n.pipe->type == node_type::pipe) {
+  case node_type::text:
+    out += n.text;
+    return;
+  case node_type::action:
+    out += "{{";
+    write_pipe(out, *n.pipe);
+    out += "}}";
+    return;
+  case node_type::boolean:
+    out += n.truth ? "true" : "false";
+    return;
+  case node_type::chain:
+    if (n.pipe->type == node_type::pipe) {
+      out += '(';
+      write_node(out, *n.pipe);
+      out += ')';
+    } else {
+      write_node(out, *n.pipe);
+    }
+    for (const auto& f : n.ident)
+      out += "." + f;
+    return;
+  case node_type::command:
+    for (std::size_t i = 0; i < n.nodes.size(); ++i) {
+      if (i > 0)
+        out += ' ';
+      if (n.nodes[i]->type == node_type::pipe) {
         out += '(';
-        write_node(out, *n.pipe);
+        write_node(out, *n.nodes[i]);
         out += ')';
       } else {
-        write_node(out, *n.pipe);
+        write_node(out, *n.nodes[i]);
       }
-      for (const auto& f : n.ident) out += "." + f;
-      return;
-    case node_type::command:
-      for (std::size_t i = 0; i < n.nodes.size(); ++i) {
-        if (i > 0) out += ' ';
-        if (n.nodes[i]->type == node_type::pipe) {
-          out += '(';
-          write_node(out, *n.nodes[i]);
-          out += ')';
-        } else {
-          write_node(out, *n.nodes[i]);
-        }
-      }
-      return;
-    case node_type::dot: out += '.'; return;
-    case node_type::else_: out += "{{else}}"; return;
-    case node_type::end: out += "{{end}}"; return;
-    case node_type::field:
-      for (const auto& f : n.ident) out += "." + f;
-      return;
-    case node_type::identifier: out += n.text; return;
-    case node_type::if_:
-    case node_type::range:
-    case node_type::with:
-      out += n.type == node_type::if_ ? "{{if "
-             : n.type == node_type::range ? "{{range "
-                                          : "{{with ";
+    }
+    return;
+  case node_type::dot:
+    out += '.';
+    return;
+  case node_type::else_:
+    out += "{{else}}";
+    return;
+  case node_type::end:
+    out += "{{end}}";
+    return;
+  case node_type::field:
+    for (const auto& f : n.ident)
+      out += "." + f;
+    return;
+  case node_type::identifier:
+    out += n.text;
+    return;
+  case node_type::if_:
+  case node_type::range:
+  case node_type::with:
+    out += n.type == node_type::if_     ? "{{if "
+           : n.type == node_type::range ? "{{range "
+                                        : "{{with ";
+    write_pipe(out, *n.pipe);
+    out += "}}";
+    write_node(out, *n.list);
+    if (n.else_list) {
+      out += "{{else}}";
+      write_node(out, *n.else_list);
+    }
+    out += "{{end}}";
+    return;
+  case node_type::list:
+    for (const auto& child : n.nodes)
+      write_node(out, *child);
+    return;
+  case node_type::nil:
+    out += "nil";
+    return;
+  case node_type::number:
+    out += n.text;
+    return;
+  case node_type::pipe:
+    write_pipe(out, n);
+    return;
+  case node_type::string:
+    out += n.quoted;
+    return;
+  case node_type::template_:
+    out += "{{template " + quote(n.text);
+    if (n.pipe) {
+      out += ' ';
       write_pipe(out, *n.pipe);
-      out += "}}";
-      write_node(out, *n.list);
-      if (n.else_list) {
-        out += "{{else}}";
-        write_node(out, *n.else_list);
-      }
-      out += "{{end}}";
-      return;
-    case node_type::list:
-      for (const auto& child : n.nodes) write_node(out, *child);
-      return;
-    case node_type::nil: out += "nil"; return;
-    case node_type::number: out += n.text; return;
-    case node_type::pipe: write_pipe(out, n); return;
-    case node_type::string: out += n.quoted; return;
-    case node_type::template_:
-      out += "{{template " + quote(n.text);
-      if (n.pipe) {
-        out += ' ';
-        write_pipe(out, *n.pipe);
-      }
-      out += "}}";
-      return;
-    case node_type::variable:
-      for (std::size_t i = 0; i < n.ident.size(); ++i) {
-        if (i > 0) out += '.';
-        out += n.ident[i];
-      }
-      return;
-    case node_type::break_: out += "{{break}}"; return;
-    case node_type::continue_: out += "{{continue}}"; return;
+    }
+    out += "}}";
+    return;
+  case node_type::variable:
+    for (std::size_t i = 0; i < n.ident.size(); ++i) {
+      if (i > 0)
+        out += '.';
+      out += n.ident[i];
+    }
+    return;
+  case node_type::break_:
+    out += "{{break}}";
+    return;
+  case node_type::continue_:
+    out += "{{continue}}";
+    return;
   }
 }
 

@@ -14,9 +14,28 @@
 namespace dm::tmpl {
 
 enum class node_type {
-  text, action, boolean, chain, command, dot, else_, end, field, identifier,
-  if_, list, nil, number, pipe, range, string, template_, variable, with,
-  break_, continue_,
+  text,
+  action,
+  boolean,
+  chain,
+  command,
+  dot,
+  else_,
+  end,
+  field,
+  identifier,
+  if_,
+  list,
+  nil,
+  number,
+  pipe,
+  range,
+  string,
+  template_,
+  variable,
+  with,
+  break_,
+  continue_,
 };
 
 // A number literal with every reading Go's parser accepts for it.
@@ -34,14 +53,14 @@ struct node {
   // text: the text; string: unquoted value; identifier: function name;
   // number: the literal; template_: the invoked template's name.
   std::string text;
-  std::string quoted;                    // string: the literal as written
-  std::vector<std::string> ident;        // field, variable, chain: names
+  std::string quoted;                       // string: the literal as written
+  std::vector<std::string> ident;           // field, variable, chain: names
   std::vector<std::unique_ptr<node>> nodes; // list: items; command: args;
                                             // pipe: commands
   std::vector<std::unique_ptr<node>> decl;  // pipe: declared variables
-  bool is_assign = false;                // pipe: "=" rather than ":="
-  bool truth = false;                    // boolean
-  number_info number;                    // number
+  bool is_assign = false;                   // pipe: "=" rather than ":="
+  bool truth = false;                       // boolean
+  number_info number;                       // number
   // action, if_, range, with, template_ (may be null): the pipeline;
   // chain: the operand the fields apply to.
   std::unique_ptr<node> pipe;

@@ -37,11 +37,11 @@ enum class value_kind : std::uint8_t {
 struct value {
   value_kind kind = value_kind::invalid;
   bool boolean = false;
-  std::int64_t integer = 0;    // int_
-  std::uint64_t byte = 0;      // uint8
-  double real = 0;             // float64, real part of complex128
-  double imag = 0;             // imaginary part of complex128
-  std::string text;            // string
+  std::int64_t integer = 0; // int_
+  std::uint64_t byte = 0;   // uint8
+  double real = 0;          // float64, real part of complex128
+  double imag = 0;          // imaginary part of complex128
+  std::string text;         // string
   // string_slice: elements [begin, end) of *list; a null list is a nil slice.
   const string_list* list = nullptr;
   std::size_t begin = 0, end = 0;

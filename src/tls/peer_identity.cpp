@@ -115,7 +115,8 @@ bool read_class(std::string_view& chunk, char32_t r, bool& matched) {
 
 // Splits off the leading run of stars and the chunk up to the next star
 // outside a class.
-void scan_chunk(std::string_view& pattern, bool& star, std::string_view& chunk) {
+void scan_chunk(std::string_view& pattern, bool& star,
+                std::string_view& chunk) {
   star = false;
   while (!pattern.empty() && pattern[0] == '*') {
     pattern.remove_prefix(1);
@@ -175,35 +176,35 @@ std::optional<std::string_view> match_chunk(std::string_view chunk,
                                             std::string_view s) {
   while (!chunk.empty()) {
     switch (chunk[0]) {
-      case '[': {
-        if (s.empty())
-          return std::nullopt;
-        std::size_t n;
-        char32_t r = decode_rune(s, n);
-        s.remove_prefix(n);
-        chunk.remove_prefix(1);
-        bool matched = false;
-        if (!read_class(chunk, r, matched) || !matched)
-          return std::nullopt;
-        break;
-      }
-      case '?': {
-        if (s.empty() || s[0] == separator)
-          return std::nullopt;
-        std::size_t n;
-        decode_rune(s, n);
-        s.remove_prefix(n);
-        chunk.remove_prefix(1);
-        break;
-      }
-      case '\\':
-        chunk.remove_prefix(1);
-        [[fallthrough]];
-      default:
-        if (s.empty() || chunk.empty() || chunk[0] != s[0])
-          return std::nullopt;
-        s.remove_prefix(1);
-        chunk.remove_prefix(1);
+    case '[': {
+      if (s.empty())
+        return std::nullopt;
+      std::size_t n;
+      char32_t r = decode_rune(s, n);
+      s.remove_prefix(n);
+      chunk.remove_prefix(1);
+      bool matched = false;
+      if (!read_class(chunk, r, matched) || !matched)
+        return std::nullopt;
+      break;
+    }
+    case '?': {
+      if (s.empty() || s[0] == separator)
+        return std::nullopt;
+      std::size_t n;
+      decode_rune(s, n);
+      s.remove_prefix(n);
+      chunk.remove_prefix(1);
+      break;
+    }
+    case '\\':
+      chunk.remove_prefix(1);
+      [[fallthrough]];
+    default:
+      if (s.empty() || chunk.empty() || chunk[0] != s[0])
+        return std::nullopt;
+      s.remove_prefix(1);
+      chunk.remove_prefix(1);
     }
   }
   return s;
@@ -213,7 +214,8 @@ std::optional<std::string_view> match_chunk(std::string_view chunk,
 
 // Reads one DER TLV from the front of `in`. Only low tag numbers and
 // definite, minimally encoded lengths are valid DER.
-bool read_tlv(std::string_view& in, unsigned char& tag, std::string_view& value) {
+bool read_tlv(std::string_view& in, unsigned char& tag,
+              std::string_view& value) {
   if (in.size() < 2)
     return false;
   tag = static_cast<unsigned char>(in[0]);
@@ -259,12 +261,13 @@ std::string common_name(const X509* cert) {
   if (index < 0)
     return {};
   const ASN1_STRING* data =
-    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
   unsigned char* utf8 = nullptr;
   int length = ASN1_STRING_to_UTF8(&utf8, data);
   if (length < 0)
     return {};
-  std::string name(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
+  std::string name(reinterpret_cast<char*>(utf8),
+                   static_cast<std::size_t>(length));
   OPENSSL_free(utf8);
   return name;
 }
@@ -278,20 +281,22 @@ std::optional<std::vector<std::string>> extension_list(const X509* cert,
     X509_EXTENSION* ext = X509_get_ext(cert, i);
     char text[96];
     int n = OBJ_obj2txt(text, sizeof text, X509_EXTENSION_get_object(ext), 1);
-    if (n <= 0 || static_cast<std::size_t>(n) >= sizeof text
-        || std::string_view(text, static_cast<std::size_t>(n)) != oid)
+    if (n <= 0 || static_cast<std::size_t>(n) >= sizeof text ||
+        std::string_view(text, static_cast<std::size_t>(n)) != oid)
       continue;
     const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(ext);
     if (!data)
       return std::nullopt;
-    std::string_view der(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
-                         static_cast<std::size_t>(ASN1_STRING_length(data)));
+    std::string_view der(
+        reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+        static_cast<std::size_t>(ASN1_STRING_length(data)));
     return parse_der_string_list(der);
   }
   return std::vector<std::string>{};
 }
 
-void append_unique(std::vector<std::string>& to, const std::vector<std::string>& from) {
+void append_unique(std::vector<std::string>& to,
+                   const std::vector<std::string>& from) {
   for (const auto& item : from)
     if (std::find(to.begin(), to.end(), item) == to.end())
       to.push_back(item);
@@ -309,7 +314,7 @@ bool peer_identity::has_method_power(std::string_view service_method) const {
 }
 
 peer_identity identity_from_certificate(const X509* leaf, long verify_result,
-                                        const STACK_OF(X509)* verified_chain) {
+                                        const STACK_OF(X509) * verified_chain) {
   peer_identity id;
   if (!leaf)
     return id;
@@ -356,7 +361,8 @@ peer_identity identity_from_certificate(const X509* leaf, long verify_result,
   return id;
 }
 
-std::optional<std::vector<std::string>> parse_der_string_list(std::string_view der) {
+std::optional<std::vector<std::string>>
+parse_der_string_list(std::string_view der) {
   unsigned char tag;
   std::string_view body;
   if (!read_tlv(der, tag, body) || tag != der_sequence || !der.empty())
@@ -367,18 +373,18 @@ std::optional<std::vector<std::string>> parse_der_string_list(std::string_view d
     if (!read_tlv(body, tag, value))
       return std::nullopt;
     switch (tag) {
-      case der_utf8_string:
-        if (!valid_utf8(value))
-          return std::nullopt;
-        break;
-      case der_printable_string:
-      case der_ia5_string:
-        for (char c : value)
-          if (static_cast<unsigned char>(c) >= 0x80)
-            return std::nullopt;
-        break;
-      default:
+    case der_utf8_string:
+      if (!valid_utf8(value))
         return std::nullopt;
+      break;
+    case der_printable_string:
+    case der_ia5_string:
+      for (char c : value)
+        if (static_cast<unsigned char>(c) >= 0x80)
+          return std::nullopt;
+      break;
+    default:
+      return std::nullopt;
     }
     items.emplace_back(value);
   }

@@ -13,7 +13,7 @@ namespace dm {
 
 // Dominator's certificate extensions; each holds a DER SEQUENCE OF UTF8String.
 inline constexpr std::string_view permitted_methods_oid =
-  "1.3.6.1.4.1.9586.100.7.1";
+    "1.3.6.1.4.1.9586.100.7.1";
 inline constexpr std::string_view group_list_oid = "1.3.6.1.4.1.9586.100.7.2";
 
 struct peer_identity {
@@ -40,12 +40,13 @@ struct peer_identity {
 // as in the original, methods granted anywhere on the verified chain count,
 // and groups come from the first certificate that lists any.
 peer_identity identity_from_certificate(const X509* leaf, long verify_result,
-                                        const STACK_OF(X509)* verified_chain);
+                                        const STACK_OF(X509) * verified_chain);
 
 // Decodes DER `SEQUENCE OF` UTF8String (PrintableString and IA5String are
 // accepted too, as Go's asn1 does). Strict DER: nullopt on any malformation,
 // including trailing bytes; never reads outside `der`.
-std::optional<std::vector<std::string>> parse_der_string_list(std::string_view der);
+std::optional<std::vector<std::string>>
+parse_der_string_list(std::string_view der);
 
 // Go's path/filepath.Match on Unix, used by Dominator for method globs:
 // `*` matches any run of characters except '/', `?` one such character,

@@ -28,11 +28,11 @@ namespace {
 using x509_name_ptr = std::unique_ptr<X509_NAME, openssl_free<X509_NAME_free>>;
 using bignum_ptr = std::unique_ptr<BIGNUM, openssl_free<BN_free>>;
 using general_names_ptr =
-  std::unique_ptr<GENERAL_NAMES, openssl_free<GENERAL_NAMES_free>>;
+    std::unique_ptr<GENERAL_NAMES, openssl_free<GENERAL_NAMES_free>>;
 using general_name_ptr =
-  std::unique_ptr<GENERAL_NAME, openssl_free<GENERAL_NAME_free>>;
+    std::unique_ptr<GENERAL_NAME, openssl_free<GENERAL_NAME_free>>;
 using x509_extension_ptr =
-  std::unique_ptr<X509_EXTENSION, openssl_free<X509_EXTENSION_free>>;
+    std::unique_ptr<X509_EXTENSION, openssl_free<X509_EXTENSION_free>>;
 
 // The reason of the most recent OpenSSL failure, with a fallback so an error
 // text is never empty.
@@ -116,12 +116,13 @@ int no_passphrase(char*, int, int, void*) {
 }
 
 bool load_certificate_and_key(SSL_CTX* ctx, const char* cert_flag,
-                              const std::string& cert_file, const char* key_flag,
-                              const std::string& key_file, std::string& error) {
+                              const std::string& cert_file,
+                              const char* key_flag, const std::string& key_file,
+                              std::string& error) {
   std::string cert_pem;
   std::string key_pem;
-  if (!read_file(cert_flag, cert_file, cert_pem, error)
-      || !read_file(key_flag, key_file, key_pem, error))
+  if (!read_file(cert_flag, cert_file, cert_pem, error) ||
+      !read_file(key_flag, key_file, key_pem, error))
     return false;
   std::vector<x509_ptr> certs;
   std::string problem;
@@ -130,36 +131,37 @@ bool load_certificate_and_key(SSL_CTX* ctx, const char* cert_flag,
     return false;
   }
   bio_ptr key_bio = memory_bio(key_pem);
-  evp_pkey_ptr key(
-    key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr)
-            : nullptr);
+  evp_pkey_ptr key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr,
+                                                     no_passphrase, nullptr)
+                           : nullptr);
   key_bio.reset();
-  OPENSSL_cleanse(key_pem.data(), key_pem.size()); // no key copy left in the heap
+  OPENSSL_cleanse(key_pem.data(),
+                  key_pem.size()); // no key copy left in the heap
   if (!key) {
-    error = std::string(key_flag) + " " + key_file
-            + ": no usable PEM private key (" + openssl_reason("unreadable")
-            + "; encrypted keys are not supported)";
+    error = std::string(key_flag) + " " + key_file +
+            ": no usable PEM private key (" + openssl_reason("unreadable") +
+            "; encrypted keys are not supported)";
     return false;
   }
   if (SSL_CTX_use_certificate(ctx, certs[0].get()) != 1) {
-    error = std::string(cert_flag) + " " + cert_file + ": "
-            + openssl_reason("certificate rejected");
+    error = std::string(cert_flag) + " " + cert_file + ": " +
+            openssl_reason("certificate rejected");
     return false;
   }
   for (std::size_t i = 1; i < certs.size(); ++i) {
     // add0 takes ownership on success only.
     if (SSL_CTX_add0_chain_cert(ctx, certs[i].get()) != 1) {
-      error = std::string(cert_flag) + " " + cert_file
-              + ": chain certificate rejected: " + openssl_reason("unknown");
+      error = std::string(cert_flag) + " " + cert_file +
+              ": chain certificate rejected: " + openssl_reason("unknown");
       return false;
     }
     (void)certs[i].release(); // now owned by the context
   }
-  if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1
-      || SSL_CTX_check_private_key(ctx) != 1) {
+  if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
     drain_openssl_errors();
-    error = std::string(key_flag) + " " + key_file + ": key does not match "
-            + cert_flag + " " + cert_file;
+    error = std::string(key_flag) + " " + key_file + ": key does not match " +
+            cert_flag + " " + cert_file;
     return false;
   }
   return true;
@@ -181,10 +183,10 @@ bool load_ca(SSL_CTX* ctx, const char* flag, const std::string& ca_file,
   }
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   for (const auto& cert : certs) {
-    if (X509_STORE_add_cert(store, cert.get()) != 1
-        || (advertise && SSL_CTX_add_client_CA(ctx, cert.get()) != 1)) {
-      error = std::string(flag) + " " + ca_file + ": "
-              + openssl_reason("CA certificate rejected");
+    if (X509_STORE_add_cert(store, cert.get()) != 1 ||
+        (advertise && SSL_CTX_add_client_CA(ctx, cert.get()) != 1)) {
+      error = std::string(flag) + " " + ca_file + ": " +
+              openssl_reason("CA certificate rejected");
       return false;
     }
   }
@@ -193,7 +195,8 @@ bool load_ca(SSL_CTX* ctx, const char* flag, const std::string& ca_file,
 
 // Where the server keeps a session's first verification error.
 int first_error_index() {
-  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  static const int index =
+      SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
 }
 
@@ -205,7 +208,7 @@ int keep_verdict_and_continue(int ok, X509_STORE_CTX* store) {
   if (ok)
     return 1;
   auto* ssl = static_cast<SSL*>(
-    X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   int index = first_error_index();
   if (ssl && index >= 0 && !SSL_get_ex_data(ssl, index)) {
     auto code = static_cast<std::intptr_t>(X509_STORE_CTX_get_error(store));
@@ -225,8 +228,8 @@ ssl_ctx_ptr new_context(const SSL_METHOD* method, std::string& error) {
   // RELEASE_BUFFERS frees the 16 KiB record buffers of idle sessions, which
   // matters with thousands of connections; MOVING_WRITE_BUFFER lets a
   // session retry a write from its own (reallocating) pending buffer.
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS
-                                | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS |
+                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   return ctx;
 }
 
@@ -307,8 +310,8 @@ bool add_alt_names(X509* cert, const std::vector<std::string>& dns_names,
   for (const auto& dns : dns_names) {
     general_name_ptr name(GENERAL_NAME_new());
     ASN1_IA5STRING* text = ASN1_IA5STRING_new();
-    if (!name || !text
-        || ASN1_STRING_set(text, dns.data(), static_cast<int>(dns.size())) != 1) {
+    if (!name || !text ||
+        ASN1_STRING_set(text, dns.data(), static_cast<int>(dns.size())) != 1) {
       ASN1_IA5STRING_free(text);
       return false;
     }
@@ -330,16 +333,13 @@ bool add_alt_names(X509* cert, const std::vector<std::string>& dns_names,
     (void)name.release(); // now owned by the list
   }
   return X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0,
-                       X509V3_ADD_DEFAULT)
-         == 1;
+                           X509V3_ADD_DEFAULT) == 1;
 }
 
 std::string key_pem(EVP_PKEY* key) {
   bio_ptr bio(BIO_new(BIO_s_mem()));
-  if (!bio
-      || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr,
-                                  nullptr)
-           != 1)
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0,
+                                       nullptr, nullptr) != 1)
     return {};
   char* data = nullptr;
   long size = BIO_get_mem_data(bio.get(), &data);
@@ -381,15 +381,16 @@ std::string drain_openssl_errors() {
   return text;
 }
 
-std::optional<tls_context> tls_context::make_server(const server_tls_options& options,
-                                                    std::string& error) {
+std::optional<tls_context>
+tls_context::make_server(const server_tls_options& options,
+                         std::string& error) {
   ERR_clear_error();
   ssl_ctx_ptr ctx = new_context(TLS_server_method(), error);
   if (!ctx)
     return std::nullopt;
   if (!load_certificate_and_key(ctx.get(), "-certFile", options.cert_file,
-                                "-keyFile", options.key_file, error)
-      || !load_ca(ctx.get(), "-CAfile", options.ca_file, true, error))
+                                "-keyFile", options.key_file, error) ||
+      !load_ca(ctx.get(), "-CAfile", options.ca_file, true, error))
     return std::nullopt;
   // Request a certificate but let callers without one (or with a bad one)
   // in: REST clients over HTTPS have none, and SRPC answers 401 itself.
@@ -402,13 +403,15 @@ std::optional<tls_context> tls_context::make_server(const server_tls_options& op
   SSL_CTX_set_session_id_context(ctx.get(), session_context,
                                  sizeof session_context - 1);
   SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(ctx.get(),
+                      SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_num_tickets(ctx.get(), 0);
   return tls_context(std::move(ctx), true, false);
 }
 
-std::optional<tls_context> tls_context::make_client(const client_tls_options& options,
-                                                    std::string& error) {
+std::optional<tls_context>
+tls_context::make_client(const client_tls_options& options,
+                         std::string& error) {
   ERR_clear_error();
   if (options.cert_file.empty() != options.key_file.empty()) {
     error = "a client certificate needs both a certificate file and a key file";
@@ -417,10 +420,10 @@ std::optional<tls_context> tls_context::make_client(const client_tls_options& op
   ssl_ctx_ptr ctx = new_context(TLS_client_method(), error);
   if (!ctx)
     return std::nullopt;
-  if (!options.cert_file.empty()
-      && !load_certificate_and_key(ctx.get(), "certificate file",
-                                   options.cert_file, "key file",
-                                   options.key_file, error))
+  if (!options.cert_file.empty() &&
+      !load_certificate_and_key(ctx.get(), "certificate file",
+                                options.cert_file, "key file", options.key_file,
+                                error))
     return std::nullopt;
   bool verify = options.check == server_check::verify_with_ca;
   if (verify) {
@@ -445,13 +448,13 @@ bool write_self_signed_webcert(const std::string& cert_file,
                                webcert_key_type key_type, std::string& error) {
   ERR_clear_error();
   auto fail = [&](const char* what) {
-    error = std::string("generating webcert: ") + what + ": "
-            + openssl_reason("unknown error");
+    error = std::string("generating webcert: ") + what + ": " +
+            openssl_reason("unknown error");
     return false;
   };
   evp_pkey_ptr key(key_type == webcert_key_type::rsa_2048
-                     ? EVP_RSA_gen(2048)
-                     : EVP_EC_gen("P-256"));
+                       ? EVP_RSA_gen(2048)
+                       : EVP_EC_gen("P-256"));
   if (!key)
     return fail("key generation");
   x509_ptr cert(X509_new());
@@ -464,43 +467,43 @@ bool write_self_signed_webcert(const std::string& cert_file,
     return fail("serial number");
   serial_bytes[0] &= 0x7F;
   bignum_ptr serial(BN_bin2bn(serial_bytes, sizeof serial_bytes, nullptr));
-  if (!serial || !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())))
+  if (!serial ||
+      !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())))
     return fail("serial number");
 
   constexpr long one_year = 365L * 24 * 60 * 60;
-  if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0)
-      || !X509_gmtime_adj(X509_getm_notAfter(cert.get()), one_year))
+  if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0) ||
+      !X509_gmtime_adj(X509_getm_notAfter(cert.get()), one_year))
     return fail("validity");
 
   // X.509 caps a Common Name at 64 characters; a longer host name gives its
   // first label as CN and stays whole in the SANs, which clients check.
-  std::string common_name = hostname.size() <= 64
-                              ? hostname
-                              : hostname.substr(0, std::min<std::size_t>(
-                                                     hostname.find('.'), 64));
+  std::string common_name =
+      hostname.size() <= 64
+          ? hostname
+          : hostname.substr(0, std::min<std::size_t>(hostname.find('.'), 64));
   x509_name_ptr name(X509_NAME_new());
-  if (!name
-      || X509_NAME_add_entry_by_NID(
-           name.get(), NID_commonName, MBSTRING_UTF8,
-           reinterpret_cast<const unsigned char*>(common_name.c_str()),
-           static_cast<int>(common_name.size()), -1, 0)
-           != 1
-      || X509_set_subject_name(cert.get(), name.get()) != 1
-      || X509_set_issuer_name(cert.get(), name.get()) != 1
-      || X509_set_pubkey(cert.get(), key.get()) != 1)
+  if (!name ||
+      X509_NAME_add_entry_by_NID(
+          name.get(), NID_commonName, MBSTRING_UTF8,
+          reinterpret_cast<const unsigned char*>(common_name.c_str()),
+          static_cast<int>(common_name.size()), -1, 0) != 1 ||
+      X509_set_subject_name(cert.get(), name.get()) != 1 ||
+      X509_set_issuer_name(cert.get(), name.get()) != 1 ||
+      X509_set_pubkey(cert.get(), key.get()) != 1)
     return fail("subject");
 
   std::vector<std::string> dns_names{hostname};
   if (hostname != "localhost")
     dns_names.push_back("localhost");
   const char* key_usage = key_type == webcert_key_type::rsa_2048
-                            ? "critical,digitalSignature,keyEncipherment"
-                            : "critical,digitalSignature";
-  if (!add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE")
-      || !add_extension(cert.get(), NID_key_usage, key_usage)
-      || !add_extension(cert.get(), NID_ext_key_usage, "serverAuth")
-      || !add_extension(cert.get(), NID_subject_key_identifier, "hash")
-      || !add_alt_names(cert.get(), dns_names, {"127.0.0.1"}))
+                              ? "critical,digitalSignature,keyEncipherment"
+                              : "critical,digitalSignature";
+  if (!add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE") ||
+      !add_extension(cert.get(), NID_key_usage, key_usage) ||
+      !add_extension(cert.get(), NID_ext_key_usage, "serverAuth") ||
+      !add_extension(cert.get(), NID_subject_key_identifier, "hash") ||
+      !add_alt_names(cert.get(), dns_names, {"127.0.0.1"}))
     return fail("extensions");
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0)
     return fail("signing");
@@ -537,10 +540,10 @@ webcert_status generate_missing_webcert(const std::string& cert_file,
   if (have_cert && have_key)
     return webcert_status::present;
   if (have_cert || have_key) {
-    error = have_cert ? "-certFile " + cert_file + " exists but -keyFile "
-                          + key_file + " is missing; not overwriting it"
-                      : "-keyFile " + key_file + " exists but -certFile "
-                          + cert_file + " is missing; not overwriting it";
+    error = have_cert ? "-certFile " + cert_file + " exists but -keyFile " +
+                            key_file + " is missing; not overwriting it"
+                      : "-keyFile " + key_file + " exists but -certFile " +
+                            cert_file + " is missing; not overwriting it";
     return webcert_status::failed;
   }
   if (!write_self_signed_webcert(cert_file, key_file, local_hostname(),

@@ -54,7 +54,7 @@ struct client_tls_options {
   std::string cert_file; // optional client certificate; empty: none
   std::string key_file;  // its key; set exactly when cert_file is
   server_check check = server_check::verify_with_ca;
-  std::string ca_file;   // required with verify_with_ca, ignored otherwise
+  std::string ca_file; // required with verify_with_ca, ignored otherwise
 };
 
 // An immutable, shareable SSL_CTX: every tls_session made from it holds its
@@ -69,12 +69,12 @@ public:
   // resumption (Go clients do not resume; it would cost memory per caller).
   // On failure returns nullopt and sets `error` to a reason naming the flag
   // and file ("-keyFile /etc/ssl/x/key.pem: No such file or directory").
-  static std::optional<tls_context> make_server(const server_tls_options& options,
-                                                std::string& error);
+  static std::optional<tls_context>
+  make_server(const server_tls_options& options, std::string& error);
 
   // Client context for our client program and tests.
-  static std::optional<tls_context> make_client(const client_tls_options& options,
-                                                std::string& error);
+  static std::optional<tls_context>
+  make_client(const client_tls_options& options, std::string& error);
 
   bool is_server() const { return is_server_; }
 
@@ -85,8 +85,8 @@ public:
 
 private:
   tls_context(ssl_ctx_ptr ctx, bool is_server, bool verifies_server)
-    : ctx_(std::move(ctx)), is_server_(is_server),
-      verifies_server_(verifies_server) {}
+      : ctx_(std::move(ctx)), is_server_(is_server),
+        verifies_server_(verifies_server) {}
 
   ssl_ctx_ptr ctx_;
   bool is_server_;
@@ -104,8 +104,9 @@ enum class webcert_status { present, generated, failed };
 // 0600), creating missing directories. Leaves existing files alone; when only
 // one of the two exists it refuses rather than overwrite it (`failed`).
 webcert_status generate_missing_webcert(
-  const std::string& cert_file, const std::string& key_file, std::string& error,
-  webcert_key_type key_type = webcert_key_type::ecdsa_p256);
+    const std::string& cert_file, const std::string& key_file,
+    std::string& error,
+    webcert_key_type key_type = webcert_key_type::ecdsa_p256);
 
 // Writes a self-signed server certificate for `hostname` unconditionally
 // (replacing any files). Returns false and sets `error` on failure.

@@ -24,8 +24,8 @@ constexpr std::size_t max_idle_bio_capacity = 16 * 1024;
 
 bool is_ip_address(const std::string& name) {
   unsigned char buffer[16];
-  return inet_pton(AF_INET, name.c_str(), buffer) == 1
-         || inet_pton(AF_INET6, name.c_str(), buffer) == 1;
+  return inet_pton(AF_INET, name.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, name.c_str(), buffer) == 1;
 }
 
 std::size_t bio_capacity(BIO* bio) {
@@ -36,8 +36,9 @@ std::size_t bio_capacity(BIO* bio) {
 
 } // namespace
 
-tls_session::tls_session(const tls_context& context, std::string_view server_name)
-  : is_server_(context.is_server()) {
+tls_session::tls_session(const tls_context& context,
+                         std::string_view server_name)
+    : is_server_(context.is_server()) {
   ERR_clear_error();
   ssl_.reset(SSL_new(context.native()));
   BIO* in = ssl_ ? BIO_new(BIO_s_mem()) : nullptr;
@@ -63,8 +64,7 @@ tls_session::tls_session(const tls_context& context, std::string_view server_nam
       ok = SSL_set_tlsext_host_name(ssl_.get(), name.c_str()) == 1;
     if (ok && context.verifies_server())
       ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()),
-                                              name.c_str())
-                  == 1
+                                              name.c_str()) == 1
               : SSL_set1_host(ssl_.get(), name.c_str()) == 1;
     if (!ok) {
       fail_with("bad server name \"" + name + "\"");
@@ -219,8 +219,8 @@ void tls_session::advance_handshake() {
       verdict = first_verify_error(ssl_.get());
     // The verified chain is meaningful only when verification succeeded.
     identity_ = identity_from_certificate(
-      SSL_get0_peer_certificate(ssl_.get()), verdict,
-      verdict == X509_V_OK ? SSL_get0_verified_chain(ssl_.get()) : nullptr);
+        SSL_get0_peer_certificate(ssl_.get()), verdict,
+        verdict == X509_V_OK ? SSL_get0_verified_chain(ssl_.get()) : nullptr);
     // Leave no stale entries (say from name decoding) in this thread's
     // error queue for other OpenSSL users on the I/O thread.
     ERR_clear_error();
@@ -240,7 +240,7 @@ std::size_t tls_session::encrypt(std::string_view data) {
   std::size_t done = 0;
   while (done < data.size() && !failed_) {
     int chunk =
-      static_cast<int>(std::min(data.size() - done, max_record_plaintext));
+        static_cast<int>(std::min(data.size() - done, max_record_plaintext));
     ERR_clear_error();
     int n = SSL_write(ssl_.get(), data.data() + done, chunk);
     if (n > 0) {
@@ -267,14 +267,14 @@ void tls_session::fail(const char* what, int ssl_error) {
   std::string reason = drain_openssl_errors();
   if (reason.empty())
     reason = ssl_error == SSL_ERROR_SYSCALL
-               ? "unexpected end of data"
-               : "SSL error " + std::to_string(ssl_error);
+                 ? "unexpected end of data"
+                 : "SSL error " + std::to_string(ssl_error);
   // A client names the certificate problem, not just "verify failed".
   if (!is_server_) {
     long verdict = first_verify_error(ssl_.get());
     if (verdict != X509_V_OK)
-      reason += std::string(" (server certificate: ")
-                + X509_verify_cert_error_string(verdict) + ")";
+      reason += std::string(" (server certificate: ") +
+                X509_verify_cert_error_string(verdict) + ")";
   }
   fail_with(std::string(what) + ": " + reason);
 }

@@ -11,7 +11,7 @@ namespace dm {
 
 timestamp wall_clock_now() {
   return timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-    std::chrono::system_clock::now().time_since_epoch())};
+      std::chrono::system_clock::now().time_since_epoch())};
 }
 
 namespace {
@@ -101,12 +101,23 @@ const char* refresh_script = R"(<script>
 void append_escaped(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&#39;";
+      break;
+    default:
+      out += c;
     }
   }
 }
@@ -123,7 +134,7 @@ std::string since(std::int64_t from_ns, std::int64_t to_ns) {
 class dashboard final : public page_writer {
 public:
   dashboard(state_view view, timestamp now)
-    : view_(std::move(view)), now_ns_(now.time_since_epoch().count()) {
+      : view_(std::move(view)), now_ns_(now.time_since_epoch().count()) {
     // nop
   }
 
@@ -131,33 +142,33 @@ public:
     auto start = out.size();
     while (out.size() - start < piece_bytes) {
       switch (part_) {
-        case part::head:
-          write_head(out);
-          part_ = part::group_rows;
+      case part::head:
+        write_head(out);
+        part_ = part::group_rows;
+        break;
+      case part::group_rows:
+        if (group_ < view_.groups.size()) {
+          write_group_row(out, view_.groups[group_++]);
           break;
-        case part::group_rows:
-          if (group_ < view_.groups.size()) {
-            write_group_row(out, view_.groups[group_++]);
-            break;
-          }
-          out += "</tbody></table>\n<h2>Machines</h2>\n<table id=\"machines\">"
-                 "<thead><tr><th>Hostname<th>State<th>Group"
-                 "<th>Request Age/Timeout<th>Ready Timeout<th>Ready URL"
-                 "</tr></thead><tbody>\n";
-          group_ = 0;
-          part_ = part::machine_rows;
-          break;
-        case part::machine_rows:
-          if (group_ == view_.groups.size()) {
-            out += "</tbody></table>\n</div>\n";
-            out += refresh_script;
-            part_ = part::done;
-            return false;
-          }
-          write_machine_rows(out, view_.groups[group_]);
-          break;
-        case part::done:
+        }
+        out += "</tbody></table>\n<h2>Machines</h2>\n<table id=\"machines\">"
+               "<thead><tr><th>Hostname<th>State<th>Group"
+               "<th>Request Age/Timeout<th>Ready Timeout<th>Ready URL"
+               "</tr></thead><tbody>\n";
+        group_ = 0;
+        part_ = part::machine_rows;
+        break;
+      case part::machine_rows:
+        if (group_ == view_.groups.size()) {
+          out += "</tbody></table>\n</div>\n";
+          out += refresh_script;
+          part_ = part::done;
           return false;
+        }
+        write_machine_rows(out, view_.groups[group_]);
+        break;
+      case part::done:
+        return false;
       }
     }
     return part_ != part::done;
@@ -181,8 +192,8 @@ private:
     out += "<tr><td>";
     append_escaped(out, g.identifier.empty() ? "(global group)"
                                              : std::string_view(g.identifier));
-    for (auto n : {g.limit, g.permitted + g.waiting, g.permitted, g.waiting,
-                   g.queued}) {
+    for (auto n :
+         {g.limit, g.permitted + g.waiting, g.permitted, g.waiting, g.queued}) {
       out += "<td>";
       out += std::to_string(n);
     }
@@ -271,9 +282,12 @@ private:
 
   bool belongs(const machine_view& m) const {
     switch (section_) {
-      case permitted: return m.state == "permitted";
-      case requested: return m.state == "requested";
-      default: return m.state == "waiting";
+    case permitted:
+      return m.state == "permitted";
+    case requested:
+      return m.state == "requested";
+    default:
+      return m.state == "waiting";
     }
   }
 
@@ -371,8 +385,9 @@ std::string html_escape(std::string_view text) {
 
 std::string short_duration(std::chrono::nanoseconds d) {
   bool negative = d.count() < 0;
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(negative ? -d : d)
-                .count();
+  auto secs =
+      std::chrono::duration_cast<std::chrono::seconds>(negative ? -d : d)
+          .count();
   std::string out = negative ? "-" : "";
   if (secs >= 3600)
     out += std::to_string(secs / 3600) + "h";
@@ -392,17 +407,17 @@ std::string render_status_page(const state_view& view, const web_context& ctx,
   if (t.permitted + t.requested + t.waiting == 0) {
     out += "No disruptions permitted, requested or waiting";
   } else {
-    out += std::to_string(t.permitted) + " disruptions permitted, "
-           + std::to_string(t.requested) + " requested and "
-           + std::to_string(t.waiting) + " waiting";
+    out += std::to_string(t.permitted) + " disruptions permitted, " +
+           std::to_string(t.requested) + " requested and " +
+           std::to_string(t.waiting) + " waiting";
   }
   out += "</p>\n<ul>\n<li><a href=\"showState\">dashboard</a></li>\n"
          "<li><a href=\"metrics\">metrics</a></li>\n"
          "<li><a href=\"logs\">logs</a></li>\n"
          "<li><a href=\"api/v1/state\">state (JSON)</a></li>\n</ul>\n";
-  out += "<p>Version " + html_escape(ctx.version) + ", started "
-         + rfc3339(ctx.started.time_since_epoch().count()) + ", up "
-         + short_duration(now - ctx.started) + ".</p>\n";
+  out += "<p>Version " + html_escape(ctx.version) + ", started " +
+         rfc3339(ctx.started.time_since_epoch().count()) + ", up " +
+         short_duration(now - ctx.started) + ".</p>\n";
   out += "</body></html>\n";
   return out;
 }

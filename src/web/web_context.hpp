@@ -16,8 +16,8 @@ struct web_context {
   timestamp started;
   std::chrono::nanoseconds max_duration{std::chrono::hours(1)};
   http_limits limits;
-  bool tls_configured = false; // a server certificate is loaded
-  std::function<std::string()> logs_text;    // /logs body, newest last
+  bool tls_configured = false;            // a server certificate is loaded
+  std::function<std::string()> logs_text; // /logs body, newest last
 };
 
 timestamp wall_clock_now();

@@ -59,10 +59,9 @@ struct browser_run {
 
 // Runs Chromium headless with a fresh profile. It runs in its own process
 // group so that a hang can be ended with all its helper processes.
-browser_run run_chromium(const std::string& chromium,
-                         std::vector<std::string> page_args,
-                         std::chrono::seconds timeout
-                         = std::chrono::seconds(30)) {
+browser_run
+run_chromium(const std::string& chromium, std::vector<std::string> page_args,
+             std::chrono::seconds timeout = std::chrono::seconds(30)) {
   browser_run run;
   temp_dir profile;
   std::vector<std::string> args = {chromium,
@@ -99,8 +98,8 @@ browser_run run_chromium(const std::string& chromium,
   char buffer[65536];
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  deadline - steady_clock::now())
-                  .count();
+                    deadline - steady_clock::now())
+                    .count();
     if (left <= 0) {
       run.timed_out = true;
       ::kill(-pid, SIGKILL);
@@ -118,8 +117,9 @@ browser_run run_chromium(const std::string& chromium,
   int status = 0;
   ::waitpid(pid, &status, 0);
   run.seconds =
-    std::chrono::duration<double>(steady_clock::now() - started).count();
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      std::chrono::duration<double>(steady_clock::now() - started).count();
+  run.exit_code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   std::ifstream in(error_file);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -129,8 +129,8 @@ browser_run run_chromium(const std::string& chromium,
 }
 
 std::string describe(const browser_run& run) {
-  return "chromium exit " + std::to_string(run.exit_code)
-         + (run.timed_out ? " (timed out)" : "") + "\nstderr:\n" + run.errors;
+  return "chromium exit " + std::to_string(run.exit_code) +
+         (run.timed_out ? " (timed out)" : "") + "\nstderr:\n" + run.errors;
 }
 
 // Reads one answer on `fd`; the body, or empty if the connection ended first.
@@ -141,9 +141,9 @@ std::string read_answer_body(int fd) {
     auto end = data.find("\r\n\r\n");
     if (end != std::string::npos) {
       auto pos = data.find("Content-Length: ");
-      std::size_t length =
-        pos != std::string::npos && pos < end ? std::stoul(data.substr(pos + 16))
-                                              : 0;
+      std::size_t length = pos != std::string::npos && pos < end
+                               ? std::stoul(data.substr(pos + 16))
+                               : 0;
       if (data.size() >= end + 4 + length)
         return data.substr(end + 4, length);
     }
@@ -181,14 +181,15 @@ int register_machines(int port, int count, const nlohmann::json& tags) {
           int fd = connect_from(host, port);
           if (fd < 0)
             continue;
-          auto body = nlohmann::json{{"MDB", {{"Hostname", host}, {"Tags", tags}}},
-                                     {"Request", "request"}}
-                        .dump();
+          auto body = nlohmann::json{
+              {"MDB", {{"Hostname", host}, {"Tags", tags}}},
+              {"Request",
+               "request"}}.dump();
           auto raw = "POST /api/v1/request HTTP/1.1\r\nHost: test\r\n"
-                     "Content-Type: application/json\r\nContent-Length: "
-                     + std::to_string(body.size()) + "\r\n\r\n" + body;
-          if (::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL)
-              == static_cast<ssize_t>(raw.size()))
+                     "Content-Type: application/json\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body;
+          if (::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL) ==
+              static_cast<ssize_t>(raw.size()))
             fds.push_back(fd);
           else
             ::close(fd);
@@ -215,16 +216,16 @@ public:
   using hook = std::function<void(const std::string& request_head)>;
 
   recording_proxy(int server_port, hook before_forward = {})
-    : server_port_(server_port), before_forward_(std::move(before_forward)) {
+      : server_port_(server_port), before_forward_(std::move(before_forward)) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof(addr);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0
-        || ::listen(listen_fd_, 64) != 0
-        || ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len)
-             != 0)
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listen_fd_, 64) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) !=
+            0)
       return;
     port_ = ntohs(addr.sin_port);
     acceptor_ = std::thread([this] { accept_loop(); });
@@ -293,8 +294,8 @@ private:
       } else {
         raw += answer.body;
       }
-      if (::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL)
-          != static_cast<ssize_t>(raw.size()))
+      if (::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(raw.size()))
         break;
     }
     ::close(fd);
@@ -311,13 +312,13 @@ private:
 };
 
 bool is_refresh_of(const std::string& head, const std::string& path) {
-  return head.rfind("GET " + path + " ", 0) == 0
-         && head.find("Sec-Fetch-Mode: cors") != std::string::npos;
+  return head.rfind("GET " + path + " ", 0) == 0 &&
+         head.find("Sec-Fetch-Mode: cors") != std::string::npos;
 }
 
 bool is_navigation_to(const std::string& head, const std::string& path) {
-  return head.rfind("GET " + path + " ", 0) == 0
-         && head.find("Sec-Fetch-Mode: navigate") != std::string::npos;
+  return head.rfind("GET " + path + " ", 0) == 0 &&
+         head.find("Sec-Fetch-Mode: navigate") != std::string::npos;
 }
 
 struct browser_fixture : ::testing::Test {
@@ -328,10 +329,10 @@ struct browser_fixture : ::testing::Test {
   void SetUp() override {
     // A missing browser is a broken set-up, not a reason to skip.
     ASSERT_FALSE(chromium.empty())
-      << "chromium is not installed (not found on PATH); scripts/setup "
-         "installs it";
-    server = std::make_unique<server_process>(DM_SERVER_BINARY,
-                                              dir.file("state"));
+        << "chromium is not installed (not found on PATH); scripts/setup "
+           "installs it";
+    server =
+        std::make_unique<server_process>(DM_SERVER_BINARY, dir.file("state"));
     ASSERT_TRUE(server->start()) << server->log_text();
   }
 
@@ -343,8 +344,9 @@ struct browser_fixture : ::testing::Test {
   // Alpha (limit 2): one permitted, one waiting on its ready timeout, one
   // queued. Beta (limit 1): one permitted, one queued.
   void make_two_groups() {
-    const std::string alpha = R"({"DisruptionManagerGroupIdentifier":"Alpha",)"
-                              R"("DisruptionManagerGroupMaximumDisrupting":"2")";
+    const std::string alpha =
+        R"({"DisruptionManagerGroupIdentifier":"Alpha",)"
+        R"("DisruptionManagerGroupMaximumDisrupting":"2")";
     const std::string beta = R"({"DisruptionManagerGroupIdentifier":"Beta"})";
     ASSERT_EQ(disruption(port(), "request", "127.0.60.1", alpha + "}"),
               "permitted");
@@ -365,45 +367,53 @@ struct browser_fixture : ::testing::Test {
 TEST_F(browser_fixture, pages_render_tables_and_screenshot) {
   make_two_groups();
 
-  auto dashboard = run_chromium(chromium, {"--dump-dom", url(port(), "/showState")});
+  auto dashboard =
+      run_chromium(chromium, {"--dump-dom", url(port(), "/showState")});
   ASSERT_EQ(dashboard.exit_code, 0) << describe(dashboard);
   const auto& dom = dashboard.dom;
   auto has_row = [&](const std::string& pattern) {
     return std::regex_search(dom, std::regex(pattern));
   };
-  EXPECT_TRUE(has_row(R"(<tr class="p"><td>127\.0\.60\.1</td><td>permitted</td><td>Alpha</td><td>[0-9]+s/(59m[0-9]+s|1h0m0s)</td></tr>)"))
-    << dom;
-  EXPECT_TRUE(has_row(R"(<tr class="w"><td>127\.0\.60\.2</td><td>waiting</td><td>Alpha</td><td></td><td>(9m[0-9]+s|10m0s)</td><td></td></tr>)"))
-    << dom;
-  EXPECT_TRUE(has_row(R"(<tr class="r"><td>127\.0\.60\.3</td><td>requested \(#1\)</td><td>Alpha</td>)"))
-    << dom;
-  EXPECT_TRUE(has_row(R"(<tr class="p"><td>127\.0\.61\.1</td><td>permitted</td><td>Beta</td>)"))
-    << dom;
-  EXPECT_TRUE(has_row(R"(<tr class="r"><td>127\.0\.61\.2</td><td>requested \(#1\)</td><td>Beta</td>)"))
-    << dom;
+  EXPECT_TRUE(has_row(
+      R"(<tr class="p"><td>127\.0\.60\.1</td><td>permitted</td><td>Alpha</td><td>[0-9]+s/(59m[0-9]+s|1h0m0s)</td></tr>)"))
+      << dom;
+  EXPECT_TRUE(has_row(
+      R"(<tr class="w"><td>127\.0\.60\.2</td><td>waiting</td><td>Alpha</td><td></td><td>(9m[0-9]+s|10m0s)</td><td></td></tr>)"))
+      << dom;
+  EXPECT_TRUE(has_row(
+      R"(<tr class="r"><td>127\.0\.60\.3</td><td>requested \(#1\)</td><td>Alpha</td>)"))
+      << dom;
+  EXPECT_TRUE(has_row(
+      R"(<tr class="p"><td>127\.0\.61\.1</td><td>permitted</td><td>Beta</td>)"))
+      << dom;
+  EXPECT_TRUE(has_row(
+      R"(<tr class="r"><td>127\.0\.61\.2</td><td>requested \(#1\)</td><td>Beta</td>)"))
+      << dom;
   // Groups: limit, in use, permitted, waiting, queued.
-  EXPECT_TRUE(has_row("<tr><td>Alpha</td><td>2</td><td>2</td><td>1</td><td>1</td><td>1</td></tr>"))
-    << dom;
-  EXPECT_TRUE(has_row("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td><td>0</td><td>1</td></tr>"))
-    << dom;
+  EXPECT_TRUE(has_row("<tr><td>Alpha</td><td>2</td><td>2</td><td>1</td><td>1</"
+                      "td><td>1</td></tr>"))
+      << dom;
+  EXPECT_TRUE(has_row("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td><td>0</"
+                      "td><td>1</td></tr>"))
+      << dom;
   EXPECT_EQ(dom.find("http-equiv=\"refresh\""), std::string::npos)
-    << "a meta refresh reloads the whole page";
+      << "a meta refresh reloads the whole page";
 
   auto status = run_chromium(chromium, {"--dump-dom", url(port(), "/")});
   ASSERT_EQ(status.exit_code, 0) << describe(status);
-  EXPECT_NE(status.dom.find("2 disruptions permitted, 2 requested and 1 waiting"),
-            std::string::npos)
-    << status.dom;
+  EXPECT_NE(
+      status.dom.find("2 disruptions permitted, 2 requested and 1 waiting"),
+      std::string::npos)
+      << status.dom;
   EXPECT_NE(status.dom.find("href=\"showState\""), std::string::npos);
 
   // Kept in the working directory (the build directory under ctest) for a
   // person to look at.
   auto png = (std::filesystem::current_path() / "dashboard.png").string();
   std::filesystem::remove(png);
-  auto shot = run_chromium(chromium, {"--screenshot=" + png,
-                                      "--window-size=1280,900",
-                                      "--hide-scrollbars",
-                                      url(port(), "/showState")});
+  auto shot =
+      run_chromium(chromium, {"--screenshot=" + png, "--window-size=1280,900",
+                              "--hide-scrollbars", url(port(), "/showState")});
   ASSERT_EQ(shot.exit_code, 0) << describe(shot);
   ASSERT_TRUE(std::filesystem::exists(png)) << describe(shot);
   std::ifstream in(png, std::ios::binary);
@@ -442,12 +452,14 @@ TEST_F(browser_fixture, dashboard_refreshes_in_place) {
   EXPECT_EQ(navigations, 1);
   EXPECT_GE(refreshes, 1);
   EXPECT_TRUE(std::regex_search(
-    run.dom, std::regex(R"(<tr class="r"><td>127\.0\.61\.3</td><td>requested \(#2\)</td><td>Beta</td>)")))
-    << run.dom;
+      run.dom,
+      std::regex(
+          R"(<tr class="r"><td>127\.0\.61\.3</td><td>requested \(#2\)</td><td>Beta</td>)")))
+      << run.dom;
   EXPECT_NE(run.dom.find("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td>"
                          "<td>0</td><td>2</td></tr>"),
             std::string::npos)
-    << run.dom;
+      << run.dom;
   EXPECT_EQ(count_of(run.dom, "id=\"live\""), 1u);
 }
 
@@ -457,11 +469,11 @@ TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
   const int machines = under_sanitizer() ? 1000 : 10000;
   auto started = steady_clock::now();
   int permitted = register_machines(
-    port(), machines,
-    {{"DisruptionManagerGroupIdentifier", "Big"},
-     {"DisruptionManagerGroupMaximumDisrupting", std::to_string(machines)}});
+      port(), machines,
+      {{"DisruptionManagerGroupIdentifier", "Big"},
+       {"DisruptionManagerGroupMaximumDisrupting", std::to_string(machines)}});
   double register_seconds =
-    std::chrono::duration<double>(steady_clock::now() - started).count();
+      std::chrono::duration<double>(steady_clock::now() - started).count();
   ASSERT_EQ(permitted, machines);
   std::printf("registered %d machines in %.1f s\n", machines, register_seconds);
 
@@ -470,17 +482,17 @@ TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
   auto page = http_get(port(), "/showState");
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(count_of(page.body, row), static_cast<std::size_t>(machines));
-  const std::string summary = "<tr><td>Big<td>" + std::to_string(machines)
-                              + "<td>" + std::to_string(machines) + "<td>"
-                              + std::to_string(machines) + "<td>0<td>0</tr>\n";
-  EXPECT_NE(page.body.find(summary),
-            std::string::npos);
+  const std::string summary = "<tr><td>Big<td>" + std::to_string(machines) +
+                              "<td>" + std::to_string(machines) + "<td>" +
+                              std::to_string(machines) + "<td>0<td>0</tr>\n";
+  EXPECT_NE(page.body.find(summary), std::string::npos);
 
   // Through the proxy, to count what the browser asks for: the page and
   // perhaps a favicon, never anything per row.
   recording_proxy proxy(port());
   ASSERT_GT(proxy.port(), 0);
-  auto run = run_chromium(chromium, {"--dump-dom", url(proxy.port(), "/showState")});
+  auto run =
+      run_chromium(chromium, {"--dump-dom", url(proxy.port(), "/showState")});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_EQ(count_of(run.dom, row), static_cast<std::size_t>(machines));
   // Only the page itself (again when its 5 s refresh fires during a slow

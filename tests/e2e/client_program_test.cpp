@@ -26,9 +26,9 @@ namespace {
 
 // The client is built next to the server binary.
 std::string client_binary() {
-  return (std::filesystem::path(DM_SERVER_BINARY).parent_path()
-          / "disruption-manager-client")
-    .string();
+  return (std::filesystem::path(DM_SERVER_BINARY).parent_path() /
+          "disruption-manager-client")
+      .string();
 }
 
 struct client_run {
@@ -84,9 +84,9 @@ int listen_on_loopback(int& port) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t size = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), size) != 0
-      || ::listen(fd, 8) != 0
-      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size) != 0) {
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), size) != 0 ||
+      ::listen(fd, 8) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size) != 0) {
     if (fd >= 0)
       ::close(fd);
     return -1;
@@ -96,9 +96,9 @@ int listen_on_loopback(int& port) {
 }
 
 std::string record_json(const std::string& host, const std::string& group) {
-  return R"({"Hostname":")" + host
-         + R"(","Tags":{"DisruptionManagerGroupIdentifier":")" + group
-         + R"("},"SomeNewerField":[1,2]})";
+  return R"({"Hostname":")" + host +
+         R"(","Tags":{"DisruptionManagerGroupIdentifier":")" + group +
+         R"("},"SomeNewerField":[1,2]})";
 }
 
 struct client_program : ::testing::Test {
@@ -115,7 +115,7 @@ struct client_program : ::testing::Test {
   }
   void SetUp() override {
     ASSERT_TRUE(std::filesystem::exists(client_binary()))
-      << "build the disruption-manager-client target first";
+        << "build the disruption-manager-client target first";
   }
 
   std::string url(const std::string& scheme = "http") const {
@@ -196,12 +196,12 @@ TEST_F(client_program, ipv6_source_address_over_every_transport) {
   auto port = std::to_string(server->port());
   int step = 0;
   for (const std::string base : {"http", "srpc", "srpc+json"}) {
-    auto server_url = base + "://[::1]:" + port
-                      + (base == "http" ? "/api/v1/request" : "");
+    auto server_url =
+        base + "://[::1]:" + port + (base == "http" ? "/api/v1/request" : "");
     auto op = step++ % 2 == 0 ? "request" : "cancel";
     auto run = as("::1", "V6", op, server_url);
     EXPECT_EQ(run.code, std::string(op) == "request" ? 0 : 2)
-      << base << ": " << run.err;
+        << base << ": " << run.err;
     EXPECT_EQ(run.err, "") << base;
   }
 }
@@ -217,10 +217,10 @@ TEST_F(client_program, protocols_share_one_state) {
 TEST_F(client_program, server_down_is_a_connection_error) {
   int port = free_port();
   for (const std::string scheme : {"http", "srpc"}) {
-    auto run = run_client(
-      dir, {"-disruptionManagerUrl=" + scheme + "://127.0.0.1:"
-              + std::to_string(port),
-            "-mdbFile=" + record("127.0.34.1", "G"), "-timeout=5s", "check"});
+    auto run = run_client(dir, {"-disruptionManagerUrl=" + scheme +
+                                    "://127.0.0.1:" + std::to_string(port),
+                                "-mdbFile=" + record("127.0.34.1", "G"),
+                                "-timeout=5s", "check"});
     EXPECT_EQ(run.code, 5) << scheme << ": " << run.err;
     expect_one_line_reason(run);
     EXPECT_NE(run.err.find("connect"), std::string::npos) << run.err;
@@ -236,10 +236,10 @@ TEST_F(client_program, silent_server_times_out) {
   ASSERT_GE(fd, 0);
   auto port = std::to_string(listening_port);
   for (const std::string scheme : {"http", "srpc"}) {
-    auto run = run_client(dir, {"-disruptionManagerUrl=" + scheme
-                                  + "://127.0.0.1:" + port,
-                                "-mdbFile=" + record("127.0.34.2", "G"),
-                                "-timeout=300ms", "check"});
+    auto run = run_client(
+        dir,
+        {"-disruptionManagerUrl=" + scheme + "://127.0.0.1:" + port,
+         "-mdbFile=" + record("127.0.34.2", "G"), "-timeout=300ms", "check"});
     EXPECT_EQ(run.code, 5) << scheme << ": " << run.err;
     expect_one_line_reason(run);
     EXPECT_NE(run.err.find("timed out"), std::string::npos) << run.err;
@@ -265,7 +265,7 @@ struct canned_http_server {
           if (end != std::string::npos) {
             auto at = in.find("Content-Length: ");
             std::size_t length =
-              at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
+                at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
             if (in.size() >= end + 4 + length)
               break;
           }
@@ -274,9 +274,9 @@ struct canned_http_server {
             break;
           in.append(buffer, static_cast<std::size_t>(n));
         }
-        std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: "
-                             + std::to_string(body.size())
-                             + "\r\nConnection: close\r\n\r\n" + body;
+        std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: " +
+                             std::to_string(body.size()) +
+                             "\r\nConnection: close\r\n\r\n" + body;
         ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
         ::close(client);
       }
@@ -296,18 +296,17 @@ TEST_F(client_program, rest_states_must_be_names) {
   // answer, so it never reads as a permit.
   canned_http_server server({"{\"Response\": \"permitted\"}",
                              "{\"Response\": 1}", "{\"Response\": \"1\"}"});
-  auto url = "-disruptionManagerUrl=http://127.0.0.1:"
-             + std::to_string(server.port);
-  auto named = run_client(
-    dir, {url, "-mdbFile=" + record("127.0.34.3", "G"), "-timeout=5s", "check"});
+  auto url =
+      "-disruptionManagerUrl=http://127.0.0.1:" + std::to_string(server.port);
+  auto named = run_client(dir, {url, "-mdbFile=" + record("127.0.34.3", "G"),
+                                "-timeout=5s", "check"});
   EXPECT_EQ(named.code, 0) << named.err;
   for (int i = 0; i < 2; ++i) {
     auto run = run_client(dir, {url, "-mdbFile=" + record("127.0.34.3", "G"),
                                 "-timeout=5s", "check"});
     EXPECT_EQ(run.code, 6) << run.out << run.err;
     expect_one_line_reason(run);
-    EXPECT_NE(run.err.find("unexpected answer"), std::string::npos)
-      << run.err;
+    EXPECT_NE(run.err.find("unexpected answer"), std::string::npos) << run.err;
   }
 }
 
@@ -333,10 +332,9 @@ TEST_F(client_program, timeout_bounds_the_whole_srpc_exchange) {
     ::close(client);
   });
   auto started = std::chrono::steady_clock::now();
-  auto run = run_client(dir, {"-disruptionManagerUrl=srpc://127.0.0.1:"
-                                + std::to_string(port),
-                              "-mdbFile=" + record("127.0.34.4", "G"),
-                              "-timeout=1s", "check"});
+  auto run = run_client(
+      dir, {"-disruptionManagerUrl=srpc://127.0.0.1:" + std::to_string(port),
+            "-mdbFile=" + record("127.0.34.4", "G"), "-timeout=1s", "check"});
   auto took = std::chrono::steady_clock::now() - started;
   dripper.join();
   ::close(fd);
@@ -353,21 +351,21 @@ TEST_F(client_program, usage_errors_exit_3) {
   auto rec = "-mdbFile=" + record("127.0.35.1", "G");
   auto server_url = "-disruptionManagerUrl=" + url();
   for (const auto& args : std::vector<std::vector<std::string>>{
-         {server_url, rec, "reboot"},
-         {server_url, rec},
-         {server_url, rec, "check", "extra"},
-         {server_url, rec, "-noSuchFlag", "check"},
-         {"-timeout=soon", server_url, rec, "check"},
-         {"-disruptionManagerUrl=ftp://127.0.0.1:1", rec, "check"},
-         {"-disruptionManagerUrl=http://127.0.0.1:99999", rec, "check"},
-         {"-sourceAddress=not-an-address", server_url, rec, "check"}}) {
+           {server_url, rec, "reboot"},
+           {server_url, rec},
+           {server_url, rec, "check", "extra"},
+           {server_url, rec, "-noSuchFlag", "check"},
+           {"-timeout=soon", server_url, rec, "check"},
+           {"-disruptionManagerUrl=ftp://127.0.0.1:1", rec, "check"},
+           {"-disruptionManagerUrl=http://127.0.0.1:99999", rec, "check"},
+           {"-sourceAddress=not-an-address", server_url, rec, "check"}}) {
     auto run = run_client(dir, args);
     EXPECT_EQ(run.code, 3) << args.back() << ": " << run.err;
     expect_one_line_reason(run);
   }
   auto run = run_client(dir, {server_url, rec, "reboot"});
   EXPECT_NE(run.err.find("unknown operation \"reboot\""), std::string::npos)
-    << run.err;
+      << run.err;
   // Help is no permit.
   run = run_client(dir, {"-h"});
   EXPECT_EQ(run.code, 3);
@@ -407,14 +405,14 @@ TEST_F(client_program, acting_for_another_machine_is_a_server_error) {
   expect_one_line_reason(run);
   EXPECT_NE(run.err.find("403"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("127.0.37.9 not permitted"), std::string::npos)
-    << run.err;
+      << run.err;
   for (const std::string scheme : {"srpc", "srpc+json"}) {
     run = run_client(dir, {"-disruptionManagerUrl=" + url(scheme), other,
                            "-sourceAddress=127.0.37.8", "cancel"});
     EXPECT_EQ(run.code, 6) << scheme << ": " << run.err;
     expect_one_line_reason(run);
     EXPECT_NE(run.err.find("127.0.37.9 not permitted"), std::string::npos)
-      << run.err;
+        << run.err;
   }
   // check is open to anyone.
   run = run_client(dir, {"-disruptionManagerUrl=" + url(), other,

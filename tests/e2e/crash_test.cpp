@@ -63,8 +63,8 @@ struct ledger {
     }
     if (static_cast<int>(set.size()) > limits[group]) {
       if (violations++ == 0) {
-        first_violation = group + " has " + std::to_string(set.size())
-                          + " holders, limit " + std::to_string(limits[group]);
+        first_violation = group + " has " + std::to_string(set.size()) +
+                          " holders, limit " + std::to_string(limits[group]);
       }
     }
   }
@@ -80,9 +80,9 @@ struct ledger {
 };
 
 std::string tags_for(const group_spec& g) {
-  nlohmann::json t = {{"DisruptionManagerGroupIdentifier", g.name},
-                      {"DisruptionManagerGroupMaximumDisrupting",
-                       std::to_string(g.limit)}};
+  nlohmann::json t = {
+      {"DisruptionManagerGroupIdentifier", g.name},
+      {"DisruptionManagerGroupMaximumDisrupting", std::to_string(g.limit)}};
   if (!g.gate_timeout.empty())
     t["DisruptionManagerReadyTimeout"] = g.gate_timeout;
   return t.dump();
@@ -108,8 +108,8 @@ void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
   for (auto& g : groups) {
     book.limits[g.name] = g.limit;
     if (g.limit == 1 && !g.gate_timeout.empty())
-      book.delays[g.name] = std::chrono::milliseconds(
-        std::stoi(g.gate_timeout)); // "300ms"
+      book.delays[g.name] =
+          std::chrono::milliseconds(std::stoi(g.gate_timeout)); // "300ms"
   }
   std::atomic<bool> stop{false};
   std::atomic<int> unexpected{0};
@@ -134,8 +134,8 @@ void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
               book.hold(g.name, host);
               ++book.grants;
               holding = true;
-              release_at = std::chrono::steady_clock::now()
-                           + std::chrono::milliseconds(hold_ms(rng));
+              release_at = std::chrono::steady_clock::now() +
+                           std::chrono::milliseconds(hold_ms(rng));
             } else if (answer != "requested" && answer != "") {
               ++unexpected;
             }
@@ -187,13 +187,13 @@ void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
   int checked = 0;
   for (const auto& [host, group_and_tags] : final_holders) {
     EXPECT_EQ(ask(port, "check", host, group_and_tags.second), "permitted")
-      << host << " was told permitted and is forgotten";
+        << host << " was told permitted and is forgotten";
     ++checked;
   }
   EXPECT_EQ(book.violations.load(), 0) << book.first_violation;
   EXPECT_EQ(unexpected.load(), 0);
   EXPECT_EQ(book.early_grants.load(), 0)
-    << "a limit-1 group granted before its ready delay ended";
+      << "a limit-1 group granted before its ready delay ended";
   // Progress: permits keep being granted between crashes (under a
   // sanitizer the server is too slow for one per crash).
   EXPECT_GT(book.grants.load(), under_sanitizer() ? 0 : rounds);

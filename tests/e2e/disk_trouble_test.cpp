@@ -23,7 +23,7 @@ void set_file_size_limit(pid_t pid, const std::string& limit) {
                          "--fsize=" + limit + ":"},
                         out),
             0)
-    << out;
+      << out;
 }
 
 long file_size(const std::string& path) {
@@ -31,7 +31,8 @@ long file_size(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : -1;
 }
 
-const char* tags = R"({"DisruptionManagerGroupIdentifier":"Disk","DisruptionManagerGroupMaximumDisrupting":"5"})";
+const char* tags =
+    R"({"DisruptionManagerGroupIdentifier":"Disk","DisruptionManagerGroupMaximumDisrupting":"5"})";
 
 } // namespace
 

@@ -58,9 +58,10 @@ bool closed_within(int fd, std::chrono::milliseconds wait) {
 }
 
 bool well_behaved_ok(int port, const std::string& host) {
-  return disruption(port, "request", host,
-                    R"({"DisruptionManagerGroupIdentifier":"Good","DisruptionManagerGroupMaximumDisrupting":"1000"})")
-         == "permitted";
+  return disruption(
+             port, "request", host,
+             R"({"DisruptionManagerGroupIdentifier":"Good","DisruptionManagerGroupMaximumDisrupting":"1000"})") ==
+         "permitted";
 }
 
 struct hostile_fixture : ::testing::Test {
@@ -79,12 +80,13 @@ struct hostile_fixture : ::testing::Test {
 
 } // namespace
 
-TEST_F(hostile_fixture, thousands_of_idle_connections_are_capped_and_timed_out) {
+TEST_F(hostile_fixture,
+       thousands_of_idle_connections_are_capped_and_timed_out) {
   start();
   std::vector<int> idle;
   for (int i = 0; i < 2400; ++i) {
-    int fd = connect_from("127.0.90." + std::to_string(1 + i % 250),
-                          server->port());
+    int fd =
+        connect_from("127.0.90." + std::to_string(1 + i % 250), server->port());
     ASSERT_GE(fd, 0) << i;
     idle.push_back(fd);
   }
@@ -99,8 +101,8 @@ TEST_F(hostile_fixture, thousands_of_idle_connections_are_capped_and_timed_out) 
     char buffer[256] = {0};
     timeval tv{1, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (::recv(fd, buffer, sizeof(buffer) - 1, 0) > 0
-        && std::string(buffer).find("503") != std::string::npos)
+    if (::recv(fd, buffer, sizeof(buffer) - 1, 0) > 0 &&
+        std::string(buffer).find("503") != std::string::npos)
       ++refused;
     ::close(fd);
   }
@@ -176,9 +178,8 @@ TEST_F(hostile_fixture, client_that_never_reads_does_not_grow_the_server) {
 TEST_F(hostile_fixture, oversized_headers_and_bodies_are_refused) {
   start();
   http_connection big_header(server->port());
-  auto answer = big_header.exchange("GET / HTTP/1.1\r\nX-Big: "
-                                    + std::string(64 * 1024, 'h')
-                                    + "\r\n\r\n");
+  auto answer = big_header.exchange(
+      "GET / HTTP/1.1\r\nX-Big: " + std::string(64 * 1024, 'h') + "\r\n\r\n");
   EXPECT_EQ(answer.status, 431);
   // A body announced larger than the limit is refused before it is sent.
   http_connection big_body(server->port());
@@ -200,8 +201,8 @@ TEST_F(hostile_fixture, flood_of_half_done_tls_handshakes) {
   // A TLS record header promising a ClientHello that never comes whole.
   const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc";
   for (int i = 0; i < 500; ++i) {
-    int fd = connect_from("127.0.96." + std::to_string(1 + i % 200),
-                          server->port());
+    int fd =
+        connect_from("127.0.96." + std::to_string(1 + i % 200), server->port());
     ASSERT_GE(fd, 0);
     ::send(fd, hello, sizeof(hello) - 1, MSG_NOSIGNAL);
     stalled.push_back(fd);

@@ -26,22 +26,23 @@ std::string https_post(int port, const std::string& source,
   if (fd < 0)
     return "";
   std::string request = "POST /api/v1/request HTTP/1.1\r\nHost: x\r\n"
-                        "Connection: close\r\nContent-Length: "
-                        + std::to_string(body.size()) + "\r\n\r\n" + body;
+                        "Connection: close\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
   auto plain = tls_exchange(
-    fd, context, request, [](const std::string& text, const tls_session& tls) {
-      return text.find("\r\n\r\n") != std::string::npos && tls.peer_closed();
-    });
+      fd, context, request,
+      [](const std::string& text, const tls_session& tls) {
+        return text.find("\r\n\r\n") != std::string::npos && tls.peer_closed();
+      });
   ::close(fd);
   if (plain.size() < 12)
     return "";
   auto body_start = plain.find("\r\n\r\n");
-  return plain.substr(9, 3) + " "
-         + (body_start == std::string::npos ? "" : plain.substr(body_start + 4));
+  return plain.substr(9, 3) + " " +
+         (body_start == std::string::npos ? "" : plain.substr(body_start + 4));
 }
 
-std::shared_ptr<tls_context> client(const test_pki& pki, const std::string& cert,
-                                    const std::string& key) {
+std::shared_ptr<tls_context>
+client(const test_pki& pki, const std::string& cert, const std::string& key) {
   client_tls_options options;
   options.cert_file = cert;
   options.key_file = key;
@@ -64,9 +65,9 @@ TEST(https_rest, certificate_with_power_may_act_for_others) {
                          "-CAfile=" + pki.ca_cert});
   ASSERT_TRUE(server.start()) << server.log_text();
   auto body = [](const std::string& host, const std::string& op) {
-    return R"({"MDB":{"Hostname":")" + host
-           + R"(","Tags":{"DisruptionManagerGroupIdentifier":"H"}},"Request":")"
-           + op + R"("})";
+    return R"({"MDB":{"Hostname":")" + host +
+           R"(","Tags":{"DisruptionManagerGroupIdentifier":"H"}},"Request":")" +
+           op + R"("})";
   };
   auto op = client(pki, pki.operator_cert, pki.operator_key);
   auto answer = https_post(server.port(), "127.0.70.1", *op,

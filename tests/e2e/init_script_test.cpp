@@ -46,8 +46,8 @@ bool process_gone(pid_t pid) {
   std::string line;
   std::getline(stat, line);
   auto paren = line.rfind(')');
-  return paren != std::string::npos && paren + 2 < line.size()
-         && line[paren + 2] == 'Z';
+  return paren != std::string::npos && paren + 2 < line.size() &&
+         line[paren + 2] == 'Z';
 }
 
 bool port_accepts(int port) {
@@ -63,7 +63,9 @@ struct init_script_fixture : ::testing::Test {
   int port = free_port();
   std::string extra_args; // appended to the daemon's flags
 
-  std::string daemon_pid_file() const { return dir.file("disruption-manager.pid"); }
+  std::string daemon_pid_file() const {
+    return dir.file("disruption-manager.pid");
+  }
   std::string loop_pid_file() const {
     return dir.file("disruption-manager.babysitter.pid");
   }
@@ -71,19 +73,18 @@ struct init_script_fixture : ::testing::Test {
   // Runs the script as an administrator would, with every path inside the
   // test's directory and the daemon run as the current user.
   int run(const std::string& command, std::string* output = nullptr) {
-    std::string args = "-portNum=" + std::to_string(port) + " -stateDir="
-                       + dir.file("state") + " -logDir=" + dir.file("logs")
-                       + extra_args;
+    std::string args = "-portNum=" + std::to_string(port) +
+                       " -stateDir=" + dir.file("state") +
+                       " -logDir=" + dir.file("logs") + extra_args;
     if (::geteuid() == 0)
       args += " -allowRoot";
     std::string text;
-    int rc = run_program({"/usr/bin/env", "DEFAULTS_FILE=",
-                          "DAEMON=" DM_SERVER_BINARY, "DAEMON_ARGS=" + args,
-                          "RUN_AS_USER=", "PIDDIR=" + dir.path(),
-                          "LOGFILE=" + dir.file("init.log"), "STOP_TIMEOUT=10",
-                          "/bin/bash", DM_SOURCE_DIR "/config/disruption-manager.init",
-                          command},
-                         text);
+    int rc = run_program(
+        {"/usr/bin/env", "DEFAULTS_FILE=", "DAEMON=" DM_SERVER_BINARY,
+         "DAEMON_ARGS=" + args, "RUN_AS_USER=", "PIDDIR=" + dir.path(),
+         "LOGFILE=" + dir.file("init.log"), "STOP_TIMEOUT=10", "/bin/bash",
+         DM_SOURCE_DIR "/config/disruption-manager.init", command},
+        text);
     if (output)
       *output = text;
     return rc;
@@ -97,7 +98,9 @@ struct init_script_fixture : ::testing::Test {
     return static_cast<pid_t>(pid);
   }
 
-  std::string diagnostics() const { return "init.log:\n" + dir.read("init.log"); }
+  std::string diagnostics() const {
+    return "init.log:\n" + dir.read("init.log");
+  }
 
   // Whatever happened in the test, leave no process behind.
   void TearDown() override {
@@ -151,14 +154,14 @@ TEST_F(init_script_fixture, baby_sits_the_daemon_until_stopped) {
   pid_t second = -1;
   ASSERT_TRUE(eventually([&] {
     second = read_pid(daemon_pid_file());
-    return second > 0 && second != first && !process_gone(second)
-           && port_accepts(port);
+    return second > 0 && second != first && !process_gone(second) &&
+           port_accepts(port);
   })) << diagnostics();
   EXPECT_TRUE(process_gone(first));
   EXPECT_EQ(read_pid(loop_pid_file()), loop);
   EXPECT_EQ(disruption(port, "check", "127.0.0.1", group_tags), "permitted");
   EXPECT_NE(dir.read("init.log").find("restarting"), std::string::npos)
-    << diagnostics();
+      << diagnostics();
 
   // Stop ends both, waits for them, and nothing comes back.
   EXPECT_EQ(run("stop", &output), 0) << output;

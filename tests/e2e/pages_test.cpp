@@ -23,8 +23,8 @@ struct pages_fixture : ::testing::Test {
   temp_dir dir;
   std::unique_ptr<server_process> server;
   void SetUp() override {
-    server = std::make_unique<server_process>(DM_SERVER_BINARY,
-                                              dir.file("state"));
+    server =
+        std::make_unique<server_process>(DM_SERVER_BINARY, dir.file("state"));
     ASSERT_TRUE(server->start()) << server->log_text();
   }
   int port() const { return server->port(); }
@@ -53,9 +53,10 @@ TEST_F(pages_fixture, status_page_counts_and_links) {
   disruption(port(), "request", "127.0.40.2",
              R"({"DisruptionManagerGroupIdentifier":"Web"})");
   page = http_get(port(), "/");
-  EXPECT_NE(page.body.find("1 disruptions permitted, 1 requested and 0 waiting"),
-            std::string::npos)
-    << page.body;
+  EXPECT_NE(
+      page.body.find("1 disruptions permitted, 1 requested and 0 waiting"),
+      std::string::npos)
+      << page.body;
   for (auto link : {"showState", "metrics", "logs"})
     EXPECT_NE(page.body.find(std::string("href=\"") + link), std::string::npos);
   EXPECT_NE(page.body.find("Version"), std::string::npos);
@@ -63,12 +64,15 @@ TEST_F(pages_fixture, status_page_counts_and_links) {
 }
 
 TEST_F(pages_fixture, dashboard_lists_machines_and_groups) {
-  disruption(port(), "request", "127.0.41.1",
-             R"({"DisruptionManagerGroupIdentifier":"Dash","DisruptionManagerGroupMaximumDisrupting":"2"})");
-  disruption(port(), "request", "127.0.41.2",
-             R"({"DisruptionManagerGroupIdentifier":"Dash","DisruptionManagerGroupMaximumDisrupting":"2"})");
-  disruption(port(), "request", "127.0.41.3",
-             R"({"DisruptionManagerGroupIdentifier":"Dash","DisruptionManagerGroupMaximumDisrupting":"2"})");
+  disruption(
+      port(), "request", "127.0.41.1",
+      R"({"DisruptionManagerGroupIdentifier":"Dash","DisruptionManagerGroupMaximumDisrupting":"2"})");
+  disruption(
+      port(), "request", "127.0.41.2",
+      R"({"DisruptionManagerGroupIdentifier":"Dash","DisruptionManagerGroupMaximumDisrupting":"2"})");
+  disruption(
+      port(), "request", "127.0.41.3",
+      R"({"DisruptionManagerGroupIdentifier":"Dash","DisruptionManagerGroupMaximumDisrupting":"2"})");
   auto page = http_get(port(), "/showState");
   ASSERT_EQ(page.status, 200);
   // A page that fits in one piece goes whole, as every other page does.
@@ -80,20 +84,20 @@ TEST_F(pages_fixture, dashboard_lists_machines_and_groups) {
   // Group summary: limit 2, 2 in use, 2 permitted, 0 waiting, 1 queued.
   EXPECT_NE(page.body.find("<tr><td>Dash<td>2<td>2<td>2<td>0<td>1</tr>\n"),
             std::string::npos)
-    << page.body;
+      << page.body;
 }
 
 TEST_F(pages_fixture, metrics_parse_and_move_with_calls) {
   auto before = http_get(port(), "/metrics");
   ASSERT_EQ(before.status, 200);
   std::regex sample_line(
-    R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.eE+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (\+Inf|NaN)$)");
+      R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.eE+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (\+Inf|NaN)$)");
   std::istringstream in(before.body);
   std::string line;
   int samples = 0;
   while (std::getline(in, line)) {
-    if (line.rfind("# HELP disruption_manager_", 0) == 0
-        || line.rfind("# TYPE disruption_manager_", 0) == 0)
+    if (line.rfind("# HELP disruption_manager_", 0) == 0 ||
+        line.rfind("# TYPE disruption_manager_", 0) == 0)
       continue;
     ASSERT_EQ(line.rfind("disruption_manager_", 0), 0u) << line;
     EXPECT_TRUE(std::regex_match(line, sample_line)) << line;
@@ -134,7 +138,7 @@ namespace {
 
 std::string rfc3339_in(std::chrono::seconds from_now) {
   auto when = std::chrono::system_clock::to_time_t(
-    std::chrono::system_clock::now() + from_now);
+      std::chrono::system_clock::now() + from_now);
   std::tm tm{};
   gmtime_r(&when, &tm);
   char text[32];
@@ -147,8 +151,8 @@ std::string two_digits(int n) {
 }
 
 bool ends_with(const std::string& text, const std::string& tail) {
-  return text.size() >= tail.size()
-         && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+  return text.size() >= tail.size() &&
+         text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 // Everything the server sends until it closes the connection.
@@ -185,14 +189,14 @@ struct large_state_fixture : ::testing::Test {
         auto& list = i < per_group - 3 ? permitted : requested;
         list.push_back({{"Hostname", host(g, i)}, {"LastRequest", now}});
       }
-      state.push_back(
-        {{"Identifier", "Fleet-" + two_digits(g)},
-         {"Permitted", permitted},
-         {"Requested", requested},
-         {"Waiting",
-          {{{"Hostname", host(g, per_group - 1)},
-            {"ReadyTimeout", ready_by},
-            {"ReadyUrl", "http://127.0.0.1:9/ready/" + host(g, per_group - 1)}}}}});
+      state.push_back({{"Identifier", "Fleet-" + two_digits(g)},
+                       {"Permitted", permitted},
+                       {"Requested", requested},
+                       {"Waiting",
+                        {{{"Hostname", host(g, per_group - 1)},
+                          {"ReadyTimeout", ready_by},
+                          {"ReadyUrl", "http://127.0.0.1:9/ready/" +
+                                           host(g, per_group - 1)}}}}});
     }
     dir.write("state.json", state.dump());
     server = std::make_unique<server_process>(DM_SERVER_BINARY, dir.path());
@@ -200,8 +204,8 @@ struct large_state_fixture : ::testing::Test {
   }
 
   static std::string host(int group, int i) {
-    return "m-" + two_digits(group) + "-" + std::string(i < 10 ? "00" : "0")
-           + std::to_string(i);
+    return "m-" + two_digits(group) + "-" + std::string(i < 10 ? "00" : "0") +
+           std::to_string(i);
   }
 
   int port() const { return server->port(); }
@@ -210,10 +214,10 @@ struct large_state_fixture : ::testing::Test {
   static void expect_whole_dashboard(const std::string& page) {
     EXPECT_EQ(count_of(page, "<td>m-"), static_cast<std::size_t>(machines));
     for (int g = 0; g < groups; ++g)
-      EXPECT_NE(page.find("<tr><td>Fleet-" + two_digits(g)
-                          + "<td>1<td>98<td>97<td>1<td>2</tr>\n"),
+      EXPECT_NE(page.find("<tr><td>Fleet-" + two_digits(g) +
+                          "<td>1<td>98<td>97<td>1<td>2</tr>\n"),
                 std::string::npos)
-        << g;
+          << g;
     auto has = [&](const std::string& pattern) {
       return std::regex_search(page, std::regex(pattern));
     };
@@ -221,7 +225,8 @@ struct large_state_fixture : ::testing::Test {
                     "<td>[0-9]+s/(59m[0-9]+s|1h0m0s)</tr>\n"));
     EXPECT_TRUE(has("<tr class=r><td>m-07-097<td>requested \\(#1\\)"
                     "<td>Fleet-07<td>[0-9]+s/(59m[0-9]+s|1h0m0s)</tr>\n"));
-    EXPECT_TRUE(has("<tr class=r><td>m-29-098<td>requested \\(#2\\)<td>Fleet-29"));
+    EXPECT_TRUE(
+        has("<tr class=r><td>m-29-098<td>requested \\(#2\\)<td>Fleet-29"));
     EXPECT_TRUE(has("<tr class=w><td>m-07-099<td>waiting<td>Fleet-07<td>"
                     "<td>(29m[0-9]+s|30m0s)"
                     "<td>http://127\\.0\\.0\\.1:9/ready/m-07-099</tr>\n"));
@@ -244,7 +249,7 @@ TEST_F(large_state_fixture, dashboard_streams_in_chunks) {
   auto page = conn.get("/showState");
   ASSERT_EQ(page.status, 200) << page.headers;
   EXPECT_NE(page.headers.find("Transfer-Encoding: chunked"), std::string::npos)
-    << page.headers;
+      << page.headers;
   EXPECT_EQ(page.headers.find("Content-Length"), std::string::npos);
   // Written in pieces of tens of KiB, not row by row.
   EXPECT_GT(page.chunks, 1u);
@@ -278,7 +283,8 @@ TEST_F(large_state_fixture, keep_alive_goes_on_after_a_streamed_page) {
   ASSERT_EQ(doc["Groups"].size(), static_cast<std::size_t>(groups));
   std::size_t hosts = 0;
   for (const auto& g : doc["Groups"])
-    hosts += g["Permitted"].size() + g["Requested"].size() + g["Waiting"].size();
+    hosts +=
+        g["Permitted"].size() + g["Requested"].size() + g["Waiting"].size();
   EXPECT_EQ(hosts, static_cast<std::size_t>(machines));
   const auto& fleet7 = doc["Groups"][7];
   EXPECT_EQ(fleet7["Identifier"], "Fleet-07");
@@ -291,7 +297,7 @@ TEST_F(large_state_fixture, keep_alive_goes_on_after_a_streamed_page) {
   EXPECT_NE(status.body.find("2910 disruptions permitted, 60 requested and "
                              "30 waiting"),
             std::string::npos)
-    << status.body;
+      << status.body;
 }
 
 TEST_F(large_state_fixture, http_1_0_page_ends_when_the_connection_closes) {

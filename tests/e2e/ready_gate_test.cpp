@@ -22,13 +22,13 @@ namespace {
 class ready_endpoint {
 public:
   ready_endpoint() {
-    server_.Get(R"(/ready/(.+))", [this](const httplib::Request& req,
-                                         httplib::Response& res) {
-      ++hits;
-      last_path = req.path;
-      res.status = status.load();
-      res.set_content("", "text/plain");
-    });
+    server_.Get(R"(/ready/(.+))",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  ++hits;
+                  last_path = req.path;
+                  res.status = status.load();
+                  res.set_content("", "text/plain");
+                });
     port = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running())
@@ -54,17 +54,16 @@ struct ready_fixture : ::testing::Test {
   std::unique_ptr<server_process> server;
 
   void SetUp() override {
-    server = std::make_unique<server_process>(DM_SERVER_BINARY,
-                                              dir.file("state"));
+    server =
+        std::make_unique<server_process>(DM_SERVER_BINARY, dir.file("state"));
     ASSERT_TRUE(server->start()) << server->log_text();
   }
 
   std::string tags(const std::string& timeout) {
-    nlohmann::json t = {
-      {"DisruptionManagerGroupIdentifier", "Ready"},
-      {"DisruptionManagerReadyUrl",
-       "http://127.0.0.1:" + std::to_string(endpoint.port)
-         + "/ready/{{.Hostname}}"}};
+    nlohmann::json t = {{"DisruptionManagerGroupIdentifier", "Ready"},
+                        {"DisruptionManagerReadyUrl",
+                         "http://127.0.0.1:" + std::to_string(endpoint.port) +
+                             "/ready/{{.Hostname}}"}};
     if (!timeout.empty())
       t["DisruptionManagerReadyTimeout"] = timeout;
     return t.dump();
@@ -87,12 +86,12 @@ TEST_F(ready_fixture, next_machine_waits_until_url_answers_200) {
   EXPECT_EQ(op("check", "127.0.30.2", t), "requested");
   EXPECT_GE(endpoint.hits.load(), 2);
   EXPECT_EQ(endpoint.last_path, "/ready/127.0.30.1");
-  auto state = nlohmann::json::parse(
-    http_get(server->port(), "/api/v1/state").body);
+  auto state =
+      nlohmann::json::parse(http_get(server->port(), "/api/v1/state").body);
   ASSERT_EQ(state["Groups"][0]["Waiting"].size(), 1u);
   EXPECT_EQ(state["Groups"][0]["Waiting"][0]["ReadyUrl"],
-            "http://127.0.0.1:" + std::to_string(endpoint.port)
-              + "/ready/127.0.30.1");
+            "http://127.0.0.1:" + std::to_string(endpoint.port) +
+                "/ready/127.0.30.1");
   endpoint.status = 200;
   auto ready_at = std::chrono::steady_clock::now();
   std::string answer;
@@ -133,7 +132,7 @@ TEST_F(ready_fixture, unparsable_gate_applies_none_and_is_logged) {
   EXPECT_EQ(op("check", "127.0.32.2", t.dump()), "permitted");
   auto logs = http_get(server->port(), "/logs").body;
   EXPECT_NE(logs.find("127.0.32.1: no ready gate applied"), std::string::npos)
-    << logs;
+      << logs;
   auto dashboard = http_get(server->port(), "/showState").body;
   EXPECT_NE(dashboard.find("DisruptionManagerReadyTimeout"), std::string::npos);
 }

@@ -27,8 +27,9 @@ struct rest_fixture : ::testing::Test {
   void SetUp() override { start(); }
   int port() const { return server->port(); }
 
-  std::string op(const std::string& what, const std::string& host,
-                 const std::string& tags = R"({"DisruptionManagerGroupIdentifier":"G"})") {
+  std::string
+  op(const std::string& what, const std::string& host,
+     const std::string& tags = R"({"DisruptionManagerGroupIdentifier":"G"})") {
     return disruption(port(), what, host, tags);
   }
 };
@@ -77,11 +78,9 @@ TEST_F(rest_fixture, original_test_sequence) {
 TEST_F(rest_fixture, limit_n_with_strict_fifo_over_twelve_queued) {
   auto tags = group_tags("Fifo", 3);
   for (int i = 1; i <= 3; ++i)
-    EXPECT_EQ(op("request", "127.0.1." + std::to_string(i), tags),
-              "permitted");
+    EXPECT_EQ(op("request", "127.0.1." + std::to_string(i), tags), "permitted");
   for (int i = 10; i < 22; ++i)
-    EXPECT_EQ(op("request", "127.0.1." + std::to_string(i), tags),
-              "requested");
+    EXPECT_EQ(op("request", "127.0.1." + std::to_string(i), tags), "requested");
   // Asking again does not move a machine forward in the queue.
   EXPECT_EQ(op("request", "127.0.1.21", tags), "requested");
   std::vector<std::string> holders = {"127.0.1.1", "127.0.1.2", "127.0.1.3"};
@@ -104,20 +103,22 @@ TEST_F(rest_fixture, groups_are_independent_and_global_group_exists) {
   EXPECT_EQ(op("request", "127.0.2.4", group_tags("")), "requested");
   EXPECT_EQ(op("request", "127.0.2.5", group_tags("A")), "requested");
   // Without the tag, the image stream is the group.
-  auto stream = R"({"MDB":{"Hostname":"127.0.2.6","RequiredImage":"kubelet/1"},"Request":"request"})";
-  auto other = R"({"MDB":{"Hostname":"127.0.2.7","RequiredImage":"kubelet/2"},"Request":"request"})";
+  auto stream =
+      R"({"MDB":{"Hostname":"127.0.2.6","RequiredImage":"kubelet/1"},"Request":"request"})";
+  auto other =
+      R"({"MDB":{"Hostname":"127.0.2.7","RequiredImage":"kubelet/2"},"Request":"request"})";
   EXPECT_NE(http_post(port(), "/api/v1/request", stream, "127.0.2.6")
-              .body.find("permitted"),
+                .body.find("permitted"),
             std::string::npos);
   EXPECT_NE(http_post(port(), "/api/v1/request", other, "127.0.2.7")
-              .body.find("requested"),
+                .body.find("requested"),
             std::string::npos);
 }
 
 TEST_F(rest_fixture, machine_may_act_only_for_itself) {
-  auto answer = http_post(port(), "/api/v1/request",
-                          R"({"MDB":{"Hostname":"127.0.3.1"},"Request":"request"})",
-                          "127.0.3.2");
+  auto answer = http_post(
+      port(), "/api/v1/request",
+      R"({"MDB":{"Hostname":"127.0.3.1"},"Request":"request"})", "127.0.3.2");
   EXPECT_EQ(answer.status, 403);
   EXPECT_EQ(answer.body, "127.0.3.1 not permitted\n");
   answer = http_post(port(), "/api/v1/request",
@@ -130,8 +131,9 @@ TEST_F(rest_fixture, machine_may_act_only_for_itself) {
                      "127.0.3.2");
   EXPECT_EQ(answer.status, 200);
   // A name that does not resolve is refused with the lookup's reason.
-  answer = http_post(port(), "/api/v1/request",
-                     R"({"MDB":{"Hostname":"no-such-host.invalid"},"Request":"request"})");
+  answer = http_post(
+      port(), "/api/v1/request",
+      R"({"MDB":{"Hostname":"no-such-host.invalid"},"Request":"request"})");
   EXPECT_EQ(answer.status, 403);
   EXPECT_NE(answer.body.find("no-such-host.invalid"), std::string::npos);
 }
@@ -142,8 +144,8 @@ TEST_F(rest_fixture, bad_inputs_get_clear_errors) {
   EXPECT_EQ(get.body, "unsupported method\n");
   // CONNECT too, though it is how SRPC starts on other paths.
   http_connection connect(port());
-  auto tunnel = connect.exchange(
-    "CONNECT /api/v1/request HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto tunnel =
+      connect.exchange("CONNECT /api/v1/request HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(tunnel.status, 405);
   EXPECT_EQ(tunnel.body, "unsupported method\n");
   auto post = [&](const std::string& body) {
@@ -171,7 +173,8 @@ TEST_F(rest_fixture, bad_inputs_get_clear_errors) {
   a = post("[]");
   EXPECT_EQ(a.status, 400);
   // Unknown fields are ignored; numbers are accepted for the kind.
-  a = post(R"({"MDB":{"Hostname":"127.0.0.1","NewField":{"x":1}},"Request":0,"Extra":true})");
+  a = post(
+      R"({"MDB":{"Hostname":"127.0.0.1","NewField":{"x":1}},"Request":0,"Extra":true})");
   EXPECT_EQ(a.status, 200) << a.body;
   std::string huge(2 << 20, ' ');
   a = post(R"({"MDB":{"Hostname":"h"},"Request":"check"})" + huge);
@@ -243,9 +246,8 @@ TEST_F(rest_fixture, picks_up_original_state_json) {
   temp_dir legacy;
   legacy.write("state.json", R"([
     {"Identifier": "G",
-     "Permitted": [{"Hostname": "127.0.8.1", "LastRequest": ")"
-                               + std::string("2099-01-01T00:00:00Z")
-                               + R"("}]}
+     "Permitted": [{"Hostname": "127.0.8.1", "LastRequest": ")" +
+                                 std::string("2099-01-01T00:00:00Z") + R"("}]}
   ])");
   // A last request in the future keeps it from expiring during the test.
   server = std::make_unique<server_process>(DM_SERVER_BINARY, legacy.path());
@@ -262,7 +264,7 @@ TEST_F(rest_fixture, transitions_are_logged_in_the_original_words) {
   auto logs = http_get(port(), "/logs").body;
   EXPECT_NE(logs.find("127.0.9.1: denied->permitted (group=\"G\")"),
             std::string::npos)
-    << logs;
+      << logs;
   EXPECT_NE(logs.find("127.0.9.2: denied->requested (group=\"G\")"),
             std::string::npos);
   EXPECT_NE(logs.find("127.0.9.1: permitted->denied (group=\"G\")"),
@@ -274,28 +276,27 @@ TEST_F(rest_fixture, transitions_are_logged_in_the_original_words) {
 TEST(server_flags, help_lists_every_flag_and_bad_values_exit_2) {
   std::string out;
   EXPECT_EQ(run_program({DM_SERVER_BINARY, "-h"}, out), 0);
-  for (auto name : {"-portNum", "-stateDir", "-maximumPermittedDuration",
-                    "-logDir", "-logbufLines", "-alsoLogToStderr",
-                    "-allowRoot"})
+  for (auto name :
+       {"-portNum", "-stateDir", "-maximumPermittedDuration", "-logDir",
+        "-logbufLines", "-alsoLogToStderr", "-allowRoot"})
     EXPECT_NE(out.find(name), std::string::npos) << name;
   EXPECT_NE(out.find("6979"), std::string::npos);
   EXPECT_NE(out.find("1h0m0s"), std::string::npos);
   out.clear();
-  EXPECT_EQ(run_program({DM_SERVER_BINARY, "-maximumPermittedDuration=soon"},
-                        out),
-            2);
+  EXPECT_EQ(
+      run_program({DM_SERVER_BINARY, "-maximumPermittedDuration=soon"}, out),
+      2);
   EXPECT_NE(out.find("maximumPermittedDuration"), std::string::npos);
   out.clear();
   EXPECT_EQ(run_program({DM_SERVER_BINARY, "-noSuchFlag"}, out), 2);
   EXPECT_NE(out.find("noSuchFlag"), std::string::npos);
   out.clear();
-  EXPECT_EQ(run_program({DM_SERVER_BINARY, "-portNum=99999", "-allowRoot"},
-                        out),
-            2);
+  EXPECT_EQ(
+      run_program({DM_SERVER_BINARY, "-portNum=99999", "-allowRoot"}, out), 2);
   // Values that would refuse or drop every connection.
-  for (std::string bad : {"-idleTimeout=0s", "-idleTimeout=-5s",
-                          "-requestTimeout=900ms", "-maxConnections=0",
-                          "-maxRequestBytes=0"}) {
+  for (std::string bad :
+       {"-idleTimeout=0s", "-idleTimeout=-5s", "-requestTimeout=900ms",
+        "-maxConnections=0", "-maxRequestBytes=0"}) {
     out.clear();
     // (A state directory that cannot exist: were the value taken, the
     // server would stop there, with 1, instead of serving.)
@@ -303,10 +304,10 @@ TEST(server_flags, help_lists_every_flag_and_bad_values_exit_2) {
                            "-stateDir=/proc/no-such-directory"},
                           out),
               2)
-      << bad << ": " << out;
+        << bad << ": " << out;
     auto name = bad.substr(0, bad.find('='));
     EXPECT_NE(out.find("flag " + name + ":"), std::string::npos)
-      << bad << ": " << out;
+        << bad << ": " << out;
   }
 }
 

@@ -64,9 +64,9 @@ protected:
 
   void SetUp() override {
     server = std::make_unique<server_process>(
-      DM_SERVER_BINARY, dir.file("state"),
-      std::vector<std::string>{"-certFile=" + dir.file("none.pem"),
-                               "-keyFile=" + dir.file("none.key")});
+        DM_SERVER_BINARY, dir.file("state"),
+        std::vector<std::string>{"-certFile=" + dir.file("none.pem"),
+                                 "-keyFile=" + dir.file("none.key")});
     ASSERT_TRUE(server->start()) << server->log_text();
   }
 
@@ -123,8 +123,8 @@ TEST_P(plain_srpc, calls_sent_right_behind_the_connect_are_served) {
                : encode_json_request(m);
   std::string expected = "HTTP/1.0 200 Connected to Go SRPC\n\n"
                          "\n\n" // the pings
-                         "\n"  // the method may proceed
-                         "\n"; // the call succeeded; its value follows
+                         "\n"   // the method may proceed
+                         "\n";  // the call succeeded; its value follows
   expected += gob ? encode_gob_response("DisruptionRequestResponse", "",
                                         disruption_state::permitted)
                   : encode_json_response("", disruption_state::permitted);
@@ -186,7 +186,7 @@ TEST_P(plain_srpc, tls_paths_are_not_served_without_certificates) {
   tls_options.check = server_check::insecure_skip_verify;
   std::string error;
   options.tls = std::make_shared<const tls_context>(
-    std::move(*tls_context::make_client(tls_options, error)));
+      std::move(*tls_context::make_client(tls_options, error)));
   EXPECT_FALSE(srpc_client::connect(options, error));
   EXPECT_NE(error.find("404"), std::string::npos) << error;
 }
@@ -200,9 +200,9 @@ INSTANTIATE_TEST_SUITE_P(coders, plain_srpc,
 
 TEST(srpc_hostile, garbage_truncation_and_huge_lengths_leave_server_serving) {
   temp_dir dir;
-  server_process server(DM_SERVER_BINARY, dir.file("state"),
-                        {"-certFile=" + dir.file("x"),
-                         "-keyFile=" + dir.file("y")});
+  server_process server(
+      DM_SERVER_BINARY, dir.file("state"),
+      {"-certFile=" + dir.file("x"), "-keyFile=" + dir.file("y")});
   ASSERT_TRUE(server.start()) << server.log_text();
   auto fresh = [&] {
     srpc_client_options options;
@@ -239,8 +239,8 @@ TEST(srpc_hostile, garbage_truncation_and_huge_lengths_leave_server_serving) {
     auto c = fresh();
     ASSERT_TRUE(c->send_raw("DisruptionManager.Request\n", error));
     ASSERT_TRUE(c->read_line(line, error));
-    auto bytes = encode_gob_request("DisruptionRequestRequest",
-                                    machine("127.0.0.1"));
+    auto bytes =
+        encode_gob_request("DisruptionRequestRequest", machine("127.0.0.1"));
     ASSERT_TRUE(c->send_raw(bytes.substr(0, bytes.size() / 2), error));
   }
   auto raw_exchange = [&](const std::string& bytes) {
@@ -261,7 +261,7 @@ TEST(srpc_hostile, garbage_truncation_and_huge_lengths_leave_server_serving) {
   // A query Go's ParseForm refuses: 400.
   EXPECT_EQ(raw_exchange("CONNECT /_goSRPC_/?doNotUseMethodPowers=%7 "
                          "HTTP/1.0\n\n")
-              .substr(0, 12),
+                .substr(0, 12),
             "HTTP/1.1 400");
   {
     // gob strings may hold any bytes: a name that is not UTF-8 is refused
@@ -288,10 +288,10 @@ struct tls_srpc : ::testing::Test {
 
   void SetUp() override {
     server = std::make_unique<server_process>(
-      DM_SERVER_BINARY, dir.file("state"),
-      std::vector<std::string>{"-certFile=" + pki.server_cert,
-                               "-keyFile=" + pki.server_key,
-                               "-CAfile=" + pki.ca_cert});
+        DM_SERVER_BINARY, dir.file("state"),
+        std::vector<std::string>{"-certFile=" + pki.server_cert,
+                                 "-keyFile=" + pki.server_key,
+                                 "-CAfile=" + pki.ca_cert});
     ASSERT_TRUE(server->start()) << server->log_text();
   }
 
@@ -324,21 +324,20 @@ TEST_F(tls_srpc, plain_paths_are_refused_inside_tls_too) {
   // TLS first, then CONNECT to a plain path inside it: 405, as the
   // original answers (Go clients ask for the TLS paths there).
   auto context = client_tls(pki, pki.operator_cert, pki.operator_key);
-  for (const std::string path : {"/_goSRPC_/", "/_SRPC_/unsecured/JSON",
-                                 "/_go_TLS_SRPC_/"}) {
+  for (const std::string path :
+       {"/_goSRPC_/", "/_SRPC_/unsecured/JSON", "/_go_TLS_SRPC_/"}) {
     int fd = connect_from("127.0.23.1", server->port());
     ASSERT_GE(fd, 0);
     timeval wait{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-    auto plain = tls_exchange(
-      fd, *context, "CONNECT " + path + " HTTP/1.0\n\n",
-      [](const std::string& text, const tls_session&) {
-        return text.find("\n\n") != std::string::npos;
-      });
+    auto plain = tls_exchange(fd, *context, "CONNECT " + path + " HTTP/1.0\n\n",
+                              [](const std::string& text, const tls_session&) {
+                                return text.find("\n\n") != std::string::npos;
+                              });
     ::close(fd);
     if (path == "/_go_TLS_SRPC_/")
       EXPECT_EQ(plain.substr(0, 33), "HTTP/1.0 200 Connected to Go SRPC")
-        << plain;
+          << plain;
     else
       EXPECT_EQ(plain.substr(9, 3), "405") << path << ": " << plain;
   }
@@ -348,11 +347,11 @@ TEST_F(tls_srpc, operator_with_power_may_act_for_any_machine) {
   for (auto coder : {srpc_coder::gob, srpc_coder::json}) {
     for (bool tls_first : {false, true}) {
       std::string error;
-      auto c = connect(pki.operator_cert, pki.operator_key, "127.0.20.1",
-                       coder, tls_first, error);
+      auto c = connect(pki.operator_cert, pki.operator_key, "127.0.20.1", coder,
+                       tls_first, error);
       ASSERT_TRUE(c) << error;
-      auto host = "far-away-" + std::to_string(static_cast<int>(coder))
-                  + (tls_first ? "a" : "b");
+      auto host = "far-away-" + std::to_string(static_cast<int>(coder)) +
+                  (tls_first ? "a" : "b");
       auto r = call(*c, request_kind::request, machine(host, host));
       ASSERT_TRUE(r.ok) << r.error;
       EXPECT_EQ(r.response_error, "");

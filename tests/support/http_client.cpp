@@ -73,9 +73,8 @@ bool http_connection::take_chunked_body(http_answer& answer) {
       if (!read_more())
         return false;
     auto size_text = buffer_.substr(0, line_end);
-    if (size_text.empty()
-        || size_text.find_first_not_of("0123456789abcdefABCDEF")
-             != std::string::npos)
+    if (size_text.empty() || size_text.find_first_not_of(
+                                 "0123456789abcdefABCDEF") != std::string::npos)
       return false;
     auto size = std::stoul(size_text, nullptr, 16);
     // The chunk and the line end after it; the last chunk (size 0) is
@@ -95,9 +94,10 @@ bool http_connection::take_chunked_body(http_answer& answer) {
 
 http_answer http_connection::post(const std::string& path,
                                   const std::string& body) {
-  return exchange("POST " + path + " HTTP/1.1\r\nHost: test\r\n"
-                  "Content-Type: application/json\r\nContent-Length: "
-                  + std::to_string(body.size()) + "\r\n\r\n" + body);
+  return exchange("POST " + path +
+                  " HTTP/1.1\r\nHost: test\r\n"
+                  "Content-Type: application/json\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 http_answer http_connection::get(const std::string& path) {
@@ -118,10 +118,9 @@ http_answer http_get(int port, const std::string& path) {
 std::string disruption(int port, const std::string& op, const std::string& host,
                        const std::string& tags_json,
                        const std::string& source) {
-  nlohmann::json body = {{"MDB",
-                          {{"Hostname", host},
-                           {"Tags", nlohmann::json::parse(tags_json)}}},
-                         {"Request", op}};
+  nlohmann::json body = {
+      {"MDB", {{"Hostname", host}, {"Tags", nlohmann::json::parse(tags_json)}}},
+      {"Request", op}};
   auto from = source.empty() ? host : source;
   auto answer = http_post(port, "/api/v1/request", body.dump(), from);
   if (answer.status != 200)

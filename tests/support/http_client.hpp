@@ -9,7 +9,7 @@ namespace dm::test {
 struct http_answer {
   int status = 0; // 0: no answer (connection failed, closed, or bad framing)
   std::string headers;
-  std::string body;   // de-chunked
+  std::string body;       // de-chunked
   std::size_t chunks = 0; // how many chunks carried the body; 0: not chunked
 };
 

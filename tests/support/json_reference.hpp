@@ -17,9 +17,8 @@
 namespace dm::test {
 
 // The document-based reading: exact member name, else any case.
-inline std::optional<decoded_request> reference_parse(std::string_view text,
-                                               bool with_kind,
-                                               std::string& error) {
+inline std::optional<decoded_request>
+reference_parse(std::string_view text, bool with_kind, std::string& error) {
   // nlohmann stops reading at a NUL byte as if the text ended there; in
   // JSON (and to Go) a NUL anywhere is an error.
   if (text.find('\0') != std::string_view::npos) {
@@ -83,24 +82,24 @@ inline bool ambiguous(std::string_view text) {
   // The names seen so far in each open object (empty for arrays).
   std::vector<std::set<std::string>> open;
   nlohmann::json::parser_callback_t watch =
-    [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-      using event_t = nlohmann::json::parse_event_t;
-      if (event == event_t::object_start || event == event_t::array_start)
-        open.emplace_back();
-      else if (event == event_t::object_end || event == event_t::array_end)
-        open.pop_back();
-      else if (event == event_t::key && !open.empty()) {
-        std::string k = parsed.get<std::string>();
-        for (auto& c : k)
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (!open.back().insert(k).second)
-          twice = true;
-      }
-      return true;
-    };
+      [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        using event_t = nlohmann::json::parse_event_t;
+        if (event == event_t::object_start || event == event_t::array_start)
+          open.emplace_back();
+        else if (event == event_t::object_end || event == event_t::array_end)
+          open.pop_back();
+        else if (event == event_t::key && !open.empty()) {
+          std::string k = parsed.get<std::string>();
+          for (auto& c : k)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          if (!open.back().insert(k).second)
+            twice = true;
+        }
+        return true;
+      };
   try {
     [[maybe_unused]] auto doc =
-      nlohmann::json::parse(text.begin(), text.end(), watch);
+        nlohmann::json::parse(text.begin(), text.end(), watch);
   } catch (const nlohmann::json::out_of_range& e) {
     // A number beyond a double's range (406): the document refuses it, Go
     // reads it as valid syntax (refusing it only where a number is wanted).

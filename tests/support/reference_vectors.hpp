@@ -22,14 +22,14 @@ inline nlohmann::json load_json(const std::string& path) {
 }
 
 inline const nlohmann::json& reference_vectors() {
-  static const nlohmann::json vectors
-    = load_json(DM_SOURCE_DIR "/../shared/reference/srpc-vectors.json");
+  static const nlohmann::json vectors =
+      load_json(DM_SOURCE_DIR "/../shared/reference/srpc-vectors.json");
   return vectors;
 }
 
 inline const nlohmann::json& extra_vectors() {
-  static const nlohmann::json vectors
-    = load_json(DM_SOURCE_DIR "/tests/data/gob/extra-vectors.json");
+  static const nlohmann::json vectors =
+      load_json(DM_SOURCE_DIR "/tests/data/gob/extra-vectors.json");
   return vectors;
 }
 
@@ -47,9 +47,8 @@ inline std::string short_type(const nlohmann::json& vector) {
 }
 
 inline bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size()
-         && text.compare(text.size() - suffix.size(), suffix.size(), suffix)
-              == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 inline machine_record expected_machine(const nlohmann::json& mdb) {

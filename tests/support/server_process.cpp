@@ -22,8 +22,8 @@ int free_port() {
   // Below the kernel's ephemeral range (32768 and up by default), so the
   // thousands of client sockets some tests open cannot take the port, and
   // bound the way the server binds (every address, both families).
-  static std::mt19937 rng(static_cast<unsigned>(::getpid()) * 2654435761u
-                          ^ static_cast<unsigned>(time(nullptr)));
+  static std::mt19937 rng(static_cast<unsigned>(::getpid()) * 2654435761u ^
+                          static_cast<unsigned>(time(nullptr)));
   std::uniform_int_distribution<int> pick(20000, 32000);
   for (int attempt = 0; attempt < 200; ++attempt) {
     int port = pick(rng);
@@ -57,8 +57,8 @@ int connect_from(const std::string& source, int port) {
   remote.sin_family = AF_INET;
   remote.sin_port = htons(static_cast<std::uint16_t>(port));
   remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof(remote))
-      != 0) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof(remote)) !=
+      0) {
     ::close(fd);
     return -1;
   }
@@ -69,9 +69,8 @@ int connect_from(const std::string& source, int port) {
 
 server_process::server_process(std::string binary, std::string state_dir,
                                std::vector<std::string> extra_args)
-  : binary_(std::move(binary)),
-    state_dir_(std::move(state_dir)),
-    extra_args_(std::move(extra_args)) {
+    : binary_(std::move(binary)), state_dir_(std::move(state_dir)),
+      extra_args_(std::move(extra_args)) {
   log_file_ = state_dir_ + ".stderr";
   port_ = free_port();
 }
@@ -88,9 +87,8 @@ bool server_process::start(std::chrono::seconds wait) {
     auto log_before = log_text().size();
     if (start_once(wait))
       return true;
-    if (started_once_
-        || log_text().find("Address already in use", log_before)
-             == std::string::npos)
+    if (started_once_ || log_text().find("Address already in use",
+                                         log_before) == std::string::npos)
       return false;
     port_ = free_port();
   }

@@ -25,8 +25,8 @@ public:
 
   // Starts and waits until the port accepts; false if it exited instead.
   bool start(std::chrono::seconds wait = std::chrono::seconds(20));
-  void kill_hard();              // SIGKILL, then reap
-  int stop();                    // SIGTERM, then reap; returns exit status
+  void kill_hard(); // SIGKILL, then reap
+  int stop();       // SIGTERM, then reap; returns exit status
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
   pid_t pid() const { return pid_; }

@@ -12,9 +12,8 @@ namespace dm::test {
 class temp_dir {
 public:
   temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path()
-                           / "dm-test-XXXXXX")
-                            .string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "dm-test-XXXXXX").string();
     path_ = ::mkdtemp(pattern.data()) ? pattern : std::string{};
   }
   ~temp_dir() {

@@ -20,17 +20,18 @@ namespace dm::test {
 
 namespace {
 
-using asn1_object_ptr = std::unique_ptr<ASN1_OBJECT, openssl_free<ASN1_OBJECT_free>>;
+using asn1_object_ptr =
+    std::unique_ptr<ASN1_OBJECT, openssl_free<ASN1_OBJECT_free>>;
 using asn1_octet_string_ptr =
-  std::unique_ptr<ASN1_OCTET_STRING, openssl_free<ASN1_OCTET_STRING_free>>;
+    std::unique_ptr<ASN1_OCTET_STRING, openssl_free<ASN1_OCTET_STRING_free>>;
 using x509_extension_ptr =
-  std::unique_ptr<X509_EXTENSION, openssl_free<X509_EXTENSION_free>>;
+    std::unique_ptr<X509_EXTENSION, openssl_free<X509_EXTENSION_free>>;
 using bignum_ptr = std::unique_ptr<BIGNUM, openssl_free<BN_free>>;
 
 [[noreturn]] void fail(const std::string& what) {
   std::string reason = drain_openssl_errors();
-  throw std::runtime_error("test PKI: " + what
-                           + (reason.empty() ? "" : ": " + reason));
+  throw std::runtime_error("test PKI: " + what +
+                           (reason.empty() ? "" : ": " + reason));
 }
 
 void check(bool ok, const char* what) {
@@ -48,31 +49,33 @@ std::string der_length(std::size_t length) {
   return static_cast<char>(0x80 | bytes.size()) + bytes;
 }
 
-void add_config_extension(X509* cert, X509* issuer, int nid, const std::string& value) {
+void add_config_extension(X509* cert, X509* issuer, int nid,
+                          const std::string& value) {
   X509V3_CTX v3;
   X509V3_set_ctx(&v3, issuer, cert, nullptr, nullptr, 0);
-  x509_extension_ptr ext(X509V3_EXT_nconf_nid(nullptr, &v3, nid, value.c_str()));
+  x509_extension_ptr ext(
+      X509V3_EXT_nconf_nid(nullptr, &v3, nid, value.c_str()));
   check(ext && X509_add_ext(cert, ext.get(), -1) == 1, "adding extension");
 }
 
-void add_raw_extension(X509* cert, const std::string& oid, const std::string& der) {
+void add_raw_extension(X509* cert, const std::string& oid,
+                       const std::string& der) {
   asn1_object_ptr object(OBJ_txt2obj(oid.c_str(), 1));
   asn1_octet_string_ptr value(ASN1_OCTET_STRING_new());
-  check(object && value
-          && ASN1_OCTET_STRING_set(value.get(),
-                                   reinterpret_cast<const unsigned char*>(der.data()),
-                                   static_cast<int>(der.size()))
-               == 1,
+  check(object && value &&
+            ASN1_OCTET_STRING_set(
+                value.get(), reinterpret_cast<const unsigned char*>(der.data()),
+                static_cast<int>(der.size())) == 1,
         "encoding raw extension");
   x509_extension_ptr ext(
-    X509_EXTENSION_create_by_OBJ(nullptr, object.get(), 0, value.get()));
+      X509_EXTENSION_create_by_OBJ(nullptr, object.get(), 0, value.get()));
   check(ext && X509_add_ext(cert, ext.get(), -1) == 1, "adding raw extension");
 }
 
 std::string make_temp_dir() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp")
-                        + "/dm-test-pki-XXXXXX";
+  std::string pattern =
+      std::string(base && *base ? base : "/tmp") + "/dm-test-pki-XXXXXX";
   if (!mkdtemp(pattern.data()))
     throw std::runtime_error("test PKI: cannot create " + pattern);
   return pattern;
@@ -103,35 +106,36 @@ key_and_certificate issue_certificate(const certificate_spec& spec,
   bignum_ptr serial(BN_bin2bn(serial_bytes, sizeof serial_bytes, nullptr));
   check(serial && BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert)),
         "serial");
-  check(X509_gmtime_adj(X509_getm_notBefore(cert), spec.not_before_seconds)
-          && X509_gmtime_adj(X509_getm_notAfter(cert), spec.not_after_seconds),
+  check(X509_gmtime_adj(X509_getm_notBefore(cert), spec.not_before_seconds) &&
+            X509_gmtime_adj(X509_getm_notAfter(cert), spec.not_after_seconds),
         "validity");
 
   X509_NAME* subject = X509_get_subject_name(cert);
   if (!spec.common_name.empty())
     check(X509_NAME_add_entry_by_NID(
-            subject, NID_commonName, MBSTRING_UTF8,
-            reinterpret_cast<const unsigned char*>(spec.common_name.c_str()),
-            static_cast<int>(spec.common_name.size()), -1, 0)
-            == 1,
+              subject, NID_commonName, MBSTRING_UTF8,
+              reinterpret_cast<const unsigned char*>(spec.common_name.c_str()),
+              static_cast<int>(spec.common_name.size()), -1, 0) == 1,
           "subject");
   check(X509_NAME_add_entry_by_NID(
-          subject, NID_organizationName, MBSTRING_UTF8,
-          reinterpret_cast<const unsigned char*>("dm tests"), -1, -1, 0)
-          == 1,
+            subject, NID_organizationName, MBSTRING_UTF8,
+            reinterpret_cast<const unsigned char*>("dm tests"), -1, -1, 0) == 1,
         "subject");
   X509* issuer_cert = issuer ? issuer->cert.get() : cert;
-  check(X509_set_issuer_name(cert, X509_get_subject_name(issuer_cert)) == 1
-          && X509_set_pubkey(cert, made.key.get()) == 1,
+  check(X509_set_issuer_name(cert, X509_get_subject_name(issuer_cert)) == 1 &&
+            X509_set_pubkey(cert, made.key.get()) == 1,
         "issuer");
 
   if (spec.is_ca) {
-    add_config_extension(cert, issuer_cert, NID_basic_constraints, "critical,CA:TRUE");
+    add_config_extension(cert, issuer_cert, NID_basic_constraints,
+                         "critical,CA:TRUE");
     add_config_extension(cert, issuer_cert, NID_key_usage,
                          "critical,keyCertSign,cRLSign");
   } else {
-    add_config_extension(cert, issuer_cert, NID_basic_constraints, "critical,CA:FALSE");
-    add_config_extension(cert, issuer_cert, NID_key_usage, "critical,digitalSignature");
+    add_config_extension(cert, issuer_cert, NID_basic_constraints,
+                         "critical,CA:FALSE");
+    add_config_extension(cert, issuer_cert, NID_key_usage,
+                         "critical,digitalSignature");
   }
   std::string usages;
   if (spec.server_auth)
@@ -161,15 +165,14 @@ key_and_certificate issue_certificate(const certificate_spec& spec,
 
 void write_certificate_pem(const std::string& path, const X509* cert) {
   bio_ptr bio(BIO_new_file(path.c_str(), "w"));
-  check(bio && PEM_write_bio_X509(bio.get(), cert) == 1, ("writing " + path).c_str());
+  check(bio && PEM_write_bio_X509(bio.get(), cert) == 1,
+        ("writing " + path).c_str());
 }
 
 void write_key_pem(const std::string& path, EVP_PKEY* key) {
   bio_ptr bio(BIO_new_file(path.c_str(), "w"));
-  check(bio
-          && PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0,
-                                      nullptr, nullptr)
-               == 1,
+  check(bio && PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0,
+                                        nullptr, nullptr) == 1,
         ("writing " + path).c_str());
 }
 
@@ -202,9 +205,10 @@ test_pki::test_pki() : dir_(make_temp_dir()) {
     op.common_name = "operator";
     op.client_auth = true;
     op.extensions = {
-      {std::string(permitted_methods_oid),
-       der_utf8_string_list({"DisruptionManager.*"})},
-      {std::string(group_list_oid), der_utf8_string_list({"fleet-ops", "oncall"})},
+        {std::string(permitted_methods_oid),
+         der_utf8_string_list({"DisruptionManager.*"})},
+        {std::string(group_list_oid),
+         der_utf8_string_list({"fleet-ops", "oncall"})},
     };
     std::tie(operator_cert, operator_key) = write_client("operator", op);
 
@@ -217,7 +221,7 @@ test_pki::test_pki() : dir_(make_temp_dir()) {
     intruder.common_name = "intruder";
     intruder.client_auth = true;
     intruder.extensions = {
-      {std::string(permitted_methods_oid), der_utf8_string_list({"*.*"})}};
+        {std::string(permitted_methods_oid), der_utf8_string_list({"*.*"})}};
     auto intruder_pair = issue_certificate(intruder, &foreign_ca);
     foreign_cert = dir_ + "/intruder-cert.pem";
     foreign_key = dir_ + "/intruder-key.pem";

@@ -20,8 +20,8 @@ struct certificate_spec {
   std::vector<std::string> dns_names;    // subjectAltName DNS entries
   std::vector<std::string> ip_addresses; // subjectAltName IP entries
   bool is_ca = false;
-  bool server_auth = false; // extendedKeyUsage serverAuth
-  bool client_auth = false; // extendedKeyUsage clientAuth
+  bool server_auth = false;      // extendedKeyUsage serverAuth
+  bool client_auth = false;      // extendedKeyUsage clientAuth
   long not_before_seconds = -60; // relative to now
   long not_after_seconds = 24L * 60 * 60;
   // Extra non-critical extensions: dotted OID and the raw DER value.
@@ -61,15 +61,15 @@ public:
   key_and_certificate ca;         // trusted CA ("dm test CA")
   key_and_certificate foreign_ca; // a CA nobody trusts
 
-  std::string ca_cert;                      // PEM of `ca`
-  std::string server_cert, server_key;      // CN/SAN localhost, 127.0.0.1
-  std::string operator_cert, operator_key;  // CN "operator", methods
-                                            // "DisruptionManager.*", groups
-                                            // "fleet-ops", "oncall"
-  std::string machine_cert, machine_key;    // CN "127.0.0.5", no extensions
-  std::string foreign_ca_cert;              // PEM of `foreign_ca`
-  std::string foreign_cert, foreign_key;    // CN "intruder", methods "*.*",
-                                            // issued by foreign_ca
+  std::string ca_cert;                     // PEM of `ca`
+  std::string server_cert, server_key;     // CN/SAN localhost, 127.0.0.1
+  std::string operator_cert, operator_key; // CN "operator", methods
+                                           // "DisruptionManager.*", groups
+                                           // "fleet-ops", "oncall"
+  std::string machine_cert, machine_key;   // CN "127.0.0.5", no extensions
+  std::string foreign_ca_cert;             // PEM of `foreign_ca`
+  std::string foreign_cert, foreign_key;   // CN "intruder", methods "*.*",
+                                           // issued by foreign_ca
 
 private:
   std::string dir_;

@@ -15,8 +15,8 @@
 namespace dm::test {
 
 inline std::string tls_exchange(
-  int fd, const tls_context& context, const std::string& request,
-  const std::function<bool(const std::string&, const tls_session&)>& done) {
+    int fd, const tls_context& context, const std::string& request,
+    const std::function<bool(const std::string&, const tls_session&)>& done) {
   tls_session tls(context, "127.0.0.1");
   tls.write_plaintext(request);
   std::string plain;

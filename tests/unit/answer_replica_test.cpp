@@ -40,7 +40,7 @@ struct fleet {
       for (const auto& host : fx.changed_hosts) {
         const host_entry* entry = b.find(host);
         changes.push_back(state_change::host_update(
-          group, host, entry ? *entry : host_entry{}));
+            group, host, entry ? *entry : host_entry{}));
       }
       if (fx.limit_changed)
         changes.push_back(state_change::limit_update(group, b.limit()));
@@ -76,49 +76,50 @@ TEST(answer_replica, agrees_with_the_groups_over_random_histories) {
       std::string host = "m" + std::to_string(pick(10));
       std::string group = "g" + std::to_string(pick(3));
       // Mostly each group's usual limit, sometimes another.
-      std::uint64_t limit = pick(10) == 0 ? 1 + pick(3) : 1 + group.back() - '0';
+      std::uint64_t limit =
+          pick(10) == 0 ? 1 + pick(3) : 1 + group.back() - '0';
       switch (pick(8)) {
-        case 0:
-        case 1:
-          f.call(request_kind::request, host, group, limit);
+      case 0:
+      case 1:
+        f.call(request_kind::request, host, group, limit);
+        break;
+      case 2: {
+        std::optional<ready_gate> gate;
+        if (pick(2) == 0)
+          gate = ready_gate{std::chrono::minutes(1 + pick(20)), ""};
+        f.call(request_kind::cancel, host, group, limit, gate);
+        break;
+      }
+      case 3:
+        f.now += std::chrono::minutes(pick(15));
+        break;
+      case 4: // A timer fires.
+        for (auto& [g, b] : f.books)
+          b.expire(f.now);
+        break;
+      default: {
+        ++checks;
+        auto local_answer = f.replica.check(host, group, limit, f.now);
+        auto before = f.sync(); // (nothing pending: every step syncs)
+        ASSERT_TRUE(before.empty());
+        auto answer = f.call(request_kind::check, host, group, limit);
+        auto changes = f.sync();
+        if (!local_answer)
           break;
-        case 2: {
-          std::optional<ready_gate> gate;
-          if (pick(2) == 0)
-            gate = ready_gate{std::chrono::minutes(1 + pick(20)), ""};
-          f.call(request_kind::cancel, host, group, limit, gate);
-          break;
-        }
-        case 3:
-          f.now += std::chrono::minutes(pick(15));
-          break;
-        case 4: // A timer fires.
-          for (auto& [g, b] : f.books)
-            b.expire(f.now);
-          break;
-        default: {
-          ++checks;
-          auto local_answer = f.replica.check(host, group, limit, f.now);
-          auto before = f.sync(); // (nothing pending: every step syncs)
-          ASSERT_TRUE(before.empty());
-          auto answer = f.call(request_kind::check, host, group, limit);
-          auto changes = f.sync();
-          if (!local_answer)
-            break;
-          ++local[*local_answer == P ? 0 : *local_answer == R ? 1 : 2];
-          ASSERT_EQ(answer, *local_answer)
+        ++local[*local_answer == P ? 0 : *local_answer == R ? 1 : 2];
+        ASSERT_EQ(answer, *local_answer)
             << "history " << history << " step " << step << " " << host
             << " in " << group;
-          // Answered locally, the call must not have mattered to this
-          // machine or to the group's limit.
-          for (const auto& change : changes) {
-            EXPECT_NE(change.host, host)
+        // Answered locally, the call must not have mattered to this
+        // machine or to the group's limit.
+        for (const auto& change : changes) {
+          EXPECT_NE(change.host, host)
               << "history " << history << " step " << step;
-            EXPECT_FALSE(change.host.empty() && change.group == group)
+          EXPECT_FALSE(change.host.empty() && change.group == group)
               << "limit changed; history " << history << " step " << step;
-          }
-          break;
         }
+        break;
+      }
       }
       f.sync();
     }
@@ -171,9 +172,9 @@ TEST(answer_replica, waiting_machine_is_denied_and_moves_wait_for_both_saves) {
   // Only the new group's change is saved so far: known twice, not sure.
   answer_replica replica(1h);
   replica.apply({state_change::host_update(
-    "g", "b", host_entry{holding{true, f.now, 1}, std::nullopt})});
+      "g", "b", host_entry{holding{true, f.now, 1}, std::nullopt})});
   replica.apply({state_change::host_update(
-    "h", "b", host_entry{holding{true, f.now, 1}, std::nullopt})});
+      "h", "b", host_entry{holding{true, f.now, 1}, std::nullopt})});
   EXPECT_EQ(replica.check("b", "h", 1, f.now), std::nullopt);
   replica.apply({state_change::host_update("g", "b", host_entry{})});
   EXPECT_EQ(replica.check("b", "h", 1, f.now), P);

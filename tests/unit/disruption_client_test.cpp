@@ -73,18 +73,18 @@ TEST(server_url, ipv6_literals) {
 TEST(server_url, bad_urls_say_why) {
   for (const auto& [text, reason] :
        std::vector<std::pair<std::string, std::string>>{
-         {"dm.example:6979", "missing scheme"},
-         {"ftp://dm.example", "unsupported scheme"},
-         {"http://", "missing host"},
-         {"http://:80/", "missing host"},
-         {"http://dm.example:/", "empty port"},
-         {"http://dm.example:0", "bad port"},
-         {"http://dm.example:65536", "bad port"},
-         {"http://dm.example:http", "bad port"},
-         {"http://user@dm.example", "user information"},
-         {"srpc://dm.example:6979/_goSRPC_/", "takes no path"},
-         {"http://[::1:80", "unterminated"},
-         {"http://dm.example/a b", "space"}}) {
+           {"dm.example:6979", "missing scheme"},
+           {"ftp://dm.example", "unsupported scheme"},
+           {"http://", "missing host"},
+           {"http://:80/", "missing host"},
+           {"http://dm.example:/", "empty port"},
+           {"http://dm.example:0", "bad port"},
+           {"http://dm.example:65536", "bad port"},
+           {"http://dm.example:http", "bad port"},
+           {"http://user@dm.example", "user information"},
+           {"srpc://dm.example:6979/_goSRPC_/", "takes no path"},
+           {"http://[::1:80", "unterminated"},
+           {"http://dm.example/a b", "space"}}) {
     std::string error;
     EXPECT_FALSE(parse_server_url(text, error)) << text;
     EXPECT_NE(error.find(reason), std::string::npos) << text << ": " << error;
@@ -99,17 +99,17 @@ http_parse_status parse_answer(const std::string& data, bool eof,
 TEST(http_answer, content_length_body) {
   std::string body = "{\"Response\": \"permitted\"}\n";
   std::string data = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                     "content-length: "
-                     + std::to_string(body.size()) + "\r\n\r\n" + body;
+                     "content-length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body;
   http_answer answer;
   std::string error;
   // Every prefix is incomplete, the whole is done.
   for (std::size_t n = 0; n < data.size(); ++n)
     ASSERT_EQ(parse_answer(data.substr(0, n), false, answer, error),
               http_parse_status::need_more)
-      << n;
+        << n;
   ASSERT_EQ(parse_answer(data, false, answer, error), http_parse_status::done)
-    << error;
+      << error;
   EXPECT_EQ(answer.status, 200);
   EXPECT_EQ(answer.reason, "OK");
   EXPECT_EQ(answer.body, body);
@@ -126,11 +126,10 @@ TEST(http_answer, chunked_body_after_an_interim_answer) {
                      "X-Trailer: 1\r\n\r\n";
   http_answer answer;
   std::string error;
-  EXPECT_EQ(parse_answer(data.substr(0, data.size() - 2), false, answer,
-                         error),
+  EXPECT_EQ(parse_answer(data.substr(0, data.size() - 2), false, answer, error),
             http_parse_status::need_more);
   ASSERT_EQ(parse_answer(data, false, answer, error), http_parse_status::done)
-    << error;
+      << error;
   EXPECT_EQ(answer.status, 403);
   EXPECT_EQ(answer.reason, "Forbidden");
   EXPECT_EQ(answer.body, "host not permitted\n");
@@ -143,7 +142,7 @@ TEST(http_answer, body_until_close_and_bare_newlines) {
   EXPECT_EQ(parse_answer(data, false, answer, error),
             http_parse_status::need_more);
   ASSERT_EQ(parse_answer(data, true, answer, error), http_parse_status::done)
-    << error;
+      << error;
   EXPECT_EQ(answer.status, 400);
   EXPECT_EQ(answer.reason, "");
   EXPECT_EQ(answer.body, "bad body");
@@ -161,7 +160,7 @@ TEST(http_answer, garbage_and_oversize_are_errors) {
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n"}) {
     EXPECT_EQ(parse_answer(data, false, answer, error),
               http_parse_status::error)
-      << data;
+        << data;
     EXPECT_FALSE(error.empty());
     error.clear();
   }
@@ -226,8 +225,7 @@ TEST(disruption_client, configuration_errors_are_usage_errors) {
   machine.hostname = "m1";
   auto expect_usage = [&](const client_options& options,
                           const std::string& mentions) {
-    auto result = ask_disruption_manager(options, request_kind::check,
-                                         machine);
+    auto result = ask_disruption_manager(options, request_kind::check, machine);
     EXPECT_EQ(result.code, client_exit::usage) << result.error;
     EXPECT_NE(result.error.find(mentions), std::string::npos) << result.error;
   };
@@ -259,11 +257,10 @@ TEST(disruption_client, unreachable_server_is_a_transport_error) {
   auto port = std::to_string(test::free_port());
   for (const std::string scheme : {"http", "srpc", "srpc+json"}) {
     options.url = scheme + "://127.0.0.1:" + port;
-    auto result = ask_disruption_manager(options, request_kind::check,
-                                         machine);
+    auto result = ask_disruption_manager(options, request_kind::check, machine);
     EXPECT_EQ(result.code, client_exit::transport) << result.error;
     EXPECT_NE(result.error.find("Connection refused"), std::string::npos)
-      << result.error;
+        << result.error;
   }
 }
 
@@ -286,14 +283,19 @@ program_run run(const std::string& config_dir, std::vector<std::string> args) {
 
 TEST(disruption_client, operation_and_flag_errors) {
   test::temp_dir dir;
-  for (const auto& args : std::vector<std::vector<std::string>>{
-         {}, {"reboot"}, {"Check"}, {"check", "request"}, {"-bogus", "check"},
-         {"-timeout", "1", "check"}, {"-timeout"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"reboot"},
+                                             {"Check"},
+                                             {"check", "request"},
+                                             {"-bogus", "check"},
+                                             {"-timeout", "1", "check"},
+                                             {"-timeout"}}) {
     auto result = run(dir.path(), args);
     EXPECT_EQ(result.code, 3) << result.err;
     EXPECT_EQ(result.out, "");
     EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1)
-      << result.err;
+        << result.err;
     EXPECT_EQ(result.err.rfind("disruption-manager-client: ", 0), 0);
   }
   auto help = run(dir.path(), {"-help"});
@@ -310,9 +312,11 @@ TEST(disruption_client, flag_files_come_before_the_command_line) {
   // values goes, as the original reads these files.
   dir.write("flags.default", "# subd runs us with one argument\n"
                              "  ; so does this line\n"
-                             "mdbFile = " + dir.file("absent.json") + "\n"
-                             "\tdisruptionManagerUrl=http://127.0.0.1:" + port
-                             + " \r\n");
+                             "mdbFile = " +
+                                 dir.file("absent.json") +
+                                 "\n"
+                                 "\tdisruptionManagerUrl=http://127.0.0.1:" +
+                                 port + " \r\n");
   auto result = run(dir.path(), {"check"});
   EXPECT_EQ(result.code, 4) << result.err;
   EXPECT_NE(result.err.find("absent.json"), std::string::npos);
@@ -328,14 +332,13 @@ TEST(disruption_client, flag_files_come_before_the_command_line) {
   dir.write("flags.extra", "timeout=forever\n");
   result = run(dir.path(), {"check"});
   EXPECT_EQ(result.code, 3) << result.err;
-  EXPECT_NE(result.err.find("flags.extra:1"), std::string::npos)
-    << result.err;
+  EXPECT_NE(result.err.find("flags.extra:1"), std::string::npos) << result.err;
   dir.write("flags.extra", "\n\nmdb File=x\n");
   result = run(dir.path(), {"check"});
   EXPECT_EQ(result.code, 3) << result.err;
   EXPECT_NE(result.err.find("flags.extra:3: name has white space"),
             std::string::npos)
-    << result.err;
+      << result.err;
 }
 
 } // namespace

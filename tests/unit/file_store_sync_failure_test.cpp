@@ -19,9 +19,9 @@ int fail_in = 0; // fail the n-th fdatasync from now; 0: none
 
 state_change permit(const std::string& host, std::uint64_t seq) {
   return state_change::host_update(
-    "G", host,
-    host_entry{holding{true, timestamp{std::chrono::seconds(1000)}, seq},
-               std::nullopt});
+      "G", host,
+      host_entry{holding{true, timestamp{std::chrono::seconds(1000)}, seq},
+                 std::nullopt});
 }
 
 } // namespace

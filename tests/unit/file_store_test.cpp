@@ -38,9 +38,8 @@ std::unique_ptr<file_store> open_store(const std::string& dir,
 
 state_change permit(const std::string& group, const std::string& host,
                     std::uint64_t seq, std::int64_t when = 1000) {
-  return state_change::host_update(group, host,
-                                   host_entry{holding{true, at(when), seq},
-                                              std::nullopt});
+  return state_change::host_update(
+      group, host, host_entry{holding{true, at(when), seq}, std::nullopt});
 }
 
 } // namespace
@@ -57,14 +56,14 @@ TEST(file_store, synced_changes_survive_reopen) {
   {
     auto store = open_store(dir.path());
     std::string error;
-    ASSERT_TRUE(store->append({permit("G", "a", 1),
-                               state_change::limit_update("G", 3)},
-                              error));
-    ASSERT_TRUE(store->append({state_change::host_update(
-                                "G", "b",
-                                host_entry{holding{false, at(1001), 2},
-                                           waiting{at(5000), "http://x", 0}})},
-                              error));
+    ASSERT_TRUE(store->append(
+        {permit("G", "a", 1), state_change::limit_update("G", 3)}, error));
+    ASSERT_TRUE(
+        store->append({state_change::host_update(
+                          "G", "b",
+                          host_entry{holding{false, at(1001), 2},
+                                     waiting{at(5000), "http://x", 0}})},
+                      error));
     ASSERT_TRUE(store->sync(error)) << error;
   }
   auto store = open_store(dir.path());
@@ -155,10 +154,10 @@ TEST(file_store, compaction_keeps_everything_and_bounds_the_journal) {
     std::string error;
     for (int round = 0; round < 200; ++round) {
       for (int h = 0; h < 10; ++h)
-        store->append({permit("G" + std::to_string(h % 3),
-                              "host-" + std::to_string(h), h + 1,
-                              1000 + round)},
-                      error);
+        store->append(
+            {permit("G" + std::to_string(h % 3), "host-" + std::to_string(h),
+                    h + 1, 1000 + round)},
+            error);
       ASSERT_TRUE(store->sync(error)) << error;
     }
     EXPECT_GT(store->compactions(), 0u);
@@ -166,8 +165,9 @@ TEST(file_store, compaction_keeps_everything_and_bounds_the_journal) {
   }
   auto store = open_store(dir.path());
   EXPECT_EQ(store->loaded().host_count(), 10u);
-  EXPECT_EQ(store->loaded().groups.at("G0").hosts.at("host-0").hold->last_request,
-            at(1199));
+  EXPECT_EQ(
+      store->loaded().groups.at("G0").hosts.at("host-0").hold->last_request,
+      at(1199));
 }
 
 TEST(file_store, truncated_snapshot_is_an_error) {
@@ -180,7 +180,8 @@ TEST(file_store, truncated_snapshot_is_an_error) {
     ASSERT_GT(store->compactions(), 0u);
   }
   auto snapshot = dir.read("state.snapshot");
-  dir.write("state.snapshot", snapshot.substr(0, snapshot.rfind("{\"end\"") - 9));
+  dir.write("state.snapshot",
+            snapshot.substr(0, snapshot.rfind("{\"end\"") - 9));
   std::string error;
   std::vector<std::string> notes;
   file_store_options options;
@@ -289,9 +290,9 @@ TEST(file_store, text_that_is_not_utf8_never_fails_a_batch) {
   test::temp_dir dir;
   auto store = open_store(dir.path());
   std::string error;
-  ASSERT_TRUE(store->append({permit("G\xfd\xff", "h\xc0", 1),
-                             state_change::limit_update("\xfd", 2)},
-                            error));
+  ASSERT_TRUE(store->append(
+      {permit("G\xfd\xff", "h\xc0", 1), state_change::limit_update("\xfd", 2)},
+      error));
   ASSERT_TRUE(store->sync(error)) << error;
   store.reset();
   EXPECT_EQ(open_store(dir.path())->loaded().host_count(), 1u);
@@ -319,8 +320,8 @@ std::string reference_line(const state_change& change) {
       out["wu"] = wait->url;
     }
   }
-  auto body = out.dump(-1, ' ', false,
-                       nlohmann::json::error_handler_t::replace);
+  auto body =
+      out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   char prefix[10];
   std::snprintf(prefix, sizeof(prefix), "%08x ",
                 state_crc32(body.data(), body.size()));
@@ -329,9 +330,12 @@ std::string reference_line(const state_change& change) {
 
 std::string random_text(std::mt19937_64& random) {
   static const std::vector<std::string> pieces = {
-    "a", "web-17", "G", ".", "-", " ", "\"", "\\", "/", "\n", "\t", "\x01",
-    "\x1f", "\x7f", "\xc3\xa9", "\xf0\x9f\x9a\x80", "\xff", "\xc0", "\xe2\x82",
-    "http://ready/{{.Hostname}}", "%", "{", "}"};
+      "a",    "web-17", "G",        ".",
+      "-",    " ",      "\"",       "\\",
+      "/",    "\n",     "\t",       "\x01",
+      "\x1f", "\x7f",   "\xc3\xa9", "\xf0\x9f\x9a\x80",
+      "\xff", "\xc0",   "\xe2\x82", "http://ready/{{.Hostname}}",
+      "%",    "{",      "}"};
   std::string text;
   auto n = random() % 6;
   for (std::uint64_t i = 0; i < n; ++i)
@@ -362,19 +366,19 @@ TEST(file_store, lines_are_written_as_the_reference_format_writes_them) {
     state_change change;
     if (random() % 5 == 0) {
       change = state_change::limit_update(
-        random_text(random),
-        random() % 2 ? random() : std::numeric_limits<std::uint64_t>::max());
+          random_text(random),
+          random() % 2 ? random() : std::numeric_limits<std::uint64_t>::max());
     } else {
       host_entry entry;
       if (random() % 3 != 0)
-        entry.hold = holding{random() % 2 == 0,
-                             timestamp{std::chrono::nanoseconds(
-                               random_time(random))},
-                             random() % 3 ? random() % 100 : random()};
+        entry.hold =
+            holding{random() % 2 == 0,
+                    timestamp{std::chrono::nanoseconds(random_time(random))},
+                    random() % 3 ? random() % 100 : random()};
       if (random() % 3 == 0)
-        entry.wait = waiting{timestamp{std::chrono::nanoseconds(
-                               random_time(random))},
-                             random_text(random), random()};
+        entry.wait =
+            waiting{timestamp{std::chrono::nanoseconds(random_time(random))},
+                    random_text(random), random()};
       auto host = random_text(random);
       change = state_change::host_update(random_text(random),
                                          host.empty() ? "h" : host, entry);

@@ -11,28 +11,28 @@ TEST(flag_set, unsigned_values_read_as_go_parse_uint_reads_them) {
     bool ok;
     std::uint64_t value;
   } examples[] = {
-    {"6979", true, 6979},
-    {"0", true, 0},
-    {"0x1b43", true, 6979},
-    {"0X1B43", true, 6979},
-    {"0o15503", true, 6979},
-    {"015503", true, 6979}, // a leading 0 is octal
-    {"010", true, 8},
-    {"0b1101101000011", true, 6979},
-    {"6_979", true, 6979},
-    {"0x_1b_43", true, 6979},
-    {"18446744073709551615", true, UINT64_MAX},
-    {"18446744073709551616", false, 0},
-    {"06979", false, 0}, // 9 is no octal digit
-    {"", false, 0},
-    {"0x", false, 0},
-    {"-1", false, 0},
-    {"+1", false, 0},
-    {"1_", false, 0},
-    {"_1", false, 0},
-    {"1__0", false, 0},
-    {"0x_", false, 0},
-    {"12a", false, 0},
+      {"6979", true, 6979},
+      {"0", true, 0},
+      {"0x1b43", true, 6979},
+      {"0X1B43", true, 6979},
+      {"0o15503", true, 6979},
+      {"015503", true, 6979}, // a leading 0 is octal
+      {"010", true, 8},
+      {"0b1101101000011", true, 6979},
+      {"6_979", true, 6979},
+      {"0x_1b_43", true, 6979},
+      {"18446744073709551615", true, UINT64_MAX},
+      {"18446744073709551616", false, 0},
+      {"06979", false, 0}, // 9 is no octal digit
+      {"", false, 0},
+      {"0x", false, 0},
+      {"-1", false, 0},
+      {"+1", false, 0},
+      {"1_", false, 0},
+      {"_1", false, 0},
+      {"1__0", false, 0},
+      {"0x_", false, 0},
+      {"12a", false, 0},
   };
   for (const auto& e : examples) {
     std::uint64_t value = 12345;

@@ -22,12 +22,14 @@ json load_table() {
 }
 
 std::vector<std::string> string_list(const json& j, const char* key) {
-  if (!j.contains(key) || j.at(key).is_null()) return {};
+  if (!j.contains(key) || j.at(key).is_null())
+    return {};
   return j.at(key).get<std::vector<std::string>>();
 }
 
 std::map<std::string, std::string> string_map(const json& j, const char* key) {
-  if (!j.contains(key) || j.at(key).is_null()) return {};
+  if (!j.contains(key) || j.at(key).is_null())
+    return {};
   return j.at(key).get<std::map<std::string, std::string>>();
 }
 
@@ -86,9 +88,11 @@ std::string run(std::string_view text, const dm::machine_record& data,
                 std::string_view name = "t") {
   std::string error;
   auto t = dm::go_template::parse(name, text, error);
-  if (!t) return "ERROR: " + error;
+  if (!t)
+    return "ERROR: " + error;
   std::string out;
-  if (!t->execute(data, out, error)) return "ERROR: " + error;
+  if (!t->execute(data, out, error))
+    return "ERROR: " + error;
   return out;
 }
 
@@ -108,9 +112,9 @@ TEST(go_template, matches_go_for_every_case_in_the_table) {
     const bool ok = c.at("ok");
     const std::string kind = c.value("error_kind", "");
     const std::string expected_error = c.value("error", "");
-    const std::string expected_output =
-        c.contains("output_hex") ? from_hex(c.at("output_hex"))
-                                 : c.at("output").get<std::string>();
+    const std::string expected_output = c.contains("output_hex")
+                                            ? from_hex(c.at("output_hex"))
+                                            : c.at("output").get<std::string>();
     SCOPED_TRACE("template " + json(text).dump() + " on " + machine);
 
     std::string error;
@@ -139,7 +143,8 @@ TEST(go_template, expands_documented_ready_url_forms) {
             "http://web-01.example.com:8080/ready");
   EXPECT_EQ(run("http://{{.IpAddress}}:{{index .Tags \"Port\"}}/ready", m),
             "http://10.0.0.5:8080/ready");
-  EXPECT_EQ(run("http://{{.IpAddress}}:{{.Tags.Port}}/", m), "http://10.0.0.5:8080/");
+  EXPECT_EQ(run("http://{{.IpAddress}}:{{.Tags.Port}}/", m),
+            "http://10.0.0.5:8080/");
   EXPECT_EQ(run("{{if .Tags.Port}}{{.Tags.Port}}{{else}}80{{end}}", m), "8080");
   EXPECT_EQ(run("{{printf \"%s\" .Location}}", m), "us-east/rack-7");
   EXPECT_EQ(run("a {{- /* note */ -}} b", m), "ab");
@@ -151,9 +156,10 @@ TEST(go_template, reports_go_errors) {
   EXPECT_EQ(run("{{.Nope}}", m, "NAME"),
             "ERROR: template: NAME:1:2: executing \"NAME\" at <.Nope>: "
             "can't evaluate field Nope in type mdb.Machine");
-  EXPECT_EQ(run("{{.AwsMetadata.Region}}", m),
-            "ERROR: template: t:1:14: executing \"t\" at <.AwsMetadata.Region>: "
-            "nil pointer evaluating *mdb.AwsMetadata.Region");
+  EXPECT_EQ(
+      run("{{.AwsMetadata.Region}}", m),
+      "ERROR: template: t:1:14: executing \"t\" at <.AwsMetadata.Region>: "
+      "nil pointer evaluating *mdb.AwsMetadata.Region");
   EXPECT_EQ(run("{{.Hostname ;}}", m, "NAME"),
             "ERROR: template: NAME:1: unexpected \";\" in operand");
   EXPECT_EQ(run("{{.Hostname}", m, "NAME"),
@@ -167,7 +173,8 @@ TEST(go_template, reports_go_errors) {
 TEST(go_template, executes_concurrently_from_one_parse) {
   std::string error;
   auto t = dm::go_template::parse(
-      "t", "{{range $k, $v := .Tags}}{{$k}}={{$v}};{{end}}{{.Hostname}}", error);
+      "t", "{{range $k, $v := .Tags}}{{$k}}={{$v}};{{end}}{{.Hostname}}",
+      error);
   ASSERT_TRUE(t) << error;
   std::vector<std::thread> threads;
   std::vector<int> failures(4, 0);
@@ -178,12 +185,15 @@ TEST(go_template, executes_concurrently_from_one_parse) {
       const std::string expected = "Env=prod;Port=8080;" + m.hostname;
       for (int n = 0; n < 500; ++n) {
         std::string out, err;
-        if (!t->execute(m, out, err) || out != expected) ++failures[i];
+        if (!t->execute(m, out, err) || out != expected)
+          ++failures[i];
       }
     });
   }
-  for (auto& th : threads) th.join();
-  for (int f : failures) EXPECT_EQ(f, 0);
+  for (auto& th : threads)
+    th.join();
+  for (int f : failures)
+    EXPECT_EQ(f, 0);
 }
 
 TEST(go_template, copies_share_the_parsed_template) {
@@ -202,23 +212,27 @@ TEST(go_template, copies_share_the_parsed_template) {
 // A hostile template must fail fast instead of eating memory or time.
 TEST(go_template, caps_output_size) {
   dm::machine_record m = sample_machine();
-  for (int i = 0; i < 100; ++i) m.tags["k" + std::to_string(i)] = std::string(100, 'v');
+  for (int i = 0; i < 100; ++i)
+    m.tags["k" + std::to_string(i)] = std::string(100, 'v');
   std::string error;
   auto t = dm::go_template::parse(
       "big", "{{range .Tags}}{{range $.Tags}}{{.}}{{end}}{{end}}", error);
   ASSERT_TRUE(t);
   std::string out;
   EXPECT_FALSE(t->execute(m, out, error));
-  EXPECT_NE(error.find("output exceeds 65536 bytes"), std::string::npos) << error;
+  EXPECT_NE(error.find("output exceeds 65536 bytes"), std::string::npos)
+      << error;
   EXPECT_LE(out.size(), dm::go_template::max_output_bytes);
 }
 
 TEST(go_template, caps_work_without_output) {
   dm::machine_record m = sample_machine();
-  for (int i = 0; i < 200; ++i) m.tags["k" + std::to_string(i)] = "v";
+  for (int i = 0; i < 200; ++i)
+    m.tags["k" + std::to_string(i)] = "v";
   std::string error;
   auto t = dm::go_template::parse(
-      "busy", "{{range .Tags}}{{range $.Tags}}{{range $.Tags}}{{end}}{{end}}{{end}}",
+      "busy",
+      "{{range .Tags}}{{range $.Tags}}{{range $.Tags}}{{end}}{{end}}{{end}}",
       error);
   ASSERT_TRUE(t);
   std::string out;
@@ -233,17 +247,25 @@ TEST(go_template, caps_huge_formatted_strings) {
 
 TEST(go_template, caps_template_recursion) {
   const std::string out =
-      run("{{define \"a\"}}x{{template \"a\"}}{{end}}{{template \"a\"}}", sample_machine());
-  EXPECT_NE(out.find("exceeded maximum template depth (100)"), std::string::npos) << out;
+      run("{{define \"a\"}}x{{template \"a\"}}{{end}}{{template \"a\"}}",
+          sample_machine());
+  EXPECT_NE(out.find("exceeded maximum template depth (100)"),
+            std::string::npos)
+      << out;
 }
 
 TEST(go_template, caps_nesting_depth_when_parsing) {
-  std::string deep = "{{" + std::string(5000, '(') + "1" + std::string(5000, ')') + "}}";
-  EXPECT_NE(run(deep, sample_machine()).find("nesting too deep"), std::string::npos);
+  std::string deep =
+      "{{" + std::string(5000, '(') + "1" + std::string(5000, ')') + "}}";
+  EXPECT_NE(run(deep, sample_machine()).find("nesting too deep"),
+            std::string::npos);
   std::string ifs;
-  for (int i = 0; i < 5000; ++i) ifs += "{{if 1}}";
-  for (int i = 0; i < 5000; ++i) ifs += "{{end}}";
-  EXPECT_NE(run(ifs, sample_machine()).find("nesting too deep"), std::string::npos);
+  for (int i = 0; i < 5000; ++i)
+    ifs += "{{if 1}}";
+  for (int i = 0; i < 5000; ++i)
+    ifs += "{{end}}";
+  EXPECT_NE(run(ifs, sample_machine()).find("nesting too deep"),
+            std::string::npos);
   // Modest nesting is fine.
   EXPECT_EQ(run("{{((((len .Hostname))))}}", sample_machine()), "18");
 }

@@ -54,7 +54,8 @@ std::vector<int> defined_type_ids(const std::string& bytes) {
 }
 
 bool has_multi_entry_map(const machine_record& machine) {
-  return machine.tags.size() > 1 || (machine.aws && machine.aws->tags.size() > 1);
+  return machine.tags.size() > 1 ||
+         (machine.aws && machine.aws->tags.size() > 1);
 }
 
 // The messages of a stream, each with its length prefix.
@@ -92,7 +93,7 @@ void expect_same_encoding(const std::string& ours, const std::string& go,
   if (ours == go)
     return;
   ASSERT_TRUE(has_multi_entry_map(machine))
-    << name << ": bytes differ for a record with a deterministic encoding";
+      << name << ": bytes differ for a record with a deterministic encoding";
   EXPECT_EQ(ours.size(), go.size()) << name;
   std::size_t definitions = last_message_start(go);
   EXPECT_EQ(ours.substr(0, definitions), go.substr(0, definitions)) << name;
@@ -115,13 +116,14 @@ TEST(gob_reference_vectors, requests_decode_to_the_vector_records) {
     gob_request_decoder decoder;
     std::size_t consumed = 0;
     ASSERT_EQ(feed_whole(decoder, bytes, consumed), gob_status::done)
-      << vector["Name"] << ": " << decoder.error();
+        << vector["Name"] << ": " << decoder.error();
     EXPECT_EQ(consumed, bytes.size());
     EXPECT_EQ(decoder.machine(), expected_machine(vector["JSON"]["MDB"]))
-      << vector["Name"];
+        << vector["Name"];
     EXPECT_EQ(decoder.type_name(), type);
     if (vector["JSON"].contains("Request")) {
-      auto kind = parse_request_kind(vector["JSON"]["Request"].get<std::string>());
+      auto kind =
+          parse_request_kind(vector["JSON"]["Request"].get<std::string>());
       ASSERT_TRUE(kind);
       EXPECT_EQ(decoder.request_field(), static_cast<std::uint64_t>(*kind));
     } else {
@@ -141,7 +143,7 @@ TEST(gob_reference_vectors, requests_decode_fed_in_pieces) {
       std::size_t consumed = 0;
       ASSERT_EQ(feed_in_pieces(decoder, bytes, chunk, consumed),
                 gob_status::done)
-        << vector["Name"] << " chunk " << chunk << ": " << decoder.error();
+          << vector["Name"] << " chunk " << chunk << ": " << decoder.error();
       EXPECT_EQ(consumed, bytes.size());
       EXPECT_EQ(decoder.machine(), expected_machine(vector["JSON"]["MDB"]));
     }
@@ -163,9 +165,9 @@ TEST(gob_reference_vectors, requests_encode_to_the_vector_bytes) {
     std::optional<std::uint64_t> request_field;
     if (vector["JSON"].contains("Request"))
       request_field = static_cast<std::uint64_t>(
-        *parse_request_kind(vector["JSON"]["Request"].get<std::string>()));
-    std::string ours
-      = encode_gob_request(type, machine, ids[0], ids[1], request_field);
+          *parse_request_kind(vector["JSON"]["Request"].get<std::string>()));
+    std::string ours =
+        encode_gob_request(type, machine, ids[0], ids[1], request_field);
     expect_same_encoding(ours, bytes, machine, vector["Name"]);
     exact += ours == bytes;
   }
@@ -190,7 +192,8 @@ TEST(gob_reference_vectors, responses_encode_to_the_vector_bytes) {
       continue;
     ++seen;
     std::string bytes = from_hex(vector.at("GobHex").get<std::string>());
-    auto state = parse_disruption_state(vector["JSON"]["Response"].get<std::string>());
+    auto state =
+        parse_disruption_state(vector["JSON"]["Response"].get<std::string>());
     ASSERT_TRUE(state);
     int id = defined_type_ids(bytes).at(0);
     if (type == "DisruptionResponse") {
@@ -198,7 +201,7 @@ TEST(gob_reference_vectors, responses_encode_to_the_vector_bytes) {
     } else {
       EXPECT_EQ(encode_gob_response(type, vector["JSON"]["Error"], *state, id),
                 bytes)
-        << vector["Name"];
+          << vector["Name"];
     }
   }
   EXPECT_EQ(seen, 11);
@@ -215,7 +218,7 @@ TEST(gob_reference_vectors, responses_decode_fed_whole_and_in_pieces) {
       std::size_t consumed = 0;
       ASSERT_EQ(feed_in_pieces(decoder, bytes, chunk, consumed),
                 gob_status::done)
-        << vector["Name"] << ": " << decoder.error();
+          << vector["Name"] << ": " << decoder.error();
       EXPECT_EQ(consumed, bytes.size());
       EXPECT_EQ(decoder.response_error(),
                 vector["JSON"].value("Error", std::string()));
@@ -240,11 +243,11 @@ TEST(gob_reference_vectors, a_response_is_not_a_request_and_back) {
   gob_request_decoder as_request;
   EXPECT_EQ(as_request.feed(response, consumed), gob_status::error);
   EXPECT_NE(as_request.error().find("no fields matched"), std::string::npos)
-    << as_request.error();
+      << as_request.error();
   gob_response_decoder as_response;
   EXPECT_EQ(as_response.feed(request, consumed), gob_status::error);
   EXPECT_NE(as_response.error().find("no fields matched"), std::string::npos)
-    << as_response.error();
+      << as_response.error();
 }
 
 // --- Extra vectors from tests/data/gob/generate_vectors.go -----------------
@@ -265,22 +268,22 @@ TEST(gob_extra_vectors, requests_decode_or_fail_as_go_decided) {
         ASSERT_EQ(status, gob_status::error) << name;
         EXPECT_NE(decoder.error().find(vector["Error"].get<std::string>()),
                   std::string::npos)
-          << name << ": " << decoder.error();
+            << name << ": " << decoder.error();
         EXPECT_EQ(decoder.error().rfind("gob: ", 0), 0u) << decoder.error();
         continue;
       }
       ASSERT_EQ(status, gob_status::done) << name << ": " << decoder.error();
       EXPECT_EQ(consumed, bytes.size()) << name;
       if (vector.contains("HostnameHex")) {
-        EXPECT_EQ(decoder.machine().hostname,
-                  from_hex(vector["HostnameHex"]));
+        EXPECT_EQ(decoder.machine().hostname, from_hex(vector["HostnameHex"]));
       } else {
-        EXPECT_EQ(decoder.machine(), expected_machine(vector["Expect"])) << name;
+        EXPECT_EQ(decoder.machine(), expected_machine(vector["Expect"]))
+            << name;
       }
       if (vector.contains("RequestField")) {
         EXPECT_EQ(decoder.request_field().value_or(0),
                   vector["RequestField"].get<std::uint64_t>())
-          << name;
+            << name;
       }
     }
     vector.contains("Error") ? ++refused : ++decoded;
@@ -321,15 +324,15 @@ TEST(gob_extra_vectors, responses_decode_and_encode) {
     gob_response_decoder decoder;
     std::size_t consumed = 0;
     ASSERT_EQ(feed_in_pieces(decoder, bytes, 1, consumed), gob_status::done)
-      << decoder.error();
+        << decoder.error();
     EXPECT_EQ(decoder.response_error(), vector["ResponseError"]);
     EXPECT_EQ(to_string(decoder.state()), vector["State"].get<std::string>());
     std::string type = short_type(vector);
     int id = defined_type_ids(bytes).at(0);
     std::string ours = type == "DisruptionResponse"
-                         ? encode_gob_rest_response(decoder.state(), id)
-                         : encode_gob_response(type, decoder.response_error(),
-                                               decoder.state(), id);
+                           ? encode_gob_rest_response(decoder.state(), id)
+                           : encode_gob_response(type, decoder.response_error(),
+                                                 decoder.state(), id);
     EXPECT_EQ(ours, bytes) << vector["Name"];
   }
   EXPECT_EQ(seen, 7);
@@ -402,29 +405,30 @@ call_outcome outcome_of(gob_request_decoder& decoder, const std::string& call) {
 }
 
 ::testing::AssertionResult same_outcome(const call_outcome& got,
-                                       const call_outcome& expected) {
+                                        const call_outcome& expected) {
   if (got.status != expected.status)
     return ::testing::AssertionFailure()
            << "status " << static_cast<int>(got.status) << " against "
            << static_cast<int>(expected.status) << ": " << got.error;
   if (got.consumed != expected.consumed)
-    return ::testing::AssertionFailure() << "consumed " << got.consumed
-                                         << " against " << expected.consumed;
+    return ::testing::AssertionFailure()
+           << "consumed " << got.consumed << " against " << expected.consumed;
   if (got.error != expected.error)
-    return ::testing::AssertionFailure() << "error \"" << got.error
-                                         << "\" against \"" << expected.error
-                                         << "\"";
+    return ::testing::AssertionFailure()
+           << "error \"" << got.error << "\" against \"" << expected.error
+           << "\"";
   if (!(got.machine == expected.machine))
     return ::testing::AssertionFailure() << "another record";
   if (got.request_field != expected.request_field)
     return ::testing::AssertionFailure() << "another Request field";
   if (got.type_name != expected.type_name)
-    return ::testing::AssertionFailure() << "type " << got.type_name
-                                         << " against " << expected.type_name;
+    return ::testing::AssertionFailure()
+           << "type " << got.type_name << " against " << expected.type_name;
   return ::testing::AssertionSuccess();
 }
 
-TEST(gob_request_decoder, a_connection_decodes_each_call_as_a_fresh_decoder_would) {
+TEST(gob_request_decoder,
+     a_connection_decodes_each_call_as_a_fresh_decoder_would) {
   // The calls a connection may carry: Go's requests of every kind and
   // shape, a response, a request whose types got other ids, and the full
   // request cut and spliced: only its value, one definition and the value,
@@ -432,8 +436,8 @@ TEST(gob_request_decoder, a_connection_decodes_each_call_as_a_fresh_decoder_woul
   std::vector<std::string> calls;
   for (const auto& vector : reference_vectors()) {
     auto name = vector.at("Name").get<std::string>();
-    if (name.find("-request") != std::string::npos
-        || name == "check-response-permitted")
+    if (name.find("-request") != std::string::npos ||
+        name == "check-response-permitted")
       calls.push_back(from_hex(vector.at("GobHex")));
   }
   std::string full = from_hex(reference_vectors().at(6)["GobHex"]);
@@ -473,9 +477,9 @@ TEST(gob_request_decoder, a_connection_decodes_each_call_as_a_fresh_decoder_woul
           gob_request_decoder alone;
           auto expected = outcome_of(alone, call);
           auto got = outcome_of(connection, call);
-          std::string where = "calls " + std::to_string(a) + ","
-                              + std::to_string(b) + "," + std::to_string(c)
-                              + " step " + std::to_string(step);
+          std::string where = "calls " + std::to_string(a) + "," +
+                              std::to_string(b) + "," + std::to_string(c) +
+                              " step " + std::to_string(step);
           ASSERT_TRUE(same_outcome(got, expected)) << where;
           if (step > 0 && got.status == gob_status::done)
             ++reused_calls_decoded;
@@ -497,15 +501,16 @@ TEST(gob_request_decoder, a_connection_decodes_each_call_as_a_fresh_decoder_woul
       gob_request_decoder alone;
       auto expected = outcome_of(alone, calls[which]);
       auto got = outcome_of(connection, calls[which]);
-      std::string where = "run " + std::to_string(run) + " step "
-                          + std::to_string(step) + " call "
-                          + std::to_string(which);
+      std::string where = "run " + std::to_string(run) + " step " +
+                          std::to_string(step) + " call " +
+                          std::to_string(which);
       ASSERT_TRUE(same_outcome(got, expected)) << where;
     }
   }
 }
 
-TEST(gob_request_decoder, a_call_that_sends_fewer_definitions_does_not_see_the_rest) {
+TEST(gob_request_decoder,
+     a_call_that_sends_fewer_definitions_does_not_see_the_rest) {
   std::string full = from_hex(reference_vectors().at(6)["GobHex"]);
   auto parts = split_messages(full);
   gob_request_decoder decoder;
@@ -515,7 +520,7 @@ TEST(gob_request_decoder, a_call_that_sends_fewer_definitions_does_not_see_the_r
   decoder.reset();
   EXPECT_EQ(decoder.feed(parts.back(), consumed), gob_status::error);
   EXPECT_NE(decoder.error().find("unknown type id"), std::string::npos)
-    << decoder.error();
+      << decoder.error();
   // After the error nothing is kept: the full call decodes from scratch.
   decoder.reset();
   ASSERT_EQ(decoder.feed(full, consumed), gob_status::done) << decoder.error();
@@ -542,20 +547,22 @@ TEST(gob_encoder, round_trips_records_of_every_shape) {
   records[4].aws->tags.clear();
   for (const auto& record : records) {
     for (int first_id : {65, 100, 5000}) {
-      std::string bytes = encode_gob_request("DisruptionCancelRequest", record,
-                                             first_id);
+      std::string bytes =
+          encode_gob_request("DisruptionCancelRequest", record, first_id);
       gob_request_decoder decoder;
       std::size_t consumed = 0;
       ASSERT_EQ(feed_in_pieces(decoder, bytes, 3, consumed), gob_status::done)
-        << decoder.error();
+          << decoder.error();
       EXPECT_EQ(consumed, bytes.size());
       EXPECT_EQ(decoder.machine(), record);
       EXPECT_FALSE(decoder.request_field());
     }
-    std::string rest = encode_gob_request("DisruptionRequest", record, 75, 66, 2);
+    std::string rest =
+        encode_gob_request("DisruptionRequest", record, 75, 66, 2);
     gob_request_decoder decoder;
     std::size_t consumed = 0;
-    ASSERT_EQ(decoder.feed(rest, consumed), gob_status::done) << decoder.error();
+    ASSERT_EQ(decoder.feed(rest, consumed), gob_status::done)
+        << decoder.error();
     EXPECT_EQ(decoder.machine(), record);
     EXPECT_EQ(decoder.request_field(), 2u);
   }
@@ -565,9 +572,10 @@ TEST(gob_encoder, round_trips_responses) {
   for (auto state : {disruption_state::anytime, disruption_state::permitted,
                      disruption_state::requested, disruption_state::denied}) {
     for (const std::string& error :
-         {std::string(), std::string("x not permitted"), std::string(200, 'e')}) {
-      std::string bytes = encode_gob_response("DisruptionRequestResponse",
-                                              error, state);
+         {std::string(), std::string("x not permitted"),
+          std::string(200, 'e')}) {
+      std::string bytes =
+          encode_gob_response("DisruptionRequestResponse", error, state);
       gob_response_decoder decoder;
       std::size_t consumed = 0;
       ASSERT_EQ(decoder.feed(bytes, consumed), gob_status::done);
@@ -654,11 +662,19 @@ std::string array_def(int id, std::string_view name, int elem, int length) {
 // extra field's value bytes given.
 std::string request_with_extra(int extra_type, std::string_view definitions,
                                std::string_view extra_value) {
-  std::string stream = struct_def(65, "Req", {{"MDB", 66}, {"Extra", extra_type}});
+  std::string stream =
+      struct_def(65, "Req", {{"MDB", 66}, {"Extra", extra_type}});
   stream += struct_def(66, "Machine", {{"Hostname", 6}});
   stream += definitions;
   gob_builder value;
-  value.sint(65).uint(1).uint(1).text("h").uint(0).uint(1).raw(extra_value).uint(0);
+  value.sint(65)
+      .uint(1)
+      .uint(1)
+      .text("h")
+      .uint(0)
+      .uint(1)
+      .raw(extra_value)
+      .uint(0);
   return stream + value.message();
 }
 
@@ -680,22 +696,22 @@ TEST(gob_request_decoder, skips_unknown_values_of_every_predefined_type) {
     std::string value;
   };
   std::vector<sample> samples = {
-    {1, gob_builder().uint(1).body},
-    {2, gob_builder().sint(-1000000).body},
-    {3, gob_builder().uint(~std::uint64_t{0}).body},
-    {4, gob_builder().uint(0x4000000000000000).body},
-    {5, gob_builder().text(std::string("\x00\x01\xff", 3)).body},
-    {6, gob_builder().text("skipped").body},
-    {7, gob_builder().uint(1).uint(2).body},
-    {8, gob_builder().text("").body}, // nil interface
-    {8, gob_builder().text("string").sint(6).uint(4).text("abc").body},
+      {1, gob_builder().uint(1).body},
+      {2, gob_builder().sint(-1000000).body},
+      {3, gob_builder().uint(~std::uint64_t{0}).body},
+      {4, gob_builder().uint(0x4000000000000000).body},
+      {5, gob_builder().text(std::string("\x00\x01\xff", 3)).body},
+      {6, gob_builder().text("skipped").body},
+      {7, gob_builder().uint(1).uint(2).body},
+      {8, gob_builder().text("").body}, // nil interface
+      {8, gob_builder().text("string").sint(6).uint(4).text("abc").body},
   };
   for (const auto& s : samples) {
     std::string error;
     machine_record machine;
     EXPECT_EQ(decode(request_with_extra(s.type, "", s.value), error, &machine),
               gob_status::done)
-      << "type " << s.type << ": " << error;
+        << "type " << s.type << ": " << error;
     EXPECT_EQ(machine.hostname, "h");
   }
 }
@@ -712,13 +728,14 @@ TEST(gob_request_decoder, skips_unknown_composite_and_recursive_values) {
   std::string error;
   EXPECT_EQ(decode(request_with_extra(67, node_def, nested.body), error),
             gob_status::done)
-    << error;
+      << error;
 
   // map[string][]int and [2]bool.
-  std::string defs = map_def(67, "M", 6, 68) + slice_def(68, "[]int", 2)
-                     + array_def(69, "[2]bool", 1, 2);
-  std::string stream = struct_def(65, "Req", {{"MDB", 66}, {"M", 67}, {"A", 69}})
-                       + struct_def(66, "Machine", {{"Hostname", 6}}) + defs;
+  std::string defs = map_def(67, "M", 6, 68) + slice_def(68, "[]int", 2) +
+                     array_def(69, "[2]bool", 1, 2);
+  std::string stream =
+      struct_def(65, "Req", {{"MDB", 66}, {"M", 67}, {"A", 69}}) +
+      struct_def(66, "Machine", {{"Hostname", 6}}) + defs;
   gob_builder value;
   value.sint(65).uint(1).uint(1).text("h").uint(0);
   value.uint(1).uint(2).text("a").uint(2).sint(1).sint(2).text("b").uint(0);
@@ -726,18 +743,26 @@ TEST(gob_request_decoder, skips_unknown_composite_and_recursive_values) {
   value.uint(0);
   machine_record machine;
   EXPECT_EQ(decode(stream + value.message(), error, &machine), gob_status::done)
-    << error;
+      << error;
   EXPECT_EQ(machine.hostname, "h");
 
   // A GobEncoder type is skipped as its byte string.
   gob_builder encoder_def;
-  encoder_def.sint(-67).uint(5).uint(1).uint(1).text("Time").uint(1).sint(67)
-    .uint(0).uint(0).uint(0);
+  encoder_def.sint(-67)
+      .uint(5)
+      .uint(1)
+      .uint(1)
+      .text("Time")
+      .uint(1)
+      .sint(67)
+      .uint(0)
+      .uint(0)
+      .uint(0);
   EXPECT_EQ(decode(request_with_extra(67, encoder_def.message(),
                                       gob_builder().text("opaque").body),
                    error),
             gob_status::done)
-    << error;
+      << error;
 }
 
 TEST(gob_request_decoder, refuses_values_nested_too_deeply) {
@@ -757,31 +782,35 @@ TEST(gob_request_decoder, refuses_bad_type_ids) {
   EXPECT_EQ(decode(struct_def(6, "S", {{"A", 2}}), error), gob_status::error);
   EXPECT_NE(error.find("duplicate type"), std::string::npos) << error;
   // Defined twice.
-  EXPECT_EQ(decode(struct_def(70, "S", {{"A", 2}}) + struct_def(70, "S", {{"A", 2}}),
-                   error),
-            gob_status::error);
+  EXPECT_EQ(
+      decode(struct_def(70, "S", {{"A", 2}}) + struct_def(70, "S", {{"A", 2}}),
+             error),
+      gob_status::error);
   EXPECT_NE(error.find("duplicate type"), std::string::npos) << error;
   // A value of a type never defined.
   EXPECT_EQ(decode(gob_builder().sint(1000).uint(0).message(), error),
             gob_status::error);
   EXPECT_NE(error.find("unknown type id"), std::string::npos) << error;
   // A field of a type never defined, unknown to us or known.
-  EXPECT_EQ(decode(request_with_extra(99, "", gob_builder().uint(1).body), error),
-            gob_status::error);
+  EXPECT_EQ(
+      decode(request_with_extra(99, "", gob_builder().uint(1).body), error),
+      gob_status::error);
   EXPECT_NE(error.find("undefined type 99"), std::string::npos) << error;
-  std::string stream = struct_def(65, "Req", {{"MDB", 66}})
-                       + struct_def(66, "Machine", {{"Tags", 90}})
-                       + gob_builder().sint(65).uint(0).message();
+  std::string stream = struct_def(65, "Req", {{"MDB", 66}}) +
+                       struct_def(66, "Machine", {{"Tags", 90}}) +
+                       gob_builder().sint(65).uint(0).message();
   EXPECT_EQ(decode(stream, error), gob_status::error);
   // Ids beyond Go's int32.
-  EXPECT_EQ(decode(gob_builder().sint(-(std::int64_t{1} << 40)).message(), error),
-            gob_status::error);
+  EXPECT_EQ(
+      decode(gob_builder().sint(-(std::int64_t{1} << 40)).message(), error),
+      gob_status::error);
   EXPECT_NE(error.find("out of range"), std::string::npos) << error;
   EXPECT_EQ(decode(gob_builder().uint(~std::uint64_t{0}).message(), error),
             gob_status::error);
   // Reserved and internal ids are not types a sender may use.
-  EXPECT_EQ(decode(request_with_extra(16, "", gob_builder().uint(0).body), error),
-            gob_status::error);
+  EXPECT_EQ(
+      decode(request_with_extra(16, "", gob_builder().uint(0).body), error),
+      gob_status::error);
 }
 
 TEST(gob_request_decoder, refuses_huge_lengths_and_counts) {
@@ -795,25 +824,26 @@ TEST(gob_request_decoder, refuses_huge_lengths_and_counts) {
                    error),
             gob_status::error);
   // A string, slice, map, []byte and field list claiming more than is left.
-  std::string huge_string = request_with_extra(6, "",
-                                               gob_builder().uint(~std::uint64_t{0} >> 1).body);
+  std::string huge_string = request_with_extra(
+      6, "", gob_builder().uint(~std::uint64_t{0} >> 1).body);
   EXPECT_EQ(decode(huge_string, error), gob_status::error);
   EXPECT_NE(error.find("exceeds input size"), std::string::npos) << error;
   std::string huge_slice = request_with_extra(
-    67, slice_def(67, "[]int", 2), gob_builder().uint(1u << 30).body);
+      67, slice_def(67, "[]int", 2), gob_builder().uint(1u << 30).body);
   EXPECT_EQ(decode(huge_slice, error), gob_status::error);
-  std::string huge_map = request_with_extra(
-    67, map_def(67, "M", 2, 2), gob_builder().uint(1000).uint(1).uint(1).body);
+  std::string huge_map =
+      request_with_extra(67, map_def(67, "M", 2, 2),
+                         gob_builder().uint(1000).uint(1).uint(1).body);
   EXPECT_EQ(decode(huge_map, error), gob_status::error);
   gob_builder fields;
-  fields.sint(-65).uint(3).uint(1).uint(1).text("S").uint(0).uint(1)
-    .uint(std::uint64_t{1} << 50);
+  fields.sint(-65).uint(3).uint(1).uint(1).text("S").uint(0).uint(1).uint(
+      std::uint64_t{1} << 50);
   EXPECT_EQ(decode(fields.message(), error), gob_status::error);
   EXPECT_NE(error.find("exceeds input size"), std::string::npos) << error;
   // Our own tags map with a count beyond the data.
-  std::string stream = struct_def(65, "Req", {{"MDB", 66}})
-                       + struct_def(66, "Machine", {{"Tags", 67}})
-                       + map_def(67, "Tags", 6, 6);
+  std::string stream = struct_def(65, "Req", {{"MDB", 66}}) +
+                       struct_def(66, "Machine", {{"Tags", 67}}) +
+                       map_def(67, "Tags", 6, 6);
   gob_builder value;
   value.sint(65).uint(1).uint(1).uint(~std::uint64_t{0});
   EXPECT_EQ(decode(stream + value.message(), error), gob_status::error);
@@ -844,18 +874,35 @@ TEST(gob_request_decoder, refuses_malformed_messages) {
   EXPECT_EQ(decode(gob_builder().sint(-65).uint(0).message(), error),
             gob_status::error);
   gob_builder two;
-  two.sint(-65).uint(2).uint(1).uint(1).text("a").uint(0).uint(1).sint(2).uint(0)
-    .uint(2).uint(1).uint(1).text("b").uint(0).uint(0).uint(0);
+  two.sint(-65)
+      .uint(2)
+      .uint(1)
+      .uint(1)
+      .text("a")
+      .uint(0)
+      .uint(1)
+      .sint(2)
+      .uint(0)
+      .uint(2)
+      .uint(1)
+      .uint(1)
+      .text("b")
+      .uint(0)
+      .uint(0)
+      .uint(0);
   EXPECT_EQ(decode(two.message(), error), gob_status::error);
   // A field number past the struct's fields.
-  std::string stream = struct_def(65, "Req", {{"MDB", 66}})
-                       + struct_def(66, "Machine", {{"Hostname", 6}})
-                       + gob_builder().sint(65).uint(1).uint(5).text("h").message();
+  std::string stream =
+      struct_def(65, "Req", {{"MDB", 66}}) +
+      struct_def(66, "Machine", {{"Hostname", 6}}) +
+      gob_builder().sint(65).uint(1).uint(5).text("h").message();
   EXPECT_EQ(decode(stream, error), gob_status::error);
-  EXPECT_NE(error.find("field numbers out of bounds"), std::string::npos) << error;
+  EXPECT_NE(error.find("field numbers out of bounds"), std::string::npos)
+      << error;
   // An array whose count is not its length.
-  EXPECT_EQ(decode(request_with_extra(67, array_def(67, "[2]int", 2, 2),
-                                      gob_builder().uint(3).uint(1).uint(1).uint(1).body),
+  EXPECT_EQ(decode(request_with_extra(
+                       67, array_def(67, "[2]int", 2, 2),
+                       gob_builder().uint(3).uint(1).uint(1).uint(1).body),
                    error),
             gob_status::error);
   // A value that is not a struct at the top.
@@ -865,18 +912,19 @@ TEST(gob_request_decoder, refuses_malformed_messages) {
   // An empty field name.
   EXPECT_EQ(decode(struct_def(65, "S", {{"", 2}}), error), gob_status::error);
   // An interface carrying a type definition inside the value.
-  EXPECT_EQ(decode(request_with_extra(8, "",
-                                      gob_builder().text("T").sint(-70).body),
-                   error),
-            gob_status::error);
+  EXPECT_EQ(
+      decode(request_with_extra(8, "", gob_builder().text("T").sint(-70).body),
+             error),
+      gob_status::error);
   EXPECT_NE(error.find("interface"), std::string::npos) << error;
 }
 
 TEST(gob_request_decoder, accepts_a_struct_ended_by_the_message_end) {
   // Go's decoder treats the end of the message as the end of a struct.
-  std::string stream = struct_def(65, "Req", {{"MDB", 66}})
-                       + struct_def(66, "Machine", {{"Hostname", 6}})
-                       + gob_builder().sint(65).uint(1).uint(1).text("h").message();
+  std::string stream =
+      struct_def(65, "Req", {{"MDB", 66}}) +
+      struct_def(66, "Machine", {{"Hostname", 6}}) +
+      gob_builder().sint(65).uint(1).uint(1).text("h").message();
   std::string error;
   machine_record machine;
   EXPECT_EQ(decode(stream, error, &machine), gob_status::done) << error;
@@ -884,13 +932,14 @@ TEST(gob_request_decoder, accepts_a_struct_ended_by_the_message_end) {
 }
 
 TEST(gob_response_decoder, refuses_a_state_it_cannot_name) {
-  std::string bytes = encode_gob_response("DisruptionCheckResponse", "", disruption_state::denied);
+  std::string bytes = encode_gob_response("DisruptionCheckResponse", "",
+                                          disruption_state::denied);
   bytes[bytes.size() - 2] = 7; // the state's value
   gob_response_decoder decoder;
   std::size_t consumed = 0;
   EXPECT_EQ(decoder.feed(bytes, consumed), gob_status::error);
   EXPECT_NE(decoder.error().find("DisruptionState: 7"), std::string::npos)
-    << decoder.error();
+      << decoder.error();
 }
 
 // --- Hostile input ------------------------------------------------------------
@@ -911,13 +960,15 @@ TEST(gob_hostile_input, every_truncation_waits_for_more) {
       gob_request_decoder requests;
       gob_response_decoder responses;
       std::size_t consumed = 0;
-      auto status = requests.feed(std::string_view(bytes).substr(0, cut), consumed);
+      auto status =
+          requests.feed(std::string_view(bytes).substr(0, cut), consumed);
       EXPECT_LE(consumed, cut);
       // A prefix is never a complete call, but may already be refused (a
       // sender type we cannot take is refused at its value, which is last).
       EXPECT_NE(status, gob_status::done);
-      EXPECT_NE(responses.feed(std::string_view(bytes).substr(0, cut), consumed),
-                gob_status::done);
+      EXPECT_NE(
+          responses.feed(std::string_view(bytes).substr(0, cut), consumed),
+          gob_status::done);
     }
   }
 }
@@ -957,17 +1008,17 @@ TEST(gob_hostile_input, random_mutations_and_garbage_never_crash) {
     for (int e = 0; e < edits && !bytes.empty(); ++e) {
       std::size_t at = random() % bytes.size();
       switch (random() % 4) {
-        case 0:
-          bytes[at] = static_cast<char>(random());
-          break;
-        case 1:
-          bytes.erase(at, 1 + random() % 4);
-          break;
-        case 2:
-          bytes.insert(at, 1, static_cast<char>(random()));
-          break;
-        default:
-          bytes[at] = static_cast<char>(0xf8 + random() % 8); // long uints
+      case 0:
+        bytes[at] = static_cast<char>(random());
+        break;
+      case 1:
+        bytes.erase(at, 1 + random() % 4);
+        break;
+      case 2:
+        bytes.insert(at, 1, static_cast<char>(random()));
+        break;
+      default:
+        bytes[at] = static_cast<char>(0xf8 + random() % 8); // long uints
       }
     }
     feed_without_crashing<gob_request_decoder>(bytes);

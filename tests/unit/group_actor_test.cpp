@@ -36,7 +36,7 @@ public:
 struct actor_fixture : ::testing::Test {
   test::temp_dir dir;
   std::shared_ptr<scripted_fetcher> fetcher =
-    std::make_shared<scripted_fetcher>();
+      std::make_shared<scripted_fetcher>();
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
@@ -138,8 +138,8 @@ struct actor_fixture : ::testing::Test {
 
   state_view snapshot() {
     caf::scoped_actor self{*sys};
-    auto handle = self->request(router_handle, caf::infinite,
-                                snapshot_atom::value);
+    auto handle =
+        self->request(router_handle, caf::infinite, snapshot_atom::value);
     sched->run();
     state_view view;
     handle.receive([&](state_view& v) { view = std::move(v); },
@@ -201,8 +201,7 @@ TEST_F(actor_fixture, timer_expires_permit_and_promotes_without_a_call) {
 TEST_F(actor_fixture, machine_moving_group_is_cancelled_in_the_old_one) {
   EXPECT_EQ(call(request, "a"), P);
   EXPECT_EQ(call(request, "b"), R);
-  EXPECT_EQ(call(request, "a", {{"DisruptionManagerGroupIdentifier", "H"}}),
-            P);
+  EXPECT_EQ(call(request, "a", {{"DisruptionManagerGroupIdentifier", "H"}}), P);
   EXPECT_EQ(call(check, "b"), P);
   auto view = snapshot();
   ASSERT_EQ(view.groups.size(), 2u);
@@ -213,7 +212,7 @@ TEST_F(actor_fixture, machine_moving_group_is_cancelled_in_the_old_one) {
 
 TEST_F(actor_fixture, ready_delay_only) {
   std::map<std::string, std::string> tags = {
-    {"DisruptionManagerReadyTimeout", "10m"}};
+      {"DisruptionManagerReadyTimeout", "10m"}};
   EXPECT_EQ(call(request, "a", tags), P);
   EXPECT_EQ(call(request, "b", tags), R);
   EXPECT_EQ(call(cancel, "a", tags), D);
@@ -227,8 +226,8 @@ TEST_F(actor_fixture, ready_delay_only) {
 
 TEST_F(actor_fixture, ready_url_ready_before_timeout) {
   std::map<std::string, std::string> tags = {
-    {"DisruptionManagerReadyTimeout", "64m"},
-    {"DisruptionManagerReadyUrl", "http://{{.Hostname}}:8080/ready"}};
+      {"DisruptionManagerReadyTimeout", "64m"},
+      {"DisruptionManagerReadyUrl", "http://{{.Hostname}}:8080/ready"}};
   fetcher->status["http://a:8080/ready"] = 503;
   EXPECT_EQ(call(request, "a", tags), P);
   EXPECT_EQ(call(request, "b", tags), R);
@@ -245,7 +244,7 @@ TEST_F(actor_fixture, ready_url_ready_before_timeout) {
 
 TEST_F(actor_fixture, ready_url_never_ready_releases_at_timeout) {
   std::map<std::string, std::string> tags = {
-    {"DisruptionManagerReadyUrl", "http://{{.Hostname}}/ready"}};
+      {"DisruptionManagerReadyUrl", "http://{{.Hostname}}/ready"}};
   EXPECT_EQ(call(request, "a", tags), P);
   EXPECT_EQ(call(request, "b", tags), R);
   EXPECT_EQ(call(cancel, "a", tags), D);
@@ -261,8 +260,8 @@ TEST_F(actor_fixture, ready_url_never_ready_releases_at_timeout) {
 
 TEST_F(actor_fixture, restart_while_waiting_keeps_waiting) {
   std::map<std::string, std::string> tags = {
-    {"DisruptionManagerReadyTimeout", "10m"},
-    {"DisruptionManagerReadyUrl", "http://{{.Hostname}}/ready"}};
+      {"DisruptionManagerReadyTimeout", "10m"},
+      {"DisruptionManagerReadyUrl", "http://{{.Hostname}}/ready"}};
   EXPECT_EQ(call(request, "a", tags), P);
   EXPECT_EQ(call(request, "b", tags), R);
   EXPECT_EQ(call(cancel, "a", tags), D);

@@ -83,8 +83,8 @@ TEST_F(book_fixture, strict_fifo_over_many_queued_with_limit_three) {
     cancel(host, 3);
     for (int i = 0; i < 12; ++i) {
       auto q = "q" + std::to_string(i);
-      if (std::find(order.begin(), order.end(), q) == order.end()
-          && book.state_of(q) == P) {
+      if (std::find(order.begin(), order.end(), q) == order.end() &&
+          book.state_of(q) == P) {
         order.push_back(q);
         holders.push_back(q);
       }
@@ -138,7 +138,8 @@ TEST_F(book_fixture, cancel_keeps_the_remembered_limit) {
   EXPECT_FALSE(book.take_effects().limit_changed);
 }
 
-TEST_F(book_fixture, holdings_lapse_only_after_lasting_longer_than_the_maximum) {
+TEST_F(book_fixture,
+       holdings_lapse_only_after_lasting_longer_than_the_maximum) {
   EXPECT_EQ(request("a"), P);
   EXPECT_EQ(request("b"), R);
   auto requested_at = now;
@@ -259,9 +260,8 @@ TEST_F(book_fixture, transitions_use_the_original_words) {
   request("b");
   cancel("a");
   auto fx = book.take_effects();
-  std::vector<std::string> expected = {"a: denied->permitted",
-                                       "b: denied->requested",
-                                       "a: permitted->denied",
-                                       "b: requested->permitted"};
+  std::vector<std::string> expected = {
+      "a: denied->permitted", "b: denied->requested", "a: permitted->denied",
+      "b: requested->permitted"};
   EXPECT_EQ(fx.log_lines, expected);
 }

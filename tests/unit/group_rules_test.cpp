@@ -19,18 +19,17 @@ machine_record with_tags(std::map<std::string, std::string> tags,
 } // namespace
 
 TEST(group_rules, tag_wins_even_when_empty) {
-  EXPECT_EQ(group_identifier(with_tags(
-              {{"DisruptionManagerGroupIdentifier", "NomadNodes"}},
-              "kubelet/1")),
-            "NomadNodes");
+  EXPECT_EQ(
+      group_identifier(with_tags(
+          {{"DisruptionManagerGroupIdentifier", "NomadNodes"}}, "kubelet/1")),
+      "NomadNodes");
   EXPECT_EQ(group_identifier(
-              with_tags({{"DisruptionManagerGroupIdentifier", ""}}, "k/1")),
+                with_tags({{"DisruptionManagerGroupIdentifier", ""}}, "k/1")),
             "");
 }
 
 TEST(group_rules, image_stream_is_the_dir) {
-  EXPECT_EQ(group_identifier(with_tags({}, "kubelet/2026-11-01.2")),
-            "kubelet");
+  EXPECT_EQ(group_identifier(with_tags({}, "kubelet/2026-11-01.2")), "kubelet");
   EXPECT_EQ(group_identifier(with_tags({}, "a/b/c")), "a/b");
   EXPECT_EQ(group_identifier(with_tags({}, "plain")), ".");
   EXPECT_EQ(group_identifier(with_tags({}, "")), ".");
@@ -50,7 +49,7 @@ TEST(group_rules, go_path_clean) {
 TEST(group_rules, limits) {
   auto limit = [](const char* v) {
     return group_limit(
-      with_tags({{"DisruptionManagerGroupMaximumDisrupting", v}}));
+        with_tags({{"DisruptionManagerGroupMaximumDisrupting", v}}));
   };
   EXPECT_EQ(group_limit(with_tags({})), 1u);
   EXPECT_EQ(limit("3"), 3u);
@@ -74,21 +73,21 @@ TEST(group_rules, ready_gate_from_tags) {
   EXPECT_FALSE(ready_gate_for(with_tags({}), error));
   EXPECT_TRUE(error.empty());
   auto delay = ready_gate_for(
-    with_tags({{"DisruptionManagerReadyTimeout", "1m30s"}}), error);
+      with_tags({{"DisruptionManagerReadyTimeout", "1m30s"}}), error);
   ASSERT_TRUE(delay);
   EXPECT_EQ(delay->timeout, std::chrono::seconds(90));
   EXPECT_EQ(delay->url, "");
   auto url = ready_gate_for(
-    with_tags({{"DisruptionManagerReadyUrl", "http://{{.Hostname}}:8/r"}}),
-    error);
+      with_tags({{"DisruptionManagerReadyUrl", "http://{{.Hostname}}:8/r"}}),
+      error);
   ASSERT_TRUE(url);
   EXPECT_EQ(url->timeout, std::chrono::minutes(15));
   EXPECT_EQ(url->url, "http://h:8/r");
   EXPECT_FALSE(ready_gate_for(
-    with_tags({{"DisruptionManagerReadyTimeout", "soon"}}), error));
+      with_tags({{"DisruptionManagerReadyTimeout", "soon"}}), error));
   EXPECT_NE(error.find("DisruptionManagerReadyTimeout"), std::string::npos);
   error.clear();
   EXPECT_FALSE(ready_gate_for(
-    with_tags({{"DisruptionManagerReadyUrl", "http://{{.Nope"}}), error));
+      with_tags({{"DisruptionManagerReadyUrl", "http://{{.Nope"}}), error));
   EXPECT_NE(error.find("DisruptionManagerReadyUrl"), std::string::npos);
 }

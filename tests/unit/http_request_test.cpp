@@ -54,17 +54,17 @@ TEST(http_request, keep_alive_follows_the_version_and_connection_header) {
     const char* text;
     bool keep_alive;
   } examples[] = {
-    {"GET / HTTP/1.1\r\n\r\n", true},
-    {"GET / HTTP/1.1\r\nConnection: Close\r\n\r\n", false},
-    {"GET / HTTP/1.1\r\nconnection: upgrade, close\r\n\r\n", false},
-    {"GET / HTTP/1.0\r\n\r\n", false},
-    {"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true},
+      {"GET / HTTP/1.1\r\n\r\n", true},
+      {"GET / HTTP/1.1\r\nConnection: Close\r\n\r\n", false},
+      {"GET / HTTP/1.1\r\nconnection: upgrade, close\r\n\r\n", false},
+      {"GET / HTTP/1.0\r\n\r\n", false},
+      {"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true},
   };
   for (const auto& e : examples) {
     http_request request;
     ASSERT_EQ(parse_http_request(e.text, http_limits{}, request).status,
               parse_status::done)
-      << e.text;
+        << e.text;
     EXPECT_EQ(request.keep_alive, e.keep_alive) << e.text;
   }
 }
@@ -76,7 +76,7 @@ TEST(http_request, waits_for_the_whole_body) {
             parse_status::need_more);
   EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nContent-Le", http_limits{},
                                request)
-              .status,
+                .status,
             parse_status::need_more);
 }
 
@@ -88,16 +88,17 @@ TEST(http_request, refuses_what_it_cannot_serve) {
     std::string text;
     int status;
   } examples[] = {
-    {"GET / HTTP/1.1\r\nX: " + std::string(80, 'a') + "\r\n\r\n", 431},
-    {"GET / HTTP/1.1\r\nX: " + std::string(80, 'a'), 431},
-    {"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n", 413},
-    {"POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400},
-    {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
-    {"POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\n", 400},
-    {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411},
-    {"GET / HTTP/2.0\r\n\r\n", 505},
-    {"GET /\r\n\r\n", 400},
-    {"GET / HTTP/1.1\r\nno colon here\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nX: " + std::string(80, 'a') + "\r\n\r\n", 431},
+      {"GET / HTTP/1.1\r\nX: " + std::string(80, 'a'), 431},
+      {"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n", 413},
+      {"POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\n",
+       400},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411},
+      {"GET / HTTP/2.0\r\n\r\n", 505},
+      {"GET /\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nno colon here\r\n\r\n", 400},
   };
   for (const auto& e : examples) {
     http_request request;
@@ -113,7 +114,7 @@ TEST(http_request, repeated_equal_content_lengths_are_one) {
   EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nContent-Length: 2\r\n"
                                "CONTENT-LENGTH: 2\r\n\r\nok",
                                http_limits{}, request)
-              .status,
+                .status,
             parse_status::done);
   EXPECT_EQ(request.body, "ok");
 }
@@ -123,7 +124,7 @@ TEST(http_request, transfer_encoding_identity_is_no_encoding) {
   EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nTransfer-Encoding: "
                                "IDENTITY\r\nContent-Length: 2\r\n\r\nok",
                                http_limits{}, request)
-              .status,
+                .status,
             parse_status::done);
   EXPECT_EQ(request.body, "ok");
 }
@@ -171,24 +172,24 @@ TEST(http_request, query_values_read_as_go_reads_them) {
     std::optional<std::string> value;
     bool malformed;
   } examples[] = {
-    {"doNotUseMethodPowers=true", "true", false},
-    {"doNotUseMethodPowers=%74rue", "true", false},
-    {"doNot%55seMethodPowers=true", "true", false},
-    {"doNotUseMethodPowers=true_not", "true_not", false},
-    {"a=1&doNotUseMethodPowers=false&doNotUseMethodPowers=true", "false",
-     false},
-    {"&&doNotUseMethodPowers=a+b&", "a b", false},
-    {"doNotUseMethodPowers", "", false},
-    {"doNotUseMethodPowersX=true", std::nullopt, false},
-    {"", std::nullopt, false},
-    {"doNotUseMethodPowers=%7", std::nullopt, true},
-    {"x=%zz&doNotUseMethodPowers=true", std::nullopt, true},
-    {"doNotUseMethodPowers=true;x=1", std::nullopt, true},
+      {"doNotUseMethodPowers=true", "true", false},
+      {"doNotUseMethodPowers=%74rue", "true", false},
+      {"doNot%55seMethodPowers=true", "true", false},
+      {"doNotUseMethodPowers=true_not", "true_not", false},
+      {"a=1&doNotUseMethodPowers=false&doNotUseMethodPowers=true", "false",
+       false},
+      {"&&doNotUseMethodPowers=a+b&", "a b", false},
+      {"doNotUseMethodPowers", "", false},
+      {"doNotUseMethodPowersX=true", std::nullopt, false},
+      {"", std::nullopt, false},
+      {"doNotUseMethodPowers=%7", std::nullopt, true},
+      {"x=%zz&doNotUseMethodPowers=true", std::nullopt, true},
+      {"doNotUseMethodPowers=true;x=1", std::nullopt, true},
   };
   for (const auto& e : examples) {
     bool malformed = !e.malformed;
     auto value =
-      dm::first_query_value(e.query, "doNotUseMethodPowers", malformed);
+        dm::first_query_value(e.query, "doNotUseMethodPowers", malformed);
     EXPECT_EQ(value, e.value) << e.query;
     EXPECT_EQ(malformed, e.malformed) << e.query;
   }

@@ -23,8 +23,8 @@ void compare(std::string_view text, std::size_t& compared) {
     auto ours = parse_request_body(text, with_kind, error);
     auto theirs = reference_parse(text, with_kind, reference_error);
     ASSERT_EQ(ours.has_value(), theirs.has_value())
-      << "ours: " << error << " / reference: " << reference_error
-      << "\ninput: " << text;
+        << "ours: " << error << " / reference: " << reference_error
+        << "\ninput: " << text;
     ++compared;
     if (ours) {
       EXPECT_TRUE(ours->machine == theirs->machine) << text;
@@ -33,9 +33,9 @@ void compare(std::string_view text, std::size_t& compared) {
       // With two wrong values, Go names the first in the text; the
       // reference names the first in field order. Both are type errors.
       EXPECT_NE(error.find(": expected"), std::string::npos)
-        << error << " / " << reference_error << "\ninput: " << text;
+          << error << " / " << reference_error << "\ninput: " << text;
       EXPECT_NE(reference_error.find(": expected"), std::string::npos)
-        << error << " / " << reference_error << "\ninput: " << text;
+          << error << " / " << reference_error << "\ninput: " << text;
     }
   }
 }
@@ -43,7 +43,7 @@ void compare(std::string_view text, std::size_t& compared) {
 std::vector<std::string> seeds() {
   std::vector<std::string> out;
   std::filesystem::path dir =
-    std::filesystem::path(DM_SOURCE_DIR) / "fuzz/corpus/machine_json_fuzz";
+      std::filesystem::path(DM_SOURCE_DIR) / "fuzz/corpus/machine_json_fuzz";
   for (const auto& file : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(file.path(), std::ios::binary);
     std::ostringstream text;
@@ -68,15 +68,22 @@ TEST(machine_json, body_reading_agrees_with_the_document_reading) {
     // Variations: a byte changed, dropped, repeated or inserted.
     for (int i = 0; i < 3000 && !seed.empty(); ++i) {
       std::string text = seed;
-      for (int edits = 1 + static_cast<int>(random() % 3); edits > 0;
-           --edits) {
+      for (int edits = 1 + static_cast<int>(random() % 3); edits > 0; --edits) {
         auto at = random() % text.size();
         char c = alphabet[random() % alphabet.size()];
         switch (random() % 4) {
-          case 0: text[at] = c; break;
-          case 1: text.erase(at, 1); break;
-          case 2: text.insert(at, 1, text[at]); break;
-          default: text.insert(at, 1, c); break;
+        case 0:
+          text[at] = c;
+          break;
+        case 1:
+          text.erase(at, 1);
+          break;
+        case 2:
+          text.insert(at, 1, text[at]);
+          break;
+        default:
+          text.insert(at, 1, c);
+          break;
         }
         if (text.empty())
           break;
@@ -93,11 +100,11 @@ TEST(machine_json, body_reading_agrees_with_the_document_reading) {
 TEST(machine_json, go_rules_for_names_and_duplicates) {
   std::string error;
   auto body = parse_request_body(
-    R"({"mdb": {"HOSTNAME": "a", "hostname": "b", "tags": {"X": "1"},
+      R"({"mdb": {"HOSTNAME": "a", "hostname": "b", "tags": {"X": "1"},
         "Tags": {"Y": "2"}}, "request": "check", "Extra": [1, {"z": null}]})",
-    true, error);
+      true, error);
   ASSERT_TRUE(body) << error;
-  EXPECT_EQ(body->machine.hostname, "b"); // the later one, as Go
+  EXPECT_EQ(body->machine.hostname, "b");   // the later one, as Go
   EXPECT_EQ(body->machine.tags.size(), 2u); // merged, as Go
   EXPECT_EQ(body->kind, request_kind::check);
 }
@@ -115,11 +122,11 @@ TEST(machine_json, go_zero_values_and_nulls) {
   // empties a list, a map and the AWS record, which Go sets to nil.
   std::string error;
   auto body = parse_request_body(
-    R"({"MDB": {"Hostname": "a", "Tags": {"X": "1"}, "OwnerUsers": ["u"],
+      R"({"MDB": {"Hostname": "a", "Tags": {"X": "1"}, "OwnerUsers": ["u"],
         "AwsMetadata": {"Region": "r"}, "Tags": null, "OwnerUsers": null,
         "AwsMetadata": null, "Hostname": null},
         "Request": "cancel", "Request": null})",
-    true, error);
+      true, error);
   ASSERT_TRUE(body) << error;
   EXPECT_EQ(body->kind, request_kind::cancel);
   EXPECT_EQ(body->machine.hostname, "a");
@@ -172,6 +179,5 @@ TEST(machine_json, errors_name_their_reason) {
   EXPECT_TRUE(test::ambiguous(skipped));
   std::string error;
   EXPECT_FALSE(parse_request_body("{\"MDB\": {}}\n\0\0\0\n"s, false, error));
-  EXPECT_FALSE(test::reference_parse("{\"MDB\": {}}\n\0\0\0\n"s, false,
-                                     error));
+  EXPECT_FALSE(test::reference_parse("{\"MDB\": {}}\n\0\0\0\n"s, false, error));
 }

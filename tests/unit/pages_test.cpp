@@ -41,8 +41,7 @@ state_view sample_view() {
   a.waiting = 1;
   a.queued = 2;
   a.machines = {machine("p1.example", "permitted"),
-                machine("q<1>", "requested", 1),
-                machine("q2", "requested", 2),
+                machine("q<1>", "requested", 1), machine("q2", "requested", 2),
                 machine("w1", "waiting")};
   a.gate_errors = {"p9: DisruptionManagerReadyTimeout: bad <duration>"};
   group_view global;
@@ -81,8 +80,8 @@ std::string whole_state_document(const state_view& view) {
                            {"ReadyUrl", m.ready_url}});
       else
         (m.state == "permitted" ? permitted : requested)
-          .push_back({{"Hostname", m.host},
-                      {"LastRequest", time(m.last_request_ns)}});
+            .push_back({{"Hostname", m.host},
+                        {"LastRequest", time(m.last_request_ns)}});
     }
     groups.push_back({{"Identifier", g.identifier},
                       {"Limit", g.limit},
@@ -116,8 +115,8 @@ timestamp noon() {
 TEST(pages, state_document_is_the_same_text_in_any_piece_size) {
   auto view = sample_view();
   auto expected = whole_state_document(view);
-  for (std::size_t piece : {std::size_t(1), std::size_t(100),
-                            std::size_t(1) << 20}) {
+  for (std::size_t piece :
+       {std::size_t(1), std::size_t(100), std::size_t(1) << 20}) {
     auto writer = state_json_writer(view);
     EXPECT_EQ(drain(*writer, piece), expected) << piece;
   }
@@ -140,21 +139,22 @@ TEST(pages, dashboard_rows_hold_each_machine_once) {
   const std::string alpha = "Alpha &lt;&amp;&gt; &quot;quoted&quot; \xc3\xa9";
   EXPECT_NE(page.find("<tr><td>" + alpha + "<td>2<td>2<td>1<td>1<td>2</tr>\n"),
             std::string::npos)
-    << page;
+      << page;
   EXPECT_NE(page.find("<tr><td>(global group)<td>1<td>1<td>1<td>0<td>0</tr>\n"),
             std::string::npos);
-  EXPECT_NE(page.find("<tr class=p><td>p1.example<td>permitted<td>" + alpha
-                      + "<td>1m30s/58m30s</tr>\n"),
+  EXPECT_NE(page.find("<tr class=p><td>p1.example<td>permitted<td>" + alpha +
+                      "<td>1m30s/58m30s</tr>\n"),
             std::string::npos);
-  EXPECT_NE(page.find("<tr class=r><td>q&lt;1&gt;<td>requested (#1)<td>" + alpha
-                      + "<td>1m30s/58m30s</tr>\n"),
+  EXPECT_NE(page.find("<tr class=r><td>q&lt;1&gt;<td>requested (#1)<td>" +
+                      alpha + "<td>1m30s/58m30s</tr>\n"),
             std::string::npos);
-  EXPECT_NE(page.find("<tr class=w><td>w1<td>waiting<td>" + alpha
-                      + "<td><td>10m0s<td>http://ready.example/?h=w1&amp;"
-                        "x=&quot;1&quot;</tr>\n"),
+  EXPECT_NE(page.find("<tr class=w><td>w1<td>waiting<td>" + alpha +
+                      "<td><td>10m0s<td>http://ready.example/?h=w1&amp;"
+                      "x=&quot;1&quot;</tr>\n"),
             std::string::npos);
-  EXPECT_NE(page.find("<tr class=p><td>g1<td>permitted<td><td>1m30s/58m30s</tr>\n"),
-            std::string::npos);
+  EXPECT_NE(
+      page.find("<tr class=p><td>g1<td>permitted<td><td>1m30s/58m30s</tr>\n"),
+      std::string::npos);
   EXPECT_NE(page.find("<tr class=e><td colspan=6>ready gate not applied: p9: "
                       "DisruptionManagerReadyTimeout: bad &lt;duration&gt; ("),
             std::string::npos);

@@ -22,89 +22,89 @@ struct glob_case {
 // Expected results are those of Go's path/filepath.Match on Unix; a
 // malformed pattern (Go's ErrBadPattern) matches nothing.
 const glob_case glob_cases[] = {
-  // Dominator's method globs.
-  {"DisruptionManager.*", "DisruptionManager.Check", true},
-  {"DisruptionManager.*", "DisruptionManager.Request", true},
-  {"DisruptionManager.*", "DisruptionManager.Cancel", true},
-  {"DisruptionManager.*", "DisruptionManager.", true},
-  {"DisruptionManager.*", "DisruptionManagerX.Check", false},
-  {"DisruptionManager.*", "Subd.Poll", false},
-  {"DisruptionManager.Check", "DisruptionManager.Check", true},
-  {"DisruptionManager.Check", "DisruptionManager.Cancel", false},
-  {"DisruptionManager.Check", "DisruptionManager.CheckX", false},
-  {"*.*", "DisruptionManager.Request", true},
-  {"*.*", "NoDot", false},
-  {"*.Check", "DisruptionManager.Check", true},
-  {"Disruption*.*", "DisruptionManager.Cancel", true},
-  {"disruptionmanager.*", "DisruptionManager.Check", false},
-  {"", "", true},
-  {"", "DisruptionManager.Check", false},
-  {"*", "", true},
-  // General filepath.Match behaviour.
-  {"abc", "abc", true},
-  {"*", "abc", true},
-  {"*c", "abc", true},
-  {"a*", "a", true},
-  {"a*", "abc", true},
-  {"a*", "ab/c", false},
-  {"*", "a/b", false},
-  {"a*/b", "abc/b", true},
-  {"a*/b", "a/c/b", false},
-  {"a*b*c*d*e*/f", "axbxcxdxe/f", true},
-  {"a*b*c*d*e*/f", "axbxcxdxexxx/f", true},
-  {"a*b*c*d*e*/f", "axbxcxdxe/xxx/f", false},
-  {"a*b*c*d*e*/f", "axbxcxdxexxx/fff", false},
-  {"a*b?c*x", "abxbbxdbxebxczzx", true},
-  {"a*b?c*x", "abxbbxdbxebxczzy", false},
-  {"ab[c]", "abc", true},
-  {"ab[b-d]", "abc", true},
-  {"ab[e-g]", "abc", false},
-  {"ab[^c]", "abc", false},
-  {"ab[^b-d]", "abc", false},
-  {"ab[^e-g]", "abc", true},
-  {"a\\*b", "a*b", true},
-  {"a\\*b", "ab", false},
-  {"a?b", "a\u263Ab", true},
-  {"a[^a]b", "a\u263Ab", true},
-  {"a???b", "a\u263Ab", false},
-  {"a[^a][^a][^a]b", "a\u263Ab", false},
-  {"[a-\u03B6]*", "\u03B1", true},
-  {"*[a-\u03B6]", "A", false},
-  {"a?b", "a/b", false},
-  {"a*b", "a/b", false},
-  {"[\\]a]", "]", true},
-  {"[\\-]", "-", true},
-  {"[x\\-]", "x", true},
-  {"[x\\-]", "-", true},
-  {"[x\\-]", "z", false},
-  {"[\\-x]", "x", true},
-  {"[\\-x]", "-", true},
-  {"[\\-x]", "a", false},
-  {"*x", "xxx", true},
-  {"*[[]*", "a[b", true},
-  // Malformed patterns.
-  {"[]a]", "]", false},
-  {"[-]", "-", false},
-  {"[x-]", "x", false},
-  {"[x-]", "-", false},
-  {"[-x]", "x", false},
-  {"\\", "a", false},
-  {"a\\", "a\\", false},
-  {"[a-b-c]", "a", false},
-  {"[", "a", false},
-  {"[^", "a", false},
-  {"[^bc", "a", false},
-  {"a[", "a", false},
-  {"a[", "ab", false},
-  {"*x[", "ax", false},
-  {"DisruptionManager.[", "DisruptionManager.Check", false},
-  {"[\xff]", "\xff", false},
+    // Dominator's method globs.
+    {"DisruptionManager.*", "DisruptionManager.Check", true},
+    {"DisruptionManager.*", "DisruptionManager.Request", true},
+    {"DisruptionManager.*", "DisruptionManager.Cancel", true},
+    {"DisruptionManager.*", "DisruptionManager.", true},
+    {"DisruptionManager.*", "DisruptionManagerX.Check", false},
+    {"DisruptionManager.*", "Subd.Poll", false},
+    {"DisruptionManager.Check", "DisruptionManager.Check", true},
+    {"DisruptionManager.Check", "DisruptionManager.Cancel", false},
+    {"DisruptionManager.Check", "DisruptionManager.CheckX", false},
+    {"*.*", "DisruptionManager.Request", true},
+    {"*.*", "NoDot", false},
+    {"*.Check", "DisruptionManager.Check", true},
+    {"Disruption*.*", "DisruptionManager.Cancel", true},
+    {"disruptionmanager.*", "DisruptionManager.Check", false},
+    {"", "", true},
+    {"", "DisruptionManager.Check", false},
+    {"*", "", true},
+    // General filepath.Match behaviour.
+    {"abc", "abc", true},
+    {"*", "abc", true},
+    {"*c", "abc", true},
+    {"a*", "a", true},
+    {"a*", "abc", true},
+    {"a*", "ab/c", false},
+    {"*", "a/b", false},
+    {"a*/b", "abc/b", true},
+    {"a*/b", "a/c/b", false},
+    {"a*b*c*d*e*/f", "axbxcxdxe/f", true},
+    {"a*b*c*d*e*/f", "axbxcxdxexxx/f", true},
+    {"a*b*c*d*e*/f", "axbxcxdxe/xxx/f", false},
+    {"a*b*c*d*e*/f", "axbxcxdxexxx/fff", false},
+    {"a*b?c*x", "abxbbxdbxebxczzx", true},
+    {"a*b?c*x", "abxbbxdbxebxczzy", false},
+    {"ab[c]", "abc", true},
+    {"ab[b-d]", "abc", true},
+    {"ab[e-g]", "abc", false},
+    {"ab[^c]", "abc", false},
+    {"ab[^b-d]", "abc", false},
+    {"ab[^e-g]", "abc", true},
+    {"a\\*b", "a*b", true},
+    {"a\\*b", "ab", false},
+    {"a?b", "a\u263Ab", true},
+    {"a[^a]b", "a\u263Ab", true},
+    {"a???b", "a\u263Ab", false},
+    {"a[^a][^a][^a]b", "a\u263Ab", false},
+    {"[a-\u03B6]*", "\u03B1", true},
+    {"*[a-\u03B6]", "A", false},
+    {"a?b", "a/b", false},
+    {"a*b", "a/b", false},
+    {"[\\]a]", "]", true},
+    {"[\\-]", "-", true},
+    {"[x\\-]", "x", true},
+    {"[x\\-]", "-", true},
+    {"[x\\-]", "z", false},
+    {"[\\-x]", "x", true},
+    {"[\\-x]", "-", true},
+    {"[\\-x]", "a", false},
+    {"*x", "xxx", true},
+    {"*[[]*", "a[b", true},
+    // Malformed patterns.
+    {"[]a]", "]", false},
+    {"[-]", "-", false},
+    {"[x-]", "x", false},
+    {"[x-]", "-", false},
+    {"[-x]", "x", false},
+    {"\\", "a", false},
+    {"a\\", "a\\", false},
+    {"[a-b-c]", "a", false},
+    {"[", "a", false},
+    {"[^", "a", false},
+    {"[^bc", "a", false},
+    {"a[", "a", false},
+    {"a[", "ab", false},
+    {"*x[", "ax", false},
+    {"DisruptionManager.[", "DisruptionManager.Check", false},
+    {"[\xff]", "\xff", false},
 };
 
 TEST(peer_identity, glob_match_follows_go_filepath_match) {
   for (const auto& c : glob_cases)
     EXPECT_EQ(glob_match(c.pattern, c.name), c.match)
-      << "pattern \"" << c.pattern << "\" name \"" << c.name << "\"";
+        << "pattern \"" << c.pattern << "\" name \"" << c.name << "\"";
 }
 
 TEST(peer_identity, glob_match_survives_random_patterns) {
@@ -157,37 +157,44 @@ TEST(peer_identity, parses_string_lists) {
 
 TEST(peer_identity, rejects_malformed_der) {
   const std::string bad[] = {
-    std::string(),
-    std::string("\x30", 1),                          // no length
-    std::string("\x30\x05\x0c\x01" "a", 5),          // length overruns
-    std::string("\x30\x00\x00", 3),                  // trailing byte
-    std::string("\x31\x00", 2),                      // SET, not SEQUENCE
-    std::string("\x04\x00", 2),                      // OCTET STRING
-    std::string("\x30\x80\x00\x00", 4),              // indefinite length
-    std::string("\x30\x81\x03\x0c\x01" "a", 6),      // long form for < 128
-    std::string("\x30\x82\x00\x03\x0c\x01" "a", 7),  // leading zero length byte
-    std::string("\x30\x84\xff\xff\xff\xff", 6),      // 4 GiB claimed
-    std::string("\x30\x85\x01\x00\x00\x00\x00", 7),  // 5 length bytes
-    std::string("\x30\x82\x01", 3),                  // length bytes cut off
-    std::string("\x30\x03\x02\x01\x01", 5),          // INTEGER item
-    std::string("\x30\x02\x30\x00", 4),              // nested SEQUENCE item
-    std::string("\x30\x03\x0c\x01\xff", 5),          // invalid UTF-8
-    std::string("\x30\x04\x0c\x02\xc0\x80", 6),      // overlong UTF-8
-    std::string("\x30\x05\x0c\x03\xed\xa0\x80", 7),  // UTF-16 surrogate
-    std::string("\x30\x03\x13\x01\xe9", 5),          // non-ASCII Printable
-    std::string("\x30\x02\x0c\x05", 4),              // item overruns list
-    std::string("\x30\x01\x0c", 3),                  // item without length
-    std::string("\x1f\x30\x00", 3),                  // high tag number form
-    std::string("\x30\x03\x1f\x01\x00", 5),          // high tag item
+      std::string(),
+      std::string("\x30", 1), // no length
+      std::string("\x30\x05\x0c\x01"
+                  "a",
+                  5),                     // length overruns
+      std::string("\x30\x00\x00", 3),     // trailing byte
+      std::string("\x31\x00", 2),         // SET, not SEQUENCE
+      std::string("\x04\x00", 2),         // OCTET STRING
+      std::string("\x30\x80\x00\x00", 4), // indefinite length
+      std::string("\x30\x81\x03\x0c\x01"
+                  "a",
+                  6), // long form for < 128
+      std::string("\x30\x82\x00\x03\x0c\x01"
+                  "a",
+                  7),                             // leading zero length byte
+      std::string("\x30\x84\xff\xff\xff\xff", 6), // 4 GiB claimed
+      std::string("\x30\x85\x01\x00\x00\x00\x00", 7), // 5 length bytes
+      std::string("\x30\x82\x01", 3),                 // length bytes cut off
+      std::string("\x30\x03\x02\x01\x01", 5),         // INTEGER item
+      std::string("\x30\x02\x30\x00", 4),             // nested SEQUENCE item
+      std::string("\x30\x03\x0c\x01\xff", 5),         // invalid UTF-8
+      std::string("\x30\x04\x0c\x02\xc0\x80", 6),     // overlong UTF-8
+      std::string("\x30\x05\x0c\x03\xed\xa0\x80", 7), // UTF-16 surrogate
+      std::string("\x30\x03\x13\x01\xe9", 5),         // non-ASCII Printable
+      std::string("\x30\x02\x0c\x05", 4),             // item overruns list
+      std::string("\x30\x01\x0c", 3),                 // item without length
+      std::string("\x1f\x30\x00", 3),                 // high tag number form
+      std::string("\x30\x03\x1f\x01\x00", 5),         // high tag item
   };
   for (const auto& der : bad)
     EXPECT_FALSE(parse_der_string_list(der).has_value())
-      << "bytes: " << ::testing::PrintToString(der);
+        << "bytes: " << ::testing::PrintToString(der);
 }
 
 TEST(peer_identity, random_and_mutated_der_never_crashes) {
   std::mt19937 random(11);
-  const std::string good = test::der_utf8_string_list({"DisruptionManager.*", "x"});
+  const std::string good =
+      test::der_utf8_string_list({"DisruptionManager.*", "x"});
   for (int i = 0; i < 20000; ++i) {
     std::string der;
     if (i % 2 == 0) {
@@ -215,7 +222,8 @@ protected:
     test::certificate_spec ca_spec;
     ca_spec.common_name = "identity CA";
     ca_spec.is_ca = true;
-    ca = new test::key_and_certificate(test::issue_certificate(ca_spec, nullptr));
+    ca = new test::key_and_certificate(
+        test::issue_certificate(ca_spec, nullptr));
   }
   static void TearDownTestSuite() {
     delete ca;
@@ -229,7 +237,8 @@ protected:
     spec.common_name = cn;
     spec.client_auth = true;
     if (methods_der)
-      spec.extensions.emplace_back(std::string(permitted_methods_oid), *methods_der);
+      spec.extensions.emplace_back(std::string(permitted_methods_oid),
+                                   *methods_der);
     if (groups_der)
       spec.extensions.emplace_back(std::string(group_list_oid), *groups_der);
     return test::issue_certificate(spec, ca).cert;
@@ -249,8 +258,8 @@ TEST_F(identity_test, no_certificate_means_nobody) {
 }
 
 TEST_F(identity_test, verified_certificate_gives_name_methods_and_groups) {
-  std::string methods =
-    test::der_utf8_string_list({"DisruptionManager.*", "Subd.Poll", "Subd.Poll"});
+  std::string methods = test::der_utf8_string_list(
+      {"DisruptionManager.*", "Subd.Poll", "Subd.Poll"});
   std::string groups = test::der_utf8_string_list({"ops", "dev"});
   x509_ptr cert = client("alice", &methods, &groups);
   peer_identity id = identity_from_certificate(cert.get(), X509_V_OK, nullptr);
@@ -271,7 +280,7 @@ TEST_F(identity_test, unverified_certificate_names_nobody_and_grants_nothing) {
   std::string methods = test::der_utf8_string_list({"*.*"});
   x509_ptr cert = client("root", &methods);
   peer_identity id = identity_from_certificate(
-    cert.get(), X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, nullptr);
+      cert.get(), X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, nullptr);
   EXPECT_TRUE(id.has_certificate);
   EXPECT_FALSE(id.verified);
   EXPECT_EQ(id.verify_error, "unable to get local issuer certificate");
@@ -279,24 +288,30 @@ TEST_F(identity_test, unverified_certificate_names_nobody_and_grants_nothing) {
   EXPECT_TRUE(id.method_globs.empty());
   EXPECT_FALSE(id.has_method_power("DisruptionManager.Request"));
 
-  id = identity_from_certificate(cert.get(), X509_V_ERR_CERT_HAS_EXPIRED, nullptr);
+  id = identity_from_certificate(cert.get(), X509_V_ERR_CERT_HAS_EXPIRED,
+                                 nullptr);
   EXPECT_EQ(id.verify_error, "certificate has expired");
 }
 
 TEST_F(identity_test, malformed_extensions_grant_nothing) {
   const std::string bad_der[] = {
-    std::string("\x30\x05\x0c\x01" "a", 5),
-    std::string("\x30\x03\x02\x01\x01", 5),
-    std::string("\x0c\x03" "a.b", 5), // a bare string, not a list
-    std::string(),
-    test::der_utf8_string_list({"NoDotAtAll"}),
-    test::der_utf8_string_list({"DisruptionManager.*", "a.b.c"}),
-    test::der_utf8_string_list({"DisruptionManager.*"}) + '\0',
+      std::string("\x30\x05\x0c\x01"
+                  "a",
+                  5),
+      std::string("\x30\x03\x02\x01\x01", 5),
+      std::string("\x0c\x03"
+                  "a.b",
+                  5), // a bare string, not a list
+      std::string(),
+      test::der_utf8_string_list({"NoDotAtAll"}),
+      test::der_utf8_string_list({"DisruptionManager.*", "a.b.c"}),
+      test::der_utf8_string_list({"DisruptionManager.*"}) + '\0',
   };
   std::string groups = test::der_utf8_string_list({"ops"});
   for (const auto& der : bad_der) {
     x509_ptr cert = client("mallory", &der, &groups);
-    peer_identity id = identity_from_certificate(cert.get(), X509_V_OK, nullptr);
+    peer_identity id =
+        identity_from_certificate(cert.get(), X509_V_OK, nullptr);
     EXPECT_TRUE(id.verified);
     EXPECT_EQ(id.username, "mallory");
     EXPECT_FALSE(id.extension_error.empty()) << ::testing::PrintToString(der);
@@ -329,8 +344,9 @@ TEST_F(identity_test, methods_anywhere_on_the_verified_chain_count) {
   spec.common_name = "ops intermediate";
   spec.is_ca = true;
   spec.extensions = {
-    {std::string(permitted_methods_oid), test::der_utf8_string_list({"Subd.*"})},
-    {std::string(group_list_oid), test::der_utf8_string_list({"from-ca"})}};
+      {std::string(permitted_methods_oid),
+       test::der_utf8_string_list({"Subd.*"})},
+      {std::string(group_list_oid), test::der_utf8_string_list({"from-ca"})}};
   auto intermediate = test::issue_certificate(spec, ca);
   test::certificate_spec leaf_spec;
   leaf_spec.common_name = "carol";
@@ -343,7 +359,8 @@ TEST_F(identity_test, methods_anywhere_on_the_verified_chain_count) {
   sk_X509_push(chain, leaf.cert.get());
   sk_X509_push(chain, intermediate.cert.get());
   sk_X509_push(chain, ca->cert.get());
-  peer_identity id = identity_from_certificate(leaf.cert.get(), X509_V_OK, chain);
+  peer_identity id =
+      identity_from_certificate(leaf.cert.get(), X509_V_OK, chain);
   sk_X509_free(chain); // the certificates stay owned by their holders
 
   EXPECT_EQ(id.username, "carol");
@@ -357,17 +374,18 @@ TEST_F(identity_test, last_common_name_wins_and_none_is_empty) {
   test::certificate_spec spec;
   spec.client_auth = true;
   auto made = test::issue_certificate(spec, ca);
-  peer_identity id = identity_from_certificate(made.cert.get(), X509_V_OK, nullptr);
+  peer_identity id =
+      identity_from_certificate(made.cert.get(), X509_V_OK, nullptr);
   EXPECT_TRUE(id.verified);
   EXPECT_TRUE(id.username.empty());
 
   X509_NAME* name = X509_get_subject_name(made.cert.get());
   X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>("first"), -1,
-                             -1, 0);
+                             reinterpret_cast<const unsigned char*>("first"),
+                             -1, -1, 0);
   X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>("second"), -1,
-                             -1, 0);
+                             reinterpret_cast<const unsigned char*>("second"),
+                             -1, -1, 0);
   id = identity_from_certificate(made.cert.get(), X509_V_OK, nullptr);
   EXPECT_EQ(id.username, "second");
 }

@@ -64,7 +64,7 @@ TEST(srpc_json_reference_vectors, requests_encode_to_go_text) {
       kind = parse_request_kind(vector["JSON"]["Request"].get<std::string>());
     EXPECT_EQ(encode_json_request(machine, kind),
               vector["JSONCoder"].get<std::string>())
-      << vector["Name"];
+        << vector["Name"];
   }
   EXPECT_EQ(seen, 10);
 }
@@ -76,11 +76,13 @@ TEST(srpc_json_reference_vectors, responses_encode_to_go_text) {
     if (!ends_with(type, "Response"))
       continue;
     ++seen;
-    auto state = parse_disruption_state(vector["JSON"]["Response"].get<std::string>());
+    auto state =
+        parse_disruption_state(vector["JSON"]["Response"].get<std::string>());
     ASSERT_TRUE(state);
-    std::string text = type == "DisruptionResponse"
-                         ? encode_json_rest_response(*state)
-                         : encode_json_response(vector["JSON"]["Error"], *state);
+    std::string text =
+        type == "DisruptionResponse"
+            ? encode_json_rest_response(*state)
+            : encode_json_response(vector["JSON"]["Error"], *state);
     EXPECT_EQ(text, vector["JSONCoder"].get<std::string>()) << vector["Name"];
   }
   EXPECT_EQ(seen, 11);
@@ -97,7 +99,7 @@ TEST(srpc_json_reference_vectors, requests_decode_whole_and_in_pieces) {
       std::size_t consumed = 0;
       ASSERT_EQ(feed_in_pieces(decoder, text, chunk, consumed),
                 json_status::done)
-        << decoder.error();
+          << decoder.error();
       // The trailing newline goes with the value when it came with it.
       if (chunk == text.size()) {
         EXPECT_EQ(consumed, text.size());
@@ -119,7 +121,7 @@ TEST(srpc_json_reference_vectors, responses_decode_whole_and_in_pieces) {
       std::size_t consumed = 0;
       ASSERT_EQ(feed_in_pieces(decoder, text, chunk, consumed),
                 json_status::done)
-        << decoder.error();
+          << decoder.error();
       EXPECT_EQ(decoder.response_error(),
                 vector["JSON"].value("Error", std::string()));
       EXPECT_EQ(to_string(decoder.state()),
@@ -148,20 +150,21 @@ TEST(srpc_json_extra_vectors, go_text_for_every_canonical_value) {
       if (type == "DisruptionRequest")
         kind = static_cast<request_kind>(gob.request_field().value_or(0));
       EXPECT_EQ(encode_json_request(gob.machine(), kind), text)
-        << vector["Name"];
+          << vector["Name"];
       if (vector.contains("HostnameHex") || kind)
         continue; // JSON cannot carry the raw bytes back
       json_request_decoder decoder;
       ASSERT_EQ(feed_in_pieces(decoder, text, 3, consumed), json_status::done)
-        << vector["Name"] << ": " << decoder.error();
+          << vector["Name"] << ": " << decoder.error();
       EXPECT_EQ(decoder.machine(), gob.machine()) << vector["Name"];
     } else {
       ++responses;
       auto state = parse_disruption_state(vector["State"].get<std::string>());
       ASSERT_TRUE(state);
-      std::string ours = type == "DisruptionResponse"
-                           ? encode_json_rest_response(*state)
-                           : encode_json_response(vector["ResponseError"], *state);
+      std::string ours =
+          type == "DisruptionResponse"
+              ? encode_json_rest_response(*state)
+              : encode_json_response(vector["ResponseError"], *state);
       EXPECT_EQ(ours, text) << vector["Name"];
       json_response_decoder decoder;
       std::size_t consumed = 0;
@@ -194,7 +197,8 @@ TEST(go_json_string, escapes_as_go_does) {
 TEST(go_json_string, replaces_each_invalid_byte) {
   EXPECT_EQ(go_json_string("\xff"), "\"\\ufffd\"");
   EXPECT_EQ(go_json_string("\xc0\x80"), "\"\\ufffd\\ufffd\""); // overlong
-  EXPECT_EQ(go_json_string("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""); // surrogate
+  EXPECT_EQ(go_json_string("\xed\xa0\x80"),
+            "\"\\ufffd\\ufffd\\ufffd\""); // surrogate
   EXPECT_EQ(go_json_string("\xf4\x90\x80\x80"),
             "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); // beyond U+10FFFF
   EXPECT_EQ(go_json_string("a\xe2\x82"), "\"a\\ufffd\\ufffd\""); // cut short
@@ -215,8 +219,9 @@ TEST(encode_json_request, omits_empty_fields_as_mdb_machine_does) {
 // --- Framing -------------------------------------------------------------------
 
 TEST(json_value_framer, finds_each_value_in_a_stream) {
-  std::string stream
-    = "  {\"a\":\"}]\\\"{\",\"b\":[1,{\"c\":null}]}\n[true]\r\n\"s\\u0041\" 12 ";
+  std::string stream =
+      "  {\"a\":\"}]\\\"{\",\"b\":[1,{\"c\":null}]}\n[true]\r\n\"s\\u0041\" "
+      "12 ";
   json_value_framer framer;
   std::size_t consumed = 0;
   std::vector<std::string> values;
@@ -231,8 +236,8 @@ TEST(json_value_framer, finds_each_value_in_a_stream) {
     framer.reset();
   }
   EXPECT_EQ(values, (std::vector<std::string>{
-                      "{\"a\":\"}]\\\"{\",\"b\":[1,{\"c\":null}]}", "[true]",
-                      "\"s\\u0041\"", "12"}));
+                        "{\"a\":\"}]\\\"{\",\"b\":[1,{\"c\":null}]}", "[true]",
+                        "\"s\\u0041\"", "12"}));
 }
 
 TEST(json_value_framer, takes_one_byte_at_a_time) {
@@ -272,21 +277,21 @@ TEST(json_value_framer, refuses_garbage) {
     std::string error;
   };
   std::vector<sample> samples = {
-    {"x", "invalid character 'x' looking for beginning of value"},
-    {"}", "invalid character '}'"},
-    {"{]", "invalid character ']'"},
-    {"[1}", "invalid character '}'"},
-    {"{\"a\n\"}", "in string literal"},
-    {"\"\\x\"", "in string escape code"},
-    {"{\"a\":#}", "invalid character '#'"},
-    {std::string("\x01"), "invalid character '\\x01'"},
+      {"x", "invalid character 'x' looking for beginning of value"},
+      {"}", "invalid character '}'"},
+      {"{]", "invalid character ']'"},
+      {"[1}", "invalid character '}'"},
+      {"{\"a\n\"}", "in string literal"},
+      {"\"\\x\"", "in string escape code"},
+      {"{\"a\":#}", "invalid character '#'"},
+      {std::string("\x01"), "invalid character '\\x01'"},
   };
   for (const auto& s : samples) {
     json_value_framer framer;
     std::size_t consumed = 0;
     EXPECT_EQ(framer.feed(s.text, consumed), json_status::error) << s.text;
     EXPECT_NE(framer.error().find(s.error), std::string::npos)
-      << s.text << ": " << framer.error();
+        << s.text << ": " << framer.error();
     EXPECT_EQ(framer.feed("{}", consumed), json_status::error);
   }
 }
@@ -307,9 +312,9 @@ TEST(json_value_framer, caps_size_and_depth) {
   json_value_framer shallow(1 << 20, 10);
   EXPECT_EQ(shallow.feed(std::string(11, '['), consumed), json_status::error);
   json_value_framer deep_enough(1 << 20, 10);
-  EXPECT_EQ(deep_enough.feed(std::string(10, '[') + std::string(10, ']'),
-                             consumed),
-            json_status::done);
+  EXPECT_EQ(
+      deep_enough.feed(std::string(10, '[') + std::string(10, ']'), consumed),
+      json_status::done);
 }
 
 // --- Decoders -------------------------------------------------------------------
@@ -336,8 +341,8 @@ request_outcome read_whole(const std::string& text, std::size_t max_bytes) {
 request_outcome read_framed(const std::string& text, std::size_t max_bytes) {
   json_request_decoder decoder(max_bytes);
   auto first = text.find_first_not_of(" \t\r\n");
-  std::string pending = text.substr(0, first == std::string::npos
-                                         ? text.size() : first + 1);
+  std::string pending =
+      text.substr(0, first == std::string::npos ? text.size() : first + 1);
   std::size_t consumed = 0;
   auto status = decoder.feed(pending, consumed);
   std::size_t total = consumed;
@@ -366,28 +371,28 @@ TEST(json_request_decoder, reads_a_whole_line_in_place_as_the_framer_would) {
   const std::string go = "{\"MDB\":{\"Hostname\":\"h\",\"Tags\":"
                          "{\"DisruptionManagerGroupMaximum\":\"2\"}}}\n";
   auto nested = [](int arrays) {
-    return "{\"MDB\":{\"Hostname\":\"h\"},\"X\":" + std::string(arrays, '[')
-           + std::string(arrays, ']') + "}\n";
+    return "{\"MDB\":{\"Hostname\":\"h\"},\"X\":" + std::string(arrays, '[') +
+           std::string(arrays, ']') + "}\n";
   };
   const std::vector<std::string> texts = {
-    go,
-    "  " + go,
-    go + " \n\t" + go, // white space after the newline goes with it
-    "{\"MDB\":{\"Hostname\":\"h\"}}\r\n",
-    "{\"MDB\":{\"Hostname\":\"a\"}} {\"MDB\":{\"Hostname\":\"b\"}}\n",
-    "{\"MDB\":\n  {\"Hostname\": \"h\"}\n}\n",
-    "\n" + go,
-    "{\"MDB\":{\"Hostname\":\"h\"}}x\n",
-    "{\"MDB\":{\"Hostname\":3}}\n",
-    "{\"MDB\":{\"Hostname\":\"a\\qb\"}}\n",
-    "{\"MDB\":{\"Hostname\":\"a\tb\"}}\n",
-    "[1]\n",
-    "12\n",
-    "{\"MDB\":{\"Hostname\":\"h\"}\n",
-    nested(510),
-    nested(511), // 512 containers deep: the framer's limit
-    nested(512),
-    nested(600),
+      go,
+      "  " + go,
+      go + " \n\t" + go, // white space after the newline goes with it
+      "{\"MDB\":{\"Hostname\":\"h\"}}\r\n",
+      "{\"MDB\":{\"Hostname\":\"a\"}} {\"MDB\":{\"Hostname\":\"b\"}}\n",
+      "{\"MDB\":\n  {\"Hostname\": \"h\"}\n}\n",
+      "\n" + go,
+      "{\"MDB\":{\"Hostname\":\"h\"}}x\n",
+      "{\"MDB\":{\"Hostname\":3}}\n",
+      "{\"MDB\":{\"Hostname\":\"a\\qb\"}}\n",
+      "{\"MDB\":{\"Hostname\":\"a\tb\"}}\n",
+      "[1]\n",
+      "12\n",
+      "{\"MDB\":{\"Hostname\":\"h\"}\n",
+      nested(510),
+      nested(511), // 512 containers deep: the framer's limit
+      nested(512),
+      nested(600),
   };
   for (const auto& text : texts)
     expect_same_outcome(text, 1 << 20);
@@ -413,7 +418,6 @@ TEST(json_request_decoder, reads_mutated_go_text_in_place_as_the_framer_would) {
     expect_same_outcome(text, random() % 8 == 0 ? 64 : 4096);
   }
 }
-
 
 TEST(json_request_decoder, reports_bodies_that_do_not_parse) {
   for (std::string text : {"{\"MDB\":{\"Hostname\":3}}\n", "[1]\n",
@@ -447,16 +451,21 @@ TEST(json_response_decoder, reads_states_by_name_only) {
     std::string error_part;
   };
   std::vector<sample> samples = {
-    {"{\"Error\":\"\",\"Response\":\"denied\"}\n", true, disruption_state::denied, ""},
-    {"{\"error\":\"e\",\"response\":\"requested\"}", true,
-     disruption_state::requested, ""},
-    {"{\"Error\":null,\"Response\":null}", true, disruption_state::anytime, ""},
-    {"{}", true, disruption_state::anytime, ""},
-    {"{\"Response\":1}", false, disruption_state::anytime, "cannot unmarshal number"},
-    {"{\"Response\":\"maybe\"}", false, disruption_state::anytime,
-     "unknown DisruptionState: maybe"},
-    {"{\"Error\":5}", false, disruption_state::anytime, "cannot unmarshal number"},
-    {"\"permitted\"", false, disruption_state::anytime, "cannot unmarshal string"},
+      {"{\"Error\":\"\",\"Response\":\"denied\"}\n", true,
+       disruption_state::denied, ""},
+      {"{\"error\":\"e\",\"response\":\"requested\"}", true,
+       disruption_state::requested, ""},
+      {"{\"Error\":null,\"Response\":null}", true, disruption_state::anytime,
+       ""},
+      {"{}", true, disruption_state::anytime, ""},
+      {"{\"Response\":1}", false, disruption_state::anytime,
+       "cannot unmarshal number"},
+      {"{\"Response\":\"maybe\"}", false, disruption_state::anytime,
+       "unknown DisruptionState: maybe"},
+      {"{\"Error\":5}", false, disruption_state::anytime,
+       "cannot unmarshal number"},
+      {"\"permitted\"", false, disruption_state::anytime,
+       "cannot unmarshal string"},
   };
   for (const auto& s : samples) {
     json_response_decoder decoder;
@@ -468,7 +477,7 @@ TEST(json_response_decoder, reads_states_by_name_only) {
     } else {
       ASSERT_EQ(status, json_status::error) << s.text;
       EXPECT_NE(decoder.error().find(s.error_part), std::string::npos)
-        << decoder.error();
+          << decoder.error();
     }
   }
 }

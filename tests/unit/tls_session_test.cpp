@@ -30,7 +30,8 @@ void deliver(tls_session& to, const std::string& bytes, std::string& received,
   if (fragment == 0)
     fragment = bytes.size();
   for (std::size_t at = 0; at < bytes.size(); at += fragment) {
-    to.feed_ciphertext(bytes.data() + at, std::min(fragment, bytes.size() - at));
+    to.feed_ciphertext(bytes.data() + at,
+                       std::min(fragment, bytes.size() - at));
     to.read_plaintext(received);
   }
 }
@@ -73,7 +74,7 @@ protected:
   static tls_context server_context() {
     std::string error;
     auto ctx = tls_context::make_server(
-      {pki->server_cert, pki->server_key, pki->ca_cert}, error);
+        {pki->server_cert, pki->server_key, pki->ca_cert}, error);
     EXPECT_TRUE(ctx) << error;
     return std::move(*ctx);
   }
@@ -109,49 +110,50 @@ TEST_F(tls_session_test, server_context_loads_flags_files) {
 TEST_F(tls_session_test, server_context_errors_name_flag_file_and_reason) {
   std::string error;
   std::string missing = pki->dir() + "/nope.pem";
-  EXPECT_FALSE(tls_context::make_server({missing, pki->server_key, pki->ca_cert},
-                                        error));
+  EXPECT_FALSE(tls_context::make_server(
+      {missing, pki->server_key, pki->ca_cert}, error));
   EXPECT_NE(error.find("-certFile " + missing), std::string::npos) << error;
   EXPECT_NE(error.find("No such file"), std::string::npos) << error;
 
-  EXPECT_FALSE(tls_context::make_server({pki->server_cert, missing, pki->ca_cert},
-                                        error));
+  EXPECT_FALSE(tls_context::make_server(
+      {pki->server_cert, missing, pki->ca_cert}, error));
   EXPECT_NE(error.find("-keyFile " + missing), std::string::npos) << error;
 
   EXPECT_FALSE(tls_context::make_server(
-    {pki->server_cert, pki->server_key, missing}, error));
+      {pki->server_cert, pki->server_key, missing}, error));
   EXPECT_NE(error.find("-CAfile " + missing), std::string::npos) << error;
 
-  EXPECT_FALSE(tls_context::make_server({pki->server_cert, pki->server_key, ""},
-                                        error));
+  EXPECT_FALSE(
+      tls_context::make_server({pki->server_cert, pki->server_key, ""}, error));
   EXPECT_NE(error.find("-CAfile"), std::string::npos) << error;
 
   // A key file given as the certificate: no certificate in it.
   EXPECT_FALSE(tls_context::make_server(
-    {pki->server_key, pki->server_key, pki->ca_cert}, error));
+      {pki->server_key, pki->server_key, pki->ca_cert}, error));
   EXPECT_NE(error.find("no PEM certificate"), std::string::npos) << error;
 
   // A certificate given as the key.
   EXPECT_FALSE(tls_context::make_server(
-    {pki->server_cert, pki->server_cert, pki->ca_cert}, error));
-  EXPECT_NE(error.find("-keyFile " + pki->server_cert), std::string::npos) << error;
+      {pki->server_cert, pki->server_cert, pki->ca_cert}, error));
+  EXPECT_NE(error.find("-keyFile " + pki->server_cert), std::string::npos)
+      << error;
 
   // Someone else's key.
   EXPECT_FALSE(tls_context::make_server(
-    {pki->server_cert, pki->operator_key, pki->ca_cert}, error));
+      {pki->server_cert, pki->operator_key, pki->ca_cert}, error));
   EXPECT_NE(error.find("does not match"), std::string::npos) << error;
 
   // A damaged PEM block.
   std::string damaged = pki->dir() + "/damaged.pem";
   std::ofstream(damaged) << "-----BEGIN CERTIFICATE-----\n@@@@\n"
                             "-----END CERTIFICATE-----\n";
-  EXPECT_FALSE(tls_context::make_server({pki->server_cert, pki->server_key, damaged},
-                                        error));
+  EXPECT_FALSE(tls_context::make_server(
+      {pki->server_cert, pki->server_key, damaged}, error));
   EXPECT_NE(error.find("-CAfile " + damaged), std::string::npos) << error;
 
   // A directory.
   EXPECT_FALSE(tls_context::make_server(
-    {pki->dir(), pki->server_key, pki->ca_cert}, error));
+      {pki->dir(), pki->server_key, pki->ca_cert}, error));
   EXPECT_NE(error.find("-certFile " + pki->dir()), std::string::npos) << error;
 }
 
@@ -180,7 +182,7 @@ TEST_F(tls_session_test, client_context_options_are_checked) {
 TEST_F(tls_session_test, handshake_and_data_both_ways) {
   tls_context server_ctx = server_context();
   tls_context client_ctx =
-    client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
+      client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
   tls_session server(server_ctx);
   tls_session client(client_ctx, "localhost");
   EXPECT_TRUE(server.is_server());
@@ -207,10 +209,11 @@ TEST_F(tls_session_test, handshake_and_data_both_ways) {
   EXPECT_FALSE(server.want_close());
 }
 
-TEST_F(tls_session_test, one_mebibyte_in_pieces_each_way_with_fragmented_records) {
+TEST_F(tls_session_test,
+       one_mebibyte_in_pieces_each_way_with_fragmented_records) {
   tls_context server_ctx = server_context();
   tls_context client_ctx =
-    client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
+      client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
   tls_session server(server_ctx);
   tls_session client(client_ctx, "127.0.0.1");
   std::string client_got;
@@ -242,7 +245,7 @@ TEST_F(tls_session_test, one_mebibyte_in_pieces_each_way_with_fragmented_records
 TEST_F(tls_session_test, writes_before_handshake_are_sent_after_it) {
   tls_context server_ctx = server_context();
   tls_context client_ctx =
-    client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
+      client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
   tls_session server(server_ctx);
   tls_session client(client_ctx, "localhost");
   ASSERT_TRUE(client.write_plaintext("early "));
@@ -270,7 +273,7 @@ TEST_F(tls_session_test, first_byte_identifies_tls) {
 TEST_F(tls_session_test, client_with_methods_extension_gets_its_powers) {
   tls_context server_ctx = server_context();
   tls_context client_ctx =
-    client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
+      client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
   tls_session server(server_ctx);
   tls_session client(client_ctx, "localhost");
   pump(client, server);
@@ -290,7 +293,7 @@ TEST_F(tls_session_test, client_with_methods_extension_gets_its_powers) {
 TEST_F(tls_session_test, client_without_extension_is_named_but_powerless) {
   tls_context server_ctx = server_context();
   tls_context client_ctx =
-    client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
+      client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
   tls_session server(server_ctx);
   tls_session client(client_ctx, "localhost");
   pump(client, server);
@@ -307,7 +310,7 @@ TEST_F(tls_session_test, client_without_extension_is_named_but_powerless) {
 TEST_F(tls_session_test, foreign_ca_certificate_is_reported_unverified) {
   tls_context server_ctx = server_context();
   tls_context client_ctx =
-    client_context(pki->foreign_cert, pki->foreign_key, pki->ca_cert);
+      client_context(pki->foreign_cert, pki->foreign_key, pki->ca_cert);
   tls_session server(server_ctx);
   tls_session client(client_ctx, "localhost");
   pump(client, server);
@@ -317,7 +320,8 @@ TEST_F(tls_session_test, foreign_ca_certificate_is_reported_unverified) {
   const auto& id = server.peer_identity();
   EXPECT_TRUE(id.has_certificate);
   EXPECT_FALSE(id.verified);
-  EXPECT_NE(id.verify_error.find("issuer"), std::string::npos) << id.verify_error;
+  EXPECT_NE(id.verify_error.find("issuer"), std::string::npos)
+      << id.verify_error;
   EXPECT_TRUE(id.username.empty());
   EXPECT_TRUE(id.method_globs.empty()); // its "*.*" counts for nothing
   EXPECT_FALSE(id.has_method_power("DisruptionManager.Request"));
@@ -334,7 +338,8 @@ TEST_F(tls_session_test, client_without_certificate_is_let_in_with_nothing) {
   ASSERT_TRUE(server.handshake_done()) << server.error();
   EXPECT_FALSE(server.peer_identity().has_certificate);
   EXPECT_FALSE(server.peer_identity().verified);
-  EXPECT_FALSE(server.peer_identity().has_method_power("DisruptionManager.Check"));
+  EXPECT_FALSE(
+      server.peer_identity().has_method_power("DisruptionManager.Check"));
   client.write_plaintext("POST /api/v1/request HTTP/1.1\r\n\r\n");
   pump(client, server, client_got, server_got);
   EXPECT_EQ(server_got, "POST /api/v1/request HTTP/1.1\r\n\r\n");
@@ -343,7 +348,7 @@ TEST_F(tls_session_test, client_without_certificate_is_let_in_with_nothing) {
 TEST_F(tls_session_test, identity_also_works_over_tls_1_2) {
   tls_context server_ctx = server_context();
   tls_context client_ctx =
-    client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
+      client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
   SSL_CTX_set_max_proto_version(client_ctx.native(), TLS1_2_VERSION);
   tls_session server(server_ctx);
   tls_session client(client_ctx, "localhost");
@@ -353,7 +358,8 @@ TEST_F(tls_session_test, identity_also_works_over_tls_1_2) {
   ASSERT_TRUE(server.handshake_done()) << server.error();
   EXPECT_EQ(server.protocol_version(), "TLSv1.2");
   EXPECT_EQ(server.peer_identity().username, "operator");
-  EXPECT_TRUE(server.peer_identity().has_method_power("DisruptionManager.Cancel"));
+  EXPECT_TRUE(
+      server.peer_identity().has_method_power("DisruptionManager.Cancel"));
   server.write_plaintext("ok\n");
   pump(client, server, client_got, server_got);
   EXPECT_EQ(client_got, "ok\n");
@@ -383,7 +389,7 @@ TEST_F(tls_session_test, client_rejects_wrong_name_or_untrusted_server) {
     pump(client, server);
     EXPECT_TRUE(client.failed());
     EXPECT_NE(client.error().find("hostname mismatch"), std::string::npos)
-      << client.error();
+        << client.error();
     // The client's alert tells the server, which fails too.
     EXPECT_TRUE(server.failed());
     EXPECT_FALSE(server.error().empty());
@@ -395,7 +401,7 @@ TEST_F(tls_session_test, client_rejects_wrong_name_or_untrusted_server) {
     pump(client, server);
     EXPECT_TRUE(client.failed());
     EXPECT_NE(client.error().find("server certificate"), std::string::npos)
-      << client.error();
+        << client.error();
     EXPECT_TRUE(client.want_close());
   }
 }
@@ -462,7 +468,7 @@ TEST_F(tls_session_test, random_garbage_never_crashes) {
 TEST_F(tls_session_test, tampered_record_fails_the_session) {
   tls_context server_ctx = server_context();
   tls_context client_ctx =
-    client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
+      client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
   tls_session server(server_ctx);
   tls_session client(client_ctx, "localhost");
   pump(client, server);
@@ -496,8 +502,9 @@ TEST_F(tls_session_test, truncated_handshake_waits_then_fails_at_eof) {
   EXPECT_EQ(server.pending_ciphertext(), 0u);
   server.feed_eof();
   EXPECT_TRUE(server.failed());
-  EXPECT_NE(server.error().find("closed during TLS handshake"), std::string::npos)
-    << server.error();
+  EXPECT_NE(server.error().find("closed during TLS handshake"),
+            std::string::npos)
+      << server.error();
 }
 
 // ---- closing ----
@@ -556,7 +563,7 @@ TEST_F(tls_session_test, moved_session_keeps_working_and_source_is_inert) {
 TEST_F(tls_session_test, many_sessions_share_one_context) {
   tls_context server_ctx = server_context();
   tls_context client_ctx =
-    client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
+      client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
   std::vector<tls_session> servers;
   std::vector<tls_session> clients;
   for (int i = 0; i < 50; ++i) {
@@ -586,18 +593,19 @@ x509_ptr read_certificate(const std::string& path) {
 std::vector<std::string> alt_names(X509* cert) {
   std::vector<std::string> names;
   auto* list = static_cast<GENERAL_NAMES*>(
-    X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; list && i < sk_GENERAL_NAME_num(list); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(list, i);
     if (name->type == GEN_DNS) {
       names.emplace_back(
-        reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.dNSName)),
-        static_cast<std::size_t>(ASN1_STRING_length(name->d.dNSName)));
-    } else if (name->type == GEN_IPADD
-               && ASN1_STRING_length(name->d.iPAddress) == 4) {
+          reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.dNSName)),
+          static_cast<std::size_t>(ASN1_STRING_length(name->d.dNSName)));
+    } else if (name->type == GEN_IPADD &&
+               ASN1_STRING_length(name->d.iPAddress) == 4) {
       const unsigned char* ip = ASN1_STRING_get0_data(name->d.iPAddress);
-      names.push_back(std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "."
-                      + std::to_string(ip[2]) + "." + std::to_string(ip[3]));
+      names.push_back(std::to_string(ip[0]) + "." + std::to_string(ip[1]) +
+                      "." + std::to_string(ip[2]) + "." +
+                      std::to_string(ip[3]));
     }
   }
   GENERAL_NAMES_free(list);
@@ -609,8 +617,9 @@ TEST_F(webcert_test, generates_missing_files_once_and_serves_with_them) {
   std::string cert = dir + "/cert.pem";
   std::string key = dir + "/key.pem";
   std::string error;
-  ASSERT_EQ(generate_missing_webcert(cert, key, error), webcert_status::generated)
-    << error;
+  ASSERT_EQ(generate_missing_webcert(cert, key, error),
+            webcert_status::generated)
+      << error;
 
   struct stat st {};
   ASSERT_EQ(::stat(key.c_str(), &st), 0);
@@ -638,14 +647,15 @@ TEST_F(webcert_test, generates_missing_files_once_and_serves_with_them) {
 
   // Present now: left alone.
   auto before = std::filesystem::last_write_time(cert);
-  EXPECT_EQ(generate_missing_webcert(cert, key, error), webcert_status::present);
+  EXPECT_EQ(generate_missing_webcert(cert, key, error),
+            webcert_status::present);
   EXPECT_EQ(std::filesystem::last_write_time(cert), before);
 
   // A server runs on it; a client that skips verification talks to it.
   auto server_ctx = tls_context::make_server({cert, key, pki->ca_cert}, error);
   ASSERT_TRUE(server_ctx) << error;
   tls_context client_ctx =
-    client_context(pki->operator_cert, pki->operator_key, "");
+      client_context(pki->operator_cert, pki->operator_key, "");
   tls_session server(*server_ctx);
   tls_session client(client_ctx, "localhost");
   std::string client_got;
@@ -660,14 +670,16 @@ TEST_F(webcert_test, rsa_variant_works) {
   std::string cert = pki->dir() + "/rsa/cert.pem";
   std::string key = pki->dir() + "/rsa/key.pem";
   std::string error;
-  ASSERT_EQ(generate_missing_webcert(cert, key, error, webcert_key_type::rsa_2048),
-            webcert_status::generated)
-    << error;
+  ASSERT_EQ(
+      generate_missing_webcert(cert, key, error, webcert_key_type::rsa_2048),
+      webcert_status::generated)
+      << error;
   x509_ptr parsed = read_certificate(cert);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(EVP_PKEY_get_base_id(X509_get0_pubkey(parsed.get())), EVP_PKEY_RSA);
   EXPECT_EQ(EVP_PKEY_get_bits(X509_get0_pubkey(parsed.get())), 2048);
-  EXPECT_TRUE(tls_context::make_server({cert, key, pki->ca_cert}, error)) << error;
+  EXPECT_TRUE(tls_context::make_server({cert, key, pki->ca_cert}, error))
+      << error;
 }
 
 TEST_F(webcert_test, long_host_name_keeps_a_valid_common_name) {
@@ -677,7 +689,7 @@ TEST_F(webcert_test, long_host_name_keeps_a_valid_common_name) {
   std::string error;
   ASSERT_TRUE(write_self_signed_webcert(cert, key, host,
                                         webcert_key_type::ecdsa_p256, error))
-    << error;
+      << error;
   x509_ptr parsed = read_certificate(cert);
   ASSERT_TRUE(parsed);
   char cn[256] = {};
@@ -693,8 +705,9 @@ TEST_F(webcert_test, refuses_to_overwrite_a_lone_file) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/key.pem") << "precious";
   std::string error;
-  EXPECT_EQ(generate_missing_webcert(dir + "/cert.pem", dir + "/key.pem", error),
-            webcert_status::failed);
+  EXPECT_EQ(
+      generate_missing_webcert(dir + "/cert.pem", dir + "/key.pem", error),
+      webcert_status::failed);
   EXPECT_NE(error.find("not overwriting"), std::string::npos) << error;
   std::ifstream in(dir + "/key.pem");
   std::string content((std::istreambuf_iterator<char>(in)),
