@@ -1,5 +1,6 @@
-// The SRPC test vectors written by Go's own encoders (shared reference and
-// tests/data/gob), and feeding helpers that deliver bytes as a socket would.
+// The SRPC test vectors written by Go's own encoders (tests/data/gob:
+// reference-vectors.json and extra-vectors.json), and feeding helpers that
+// deliver bytes as a socket would.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -23,7 +24,7 @@ inline nlohmann::json load_json(const std::string& path) {
 
 inline const nlohmann::json& reference_vectors() {
   static const nlohmann::json vectors =
-      load_json(DM_SOURCE_DIR "/../shared/reference/srpc-vectors.json");
+      load_json(DM_SOURCE_DIR "/tests/data/gob/reference-vectors.json");
   return vectors;
 }
 

@@ -1,5 +1,5 @@
 // Tests of the gob codec against bytes written by Go's own encoder (the
-// shared reference vectors and tests/data/gob), fed whole and in pieces,
+// reference and extra vectors in tests/data/gob), fed whole and in pieces,
 // and against malformed and hostile streams.
 #include "codec/gob.hpp"
 
@@ -103,7 +103,7 @@ void expect_same_encoding(const std::string& ours, const std::string& go,
   EXPECT_EQ(decoder.machine(), machine) << name;
 }
 
-// --- The shared reference vectors ------------------------------------------
+// --- The reference vectors (tests/data/gob/reference-vectors.json) ----------
 
 TEST(gob_reference_vectors, requests_decode_to_the_vector_records) {
   int seen = 0;

@@ -1,5 +1,5 @@
 // Tests of the SRPC JSON coder against the text Go's json.Encoder wrote
-// (the shared reference vectors and tests/data/gob), framing over split
+// (the reference and extra vectors in tests/data/gob), framing over split
 // streams, and hostile input.
 #include "codec/srpc_json.hpp"
 
@@ -21,7 +21,7 @@ using json = nlohmann::json;
 
 using namespace dm::test;
 
-// The JSON texts Go's encoder wrote in the shared and extra vectors.
+// The JSON texts Go's encoder wrote in the reference and extra vectors.
 std::vector<std::string> go_json_texts() {
   std::vector<std::string> texts;
   for (const auto* set : {&reference_vectors(), &extra_vectors()})
@@ -49,7 +49,7 @@ void mutate(std::string& text, std::mt19937& random, int edits,
   }
 }
 
-// --- The shared reference vectors ------------------------------------------
+// --- The reference vectors (tests/data/gob/reference-vectors.json) ----------
 
 TEST(srpc_json_reference_vectors, requests_encode_to_go_text) {
   int seen = 0;

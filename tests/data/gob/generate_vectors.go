@@ -1,9 +1,20 @@
-// Writes extra-vectors.json: gob and JSON encodings of DisruptionManager
-// requests and responses from Go's own encoders, including senders whose
-// structs differ from ours, for the codec unit tests.
+// Writes the SRPC test vectors: gob and JSON encodings of DisruptionManager
+// requests and responses from Go's own encoders, for the codec unit tests.
 //
-// Run from this directory: go run generate_vectors.go > extra-vectors.json
-// (standard library only; the tests read the JSON and never need Go).
+// Run from this directory (standard library only; the tests read the JSON
+// and never need Go):
+//
+//	go run generate_vectors.go -reference > reference-vectors.json
+//	go run generate_vectors.go > extra-vectors.json
+//
+// reference-vectors.json holds every request and response the service
+// exchanges, with the shapes of Dominator's real types; extra-vectors.json
+// adds senders whose structs differ from ours, and values that must be
+// refused. Each file is written by its own process, so gob's type ids start
+// afresh as they do in a client. Go walks a map in random order, so a rerun
+// may write the entries of a map with several entries in another order; the
+// committed files are one such run, and the tests accept either order where
+// they compare encodings of their own.
 package main
 
 import (
@@ -11,6 +22,7 @@ import (
 	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/big"
 	"os"
@@ -336,7 +348,101 @@ func addResponse(name string, value interface{}, errText string,
 
 func str(s string) *string { return &s }
 
+// An entry of reference-vectors.json: the value as Go's JSON encoder
+// writes it, the bytes of a fresh gob encoder, and json.Encoder's text.
+type referenceVector struct {
+	Name        string
+	Description string
+	Type        string
+	JSON        interface{}
+	GobHex      string
+	JSONCoder   string
+}
+
+// The package the real types live in (cmd/disruption-manager's API).
+const realPackage = "disruptionmanager."
+
+func referenceVectors() []referenceVector {
+	var out []referenceVector
+	add := func(name, description string, value interface{}) {
+		typ := fmt.Sprintf("%T", value)
+		out = append(out, referenceVector{
+			Name:        name,
+			Description: description,
+			Type:        realPackage + typ[len("main."):],
+			JSON:        value,
+			GobHex:      hex.EncodeToString(gobBytes(value)),
+			JSONCoder:   jsonText(value),
+		})
+	}
+	minimal := Machine{Hostname: "nomad-node-0"}
+	tagged := Machine{Hostname: "nomad-node-0", Tags: Tags{
+		"BusinessUnit":                     "core-team",
+		"DisruptionManagerGroupIdentifier": "NomadNodes"}}
+	full := Machine{
+		Hostname:             "kube-17.example.com",
+		DataSourceIdentifier: "mdbd-1",
+		DataSourceType:       "text",
+		IpAddress:            "10.1.2.17",
+		Location:             "rack-4",
+		RequiredImage:        "kubelet/2026-11-01.2",
+		PlannedImage:         "kubelet/2026-11-20.1",
+		DisableUpdates:       true,
+		OwnerGroup:           "kube-admins",
+		OwnerGroups:          []string{"kube-admins", "sre"},
+		OwnerUsers:           []string{"alice"},
+		Tags: Tags{
+			"DisruptionManagerGroupIdentifier":        "Kubelets",
+			"DisruptionManagerGroupMaximumDisrupting": "3",
+			"DisruptionManagerReadyTimeout":           "10m",
+			"DisruptionManagerReadyUrl":               "http://{{.Hostname}}:10248/healthz"},
+		AwsMetadata: &AwsMetadata{AccountId: "123456789012",
+			AccountName: "prod", InstanceId: "i-0abc", Region: "us-east-1",
+			Tags: Tags{"Name": "kube-17"}},
+	}
+	for _, m := range []struct {
+		name    string
+		machine Machine
+	}{{"minimal", minimal}, {"tagged", tagged}, {"full", full}} {
+		add("check-request-"+m.name, "DisruptionManager.Check request, "+
+			"fresh gob encoder (as one SRPC call sends it)",
+			DisruptionCheckRequest{MDB: m.machine})
+		add("request-request-"+m.name, "DisruptionManager.Request request",
+			DisruptionRequestRequest{MDB: m.machine})
+		add("cancel-request-"+m.name, "DisruptionManager.Cancel request",
+			DisruptionCancelRequest{MDB: m.machine})
+	}
+	for _, state := range []DisruptionState{1, 2, 3} {
+		name := stateNames[state]
+		add("check-response-"+name, "DisruptionManager.Check response",
+			DisruptionCheckResponse{Response: state})
+		add("request-response-"+name, "DisruptionManager.Request response",
+			DisruptionRequestResponse{Response: state})
+		add("cancel-response-"+name, "DisruptionManager.Cancel response",
+			DisruptionCancelResponse{Response: state})
+	}
+	add("request-response-error", "DisruptionManager.Request response "+
+		"carrying an error (state field left at its zero value)",
+		DisruptionRequestResponse{Error: "nomad-node-0 not permitted"})
+	add("rest-request-request", "REST body for POST /api/v1/request",
+		DisruptionRequest{MDB: tagged, Request: 1})
+	add("rest-response-permitted", "REST response",
+		DisruptionResponse{Response: 1})
+	return out
+}
+
 func main() {
+	reference := flag.Bool("reference", false,
+		"write reference-vectors.json instead of extra-vectors.json")
+	flag.Parse()
+	if *reference {
+		out := json.NewEncoder(os.Stdout)
+		out.SetIndent("", "  ")
+		if err := out.Encode(referenceVectors()); err != nil {
+			panic(err)
+		}
+		return
+	}
 	gob.Register(InterfaceHolder{})
 
 	full := Machine{
