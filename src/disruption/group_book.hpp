@@ -1,6 +1,6 @@
 // The decisions of one group: its slots, FIFO queue, waiting machines and
-// expiry, as SEMANTICS.md defines them. Plain data, no actors and no clocks:
-// the caller passes `now`, so every rule is testable directly.
+// expiry, as docs/semantics.md defines them. Plain data, no actors and no
+// clocks: the caller passes `now`, so every rule is testable directly.
 #pragma once
 
 #include <chrono>

@@ -103,7 +103,7 @@ std::unique_ptr<service> service::start(const service_options& options,
     return nullptr;
   // CAF's own default is at least four threads, whatever the core count.
   // Ours is the cores the I/O threads leave, at least one: a worker more
-  // than that only hands messages between threads (see README, Design).
+  // than that only hands messages between threads (docs/architecture.md).
   auto actor_threads = options.actor_threads;
   if (actor_threads == 0)
     actor_threads = default_actor_threads(std::thread::hardware_concurrency(),

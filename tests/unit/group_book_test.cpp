@@ -1,4 +1,4 @@
-// The group decisions of SEMANTICS.md, one rule per test.
+// The group decisions of docs/semantics.md, one rule per test.
 #include <gtest/gtest.h>
 
 #include "disruption/group_book.hpp"

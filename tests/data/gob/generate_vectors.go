@@ -29,7 +29,7 @@ import (
 	"time"
 )
 
-// The shapes of the real messages (see PROTOCOL.md): mdb.Machine,
+// The shapes of the real messages (see docs/protocol.md): mdb.Machine,
 // mdb.AwsMetadata, tags.Tags and the disruptionmanager structs.
 
 type Tags map[string]string
