@@ -234,8 +234,23 @@ http_parse_result parse_http_request(std::string_view data,
     out.keep_alive = contains_ignoring_case(connection_value, "keep-alive");
   else
     out.keep_alive = !contains_ignoring_case(connection_value, "close");
-  if (auto encoding = out.header("transfer-encoding")) {
-    if (!equal_ignoring_case(*encoding, "identity"))
+  // Transfer-Encoding as Go's server reads it: ignored in HTTP/1.0; in
+  // HTTP/1.1 exactly one field saying "chunked", anything else (several
+  // fields, "identity", a list) refused with 501, so no proxy in front can
+  // frame the body differently from us (request smuggling). Chunked bodies
+  // themselves are not read here: 411, send Content-Length.
+  if (out.minor_version >= 1) {
+    std::size_t encodings = 0;
+    std::string_view encoding;
+    for (const auto& [name, value] : out.headers)
+      if (equal_ignoring_case(name, "transfer-encoding")) {
+        ++encodings;
+        encoding = value;
+      }
+    if (encodings > 1 ||
+        (encodings == 1 && !equal_ignoring_case(encoding, "chunked")))
+      return fail(501, "Unsupported transfer encoding");
+    if (encodings == 1)
       return fail(411, "chunked bodies are not accepted; send Content-Length");
   }
   std::size_t length = 0;

@@ -119,10 +119,39 @@ TEST(http_request, repeated_equal_content_lengths_are_one) {
   EXPECT_EQ(request.body, "ok");
 }
 
-TEST(http_request, transfer_encoding_identity_is_no_encoding) {
+// As Go's server: one Transfer-Encoding field, and only "chunked"; two
+// fields (a proxy may honour the last, we the first) are refused whatever
+// Content-Length says, and so is "identity".
+TEST(http_request, two_transfer_encodings_are_refused) {
+  std::string two = "POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n"
+                    "Transfer-Encoding: chunked\r\nContent-Length: 2\r\n"
+                    "\r\nok";
+  std::string identity = "POST / HTTP/1.1\r\nTransfer-Encoding: "
+                         "IDENTITY\r\nContent-Length: 2\r\n\r\nok";
+  std::string list = "POST / HTTP/1.1\r\nTransfer-Encoding: identity, "
+                     "chunked\r\nContent-Length: 2\r\n\r\nok";
+  for (const auto& text : {two, identity, list}) {
+    http_request request;
+    auto result = parse_http_request(text, http_limits{}, request);
+    ASSERT_EQ(result.status, parse_status::failed) << text;
+    EXPECT_EQ(result.error_status, 501) << text;
+    EXPECT_EQ(result.error_reason, "Unsupported transfer encoding");
+  }
+  // Chunked with a length: the length does not frame the body either.
   http_request request;
-  EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nTransfer-Encoding: "
-                               "IDENTITY\r\nContent-Length: 2\r\n\r\nok",
+  auto chunked = parse_http_request(
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: "
+      "2\r\n\r\nok",
+      http_limits{}, request);
+  ASSERT_EQ(chunked.status, parse_status::failed);
+  EXPECT_EQ(chunked.error_status, 411);
+}
+
+TEST(http_request, transfer_encoding_is_ignored_in_http_1_0) {
+  http_request request;
+  EXPECT_EQ(parse_http_request("POST / HTTP/1.0\r\nTransfer-Encoding: "
+                               "chunked\r\nTransfer-Encoding: identity\r\n"
+                               "Content-Length: 2\r\n\r\nok",
                                http_limits{}, request)
                 .status,
             parse_status::done);
