@@ -9,7 +9,6 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,8 +17,9 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <vector>
+
+#include "files/file_io.hpp"
 
 namespace dm {
 
@@ -41,8 +41,9 @@ std::string openssl_reason(const char* fallback) {
   return reason.empty() ? fallback : reason;
 }
 
-// Reads a whole file; "flag path: why" on failure. PEM files are small, so
-// anything beyond the limit (a device, a wrong path) is refused.
+// Reads a whole PEM file; "flag path: why" on failure. PEM files are
+// small, so anything beyond the limit is refused, as is anything but a
+// regular file (a device, a FIFO, a directory).
 bool read_file(const char* flag, const std::string& path, std::string& out,
                std::string& error) {
   constexpr std::size_t limit = 16 * 1024 * 1024;
@@ -50,34 +51,11 @@ bool read_file(const char* flag, const std::string& path, std::string& out,
     error = std::string("no ") + flag + " given";
     return false;
   }
-  auto fail = [&](const std::string& why) {
-    error = std::string(flag) + " " + path + ": " + why;
-    return false;
-  };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(std::strerror(errno));
-  out.clear();
-  char buffer[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int saved = errno;
-      ::close(fd);
-      return fail(std::strerror(saved));
-    }
-    if (n == 0)
-      break;
-    out.append(buffer, static_cast<std::size_t>(n));
-    if (out.size() > limit) {
-      ::close(fd);
-      return fail("file too large");
-    }
-  }
-  ::close(fd);
-  return true;
+  std::string why;
+  if (read_whole_file(path, limit, out, why) == read_status::ok)
+    return true;
+  error = std::string(flag) + " " + path + ": " + why;
+  return false;
 }
 
 bio_ptr memory_bio(const std::string& text) {
@@ -247,50 +225,15 @@ std::string local_hostname() {
   return name;
 }
 
-// Writes `data` to `path` atomically (temporary file, then rename) with the
-// given mode, creating parent directories.
+// Writes `data` to `path` atomically with exactly the given mode,
+// creating parent directories.
 bool write_private_file(const std::string& path, const std::string& data,
                         mode_t mode, std::string& error) {
-  std::filesystem::path target(path);
-  std::error_code ec;
-  if (target.has_parent_path()) {
-    std::filesystem::create_directories(target.parent_path(), ec);
-    if (ec) {
-      error = target.parent_path().string() + ": " + ec.message();
-      return false;
-    }
-  }
-  std::string temp = path + ".tmp" + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) {
-    error = temp + ": " + std::strerror(errno);
-    return false;
-  }
-  ::fchmod(fd, mode); // the umask must not widen or narrow it
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      error = temp + ": " + std::strerror(errno);
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    error = temp + ": " + std::strerror(errno);
-    ::unlink(temp.c_str());
-    return false;
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    error = path + ": " + std::strerror(errno);
-    ::unlink(temp.c_str());
-    return false;
-  }
-  return true;
+  atomic_write_options options;
+  options.mode = mode;
+  options.exact_mode = true;
+  options.create_parents = true;
+  return write_file_atomically(path, data, options, error);
 }
 
 bool add_extension(X509* cert, int nid, const char* value) {
