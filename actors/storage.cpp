@@ -52,6 +52,12 @@ storage(storage_actor::stateful_pointer<storage_state> self,
                                              started);
         ++metrics.storage_batches;
         metrics.storage_failing = !ok;
+        auto health = self->state.store->health();
+        metrics.storage_pending = health.pending_changes;
+        metrics.compaction_failing = health.compaction_failing;
+        metrics.compaction_failures = health.compaction_failures;
+        metrics.compaction_backoff_ms =
+            static_cast<std::uint64_t>(health.compaction_backoff.count());
         if (!ok) {
           ++metrics.storage_failures;
           if (!self->state.failing)

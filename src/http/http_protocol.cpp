@@ -160,8 +160,18 @@ void http_protocol::handle(connection& conn, const http_request& request) {
     return;
   }
   if (path == "/healthz") {
-    if (service_metrics::instance().storage_failing)
+    auto& metrics = service_metrics::instance();
+    if (metrics.storage_failing)
       reply_error(conn, 503, "state cannot be saved");
+    else if (metrics.compaction_failing)
+      // Every change is still saved (in the journal): up, but degraded.
+      reply(conn, 200, text_plain,
+            "ok, degraded: state compaction failing (" +
+                std::to_string(metrics.compaction_failures.load()) +
+                " failures; next attempt within " +
+                std::to_string((metrics.compaction_backoff_ms.load() + 999) /
+                               1000) +
+                " s); the journal grows until one succeeds\n");
     else
       reply(conn, 200, text_plain, "ok\n");
     return;

@@ -224,6 +224,21 @@ std::string service_metrics::render(const state_view& view) const {
   header(out, "storage_healthy", "gauge", "1 when the last sync succeeded.");
   sample(out, "storage_healthy", "",
          storage_failing.load(std::memory_order_relaxed) ? 0 : 1);
+  header(out, "storage_pending_changes", "gauge",
+         "Changes not yet saved (at most one per machine).");
+  sample(out, "storage_pending_changes", "", load(storage_pending));
+  header(out, "storage_compaction_healthy", "gauge",
+         "1 unless the last compaction of the state journal failed.");
+  sample(out, "storage_compaction_healthy", "",
+         compaction_failing.load(std::memory_order_relaxed) ? 0 : 1);
+  header(out, "storage_compaction_failures_total", "counter",
+         "Failed compactions of the state journal.");
+  sample(out, "storage_compaction_failures_total", "",
+         load(compaction_failures));
+  header(out, "storage_compaction_backoff_seconds", "gauge",
+         "Wait after the last failed compaction before the next.");
+  sample(out, "storage_compaction_backoff_seconds", "",
+         static_cast<double>(load(compaction_backoff_ms)) / 1000.0);
   header(out, "storage_sync_duration_seconds", "histogram",
          "Time to write and sync one batch.");
   storage_sync_latency.render("storage_sync_duration_seconds", "", out);

@@ -64,6 +64,10 @@ public:
   std::atomic<std::uint64_t> storage_changes{0};
   std::atomic<std::uint64_t> storage_failures{0};
   std::atomic<bool> storage_failing{false};
+  std::atomic<std::uint64_t> storage_pending{0}; // changes waiting for a sync
+  std::atomic<bool> compaction_failing{false};
+  std::atomic<std::uint64_t> compaction_failures{0};
+  std::atomic<std::uint64_t> compaction_backoff_ms{0};
   latency_histogram storage_sync_latency;
 
   // The whole page; `view` gives the machine and group gauges.

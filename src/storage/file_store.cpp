@@ -5,14 +5,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files/file_io.hpp"
 #include "storage/legacy_state.hpp"
 
 namespace dm {
@@ -92,7 +95,10 @@ void append_integer(std::string& out, Integer value) {
   out.append(digits, end);
 }
 
-bool change_from_json(const json& in, state_change& change) {
+// Reads one record; false with `why` when it is not one this version
+// writes, or holds a time outside the storable range.
+bool change_from_json(const json& in, state_change& change, std::string& why) {
+  why = "has a record this version cannot read";
   if (!in.is_object() || !in.contains("g") || !in["g"].is_string())
     return false;
   change.group = in["g"].get<std::string>();
@@ -107,6 +113,14 @@ bool change_from_json(const json& in, state_change& change) {
   change.host = in["h"].get<std::string>();
   if (change.host.empty())
     return false;
+  auto read_time = [&](const char* key, timestamp& out) {
+    out = timestamp{std::chrono::nanoseconds(in[key].get<std::int64_t>())};
+    if (storable_time(out))
+      return true;
+    why = std::string("has a time out of range (\"") + key +
+          "\": " + std::to_string(out.time_since_epoch().count()) + ")";
+    return false;
+  };
   if (in.contains("t")) {
     if (!in["t"].is_number_integer() || !in.contains("p") ||
         !in["p"].is_boolean() || !in.contains("q") ||
@@ -114,8 +128,8 @@ bool change_from_json(const json& in, state_change& change) {
       return false;
     holding hold;
     hold.permitted = in["p"].get<bool>();
-    hold.last_request =
-        timestamp{std::chrono::nanoseconds(in["t"].get<std::int64_t>())};
+    if (!read_time("t", hold.last_request))
+      return false;
     hold.queue_seq = in["q"].get<std::uint64_t>();
     change.entry.hold = hold;
   }
@@ -124,73 +138,31 @@ bool change_from_json(const json& in, state_change& change) {
         !in["wu"].is_string())
       return false;
     waiting wait;
-    wait.deadline =
-        timestamp{std::chrono::nanoseconds(in["wd"].get<std::int64_t>())};
+    if (!read_time("wd", wait.deadline))
+      return false;
     wait.url = in["wu"].get<std::string>();
     change.entry.wait = wait;
   }
   return true;
 }
 
-bool read_file(const std::string& path, std::string& out, bool& exists,
-               std::string& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    exists = false;
-    if (errno == ENOENT)
-      return true;
-    error = system_error("cannot open " + path);
-    return false;
-  }
-  exists = true;
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      error = system_error("cannot read " + path);
-      ::close(fd);
-      return false;
-    }
-    if (n == 0)
-      break;
-    out.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
-
-bool write_all(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-bool sync_directory(const std::string& dir, std::string& error) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    error = system_error("cannot open directory " + dir);
-    return false;
-  }
-  bool ok = ::fsync(fd) == 0;
-  if (!ok)
-    error = system_error("cannot sync directory " + dir);
-  ::close(fd);
-  return ok;
+// The first bytes of a line, for an error that names the record.
+std::string excerpt(std::string_view body) {
+  constexpr std::size_t most = 80;
+  std::string out(body.substr(0, most));
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+      c = '?';
+  if (body.size() > most)
+    out += "...";
+  return out;
 }
 
 // Splits `text` into checksummed lines and applies them. Returns the byte
-// length of the whole good lines; `torn` is set when the text ends in a line
-// that is incomplete or fails its checksum (a write cut short).
+// length of the whole good lines; with `allow_torn_tail`, a last line
+// without its newline (a write cut short) sets `torn` and is left out.
+// A complete line is never taken for a torn one: if it is damaged or
+// unknown, the file is refused, naming the line.
 bool replay_lines(const std::string& text, const std::string& name,
                   stored_state& state, size_t& good_bytes, bool& torn,
                   size_t& records, std::string& error, bool allow_torn_tail) {
@@ -201,17 +173,17 @@ bool replay_lines(const std::string& text, const std::string& name,
   while (pos < text.size()) {
     ++line_number;
     size_t end = text.find('\n', pos);
-    bool last = end == std::string::npos || end + 1 == text.size();
     auto fail = [&](const std::string& why) {
-      if (last && allow_torn_tail) {
-        torn = true;
-        return true;
-      }
       error = name + ": line " + std::to_string(line_number) + " " + why;
       return false;
     };
-    if (end == std::string::npos)
+    if (end == std::string::npos) {
+      if (allow_torn_tail) {
+        torn = true;
+        return true;
+      }
       return fail("is incomplete");
+    }
     std::string_view line(text.data() + pos, end - pos);
     if (line.size() < 10 || line[8] != ' ')
       return fail("is malformed");
@@ -230,11 +202,12 @@ bool replay_lines(const std::string& text, const std::string& name,
       return fail("is corrupt (checksum mismatch)");
     json value = json::parse(body.begin(), body.end(), nullptr, false);
     state_change change;
+    std::string why;
     if (value.is_object() &&
         (value.contains("format") || value.contains("end"))) {
       // Header and trailer lines of a snapshot.
-    } else if (!change_from_json(value, change)) {
-      return fail("has a record this version cannot read");
+    } else if (!change_from_json(value, change, why)) {
+      return fail(why + ": " + excerpt(body));
     } else {
       apply_change(state, change);
       ++records;
@@ -243,6 +216,28 @@ bool replay_lines(const std::string& text, const std::string& name,
     good_bytes = pos;
   }
   return true;
+}
+
+// Reads a state file into `out`: false with a reason when it cannot be
+// read, is not a regular file or is too large; `exists` false when absent.
+bool read_state_file(const std::string& path, std::uint64_t limit,
+                     std::string& out, bool& exists, std::string& error) {
+  std::string why;
+  auto size_limit = static_cast<std::size_t>(
+      std::min<std::uint64_t>(limit, std::numeric_limits<std::size_t>::max()));
+  switch (read_whole_file(path, size_limit, out, why)) {
+  case read_status::ok:
+    exists = true;
+    return true;
+  case read_status::missing:
+    exists = false;
+    return true;
+  case read_status::failed:
+    break;
+  }
+  exists = false;
+  error = "cannot read " + path + ": " + why;
+  return false;
 }
 
 } // namespace
@@ -314,9 +309,10 @@ std::unique_ptr<file_store> file_store::open(const file_store_options& options,
   std::string journal_text;
   bool snapshot_exists = false;
   bool journal_exists = false;
-  if (!read_file(dir + "/" + snapshot_name, snapshot_text, snapshot_exists,
-                 error) ||
-      !read_file(dir + "/" + journal_name, journal_text, journal_exists, error))
+  if (!read_state_file(dir + "/" + snapshot_name, options.max_file_bytes,
+                       snapshot_text, snapshot_exists, error) ||
+      !read_state_file(dir + "/" + journal_name, options.max_file_bytes,
+                       journal_text, journal_exists, error))
     return nullptr;
   stored_state state;
   if (snapshot_exists) {
@@ -353,7 +349,8 @@ std::unique_ptr<file_store> file_store::open(const file_store_options& options,
   if (!snapshot_exists && store->journal_size_ == 0) {
     std::string legacy_text;
     bool legacy_exists = false;
-    if (!read_file(dir + "/" + legacy_name, legacy_text, legacy_exists, error))
+    if (!read_state_file(dir + "/" + legacy_name, options.max_file_bytes,
+                         legacy_text, legacy_exists, error))
       return nullptr;
     if (legacy_exists) {
       auto now = timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -395,9 +392,24 @@ std::unique_ptr<file_store> file_store::open(const file_store_options& options,
 }
 
 bool file_store::append(const std::vector<state_change>& changes,
-                        std::string&) {
+                        std::string& error) {
   for (const auto& change : changes) {
-    append_state_line(pending_, change);
+    const auto& hold = change.entry.hold;
+    const auto& wait = change.entry.wait;
+    if ((hold && !storable_time(hold->last_request)) ||
+        (wait && !storable_time(wait->deadline))) {
+      error = "a time out of the storable range (1970 to 2200) for " +
+              change.host + " in group \"" + change.group + "\"";
+      return false;
+    }
+  }
+  for (const auto& change : changes) {
+    auto [slot, added] = pending_index_.try_emplace(
+        std::make_pair(change.group, change.host), pending_.size());
+    if (added)
+      pending_.push_back(change);
+    else
+      pending_[slot->second] = change;
     apply_change(mirror_, change);
   }
   return true;
@@ -405,33 +417,66 @@ bool file_store::append(const std::vector<state_change>& changes,
 
 bool file_store::sync(std::string& error) {
   if (!pending_.empty()) {
-    if (!write_all(journal_fd_, pending_.data(), pending_.size())) {
-      error = system_error("cannot write " + options_.directory + "/" +
+    encoded_.clear();
+    for (const auto& change : pending_)
+      append_state_line(encoded_, change);
+    auto failed = [&](const char* what) {
+      error = system_error(std::string(what) + " " + options_.directory + "/" +
                            journal_name);
       // Cut off what a failed write may have left, so the journal stays
-      // whole lines; the pending lines are retried at the next sync.
+      // whole lines; the pending changes are written at the next sync.
       if (::ftruncate(journal_fd_, static_cast<off_t>(journal_size_)) == 0)
         ::lseek(journal_fd_, static_cast<off_t>(journal_size_), SEEK_SET);
       return false;
-    }
-    if (::fdatasync(journal_fd_) != 0) {
-      error = system_error("cannot sync " + options_.directory + "/" +
-                           journal_name);
-      if (::ftruncate(journal_fd_, static_cast<off_t>(journal_size_)) == 0)
-        ::lseek(journal_fd_, static_cast<off_t>(journal_size_), SEEK_SET);
-      return false;
-    }
-    journal_size_ += pending_.size();
+    };
+    if (!write_all(journal_fd_, encoded_.data(), encoded_.size()))
+      return failed("cannot write");
+    if (::fdatasync(journal_fd_) != 0)
+      return failed("cannot sync");
+    journal_size_ += encoded_.size();
     pending_.clear();
+    pending_index_.clear();
   }
-  if (journal_size_ > options_.compact_min_bytes &&
-      journal_size_ > 2 * snapshot_size_) {
-    std::string compact_error;
-    // A failed compaction loses nothing: the journal still holds it all.
-    if (!compact(compact_error))
-      error = compact_error;
-  }
+  maybe_compact(error);
   return true;
+}
+
+std::chrono::steady_clock::time_point file_store::now() const {
+  return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+}
+
+void file_store::maybe_compact(std::string& error) {
+  if (journal_size_ <= options_.compact_min_bytes ||
+      journal_size_ <= 2 * snapshot_size_)
+    return;
+  auto started = now();
+  if (compaction_failing_ && started < next_compaction_)
+    return;
+  std::string compact_error;
+  // A failed compaction loses nothing: the journal still holds it all.
+  if (compact(compact_error)) {
+    compaction_failing_ = false;
+    compact_backoff_ = std::chrono::milliseconds(0);
+    return;
+  }
+  ++compaction_failures_;
+  compaction_failing_ = true;
+  compact_backoff_ =
+      compact_backoff_.count() == 0
+          ? options_.compact_retry_first
+          : std::min(compact_backoff_ * 2, options_.compact_retry_cap);
+  next_compaction_ = started + compact_backoff_;
+  error = compact_error + " (next attempt in " +
+          std::to_string(compact_backoff_.count()) + " ms)";
+}
+
+store_health file_store::health() const {
+  store_health health;
+  health.pending_changes = pending_.size();
+  health.compaction_failing = compaction_failing_;
+  health.compaction_failures = compaction_failures_;
+  health.compaction_backoff = compact_backoff_;
+  return health;
 }
 
 bool file_store::write_snapshot(std::string& error) {
@@ -450,25 +495,7 @@ bool file_store::write_snapshot(std::string& error) {
     }
   }
   text += checksummed(json{{"end", records}}.dump());
-  std::string tmp = dir + "/" + snapshot_name + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = system_error("cannot create " + tmp);
-    return false;
-  }
-  if (!write_all(fd, text.data(), text.size()) || ::fsync(fd) != 0) {
-    error = system_error("cannot write " + tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), (dir + "/" + snapshot_name).c_str()) != 0) {
-    error = system_error("cannot rename " + tmp);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  if (!sync_directory(dir, error))
+  if (!write_file_atomically(dir + "/" + snapshot_name, text, {}, error))
     return false;
   snapshot_size_ = text.size();
   return true;

@@ -3,9 +3,14 @@
 // the snapshot. Reads the original's state.json when nothing else is there.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "storage/state_store.hpp"
 
@@ -15,13 +20,23 @@ struct file_store_options {
   std::string directory;
   // Compact when the journal exceeds this and twice the snapshot's size.
   std::uint64_t compact_min_bytes = 4u << 20;
+  // Largest state file (snapshot, journal, state.json) read at start.
+  std::uint64_t max_file_bytes = 1ull << 30;
+  // After a failed compaction the next waits this long, twice as long
+  // after each further failure, up to the cap; a success resets it.
+  std::chrono::milliseconds compact_retry_first = std::chrono::seconds(1);
+  std::chrono::milliseconds compact_retry_cap = std::chrono::minutes(5);
+  // The clock of those waits; empty: std::chrono::steady_clock.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 class file_store final : public state_store {
 public:
   // Opens (creating the directory if needed) and reads the state. A corrupt
-  // file is an error, never an empty state; a torn last journal line (a
-  // write cut short by a crash) is dropped with a warning in `notes`.
+  // file is an error, never an empty state; a torn last journal line (one
+  // without its newline: a write cut short by a crash) is dropped with a
+  // warning in `notes`. A state file that is not a regular file, or is
+  // larger than max_file_bytes, is refused.
   static std::unique_ptr<file_store> open(const file_store_options& options,
                                           std::string& error,
                                           std::vector<std::string>& notes);
@@ -29,13 +44,20 @@ public:
   ~file_store() override;
 
   const stored_state& loaded() const override { return loaded_; }
+  // Refuses (whole) a batch holding a time outside the storable range.
   bool append(const std::vector<state_change>& changes,
               std::string& error) override;
+  // A sync whose write fails keeps one pending change per machine (the
+  // latest), so what waits for room never outgrows the state itself.
   bool sync(std::string& error) override;
   std::string describe() const override;
+  store_health health() const override;
 
   std::uint64_t journal_bytes() const { return journal_size_; }
   std::uint64_t compactions() const { return compactions_; }
+  // Changes appended and not yet durable (at most one per machine and one
+  // per group limit).
+  std::size_t pending_changes() const { return pending_.size(); }
 
 private:
   explicit file_store(file_store_options options);
@@ -44,6 +66,9 @@ private:
   bool write_snapshot(std::string& error);
   // A new snapshot, then the journal emptied.
   bool compact(std::string& error);
+  // Compacts when the journal is due for it and no back-off is running.
+  void maybe_compact(std::string& error);
+  std::chrono::steady_clock::time_point now() const;
 
   file_store_options options_;
   stored_state loaded_;
@@ -52,7 +77,16 @@ private:
   std::uint64_t journal_size_ = 0; // bytes known to be whole lines
   std::uint64_t snapshot_size_ = 0;
   std::uint64_t compactions_ = 0;
-  std::string pending_; // appended, not yet written
+  // Appended, not yet written: the latest change per (group, host); an
+  // empty host is the group's limit. In order of first appearance.
+  std::vector<state_change> pending_;
+  std::map<std::pair<std::string, std::string>, std::size_t> pending_index_;
+  std::string encoded_; // reused buffer for the lines of a sync
+  // Compaction back-off.
+  std::uint64_t compaction_failures_ = 0;
+  bool compaction_failing_ = false;
+  std::chrono::milliseconds compact_backoff_{0};
+  std::chrono::steady_clock::time_point next_compaction_{};
 };
 
 // Checksummed line codec of the journal and snapshot (exposed for tests).

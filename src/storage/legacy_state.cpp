@@ -112,7 +112,12 @@ parse_legacy_state(std::string_view text, timestamp now, std::string& error) {
   auto last_request = [&](const json& item) -> std::optional<timestamp> {
     if (!item.contains("LastRequest") || !item["LastRequest"].is_string())
       return std::nullopt;
-    return parse_rfc3339(item["LastRequest"].get<std::string>());
+    auto when = parse_rfc3339(item["LastRequest"].get<std::string>());
+    // Go writes times no state file of ours may hold (its zero time, the
+    // year 2999): brought into range, they mean the same here.
+    if (when)
+      when = clamp_to_storable(*when);
+    return when;
   };
   for (const auto& group : doc) {
     if (!group.is_object()) {
@@ -173,7 +178,7 @@ parse_legacy_state(std::string_view text, timestamp now, std::string& error) {
         if (!deadline || *deadline <= now)
           continue;
         waiting wait;
-        wait.deadline = *deadline;
+        wait.deadline = clamp_to_storable(*deadline);
         if (item.contains("ReadyUrl") && item["ReadyUrl"].is_string())
           wait.url = item["ReadyUrl"].get<std::string>();
         hosts[host].wait = std::move(wait);

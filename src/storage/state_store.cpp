@@ -27,6 +27,15 @@ state_change state_change::limit_update(std::string group,
   return change;
 }
 
+timestamp clamp_to_storable(timestamp when) {
+  auto ns = when.time_since_epoch().count();
+  if (ns < earliest_stored_ns)
+    ns = earliest_stored_ns;
+  if (ns > latest_stored_ns)
+    ns = latest_stored_ns;
+  return timestamp{std::chrono::nanoseconds(ns)};
+}
+
 void apply_change(stored_state& state, const state_change& change) {
   if (change.host.empty()) {
     state.groups[change.group].limit = change.limit;

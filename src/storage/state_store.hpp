@@ -3,6 +3,7 @@
 // implements it now; a replicated backend can implement it later.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -40,6 +41,33 @@ struct state_change {
 
 void apply_change(stored_state& state, const state_change& change);
 
+// The times a state file may hold, in nanoseconds since the epoch:
+// 1970-01-01 up to 2200-01-01. Wider values would overflow when a duration
+// is added to or taken from them; outside this range a stored line is
+// refused when read and a change when appended.
+constexpr std::int64_t earliest_stored_ns = 0;
+constexpr std::int64_t latest_stored_ns = 7'258'118'400'000'000'000;
+
+inline bool storable_time(timestamp when) {
+  auto ns = when.time_since_epoch().count();
+  return ns >= earliest_stored_ns && ns <= latest_stored_ns;
+}
+
+// `when` moved into that range (for times read from the original's file).
+timestamp clamp_to_storable(timestamp when);
+
+// What a store reports beyond whether its syncs work.
+struct store_health {
+  // Changes appended and not yet durable.
+  std::size_t pending_changes = 0;
+  // The last compaction failed: every change is still durable (in the
+  // journal), but the journal grows until one succeeds.
+  bool compaction_failing = false;
+  std::uint64_t compaction_failures = 0;
+  // How long after the last failure the next compaction is tried.
+  std::chrono::milliseconds compaction_backoff{0};
+};
+
 class state_store {
 public:
   virtual ~state_store() = default;
@@ -56,6 +84,8 @@ public:
 
   // A line for the log describing where the state lives.
   virtual std::string describe() const = 0;
+
+  virtual store_health health() const { return {}; }
 };
 
 } // namespace dm

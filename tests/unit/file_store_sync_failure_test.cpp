@@ -1,12 +1,15 @@
 // The state directory when syncs fail: fdatasync is interposed for this
-// test binary (it passes every call through unless a test arms it).
+// test binary (it passes every call through unless a test arms it), and a
+// file size limit set on the test process stands for a full disk.
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 
 #include "storage/file_store.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -22,6 +25,37 @@ state_change permit(const std::string& host, std::uint64_t seq) {
       "G", host,
       host_entry{holding{true, timestamp{std::chrono::seconds(1000)}, seq},
                  std::nullopt});
+}
+
+// While it lives, no write of this process may make a file larger than
+// `bytes` (the write fails with EFBIG, as on a full disk with ENOSPC).
+class file_size_limit {
+public:
+  explicit file_size_limit(std::uint64_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    set(bytes);
+  }
+  void set(std::uint64_t bytes) {
+    rlimit limit = saved_;
+    limit.rlim_cur = static_cast<rlim_t>(bytes);
+    EXPECT_EQ(::setrlimit(RLIMIT_FSIZE, &limit), 0);
+  }
+  ~file_size_limit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+
+private:
+  rlimit saved_{};
+  void (*old_handler_)(int) = nullptr;
+};
+
+std::uint64_t size_of(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0
+             ? static_cast<std::uint64_t>(info.st_size)
+             : 0;
 }
 
 } // namespace
@@ -76,4 +110,106 @@ TEST(file_store_sync_failure, journal_stays_readable_after_a_compaction_fails) {
   auto again = file_store::open(options, error, notes);
   ASSERT_TRUE(again) << error;
   EXPECT_EQ(again->loaded().host_count(), 12u);
+}
+
+// A full disk: every batch after a failed one carries again the machines
+// whose changes were not saved (as groups send them). The store keeps one
+// pending change per machine, so what waits stays the size of the state,
+// and a disk with room for one line per machine takes it all at once.
+TEST(file_store_sync_failure,
+     full_disk_keeps_one_pending_change_per_machine_and_recovers) {
+  test::temp_dir dir;
+  file_store_options options;
+  options.directory = dir.path();
+  std::string error;
+  std::vector<std::string> notes;
+  constexpr int machines = 200;
+  {
+    auto store = file_store::open(options, error, notes);
+    ASSERT_TRUE(store) << error;
+    ASSERT_TRUE(store->append({permit("host-0", 1)}, error));
+    ASSERT_TRUE(store->sync(error)) << error;
+    const auto journal = dir.file("state.journal");
+    const auto full = size_of(journal);
+    file_size_limit limit(full); // not one byte more
+    std::vector<state_change> unsaved;
+    for (int i = 1; i <= machines; ++i) {
+      unsaved.push_back(permit("host-" + std::to_string(i), i + 1));
+      ASSERT_TRUE(store->append(unsaved, error));
+      error.clear();
+      EXPECT_FALSE(store->sync(error));
+      EXPECT_FALSE(error.empty());
+    }
+    EXPECT_EQ(store->pending_changes(), static_cast<std::size_t>(machines));
+    EXPECT_EQ(size_of(journal), full);
+    // Room for the machines' lines and little more: the next try saves.
+    std::uint64_t lines = 0;
+    for (const auto& change : unsaved)
+      lines += encode_state_line(change).size();
+    limit.set(full + lines + lines / 4);
+    error.clear();
+    EXPECT_TRUE(store->sync(error)) << error;
+    EXPECT_EQ(store->pending_changes(), 0u);
+    EXPECT_EQ(size_of(journal), full + lines);
+  }
+  auto again = file_store::open(options, error, notes);
+  ASSERT_TRUE(again) << error;
+  EXPECT_EQ(again->loaded().host_count(), machines + 1u);
+}
+
+// A compaction that cannot be written (a directory in the way of the
+// temporary snapshot) is not tried again at every batch: it waits one
+// second, then twice as long after each failure, up to the cap, and says
+// so; once it can be written it succeeds and the wait is gone.
+TEST(file_store_sync_failure, failed_compaction_backs_off_exponentially) {
+  test::temp_dir dir;
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  file_store_options options;
+  options.directory = dir.path();
+  options.compact_min_bytes = 200;
+  options.compact_retry_first = std::chrono::seconds(1);
+  options.compact_retry_cap = std::chrono::seconds(4);
+  options.clock = [&now] { return now; };
+  std::string error;
+  std::vector<std::string> notes;
+  auto store = file_store::open(options, error, notes);
+  ASSERT_TRUE(store) << error;
+  ASSERT_EQ(::mkdir(dir.file("state.snapshot.tmp").c_str(), 0755), 0);
+  int seq = 0;
+  auto batches = [&](int count) {
+    int warnings = 0;
+    for (int i = 0; i < count; ++i) {
+      ASSERT_TRUE(store->append({permit("host-" + std::to_string(seq % 7),
+                                        static_cast<std::uint64_t>(++seq))},
+                                error));
+      error.clear();
+      ASSERT_TRUE(store->sync(error)) << error; // the batch itself is saved
+      warnings += !error.empty();
+    }
+    EXPECT_LE(warnings, 1);
+  };
+  batches(50);
+  EXPECT_EQ(store->health().compaction_failures, 1u);
+  EXPECT_TRUE(store->health().compaction_failing);
+  EXPECT_EQ(store->health().compaction_backoff, std::chrono::seconds(1));
+  now += std::chrono::milliseconds(1100);
+  batches(50);
+  EXPECT_EQ(store->health().compaction_failures, 2u);
+  EXPECT_EQ(store->health().compaction_backoff, std::chrono::seconds(2));
+  now += std::chrono::milliseconds(1100); // less than two seconds: no try
+  batches(50);
+  EXPECT_EQ(store->health().compaction_failures, 2u);
+  for (int round = 0; round < 4; ++round) {
+    now += std::chrono::seconds(5);
+    batches(10);
+  }
+  EXPECT_EQ(store->health().compaction_failures, 6u);
+  EXPECT_EQ(store->health().compaction_backoff, std::chrono::seconds(4));
+  EXPECT_EQ(store->compactions(), 0u);
+  ASSERT_EQ(::rmdir(dir.file("state.snapshot.tmp").c_str()), 0);
+  now += std::chrono::seconds(5);
+  batches(1);
+  EXPECT_EQ(store->compactions(), 1u);
+  EXPECT_FALSE(store->health().compaction_failing);
+  EXPECT_EQ(store->health().compaction_backoff, std::chrono::seconds(0));
 }

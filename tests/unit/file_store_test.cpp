@@ -391,3 +391,141 @@ TEST(file_store, lines_are_written_as_the_reference_format_writes_them) {
   // Appending keeps what was there: one journal's worth, byte for byte.
   EXPECT_EQ(all, expected_all);
 }
+
+// State files are trusted no further than needed: only regular files are
+// read, and no more than the limit; times must be in range; a complete
+// last line is never dropped as torn.
+namespace {
+
+std::string open_error(const std::string& dir,
+                       std::uint64_t max_file_bytes = 1ull << 30) {
+  std::string error;
+  std::vector<std::string> notes;
+  file_store_options options;
+  options.directory = dir;
+  options.max_file_bytes = max_file_bytes;
+  auto store = file_store::open(options, error, notes);
+  EXPECT_FALSE(store) << "opened";
+  return error;
+}
+
+} // namespace
+
+TEST(file_store, journal_linked_to_dev_zero_is_refused) {
+  test::temp_dir dir;
+  ASSERT_EQ(::symlink("/dev/zero", dir.file("state.journal").c_str()), 0);
+  auto error = open_error(dir.path());
+  EXPECT_NE(error.find("state.journal"), std::string::npos) << error;
+  EXPECT_NE(error.find("not a regular file"), std::string::npos) << error;
+  EXPECT_NE(error.find("character device"), std::string::npos) << error;
+}
+
+TEST(file_store, fifo_state_files_are_refused_without_waiting) {
+  for (const char* name : {"state.journal", "state.snapshot", "state.json"}) {
+    test::temp_dir dir;
+    ASSERT_EQ(::mkfifo(dir.file(name).c_str(), 0644), 0);
+    // Nobody writes to the FIFO: a read would wait for ever.
+    auto error = open_error(dir.path());
+    EXPECT_NE(error.find(name), std::string::npos) << error;
+    EXPECT_NE(error.find("not a regular file (a FIFO)"), std::string::npos)
+        << error;
+  }
+}
+
+TEST(file_store, state_file_beyond_the_read_limit_is_refused) {
+  test::temp_dir dir;
+  {
+    auto store = open_store(dir.path());
+    std::string error;
+    ASSERT_TRUE(
+        store->append({permit("G", "a", 1), permit("G", "b", 2)}, error));
+    ASSERT_TRUE(store->sync(error));
+  }
+  auto error = open_error(dir.path(), 64);
+  EXPECT_NE(error.find("state.journal"), std::string::npos) << error;
+  EXPECT_NE(error.find("larger than 64 bytes"), std::string::npos) << error;
+}
+
+TEST(file_store, checksummed_times_out_of_range_are_refused) {
+  for (auto when : {std::numeric_limits<std::int64_t>::min(),
+                    std::numeric_limits<std::int64_t>::max(), std::int64_t{-1},
+                    latest_stored_ns + 1}) {
+    for (bool deadline : {false, true}) {
+      test::temp_dir dir;
+      // A checksummed line as a writer that did not check would make it.
+      nlohmann::json body = {{"g", "G"}, {"h", "a"}};
+      if (deadline) {
+        body["wd"] = when;
+        body["wu"] = "";
+      } else {
+        body["p"] = true;
+        body["q"] = 1;
+        body["t"] = when;
+      }
+      auto text = body.dump();
+      char crc[9];
+      std::snprintf(crc, sizeof crc, "%08x",
+                    state_crc32(text.data(), text.size()));
+      dir.write("state.journal", std::string(crc) + " " + text + "\n");
+      auto error = open_error(dir.path());
+      EXPECT_NE(error.find("state.journal: line 1 has a time out of range"),
+                std::string::npos)
+          << error;
+      EXPECT_NE(error.find(std::to_string(when)), std::string::npos) << error;
+    }
+  }
+  // And the store never writes one.
+  test::temp_dir dir;
+  auto store = open_store(dir.path());
+  std::string error;
+  auto far = timestamp{std::chrono::nanoseconds(latest_stored_ns + 1)};
+  EXPECT_FALSE(store->append(
+      {state_change::host_update(
+          "G", "a", host_entry{holding{true, far, 1}, std::nullopt})},
+      error));
+  EXPECT_NE(error.find("out of the storable range"), std::string::npos)
+      << error;
+  EXPECT_EQ(store->pending_changes(), 0u);
+  // The range ends are fine.
+  EXPECT_TRUE(store->append(
+      {permit("G", "b", 2, 0),
+       state_change::host_update(
+           "G", "c",
+           host_entry{
+               holding{true,
+                       timestamp{std::chrono::nanoseconds(latest_stored_ns)},
+                       3},
+               std::nullopt})},
+      error))
+      << error;
+  ASSERT_TRUE(store->sync(error));
+  store.reset();
+  EXPECT_EQ(open_store(dir.path())->loaded().host_count(), 2u);
+}
+
+TEST(file_store, complete_unknown_last_line_is_refused_by_name) {
+  test::temp_dir dir;
+  {
+    auto store = open_store(dir.path());
+    std::string error;
+    store->append({permit("G", "a", 1)}, error);
+    ASSERT_TRUE(store->sync(error));
+  }
+  std::string body = R"({"g":"G","future":"record"})";
+  char crc[9];
+  std::snprintf(crc, sizeof crc, "%08x", state_crc32(body.data(), body.size()));
+  auto journal = dir.read("state.journal");
+  dir.write("state.journal", journal + crc + " " + body + "\n");
+  auto error = open_error(dir.path());
+  EXPECT_NE(error.find("state.journal: line 2 has a record this version "
+                       "cannot read: " +
+                       body),
+            std::string::npos)
+      << error;
+  // Damaged but complete: refused too, not dropped as torn.
+  auto damaged = journal + encode_state_line(permit("G", "b", 2));
+  damaged[damaged.size() - 5] ^= 1;
+  dir.write("state.journal", damaged);
+  error = open_error(dir.path());
+  EXPECT_NE(error.find("line 2 is corrupt"), std::string::npos) << error;
+}
