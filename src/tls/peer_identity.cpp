@@ -304,9 +304,50 @@ void append_unique(std::vector<std::string>& to,
 
 } // namespace
 
+namespace {
+
+// The original's checkVerifiedChains with the full-authority pool: the
+// leaf's issuer is one of the -CAfile subjects.
+bool issued_by_full_authority(const server_trust& trust, const X509* leaf) {
+  const X509_NAME* issuer = X509_get_issuer_name(leaf);
+  unsigned char* der = nullptr;
+  int length = i2d_X509_NAME(issuer, &der);
+  if (length <= 0)
+    return false;
+  std::string name(reinterpret_cast<const char*>(der),
+                   static_cast<std::size_t>(length));
+  OPENSSL_free(der);
+  return std::find(trust.full_auth_issuers.begin(),
+                   trust.full_auth_issuers.end(),
+                   name) != trust.full_auth_issuers.end();
+}
+
+void apply_trust(const server_trust& trust, const X509* leaf,
+                 peer_identity& id) {
+  if (!trust.full_auth_issuers.empty() &&
+      !issued_by_full_authority(trust, leaf)) {
+    id.identity_only = true;
+    id.method_globs.clear();
+  }
+  if (id.username.empty())
+    return;
+  auto listed = [](const std::vector<std::string>& list,
+                   const std::string& name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+  };
+  id.trusted_for_all = listed(trust.users, id.username);
+  for (const auto& group : id.groups)
+    if (listed(trust.groups, group))
+      id.trusted_for_all = true;
+}
+
+} // namespace
+
 bool peer_identity::has_method_power(std::string_view service_method) const {
   if (!has_certificate || !verified)
     return false;
+  if (trusted_for_all)
+    return true;
   for (const auto& glob : method_globs)
     if (glob_match(glob, service_method))
       return true;
@@ -314,7 +355,8 @@ bool peer_identity::has_method_power(std::string_view service_method) const {
 }
 
 peer_identity identity_from_certificate(const X509* leaf, long verify_result,
-                                        const STACK_OF(X509) * verified_chain) {
+                                        const STACK_OF(X509) * verified_chain,
+                                        const server_trust* trust) {
   peer_identity id;
   if (!leaf)
     return id;
@@ -358,6 +400,8 @@ peer_identity identity_from_certificate(const X509* leaf, long verify_result,
     if (id.groups.empty())
       append_unique(id.groups, *groups);
   }
+  if (trust)
+    apply_trust(*trust, leaf, id);
   return id;
 }
 

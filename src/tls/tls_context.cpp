@@ -149,7 +149,8 @@ bool load_certificate_and_key(SSL_CTX* ctx, const char* cert_flag,
 // `advertise`, also names them in the server's CertificateRequest, which Go
 // clients use to pick the certificate they send.
 bool load_ca(SSL_CTX* ctx, const char* flag, const std::string& ca_file,
-             bool advertise, std::string& error) {
+             bool advertise, std::string& error,
+             std::vector<std::string>* subjects = nullptr) {
   std::string pem;
   if (!read_file(flag, ca_file, pem, error))
     return false;
@@ -166,6 +167,14 @@ bool load_ca(SSL_CTX* ctx, const char* flag, const std::string& ca_file,
       error = std::string(flag) + " " + ca_file + ": " +
               openssl_reason("CA certificate rejected");
       return false;
+    }
+    if (subjects) {
+      unsigned char* der = nullptr;
+      int length = i2d_X509_NAME(X509_get_subject_name(cert.get()), &der);
+      if (length > 0)
+        subjects->emplace_back(reinterpret_cast<const char*>(der),
+                               static_cast<std::size_t>(length));
+      OPENSSL_free(der);
     }
   }
   return true;
@@ -331,10 +340,23 @@ tls_context::make_server(const server_tls_options& options,
   ssl_ctx_ptr ctx = new_context(TLS_server_method(), error);
   if (!ctx)
     return std::nullopt;
+  auto trust = std::make_shared<server_trust>(options.trust);
+  std::vector<std::string> full_auth;
   if (!load_certificate_and_key(ctx.get(), "-certFile", options.cert_file,
                                 "-keyFile", options.key_file, error) ||
-      !load_ca(ctx.get(), "-CAfile", options.ca_file, true, error))
+      !load_ca(ctx.get(), "-CAfile", options.ca_file, true, error, &full_auth))
     return std::nullopt;
+  // As the original: an identity CA file that does not exist is no error;
+  // one that does makes -CAfile's certificates the only ones whose methods
+  // count.
+  trust->full_auth_issuers.clear();
+  if (!options.identity_ca_file.empty() &&
+      ::access(options.identity_ca_file.c_str(), F_OK) == 0) {
+    if (!load_ca(ctx.get(), "-identityCAfile", options.identity_ca_file, true,
+                 error))
+      return std::nullopt;
+    trust->full_auth_issuers = std::move(full_auth);
+  }
   // Request a certificate but let callers without one (or with a bad one)
   // in: REST clients over HTTPS have none, and SRPC answers 401 itself.
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
@@ -349,7 +371,9 @@ tls_context::make_server(const server_tls_options& options,
   SSL_CTX_set_options(ctx.get(),
                       SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_num_tickets(ctx.get(), 0);
-  return tls_context(std::move(ctx), true, false);
+  tls_context context(std::move(ctx), true, false);
+  context.trust_ = std::move(trust);
+  return context;
 }
 
 std::optional<tls_context>

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "tls/peer_identity.hpp"
+
 namespace dm {
 
 // unique_ptr deleter calling an OpenSSL free function.
@@ -41,6 +43,10 @@ struct server_tls_options {
   std::string cert_file; // -certFile: PEM certificate, then its chain if any
   std::string key_file;  // -keyFile: PEM private key (unencrypted)
   std::string ca_file;   // -CAfile: PEM CA certificate(s) for client certs
+  // -identityCAfile: CA certificate(s) whose clients are known by name but
+  // get no method powers from their certificates. Empty or absent: none.
+  std::string identity_ca_file;
+  server_trust trust; // users and groups; full_auth_issuers is filled here
 };
 
 // How a client treats the server's certificate. There is deliberately no
@@ -78,6 +84,13 @@ public:
 
   bool is_server() const { return is_server_; }
 
+  // For a server: the trust that peer identities are read with.
+  const server_trust* trust() const { return trust_.get(); }
+  std::shared_ptr<const server_trust> shared_trust() const { return trust_; }
+  bool has_identity_ca() const {
+    return trust_ && !trust_->full_auth_issuers.empty();
+  }
+
   // True for a client context that verifies the server's certificate.
   bool verifies_server() const { return verifies_server_; }
 
@@ -89,6 +102,7 @@ private:
         verifies_server_(verifies_server) {}
 
   ssl_ctx_ptr ctx_;
+  std::shared_ptr<const server_trust> trust_;
   bool is_server_;
   bool verifies_server_;
 };

@@ -38,7 +38,7 @@ std::size_t bio_capacity(BIO* bio) {
 
 tls_session::tls_session(const tls_context& context,
                          std::string_view server_name)
-    : is_server_(context.is_server()) {
+    : trust_(context.shared_trust()), is_server_(context.is_server()) {
   ERR_clear_error();
   ssl_.reset(SSL_new(context.native()));
   BIO* in = ssl_ ? BIO_new(BIO_s_mem()) : nullptr;
@@ -84,6 +84,7 @@ tls_session& tls_session::operator=(tls_session&& other) noexcept {
   ssl_ = std::move(other.ssl_);
   pending_plaintext_ = std::move(other.pending_plaintext_);
   identity_ = std::move(other.identity_);
+  trust_ = std::move(other.trust_);
   error_ = std::move(other.error_);
   is_server_ = other.is_server_;
   handshake_done_ = other.handshake_done_;
@@ -220,7 +221,8 @@ void tls_session::advance_handshake() {
     // The verified chain is meaningful only when verification succeeded.
     identity_ = identity_from_certificate(
         SSL_get0_peer_certificate(ssl_.get()), verdict,
-        verdict == X509_V_OK ? SSL_get0_verified_chain(ssl_.get()) : nullptr);
+        verdict == X509_V_OK ? SSL_get0_verified_chain(ssl_.get()) : nullptr,
+        trust_.get());
     // Leave no stale entries (say from name decoding) in this thread's
     // error queue for other OpenSSL users on the I/O thread.
     ERR_clear_error();

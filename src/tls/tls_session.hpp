@@ -102,6 +102,7 @@ private:
   ssl_ptr ssl_;
   std::string pending_plaintext_; // written before it could be encrypted
   dm::peer_identity identity_;
+  std::shared_ptr<const server_trust> trust_; // the server context's
   std::string error_;
   bool is_server_ = true;
   bool handshake_done_ = false;

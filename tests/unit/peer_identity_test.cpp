@@ -134,6 +134,57 @@ TEST(peer_identity, method_power_needs_a_verified_certificate) {
   EXPECT_FALSE(id.has_method_power("DisruptionManager.Request"));
 }
 
+TEST(peer_identity, trusted_users_and_groups_and_the_identity_ca) {
+  auto ca = test::issue_certificate({"full CA", {}, {}, true}, nullptr);
+  auto identity_ca =
+      test::issue_certificate({"identity CA", {}, {}, true}, nullptr);
+  auto person = [](const std::string& name, std::vector<std::string> groups) {
+    test::certificate_spec spec;
+    spec.common_name = name;
+    spec.client_auth = true;
+    spec.extensions = {
+        {std::string(group_list_oid), test::der_utf8_string_list(groups)},
+        {std::string(permitted_methods_oid),
+         test::der_utf8_string_list({"Other.*"})}};
+    return spec;
+  };
+  auto alice = test::issue_certificate(person("alice", {"staff"}), &ca);
+  auto bob = test::issue_certificate(person("bob", {"staff", "ops"}), &ca);
+  auto carol =
+      test::issue_certificate(person("carol", {"staff"}), &identity_ca);
+  server_trust trust;
+  trust.users = {"alice"};
+  trust.groups = {"ops"};
+  auto id = [&](const test::key_and_certificate& who,
+                const server_trust* with) {
+    return identity_from_certificate(who.cert.get(), X509_V_OK, nullptr, with);
+  };
+  const char* method = "DisruptionManager.Request";
+  EXPECT_FALSE(id(alice, nullptr).has_method_power(method));
+  EXPECT_TRUE(id(alice, &trust).has_method_power(method));
+  EXPECT_TRUE(id(bob, &trust).has_method_power(method));
+  EXPECT_FALSE(id(carol, &trust).has_method_power(method));
+  EXPECT_TRUE(id(carol, &trust).has_method_power("Other.Thing"));
+  // With an identity CA, only certificates of the full CA keep methods.
+  unsigned char* der = nullptr;
+  int length = i2d_X509_NAME(X509_get_subject_name(ca.cert.get()), &der);
+  trust.full_auth_issuers = {
+      std::string(reinterpret_cast<char*>(der), static_cast<size_t>(length))};
+  OPENSSL_free(der);
+  auto carols = id(carol, &trust);
+  EXPECT_TRUE(carols.identity_only);
+  EXPECT_EQ(carols.username, "carol");
+  EXPECT_FALSE(carols.has_method_power("Other.Thing"));
+  EXPECT_TRUE(id(alice, &trust).method_globs ==
+              std::vector<std::string>{"Other.*"});
+  // An unverified certificate gets nothing, trusted name or not.
+  EXPECT_FALSE(
+      identity_from_certificate(alice.cert.get(),
+                                X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                                nullptr, &trust)
+          .has_method_power(method));
+}
+
 // ---- DER ----
 
 TEST(peer_identity, parses_string_lists) {
