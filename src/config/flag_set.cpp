@@ -1,7 +1,9 @@
 // Flag parsing in the manner of Go's flag package.
 #include "config/flag_set.hpp"
 
+#include <cstdint>
 #include <fstream>
+#include <string_view>
 
 #include "codec/hex_digit.hpp"
 #include "duration/go_duration.hpp"
@@ -14,24 +16,96 @@ flag_set::flag_set(std::string program) : program_(std::move(program)) {
 
 void flag_set::add_string(const std::string& name, std::string* target,
                           const std::string& help) {
-  flags_[name] = {help, *target, false,
-                  [target](const std::string& value, std::string&) {
-                    *target = value;
-                    return true;
-                  }};
+  flag f;
+  f.help = help;
+  f.default_text = *target;
+  f.type_name = "string";
+  f.quote_default = true;
+  f.set = [target](const std::string& value, std::string&) {
+    *target = value;
+    return true;
+  };
+  flags_[name] = std::move(f);
 }
+
+namespace {
+
+// A flag whose value is read by `parse` (text, out, why) into `target`.
+template <class T, class Parse>
+std::function<bool(const std::string&, std::string&)> parsed_into(T* target,
+                                                                  Parse parse) {
+  return [target, parse](const std::string& value, std::string& error) {
+    std::string why;
+    if (!parse(value, *target, why)) {
+      error = "invalid value \"" + value + "\": " + why;
+      return false;
+    }
+    return true;
+  };
+}
+
+} // namespace
 
 void flag_set::add_uint(const std::string& name, std::uint64_t* target,
                         const std::string& help) {
-  flags_[name] = {help, std::to_string(*target), false,
-                  [target](const std::string& value, std::string& error) {
-                    std::string why;
-                    if (!parse_go_uint(value, *target, why)) {
-                      error = "invalid value \"" + value + "\": " + why;
-                      return false;
-                    }
-                    return true;
-                  }};
+  flag f;
+  f.help = help;
+  f.default_text = std::to_string(*target);
+  f.type_name = "uint";
+  f.set = parsed_into(target, parse_go_uint);
+  flags_[name] = std::move(f);
+}
+
+void flag_set::add_int(const std::string& name, std::int64_t* target,
+                       const std::string& help) {
+  flag f;
+  f.help = help;
+  f.default_text = std::to_string(*target);
+  f.type_name = "int";
+  f.set = parsed_into(target, parse_go_int);
+  flags_[name] = std::move(f);
+}
+
+void flag_set::add_size(const std::string& name, std::uint64_t* target,
+                        const std::string& help) {
+  flag f;
+  f.help = help;
+  f.default_text = *target == 0 ? "" : format_size(*target);
+  f.type_name = "value";
+  f.set = parsed_into(target, parse_size);
+  flags_[name] = std::move(f);
+}
+
+void flag_set::add_list(const std::string& name,
+                        std::vector<std::string>* target,
+                        const std::string& help) {
+  flag f;
+  f.help = help;
+  for (const auto& item : *target)
+    f.default_text += (f.default_text.empty() ? "" : ",") + item;
+  f.type_name = "value";
+  f.set = [target](const std::string& value, std::string&) {
+    target->clear();
+    std::size_t start = 0;
+    while (!value.empty()) {
+      auto comma = value.find(',', start);
+      target->push_back(value.substr(start, comma - start));
+      if (comma == std::string::npos)
+        break;
+      start = comma + 1;
+    }
+    return true;
+  };
+  flags_[name] = std::move(f);
+}
+
+void flag_set::add_action(const std::string& name, const std::string& help) {
+  flag f;
+  f.help = help;
+  f.is_bool = true;
+  f.is_action = true;
+  f.set = [](const std::string&, std::string&) { return true; };
+  flags_[name] = std::move(f);
 }
 
 namespace {
@@ -118,37 +192,43 @@ bool parse_go_uint(const std::string& text, std::uint64_t& out,
 
 void flag_set::add_bool(const std::string& name, bool* target,
                         const std::string& help) {
-  flags_[name] = {help, *target ? "true" : "false", true,
-                  [target](const std::string& value, std::string& error) {
-                    if (value == "true" || value == "1" || value == "t" ||
-                        value == "T" || value == "TRUE" || value == "True")
-                      *target = true;
-                    else if (value == "false" || value == "0" || value == "f" ||
-                             value == "F" || value == "FALSE" ||
-                             value == "False")
-                      *target = false;
-                    else {
-                      error = "invalid boolean value \"" + value + "\"";
-                      return false;
-                    }
-                    return true;
-                  }};
+  flag f;
+  f.help = help;
+  f.default_text = *target ? "true" : "";
+  f.is_bool = true;
+  f.set = [target](const std::string& value, std::string& error) {
+    if (value == "true" || value == "1" || value == "t" || value == "T" ||
+        value == "TRUE" || value == "True")
+      *target = true;
+    else if (value == "false" || value == "0" || value == "f" || value == "F" ||
+             value == "FALSE" || value == "False")
+      *target = false;
+    else {
+      error = "invalid boolean value \"" + value + "\"";
+      return false;
+    }
+    return true;
+  };
+  flags_[name] = std::move(f);
 }
 
 void flag_set::add_duration(const std::string& name,
                             std::chrono::nanoseconds* target,
                             const std::string& help) {
-  flags_[name] = {help, format_go_duration(*target), false,
-                  [target](const std::string& value, std::string& error) {
-                    auto parsed = parse_go_duration(value);
-                    if (!parsed.value) {
-                      error =
-                          "invalid value \"" + value + "\": " + parsed.error;
-                      return false;
-                    }
-                    *target = *parsed.value;
-                    return true;
-                  }};
+  flag f;
+  f.help = help;
+  f.default_text = target->count() == 0 ? "" : format_go_duration(*target);
+  f.type_name = "duration";
+  f.set = [target](const std::string& value, std::string& error) {
+    auto parsed = parse_go_duration(value);
+    if (!parsed.value) {
+      error = "invalid value \"" + value + "\": " + parsed.error;
+      return false;
+    }
+    *target = *parsed.value;
+    return true;
+  };
+  flags_[name] = std::move(f);
 }
 
 bool flag_set::set(const std::string& name, const std::string& value,
@@ -163,6 +243,10 @@ bool flag_set::set(const std::string& name, const std::string& value,
     error = why + " for flag -" + name;
     return false;
   }
+  set_names_.insert(name);
+  // Go's BoolFunc calls its function whatever the value; -version ignores it.
+  if (it->second.is_action)
+    action_ = name;
   return true;
 }
 
@@ -202,6 +286,8 @@ bool flag_set::load_file(const std::string& path, std::string& error) {
       error = path + ":" + std::to_string(number) + ": " + error;
       return false;
     }
+    if (!action_.empty())
+      return true;
   }
   return true;
 }
@@ -245,6 +331,8 @@ bool flag_set::parse(int argc, const char* const* argv, std::string& error) {
     }
     if (!set(name, value, error))
       return false;
+    if (!action_.empty())
+      return true;
   }
   for (; i < argc; ++i)
     args_.emplace_back(argv[i]);
@@ -252,19 +340,129 @@ bool flag_set::parse(int argc, const char* const* argv, std::string& error) {
 }
 
 std::string flag_set::usage() const {
+  // As Go's flag.PrintDefaults: sorted by name, the type after the name, the
+  // help on the next line, and the default unless it is the zero value.
   std::string out = "Usage of " + program_ + ":\n";
   for (const auto& [name, f] : flags_) {
     out += "  -" + name;
-    if (!f.is_bool)
-      out += " value";
-    out += "\n    \t" + f.help;
-    if (!f.default_text.empty() && f.default_text != "false" &&
-        f.default_text != "0")
+    if (!f.type_name.empty())
+      out += " " + f.type_name;
+    out += name.size() == 1 && f.type_name.empty() ? "\t" : "\n    \t";
+    out += f.help;
+    bool zero =
+        f.default_text.empty() || (!f.quote_default && f.default_text == "0");
+    if (!zero)
       out += " (default " +
-             (f.is_bool ? f.default_text : "\"" + f.default_text + "\"") + ")";
+             (f.quote_default ? "\"" + f.default_text + "\"" : f.default_text) +
+             ")";
     out += "\n";
   }
   return out;
+}
+
+bool parse_go_int(const std::string& text, std::int64_t& out,
+                  std::string& error) {
+  bool negative = !text.empty() && text[0] == '-';
+  bool sign = !text.empty() && (text[0] == '-' || text[0] == '+');
+  std::uint64_t magnitude = 0;
+  if (!parse_go_uint(sign ? text.substr(1) : text, magnitude, error))
+    return false;
+  std::uint64_t limit = negative ? std::uint64_t(INT64_MAX) + 1 : INT64_MAX;
+  if (magnitude > limit) {
+    error = "value out of range";
+    return false;
+  }
+  out = negative ? static_cast<std::int64_t>(0 - magnitude)
+                 : static_cast<std::int64_t>(magnitude);
+  return true;
+}
+
+namespace {
+
+struct size_unit {
+  const char* suffix;
+  std::uint64_t multiplier;
+};
+
+// flagutil.Size's table, in its order of preference.
+constexpr size_unit size_units[] = {
+    {"EiB", 1ull << 60},
+    {"PiB", 1ull << 50},
+    {"TiB", 1ull << 40},
+    {"GiB", 1ull << 30},
+    {"MiB", 1ull << 20},
+    {"KiB", 1ull << 10},
+    {"E", 1ull << 60},
+    {"P", 1ull << 50},
+    {"T", 1ull << 40},
+    {"G", 1ull << 30},
+    {"M", 1ull << 20},
+    {"K", 1ull << 10},
+    {"B", 1},
+    {"EB", 1000000000000000000ull},
+    {"PB", 1000000000000000ull},
+    {"TB", 1000000000000ull},
+    {"GB", 1000000000ull},
+    {"MB", 1000000ull},
+    {"kB", 1000ull},
+};
+
+// strconv.ParseUint(text, 10, 64): decimal digits only.
+bool parse_decimal(const std::string& text, std::uint64_t& out,
+                   std::string& error) {
+  error = "not an unsigned integer";
+  if (text.empty())
+    return false;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return false;
+    auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) {
+      error = "value out of range";
+      return false;
+    }
+    value = value * 10 + digit;
+  }
+  out = value;
+  error.clear();
+  return true;
+}
+
+} // namespace
+
+bool parse_size(const std::string& text, std::uint64_t& out,
+                std::string& error) {
+  for (const auto& unit : size_units) {
+    std::string_view suffix(unit.suffix);
+    if (text.size() < suffix.size() ||
+        text.compare(text.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    std::uint64_t count = 0;
+    if (!parse_decimal(text.substr(0, text.size() - suffix.size()), count,
+                       error))
+      return false;
+    // Go's Size multiplies without a check; an overflow is refused here.
+    if (count != 0 && count > UINT64_MAX / unit.multiplier) {
+      error = "value out of range";
+      return false;
+    }
+    out = count * unit.multiplier;
+    return true;
+  }
+  return parse_decimal(text, out, error);
+}
+
+std::string format_size(std::uint64_t bytes) {
+  if (bytes == 0)
+    return "0B";
+  for (const auto& unit : size_units) {
+    if (unit.multiplier == 1)
+      continue;
+    if (bytes % unit.multiplier == 0)
+      return std::to_string(bytes / unit.multiplier) + unit.suffix;
+  }
+  return std::to_string(bytes) + "B";
 }
 
 } // namespace dm

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,20 @@ namespace dm {
 // binary, "_" between digits. False with `error` otherwise.
 bool parse_go_uint(const std::string& text, std::uint64_t& out,
                    std::string& error);
+
+// A signed integer as Go's strconv.ParseInt(text, 0, 64) reads it (what
+// flag.Int takes): an optional sign, then what parse_go_uint reads.
+bool parse_go_int(const std::string& text, std::int64_t& out,
+                  std::string& error);
+
+// A byte count as Dominator's flagutil.Size reads it: decimal digits, then
+// optionally one of EiB PiB TiB GiB MiB KiB E P T G M K B (powers of 1024)
+// or EB PB TB GB MB kB (powers of 1000). False with `error` otherwise.
+bool parse_size(const std::string& text, std::uint64_t& out,
+                std::string& error);
+// As flagutil.Size prints: the largest binary unit dividing the value
+// exactly ("10MiB", "0B", "1500B").
+std::string format_size(std::uint64_t bytes);
 
 class flag_set {
 public:
@@ -29,6 +44,19 @@ public:
   void add_bool(const std::string& name, bool* target, const std::string& help);
   void add_duration(const std::string& name, std::chrono::nanoseconds* target,
                     const std::string& help);
+  void add_int(const std::string& name, std::int64_t* target,
+               const std::string& help);
+  // A byte count (parse_size), shown as "value" in the usage, as Go shows
+  // a flag.Var.
+  void add_size(const std::string& name, std::uint64_t* target,
+                const std::string& help);
+  // A comma-separated list (flagutil.StringList and StringSet): each
+  // setting replaces the list; "" is the empty list.
+  void add_list(const std::string& name, std::vector<std::string>* target,
+                const std::string& help);
+  // A boolean that acts once set (Go's flag.BoolFunc, as -version): parsing
+  // stops there, and action_requested() names it.
+  void add_action(const std::string& name, const std::string& help);
 
   // Reads name=value lines from a file if it exists; false with `error` on a
   // bad line or unknown name.
@@ -39,6 +67,16 @@ public:
   bool parse(int argc, const char* const* argv, std::string& error);
 
   bool help_requested() const { return help_requested_; }
+  // The action flag given (empty: none); parsing stopped at it.
+  const std::string& action_requested() const { return action_; }
+  // True when the flag was given on the command line or in a file, even
+  // with its default value (Go's flag.Visit).
+  bool was_set(const std::string& name) const {
+    return set_names_.count(name) != 0;
+  }
+  bool has_flag(const std::string& name) const {
+    return flags_.count(name) != 0;
+  }
   const std::vector<std::string>& args() const { return args_; }
   // Every flag with its default and help, as Go's flag package prints.
   std::string usage() const;
@@ -48,6 +86,9 @@ private:
     std::string help;
     std::string default_text;
     bool is_bool = false;
+    std::string type_name;      // after the name in the usage; "" for booleans
+    bool quote_default = false; // strings show their default quoted
+    bool is_action = false;
     std::function<bool(const std::string&, std::string&)> set;
   };
   bool set(const std::string& name, const std::string& value,
@@ -56,6 +97,8 @@ private:
   std::string program_;
   std::map<std::string, flag> flags_;
   std::vector<std::string> args_;
+  std::set<std::string> set_names_;
+  std::string action_;
   bool help_requested_ = false;
 };
 

@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <array>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "codec/machine_json.hpp"
 #include "frontend/call_builder.hpp"
 #include "metrics/service_metrics.hpp"
@@ -14,6 +18,17 @@
 namespace dm {
 
 namespace {
+
+// As the original's SRPC server on each accepted connection: TCP keep-alive
+// probes after `period` of quiet, then every `period`.
+void set_keep_alive(int fd, std::chrono::seconds period) {
+  int one = 1;
+  int seconds = static_cast<int>(
+      std::clamp<std::chrono::seconds::rep>(period.count(), 1, 32767));
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &seconds, sizeof seconds);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &seconds, sizeof seconds);
+}
 
 constexpr std::string_view text_plain = "text/plain; charset=utf-8";
 constexpr std::string_view text_html = "text/html; charset=utf-8";
@@ -249,6 +264,7 @@ void http_protocol::handle_connect(connection& conn,
     return;
   }
   bool powers = no_powers != "true";
+  set_keep_alive(conn.fd, ctx_->keep_alive_period);
   conn.send("HTTP/1.0 200 Connected to Go SRPC\n\n");
   if (path->tls && !conn.encrypted)
     conn.loop->start_tls(conn);

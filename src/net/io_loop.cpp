@@ -550,6 +550,13 @@ void io_loop::sweep_timeouts() {
       close(*conn); // A request trickling in too slowly.
       continue;
     }
+    // -srpcDefaultTlsHandshakeTimeout: counted from the first byte.
+    if (conn->tls && !conn->tls->handshake_done() && conn->request_open &&
+        now - conn->request_started > limits_.tls_handshake_timeout) {
+      ++service_metrics::instance().connections_timed_out;
+      close(*conn);
+      continue;
+    }
     if (now - conn->last_activity > limits_.idle_timeout) {
       ++service_metrics::instance().connections_timed_out;
       close(*conn);

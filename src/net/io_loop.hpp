@@ -48,6 +48,7 @@ struct connection_limits {
   std::chrono::milliseconds idle_timeout{
       120'000}; // nothing in flight, no bytes
   std::chrono::milliseconds request_timeout{10'000}; // a started request ends
+  std::chrono::milliseconds tls_handshake_timeout{60'000}; // from its start
   std::size_t max_output_bytes = 8u << 20; // unread answers before closing
   // Reading pauses while this much input waits (pipelined requests behind
   // a pending answer) or a quarter of max_output_bytes is unsent.

@@ -28,7 +28,6 @@ struct service_options {
   std::size_t actor_threads = 0;     // 0: default_actor_threads
   std::string scheduler = "sharing"; // or "stealing"
   connection_limits limits;
-  http_limits http;
   std::chrono::nanoseconds probe_timeout = std::chrono::seconds(5);
   std::shared_ptr<const tls_context> tls; // null: plain HTTP and SRPC only
   bool local_checks = true; // answer checks from the I/O threads' replicas

@@ -16,6 +16,9 @@ struct web_context {
   timestamp started;
   std::chrono::nanoseconds max_duration{std::chrono::hours(1)};
   http_limits limits;
+  // SO_KEEPALIVE probes on SRPC connections start after this much quiet
+  // (-srpcDefaultKeepAlivePeriod).
+  std::chrono::seconds keep_alive_period{300};
   bool tls_configured = false;            // a server certificate is loaded
   std::function<std::string()> logs_text; // /logs body, newest last
 };

@@ -1,0 +1,198 @@
+// The service's flags and their checks.
+#include "config/service_config.hpp"
+
+#include "config/flag_set.hpp"
+
+namespace dm {
+
+namespace {
+
+constexpr const char* program = "disruption-manager";
+
+void add_flags(flag_set& flags, service_config& c) {
+  // The original's own flags.
+  flags.add_uint("portNum", &c.port,
+                 "Port number to allocate and listen on for HTTP/RPC");
+  flags.add_string("stateDir", &c.state_dir, "Name of state directory");
+  flags.add_duration("maximumPermittedDuration", &c.max_duration,
+                     "Maximum time disruption will be permitted after last "
+                     "request");
+  flags.add_bool("generateMissingWebcert", &c.generate_webcert,
+                 "If true, generate a missing webcert (for SRPC server)");
+  flags.add_action("version", "Print version information and exit");
+
+  // Logging, as lib/logbuf and lib/log/serverlogger.
+  flags.add_string("logDir", &c.log_dir,
+                   "Directory to write log data to. If empty, no logs are "
+                   "written");
+  flags.add_uint("logbufLines", &c.logbuf_lines,
+                 "Number of lines to store in the log buffer");
+  flags.add_size("logFileMaxSize", &c.log_file_max_bytes,
+                 "Maximum size for a log file. If exceeded, new file is "
+                 "created");
+  flags.add_size("logQuota", &c.log_quota_bytes,
+                 "Log quota. If exceeded, old logs are deleted");
+  flags.add_bool("alsoLogToStderr", &c.also_log_to_stderr,
+                 "If true, also write logs to stderr");
+  flags.add_duration("idleMarkTimeout", &c.idle_mark_timeout,
+                     "time after last log before a 'MARK' message is written "
+                     "to logfile");
+  flags.add_int("initialLogDebugLevel", &c.initial_log_debug_level,
+                "initial debug log level");
+  flags.add_bool("logAtStartup", &c.log_at_startup,
+                 "If true, write a log entry at startup");
+  flags.add_bool("logSubseconds", &c.log_subseconds,
+                 "if true, datestamps will have subsecond resolution");
+
+  // TLS and SRPC, as lib/srpc/setupserver and lib/srpc.
+  flags.add_string("CAfile", &c.ca_file,
+                   "Name of file containing the root of trust for identity "
+                   "and methods");
+  flags.add_string("identityCAfile", &c.identity_ca_file,
+                   "Name of file containing the root of trust for identity "
+                   "only");
+  flags.add_string("certFile", &c.cert_file,
+                   "Name of file containing the SSL certificate");
+  flags.add_string("keyFile", &c.key_file,
+                   "Name of file containing the SSL key");
+  flags.add_list("srpcTrustedUsers", &c.trusted_users,
+                 "List of users trusted for all method access");
+  flags.add_list("srpcTrustedGroups", &c.trusted_groups,
+                 "List of groups trusted for all method access");
+  flags.add_duration("srpcDefaultTlsHandshakeTimeout", &c.tls_handshake_timeout,
+                     "Default timeout (I/O deadline) during TLS handshake");
+  flags.add_duration("srpcDefaultKeepAlivePeriod", &c.keep_alive_period,
+                     "Default TCP keep-alive period");
+  flags.add_string("srpcUnixSocketPath", &c.unix_socket_path,
+                   "Pathname for server Unix sockets");
+  flags.add_duration("srpcDefaultConnectTimeout", &c.connect_timeout,
+                     "Default timeout (I/O deadline) during HTTP CONNECT "
+                     "(SRPC clients only: no effect here)");
+  flags.add_string("srpcProxy", &c.srpc_proxy,
+                   "Proxy to use (only works for some operations) (SRPC "
+                   "clients only: no effect here)");
+  flags.add_bool("srpcClientDoNotUseMethodPowers",
+                 &c.client_do_not_use_method_powers,
+                 "If true, do not use method powers when connecting to "
+                 "servers (SRPC clients only: no effect here)");
+  flags.add_bool("srpcTrustVmOwners", &c.trust_vm_owners,
+                 "If true, trust the SmallStack VM owners for all method "
+                 "access (SmallStack only: no effect here)");
+
+  // This service's own.
+  flags.add_bool("allowRoot", &c.allow_root, "If true, allow running as root");
+  flags.add_uint("ioThreads", &c.io_threads,
+                 "Number of threads serving connections");
+  flags.add_uint("actorThreads", &c.actor_threads,
+                 "Number of actor scheduler threads (0: the cores the I/O "
+                 "threads leave, at least 1)");
+  flags.add_string("scheduler", &c.scheduler,
+                   "Actor scheduler policy: sharing (threads sleep when idle) "
+                   "or stealing (work stealing, with polling)");
+  flags.add_bool("answerChecksLocally", &c.local_checks,
+                 "If true, I/O threads answer checks from their copy of the "
+                 "saved state when the answer is certain");
+  flags.add_uint("maxConnections", &c.max_connections,
+                 "Maximum number of open client connections");
+  flags.add_duration("idleTimeout", &c.idle_timeout,
+                     "Close connections idle for this long (at least 1s)");
+  flags.add_duration("requestTimeout", &c.request_timeout,
+                     "Close connections whose request takes longer than this "
+                     "to arrive (at least 1s)");
+  flags.add_uint("maxRequestBytes", &c.max_body_bytes,
+                 "Largest request body accepted (at least 1024)");
+}
+
+// The checks of values each flag's type allows but the service cannot use.
+// Returns the reason, or "" when all are good.
+std::string check(const service_config& c) {
+  if (c.port > 65535)
+    return "invalid value \"" + std::to_string(c.port) +
+           "\" for flag -portNum: out of range";
+  if (c.max_duration.count() <= 0)
+    return "invalid value for flag -maximumPermittedDuration: must be "
+           "positive";
+  // Timeouts are checked once a second, so a shorter one cannot hold.
+  for (auto [name, value] :
+       {std::pair{"idleTimeout", c.idle_timeout},
+        std::pair{"requestTimeout", c.request_timeout},
+        std::pair{"srpcDefaultTlsHandshakeTimeout", c.tls_handshake_timeout}})
+    if (value < std::chrono::seconds(1))
+      return std::string("invalid value for flag -") + name +
+             ": must be at least 1s";
+  if (c.keep_alive_period < std::chrono::seconds(1))
+    return "invalid value for flag -srpcDefaultKeepAlivePeriod: must be at "
+           "least 1s";
+  if (c.idle_mark_timeout.count() < 0)
+    return "invalid value for flag -idleMarkTimeout: must not be negative";
+  if (c.max_connections == 0)
+    return "invalid value for flag -maxConnections: must be at least 1";
+  if (c.max_body_bytes < 1024)
+    return "invalid value for flag -maxRequestBytes: must be at least 1024";
+  if (c.io_threads == 0 || c.io_threads > 64)
+    return "invalid value for flag -ioThreads: must be 1 to 64";
+  if (c.scheduler != "stealing" && c.scheduler != "sharing")
+    return "invalid value \"" + c.scheduler +
+           "\" for flag -scheduler: stealing or sharing";
+  // An abstract name is at most 107 bytes after its "@", a path 107 bytes.
+  if (c.unix_socket_path.size() > 107)
+    return "invalid value for flag -srpcUnixSocketPath: longer than 107 "
+           "bytes";
+  return "";
+}
+
+} // namespace
+
+std::string default_unix_socket_path(long pid) {
+  return "@SRPC." + std::to_string(pid);
+}
+
+std::optional<int> parse_service_config(int argc, const char* const* argv,
+                                        const std::string& config_dir, long pid,
+                                        service_config& config,
+                                        std::ostream& err) {
+  config.unix_socket_path = default_unix_socket_path(pid);
+  flag_set flags(program);
+  add_flags(flags, config);
+  auto show_version = [&] {
+    // As the original's -version: the name and version on one line.
+    err << program << " " << DM_VERSION << "\n";
+    return 0;
+  };
+  std::string error;
+  for (const char* file : {"flags.default", "flags.extra"}) {
+    if (!flags.load_file(config_dir + "/" + file, error)) {
+      err << error << "\n";
+      return 2;
+    }
+    if (!flags.action_requested().empty())
+      return show_version();
+  }
+  if (!flags.parse(argc, argv, error)) {
+    err << error << "\n" << flags.usage();
+    return 2;
+  }
+  if (flags.help_requested()) {
+    err << flags.usage();
+    return 0;
+  }
+  if (!flags.action_requested().empty())
+    return show_version();
+  if (!flags.args().empty()) {
+    err << "unexpected argument: " << flags.args().front() << "\n";
+    return 2;
+  }
+  auto reason = check(config);
+  if (!reason.empty()) {
+    err << reason << "\n";
+    return 2;
+  }
+  for (const char* name :
+       {"srpcDefaultConnectTimeout", "srpcProxy",
+        "srpcClientDoNotUseMethodPowers", "srpcTrustVmOwners"})
+    if (flags.was_set(name))
+      config.inert_flags_given.emplace_back(name);
+  return std::nullopt;
+}
+
+} // namespace dm

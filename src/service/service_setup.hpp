@@ -1,0 +1,33 @@
+// From the checked flags (service_config) to what the parts of the service
+// take: the log options, the TLS context, the web context and the service
+// options.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/service_config.hpp"
+#include "logging/log_setup.hpp"
+#include "service/service.hpp"
+#include "tls/tls_context.hpp"
+#include "web/web_context.hpp"
+
+namespace dm {
+
+log_options log_options_from(const service_config& config);
+
+// The server's TLS context when a certificate or key file exists (after
+// writing a self-signed one for -generateMissingWebcert); null without.
+// False with `error` when the files are there but unusable.
+bool load_server_tls(const service_config& config,
+                     std::shared_ptr<const tls_context>& tls,
+                     std::string& error);
+
+std::shared_ptr<web_context>
+web_context_from(const service_config& config,
+                 std::shared_ptr<const tls_context> tls);
+
+service_options service_options_from(const service_config& config,
+                                     std::shared_ptr<const tls_context> tls);
+
+} // namespace dm
