@@ -18,8 +18,7 @@ inline constexpr std::string_view group_list_oid = "1.3.6.1.4.1.9586.100.7.2";
 
 // What the server trusts beyond a certificate's own extensions
 // (-srpcTrustedUsers, -srpcTrustedGroups, -identityCAfile), as the
-// original's SRPC server: see docs/semantics.md, "Who may act for another
-// machine".
+// original's SRPC server: see docs/protocol.md, "TLS and method powers".
 struct server_trust {
   std::vector<std::string> users;  // these Common Names may call anything
   std::vector<std::string> groups; // members of these groups too

@@ -16,46 +16,6 @@
 using namespace dm;
 using namespace dm::test;
 
-namespace {
-
-// One HTTPS request from `source`; returns "<status> <body>" or "" on
-// failure.
-std::string https_post(int port, const std::string& source,
-                       const tls_context& context, const std::string& body) {
-  int fd = connect_from(source, port);
-  if (fd < 0)
-    return "";
-  std::string request = "POST /api/v1/request HTTP/1.1\r\nHost: x\r\n"
-                        "Connection: close\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n" + body;
-  auto plain = tls_exchange(
-      fd, context, request,
-      [](const std::string& text, const tls_session& tls) {
-        return text.find("\r\n\r\n") != std::string::npos && tls.peer_closed();
-      });
-  ::close(fd);
-  if (plain.size() < 12)
-    return "";
-  auto body_start = plain.find("\r\n\r\n");
-  return plain.substr(9, 3) + " " +
-         (body_start == std::string::npos ? "" : plain.substr(body_start + 4));
-}
-
-std::shared_ptr<tls_context>
-client(const test_pki& pki, const std::string& cert, const std::string& key) {
-  client_tls_options options;
-  options.cert_file = cert;
-  options.key_file = key;
-  options.check = server_check::verify_with_ca;
-  options.ca_file = pki.ca_cert;
-  std::string error;
-  auto context = tls_context::make_client(options, error);
-  EXPECT_TRUE(context) << error;
-  return std::make_shared<tls_context>(std::move(*context));
-}
-
-} // namespace
-
 TEST(https_rest, certificate_with_power_may_act_for_others) {
   temp_dir dir;
   test_pki pki;
@@ -69,13 +29,13 @@ TEST(https_rest, certificate_with_power_may_act_for_others) {
            R"(","Tags":{"DisruptionManagerGroupIdentifier":"H"}},"Request":")" +
            op + R"("})";
   };
-  auto op = client(pki, pki.operator_cert, pki.operator_key);
+  auto op = client_tls(pki, pki.operator_cert, pki.operator_key);
   auto answer = https_post(server.port(), "127.0.70.1", *op,
                            body("remote-machine", "request"));
   EXPECT_EQ(answer.substr(0, 3), "200") << answer;
   EXPECT_NE(answer.find("permitted"), std::string::npos) << answer;
   // A machine certificate without powers: only for itself.
-  auto machine = client(pki, pki.machine_cert, pki.machine_key);
+  auto machine = client_tls(pki, pki.machine_cert, pki.machine_key);
   answer = https_post(server.port(), "127.0.0.5", *machine,
                       body("other-machine", "request"));
   EXPECT_EQ(answer.substr(0, 4), "403 ") << answer;

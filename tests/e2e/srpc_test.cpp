@@ -43,20 +43,6 @@ call_outcome call(srpc_client& client, request_kind kind,
   return out;
 }
 
-std::shared_ptr<const tls_context> client_tls(const test_pki& pki,
-                                              const std::string& cert,
-                                              const std::string& key) {
-  client_tls_options options;
-  options.cert_file = cert;
-  options.key_file = key;
-  options.check = server_check::verify_with_ca;
-  options.ca_file = pki.ca_cert;
-  std::string error;
-  auto context = tls_context::make_client(options, error);
-  EXPECT_TRUE(context) << error;
-  return std::make_shared<const tls_context>(std::move(*context));
-}
-
 class plain_srpc : public ::testing::TestWithParam<srpc_coder> {
 protected:
   temp_dir dir;

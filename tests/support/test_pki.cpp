@@ -2,6 +2,8 @@
 // no checked-in keys and never hit an expired fixture.
 #include "tests/support/test_pki.hpp"
 
+#include <gtest/gtest.h>
+
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -241,12 +243,42 @@ test_pki::~test_pki() {
 
 std::pair<std::string, std::string>
 test_pki::write_client(const std::string& name, const certificate_spec& spec) {
-  auto pair = issue_certificate(spec, &ca);
+  return write_client_of(ca, name, spec);
+}
+
+std::pair<std::string, std::string>
+test_pki::write_client_of(const key_and_certificate& issuer,
+                          const std::string& name,
+                          const certificate_spec& spec) {
+  auto pair = issue_certificate(spec, &issuer);
   std::string cert_path = dir_ + "/" + name + "-cert.pem";
   std::string key_path = dir_ + "/" + name + "-key.pem";
   write_certificate_pem(cert_path, pair.cert.get());
   write_key_pem(key_path, pair.key.get());
   return {cert_path, key_path};
+}
+
+std::string test_pki::write_ca(const key_and_certificate& issuer,
+                               const std::string& name) {
+  std::string path = dir_ + "/" + name + ".pem";
+  write_certificate_pem(path, issuer.cert.get());
+  return path;
+}
+
+std::shared_ptr<const tls_context> client_tls(const test_pki& pki,
+                                              const std::string& cert,
+                                              const std::string& key) {
+  client_tls_options options;
+  options.cert_file = cert;
+  options.key_file = key;
+  options.check = server_check::verify_with_ca;
+  options.ca_file = pki.ca_cert;
+  std::string error;
+  auto context = tls_context::make_client(options, error);
+  EXPECT_TRUE(context) << error;
+  if (!context)
+    return nullptr;
+  return std::make_shared<const tls_context>(std::move(*context));
 }
 
 } // namespace dm::test

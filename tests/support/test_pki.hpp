@@ -3,6 +3,7 @@
 // from a foreign CA, written as PEM files into a temporary directory.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +59,14 @@ public:
   std::pair<std::string, std::string>
   write_client(const std::string& name, const certificate_spec& spec);
 
+  // Writes a client certificate issued by `issuer` (not necessarily `ca`).
+  std::pair<std::string, std::string>
+  write_client_of(const key_and_certificate& issuer, const std::string& name,
+                  const certificate_spec& spec);
+  // Writes the PEM of a CA certificate under `name`; returns its path.
+  std::string write_ca(const key_and_certificate& issuer,
+                       const std::string& name);
+
   key_and_certificate ca;         // trusted CA ("dm test CA")
   key_and_certificate foreign_ca; // a CA nobody trusts
 
@@ -74,5 +83,12 @@ public:
 private:
   std::string dir_;
 };
+
+// A client context that verifies the server against `pki.ca_cert` and
+// presents `cert`/`key` (both empty: no certificate). Fails the test on
+// error.
+std::shared_ptr<const tls_context> client_tls(const test_pki& pki,
+                                              const std::string& cert,
+                                              const std::string& key);
 
 } // namespace dm::test

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <functional>
 #include <string>
 
 #include "tls/tls_context.hpp"
+#include "tests/support/server_process.hpp"
 #include "tls/tls_session.hpp"
 
 namespace dm::test {
@@ -33,6 +35,30 @@ inline std::string tls_exchange(
     tls.read_plaintext(plain);
   }
   return plain;
+}
+
+// One HTTPS POST /api/v1/request from `source` (a loopback address) on a
+// fresh connection; returns "<status> <body>" or "" on failure.
+inline std::string https_post(int port, const std::string& source,
+                              const tls_context& context,
+                              const std::string& body) {
+  int fd = connect_from(source, port);
+  if (fd < 0)
+    return "";
+  std::string request = "POST /api/v1/request HTTP/1.1\r\nHost: x\r\n"
+                        "Connection: close\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+  auto plain = tls_exchange(
+      fd, context, request,
+      [](const std::string& text, const tls_session& tls) {
+        return text.find("\r\n\r\n") != std::string::npos && tls.peer_closed();
+      });
+  ::close(fd);
+  if (plain.size() < 12)
+    return "";
+  auto body_start = plain.find("\r\n\r\n");
+  return plain.substr(9, 3) + " " +
+         (body_start == std::string::npos ? "" : plain.substr(body_start + 4));
 }
 
 } // namespace dm::test
