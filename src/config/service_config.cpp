@@ -92,6 +92,9 @@ void add_flags(flag_set& flags, service_config& c) {
   flags.add_bool("answerChecksLocally", &c.local_checks,
                  "If true, I/O threads answer checks from their copy of the "
                  "saved state when the answer is certain");
+  flags.add_bool("tlsLegacyCiphers", &c.tls_legacy_ciphers,
+                 "If true, also offer TLS 1.2 cipher suites without forward "
+                 "secrecy or AEAD (static RSA, CBC)");
   flags.add_uint("maxConnections", &c.max_connections,
                  "Maximum number of open client connections");
   flags.add_duration("idleTimeout", &c.idle_timeout,

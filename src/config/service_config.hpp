@@ -57,6 +57,7 @@ struct service_config {
   std::uint64_t actor_threads = 0; // 0: the cores the I/O threads leave
   std::string scheduler = "sharing";
   bool local_checks = true;
+  bool tls_legacy_ciphers = false; // TLS 1.2 beyond forward-secret AEAD
   std::uint64_t max_connections = 10000;
   std::chrono::nanoseconds idle_timeout = std::chrono::minutes(2);
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(10);

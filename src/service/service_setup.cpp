@@ -54,6 +54,7 @@ bool load_server_tls(const service_config& config,
   options.identity_ca_file = config.identity_ca_file;
   options.trust.users = config.trusted_users;
   options.trust.groups = config.trusted_groups;
+  options.legacy_ciphers = config.tls_legacy_ciphers;
   auto context = tls_context::make_server(options, error);
   if (!context) {
     error = "TLS: " + error;

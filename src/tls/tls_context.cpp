@@ -23,6 +23,11 @@
 
 namespace dm {
 
+const char* const forward_secret_aead_ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 namespace {
 
 using x509_name_ptr = std::unique_ptr<X509_NAME, openssl_free<X509_NAME_free>>;
@@ -356,6 +361,12 @@ tls_context::make_server(const server_tls_options& options,
                  error))
       return std::nullopt;
     trust->full_auth_issuers = std::move(full_auth);
+  }
+  if (!options.legacy_ciphers &&
+      SSL_CTX_set_cipher_list(ctx.get(), forward_secret_aead_ciphers) != 1) {
+    error = "cannot set the TLS 1.2 cipher suites: " +
+            openssl_reason("no cipher suite available");
+    return std::nullopt;
   }
   // Request a certificate but let callers without one (or with a bad one)
   // in: REST clients over HTTPS have none, and SRPC answers 401 itself.

@@ -47,7 +47,15 @@ struct server_tls_options {
   // get no method powers from their certificates. Empty or absent: none.
   std::string identity_ca_file;
   server_trust trust; // users and groups; full_auth_issuers is filled here
+  // -tlsLegacyCiphers: also offer OpenSSL's other TLS 1.2 suites (static
+  // RSA key exchange, CBC); by default only forward_secret_aead_ciphers.
+  bool legacy_ciphers = false;
 };
+
+// The TLS 1.2 suites a server offers by default: ECDHE key exchange (forward
+// secrecy) with an AEAD cipher (AES-GCM, ChaCha20-Poly1305). TLS 1.3 suites
+// are all of that kind and are not restricted.
+extern const char* const forward_secret_aead_ciphers;
 
 // How a client treats the server's certificate. There is deliberately no
 // default: skipping must be asked for by name.
@@ -73,6 +81,7 @@ public:
   // still succeeds: the verdict is kept in the session's peer_identity so the
   // caller decides (no powers, or 401 on SRPC). Minimum TLS 1.2, no session
   // resumption (Go clients do not resume; it would cost memory per caller).
+  // TLS 1.2 suites: forward_secret_aead_ciphers unless legacy_ciphers.
   // On failure returns nullopt and sets `error` to a reason naming the flag
   // and file ("-keyFile /etc/ssl/x/key.pem: No such file or directory").
   static std::optional<tls_context>

@@ -723,5 +723,64 @@ TEST_F(webcert_test, unwritable_directory_is_reported) {
   EXPECT_NE(error.find("/proc/dm-test"), std::string::npos) << error;
 }
 
+// A TLS 1.2 client offering only `ciphers` against a server with an RSA
+// certificate (static RSA key exchange needs one): whether the handshake
+// completes.
+bool tls12_handshake_with(const std::string& ciphers, bool legacy,
+                          const std::string& cert, const std::string& key,
+                          const std::string& ca, std::string& why) {
+  std::string error;
+  server_tls_options server_options{cert, key, ca};
+  server_options.legacy_ciphers = legacy;
+  auto server_ctx = tls_context::make_server(server_options, error);
+  EXPECT_TRUE(server_ctx) << error;
+  client_tls_options client_options;
+  client_options.check = server_check::insecure_skip_verify;
+  auto client_ctx = tls_context::make_client(client_options, error);
+  EXPECT_TRUE(client_ctx) << error;
+  if (!server_ctx || !client_ctx)
+    return false;
+  SSL_CTX_set_max_proto_version(client_ctx->native(), TLS1_2_VERSION);
+  EXPECT_EQ(SSL_CTX_set_cipher_list(client_ctx->native(), ciphers.c_str()), 1)
+      << ciphers;
+  tls_session server(*server_ctx);
+  tls_session client(*client_ctx, "localhost");
+  pump(client, server);
+  why = server.error();
+  EXPECT_EQ(client.handshake_done(), server.handshake_done());
+  if (server.handshake_done())
+    EXPECT_EQ(server.protocol_version(), "TLSv1.2");
+  return server.handshake_done() && client.handshake_done();
+}
+
+TEST_F(webcert_test, tls_1_2_offers_only_forward_secret_aead_suites) {
+  std::string cert = pki->dir() + "/suites/cert.pem";
+  std::string key = pki->dir() + "/suites/key.pem";
+  std::string error;
+  ASSERT_TRUE(write_self_signed_webcert(cert, key, "localhost",
+                                        webcert_key_type::rsa_2048, error))
+      << error;
+  std::string why;
+  // Static RSA with CBC, and ECDHE with CBC: refused by default.
+  EXPECT_FALSE(
+      tls12_handshake_with("AES128-SHA", false, cert, key, pki->ca_cert, why));
+  EXPECT_NE(why.find("no shared cipher"), std::string::npos) << why;
+  EXPECT_FALSE(tls12_handshake_with("ECDHE-RSA-AES128-SHA", false, cert, key,
+                                    pki->ca_cert, why));
+  EXPECT_FALSE(tls12_handshake_with("AES256-GCM-SHA384", false, cert, key,
+                                    pki->ca_cert, why));
+  // Forward-secret AEAD suites are offered.
+  for (const char* suite :
+       {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-CHACHA20-POLY1305"})
+    EXPECT_TRUE(
+        tls12_handshake_with(suite, false, cert, key, pki->ca_cert, why))
+        << suite << ": " << why;
+  // -tlsLegacyCiphers brings the old suites back.
+  EXPECT_TRUE(
+      tls12_handshake_with("AES128-SHA", true, cert, key, pki->ca_cert, why))
+      << why;
+}
+
 } // namespace
 } // namespace dm
