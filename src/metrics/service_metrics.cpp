@@ -186,6 +186,9 @@ std::string service_metrics::render(const state_view& view) const {
          load(connections_refused));
   sample(out, "connections_total", "outcome=\"timed_out\"",
          load(connections_timed_out));
+  header(out, "accept_pauses_total", "counter",
+         "Times accepting paused, out of descriptors or memory.");
+  sample(out, "accept_pauses_total", "", load(accept_pauses));
   header(out, "tls_handshake_failures_total", "counter",
          "TLS handshakes that failed.");
   sample(out, "tls_handshake_failures_total", "", load(tls_handshake_failures));

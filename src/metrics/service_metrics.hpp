@@ -60,6 +60,9 @@ public:
   std::atomic<std::uint64_t> probes{0};
   std::atomic<std::uint64_t> expirations{0};
 
+  // Times accepting paused for lack of descriptors or memory.
+  std::atomic<std::uint64_t> accept_pauses{0};
+
   std::atomic<std::uint64_t> storage_batches{0}; // syncs
   std::atomic<std::uint64_t> storage_changes{0};
   std::atomic<std::uint64_t> storage_failures{0};

@@ -3,6 +3,7 @@
 #include "net/io_loop.hpp"
 
 #include <arpa/inet.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
@@ -133,7 +134,7 @@ void io_loop::run() {
   epoll_event events[max_events];
   auto last_sweep = std::chrono::steady_clock::now();
   while (!stopping_) {
-    int n = ::epoll_wait(epoll_fd_, events, max_events, 1000);
+    int n = ::epoll_wait(epoll_fd_, events, max_events, wait_timeout_ms());
     if (n < 0 && errno != EINTR) {
       spdlog::error("epoll_wait: {}", std::strerror(errno));
       break;
@@ -184,6 +185,8 @@ void io_loop::run() {
     for (auto id : closing_)
       connections_.erase(id);
     closing_.clear();
+    if (accept_paused_)
+      resume_accepting();
     auto now = std::chrono::steady_clock::now();
     if (now - last_sweep >= std::chrono::seconds(1)) {
       last_sweep = now;
@@ -202,10 +205,14 @@ void io_loop::accept_all() {
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED)
         continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM)
+        pause_accepting(errno);
+      else if (errno != EAGAIN && errno != EWOULDBLOCK)
         spdlog::warn("accept: {}", std::strerror(errno));
       return;
     }
+    accept_pause_ = std::chrono::milliseconds(0);
     auto& metrics = service_metrics::instance();
     if (open_connections_->fetch_add(1) >= limits_.max_connections) {
       --*open_connections_;
@@ -236,6 +243,54 @@ void io_loop::accept_all() {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     connections_.emplace(conn->id, std::move(conn));
   }
+}
+
+// The connection waiting in the backlog stays there and the listening socket
+// stays readable: watching it would wake this loop at once, for ever. It is
+// left alone for 50 ms, doubled while accepting keeps failing, up to a
+// second; the first failure is logged, then one line a minute at most with
+// the count.
+void io_loop::pause_accepting(int error) {
+  constexpr std::chrono::milliseconds first_pause{50};
+  constexpr std::chrono::milliseconds longest_pause{1000};
+  constexpr std::chrono::seconds log_interval{60};
+  auto now = std::chrono::steady_clock::now();
+  accept_pause_ = accept_pause_.count() == 0
+                      ? first_pause
+                      : std::min(accept_pause_ * 2, longest_pause);
+  accept_resume_at_ = now + accept_pause_;
+  accept_paused_ = true;
+  epoll_event ev{};
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, &ev);
+  ++service_metrics::instance().accept_pauses;
+  ++accept_failures_unlogged_;
+  if (accept_logged_at_ == std::chrono::steady_clock::time_point{} ||
+      now - accept_logged_at_ >= log_interval) {
+    spdlog::warn("accept: {}; not accepting for {} ms ({} such failures "
+                 "since the last report; at most one report a minute)",
+                 std::strerror(error), accept_pause_.count(),
+                 accept_failures_unlogged_);
+    accept_logged_at_ = now;
+    accept_failures_unlogged_ = 0;
+  }
+}
+
+void io_loop::resume_accepting() {
+  if (std::chrono::steady_clock::now() < accept_resume_at_)
+    return;
+  accept_paused_ = false;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+  ev.data.u64 = listen_tag;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+}
+
+int io_loop::wait_timeout_ms() const {
+  if (!accept_paused_)
+    return 1000;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      accept_resume_at_ - std::chrono::steady_clock::now());
+  return static_cast<int>(std::clamp<std::int64_t>(left.count() + 1, 0, 1000));
 }
 
 void io_loop::on_readable(connection& conn) {

@@ -150,6 +150,13 @@ private:
   using answer = std::variant<call_result, state_view, resolution>;
 
   void accept_all();
+  // Out of descriptors (or memory) for a new connection: stop watching the
+  // listening socket for a while instead of spinning on it, and log once
+  // per interval. resume_accepting() watches it again once the pause ends.
+  void pause_accepting(int error);
+  void resume_accepting();
+  // The epoll_wait timeout: a second, or less while accepting is paused.
+  int wait_timeout_ms() const;
   void on_readable(connection& conn);
   void flush(connection& conn);
   // Encrypts and sends what it can; false if that closed the connection.
@@ -178,6 +185,12 @@ private:
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stopping_{false};
   std::vector<std::uint64_t> closing_;
+  // Accept back-off (see pause_accepting).
+  bool accept_paused_ = false;
+  std::chrono::milliseconds accept_pause_{0};
+  std::chrono::steady_clock::time_point accept_resume_at_{};
+  std::chrono::steady_clock::time_point accept_logged_at_{};
+  std::uint64_t accept_failures_unlogged_ = 0;
   // Connections whose produced body has ended with requests behind it.
   std::vector<std::uint64_t> resuming_;
   std::optional<answer_replica> replica_;

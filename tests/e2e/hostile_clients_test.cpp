@@ -4,6 +4,7 @@
 // timeout (flags), and a well-behaved client is served throughout.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -223,4 +224,49 @@ TEST_F(hostile_fixture, flood_of_half_done_tls_handshakes) {
   for (int fd : stalled)
     ::close(fd);
   EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.98.2"));
+}
+
+// Out of descriptors: the server cannot accept the connections waiting in
+// its backlog. It stops watching the listening socket for a while instead
+// of spinning on it (one log line per failed accept, at full CPU), reports
+// once, and accepts again when descriptors are free.
+TEST_F(hostile_fixture, out_of_descriptors_pauses_accepting_and_logs_once) {
+  raise_fd_limit();
+  server =
+      std::make_unique<server_process>(DM_SERVER_BINARY, dir.file("state"));
+  ASSERT_TRUE(server->start()) << server->log_text();
+  const auto pid = std::to_string(server->pid());
+  std::size_t in_use = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + pid + "/fd"))
+    ++in_use;
+  std::string out;
+  ASSERT_EQ(run_program({"/usr/bin/prlimit", "--pid", pid,
+                         "--nofile=" + std::to_string(in_use + 10) + ":"},
+                        out),
+            0)
+      << out;
+  std::vector<int> clients;
+  for (int i = 0; i < 40; ++i) {
+    int fd = connect_from("127.0.93.1", server->port());
+    ASSERT_GE(fd, 0) << i;
+    clients.push_back(fd);
+  }
+  // Long enough for a spinning loop to write thousands of lines.
+  std::this_thread::sleep_for(3s);
+  auto log = server->log_text();
+  auto reports = count_of(log, "Too many open files");
+  EXPECT_GE(reports, 1u) << log.substr(0, 2000);
+  EXPECT_LE(reports, 2u) << log.substr(0, 2000);
+  for (int fd : clients)
+    ::close(fd);
+  ASSERT_EQ(
+      run_program({"/usr/bin/prlimit", "--pid", pid, "--nofile=4096:"}, out), 0)
+      << out;
+  EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.93.2"));
+  auto metrics = http_get(server->port(), "/metrics").body;
+  const std::string name = "\ndisruption_manager_accept_pauses_total ";
+  auto at = metrics.find(name);
+  ASSERT_NE(at, std::string::npos) << metrics.substr(0, 500);
+  EXPECT_NE(metrics.substr(at + name.size(), 2), "0\n");
 }
