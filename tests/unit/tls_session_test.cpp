@@ -155,6 +155,23 @@ TEST_F(tls_session_test, server_context_errors_name_flag_file_and_reason) {
   EXPECT_FALSE(tls_context::make_server(
       {pki->dir(), pki->server_key, pki->ca_cert}, error));
   EXPECT_NE(error.find("-certFile " + pki->dir()), std::string::npos) << error;
+  EXPECT_NE(error.find("not a regular file"), std::string::npos) << error;
+
+  // A device, and a FIFO nobody writes to (reading it would wait for ever):
+  // refused at once, as every file but a regular one.
+  EXPECT_FALSE(tls_context::make_server(
+      {"/dev/zero", pki->server_key, pki->ca_cert}, error));
+  EXPECT_NE(error.find("-certFile /dev/zero: not a regular file (a character "
+                       "device)"),
+            std::string::npos)
+      << error;
+  std::string fifo = pki->dir() + "/fifo.pem";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_FALSE(tls_context::make_server(
+      {pki->server_cert, pki->server_key, fifo}, error));
+  EXPECT_NE(error.find("-CAfile " + fifo + ": not a regular file (a FIFO)"),
+            std::string::npos)
+      << error;
 }
 
 TEST_F(tls_session_test, client_context_options_are_checked) {
