@@ -20,6 +20,7 @@
 #include "codec/machine_json.hpp"
 #include "codec/srpc_json.hpp"
 #include "config/flag_set.hpp"
+#include "files/file_io.hpp"
 #include "srpc/srpc_client.hpp"
 #include "tls/tls_context.hpp"
 
@@ -178,39 +179,6 @@ client_result call_srpc(const server_url& url, const client_options& options,
   return success(state);
 }
 
-// Reads a whole file of at most 16 MiB (a record is a few KiB); `error` is
-// the system's reason.
-bool read_small_file(const std::string& path, std::string& text,
-                     std::string& error) {
-  constexpr std::size_t limit = 16 << 20;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = std::strerror(errno);
-    return false;
-  }
-  char buffer[65536];
-  for (;;) {
-    auto n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      error = std::strerror(errno);
-      ::close(fd);
-      return false;
-    }
-    if (n == 0)
-      break;
-    text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > limit) {
-      error = "larger than 16 MiB";
-      ::close(fd);
-      return false;
-    }
-  }
-  ::close(fd);
-  return true;
-}
-
 bool valid_address(const std::string& text) {
   unsigned char buffer[sizeof(in6_addr)];
   return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
@@ -283,8 +251,10 @@ std::optional<machine_record> load_machine_record(const std::string& mdb_file,
     machine.hostname = local_fqdn();
     return machine;
   }
+  // At most 16 MiB (a record is a few KiB); a pipe (/dev/stdin) will do.
   std::string text;
-  if (!read_small_file(mdb_file, text, error)) {
+  if (read_whole_file(mdb_file, 16 << 20, text, error,
+                      file_kinds::streams_too) != read_status::ok) {
     error = "cannot read record file " + mdb_file + ": " + error;
     return std::nullopt;
   }

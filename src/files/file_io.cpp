@@ -16,8 +16,6 @@ namespace dm {
 namespace {
 
 const char* kind_of(mode_t mode) {
-  if (S_ISDIR(mode))
-    return "a directory";
   if (S_ISCHR(mode))
     return "a character device";
   if (S_ISBLK(mode))
@@ -41,11 +39,14 @@ std::string parent_of(const std::string& path) {
 } // namespace
 
 read_status read_whole_file(const std::string& path, std::size_t limit,
-                            std::string& out, std::string& error) {
+                            std::string& out, std::string& error,
+                            file_kinds kinds) {
   out.clear();
+  const bool streams = kinds == file_kinds::streams_too;
   // O_NONBLOCK: opening a FIFO must not wait for a writer before it can be
   // refused.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  int fd = ::open(path.c_str(),
+                  O_RDONLY | O_CLOEXEC | O_NOCTTY | (streams ? 0 : O_NONBLOCK));
   if (fd < 0) {
     error = std::strerror(errno);
     return errno == ENOENT ? read_status::missing : read_status::failed;
@@ -56,7 +57,12 @@ read_status read_whole_file(const std::string& path, std::size_t limit,
     ::close(fd);
     return read_status::failed;
   }
-  if (!S_ISREG(info.st_mode)) {
+  if (S_ISDIR(info.st_mode)) {
+    error = std::strerror(EISDIR); // as read(2) would say
+    ::close(fd);
+    return read_status::failed;
+  }
+  if (!streams && !S_ISREG(info.st_mode)) {
     error = std::string("not a regular file (") + kind_of(info.st_mode) + ")";
     ::close(fd);
     return read_status::failed;
@@ -66,9 +72,11 @@ read_status read_whole_file(const std::string& path, std::size_t limit,
     ::close(fd);
     return read_status::failed;
   };
-  if (static_cast<std::uint64_t>(info.st_size) > limit)
-    return too_large();
-  out.reserve(static_cast<std::size_t>(info.st_size));
+  if (S_ISREG(info.st_mode)) {
+    if (static_cast<std::uint64_t>(info.st_size) > limit)
+      return too_large();
+    out.reserve(static_cast<std::size_t>(info.st_size));
+  }
   char buffer[65536];
   for (;;) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);

@@ -1,6 +1,7 @@
-// Whole files: the one reader (regular files only, bounded) and the one
-// atomic writer (temporary file, fsync, rename, directory fsync) that the
-// state directory and the TLS files share.
+// Whole files: the one reader (bounded; regular files only unless asked)
+// and the one atomic writer (temporary file, fsync, rename, directory
+// fsync) that the state directory, the TLS files and the client's record
+// file share.
 #pragma once
 
 #include <sys/types.h>
@@ -13,14 +14,21 @@ namespace dm {
 
 enum class read_status { ok, missing, failed };
 
-// Reads the whole file at `path` into `out` (replacing it). Only a regular
-// file (or a link to one) is read: a device, FIFO, socket or directory is
-// refused at once, without reading or blocking on it; so is a file larger
-// than `limit` bytes. `missing` when nothing is at `path`; on `failed`,
-// `error` is the reason alone ("not a regular file (a FIFO)"), for the
-// caller to put after the file's name.
+// What read_whole_file reads: regular files only (files the service trusts
+// at start), or also pipes and devices (a record a user names on the command
+// line, as /dev/stdin), read as a stream up to the limit.
+enum class file_kinds { regular_only, streams_too };
+
+// Reads the whole file at `path` into `out` (replacing it). By default only
+// a regular file (or a link to one) is read: a device, FIFO or socket is
+// refused at once, without reading or blocking on it ("not a regular file
+// (a FIFO)"); a directory never is ("Is a directory"). A file larger than
+// `limit` bytes is refused (a stream once it passes the limit). `missing`
+// when nothing is at `path`. On failure `error` is the reason alone, for
+// the caller to put after the file's name.
 read_status read_whole_file(const std::string& path, std::size_t limit,
-                            std::string& out, std::string& error);
+                            std::string& out, std::string& error,
+                            file_kinds kinds = file_kinds::regular_only);
 
 // Writes all of `data` to `fd`, resuming after EINTR and short writes.
 // False (errno set) on the first failure.

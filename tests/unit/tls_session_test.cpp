@@ -154,8 +154,9 @@ TEST_F(tls_session_test, server_context_errors_name_flag_file_and_reason) {
   // A directory.
   EXPECT_FALSE(tls_context::make_server(
       {pki->dir(), pki->server_key, pki->ca_cert}, error));
-  EXPECT_NE(error.find("-certFile " + pki->dir()), std::string::npos) << error;
-  EXPECT_NE(error.find("not a regular file"), std::string::npos) << error;
+  EXPECT_NE(error.find("-certFile " + pki->dir() + ": Is a directory"),
+            std::string::npos)
+      << error;
 
   // A device, and a FIFO nobody writes to (reading it would wait for ever):
   // refused at once, as every file but a regular one.
