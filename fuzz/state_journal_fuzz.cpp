@@ -1,7 +1,8 @@
 // Fuzzes the file store's write side with arbitrary changes (names, URLs,
 // times, limits as clients and the clock can make them; any bytes, as gob
 // strings are): append, sync, compact, reopen. What was synced must be what
-// a restart reads back.
+// a restart reads back; a batch with a time outside the storable range is
+// refused whole.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -19,6 +20,22 @@
 
 namespace {
 
+// Mostly a time the store keeps; now and then any 64-bit value, which the
+// store must refuse.
+dm::timestamp next_time(FuzzedDataProvider& in) {
+  auto ns = in.ConsumeBool()
+                ? in.ConsumeIntegral<std::int64_t>()
+                : in.ConsumeIntegralInRange<std::int64_t>(
+                      dm::earliest_stored_ns, dm::latest_stored_ns);
+  return dm::timestamp{std::chrono::nanoseconds(ns)};
+}
+
+bool times_storable(const dm::state_change& change) {
+  return (!change.entry.hold ||
+          dm::storable_time(change.entry.hold->last_request)) &&
+         (!change.entry.wait || dm::storable_time(change.entry.wait->deadline));
+}
+
 dm::state_change next_change(FuzzedDataProvider& in) {
   auto group = in.ConsumeRandomLengthString(32);
   auto host = in.ConsumeRandomLengthString(32);
@@ -29,15 +46,13 @@ dm::state_change next_change(FuzzedDataProvider& in) {
   case 1: {
     dm::holding hold;
     hold.permitted = in.ConsumeBool();
-    hold.last_request = dm::timestamp{
-        std::chrono::nanoseconds(in.ConsumeIntegral<std::int64_t>())};
+    hold.last_request = next_time(in);
     hold.queue_seq = in.ConsumeIntegral<std::uint64_t>();
     dm::host_entry entry;
     entry.hold = hold;
     if (in.ConsumeBool()) {
       dm::waiting wait;
-      wait.deadline = dm::timestamp{
-          std::chrono::nanoseconds(in.ConsumeIntegral<std::int64_t>())};
+      wait.deadline = next_time(in);
       wait.url = in.ConsumeRandomLengthString(64);
       entry.wait = wait;
     }
@@ -46,8 +61,7 @@ dm::state_change next_change(FuzzedDataProvider& in) {
   }
   case 2: {
     dm::waiting wait;
-    wait.deadline = dm::timestamp{
-        std::chrono::nanoseconds(in.ConsumeIntegral<std::int64_t>())};
+    wait.deadline = next_time(in);
     wait.url = in.ConsumeRandomLengthString(64);
     dm::host_entry entry;
     entry.wait = wait;
@@ -101,11 +115,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
              dm::fuzz::well_formed_utf8(change.host) &&
              (!change.entry.wait ||
               dm::fuzz::well_formed_utf8(change.entry.wait->url));
+    bool storable = std::all_of(changes.begin(), changes.end(), times_storable);
     error.clear();
     bool appended = store->append(changes, error);
     DM_FUZZ_EXPECT(appended || !error.empty(),
                    "a refused batch names a reason");
-    DM_FUZZ_EXPECT(appended || !text, "UTF-8 text is accepted");
+    DM_FUZZ_EXPECT(appended || !text || !storable, "UTF-8 text is accepted");
+    DM_FUZZ_EXPECT(storable || !appended,
+                   "a time out of the storable range is refused");
     DM_FUZZ_EXPECT(store->sync(error), "sync succeeds");
     if (appended && text) {
       for (const auto& change : changes)
