@@ -6,24 +6,34 @@
 
 namespace dm {
 
-disruption_call make_disruption_call(request_kind kind,
-                                     const machine_record& machine) {
+disruption_call make_call_without_gate(request_kind kind,
+                                       const machine_record& machine) {
   disruption_call call;
   call.kind = kind;
   call.host = machine.hostname;
   call.group = group_identifier(machine);
   call.limit = group_limit(machine);
-  if (kind == request_kind::cancel) {
-    // Expanding the template here keeps that work off the actor threads.
-    std::string error;
-    if (auto gate = ready_gate_for(machine, error)) {
-      call.has_gate = true;
-      call.gate_timeout_ns = gate->timeout.count();
-      call.gate_url = std::move(gate->url);
-    } else {
-      call.gate_error = std::move(error);
-    }
+  return call;
+}
+
+void attach_ready_gate(disruption_call& call, const machine_record& machine) {
+  if (call.kind != request_kind::cancel)
+    return;
+  // Expanding the template here keeps that work off the actor threads.
+  std::string error;
+  if (auto gate = ready_gate_for(machine, error)) {
+    call.has_gate = true;
+    call.gate_timeout_ns = gate->timeout.count();
+    call.gate_url = std::move(gate->url);
+  } else {
+    call.gate_error = std::move(error);
   }
+}
+
+disruption_call make_disruption_call(request_kind kind,
+                                     const machine_record& machine) {
+  auto call = make_call_without_gate(kind, machine);
+  attach_ready_gate(call, machine);
   return call;
 }
 
@@ -64,6 +74,10 @@ std::string call_text_error(const disruption_call& call) {
     return "MDB.Hostname is not valid UTF-8";
   if (!valid_utf8(call.group))
     return "the group identifier is not valid UTF-8";
+  return gate_text_error(call);
+}
+
+std::string gate_text_error(const disruption_call& call) {
   if (!valid_utf8(call.gate_url))
     return "the expanded DisruptionManagerReadyUrl is not valid UTF-8";
   return {};

@@ -15,11 +15,19 @@ namespace dm {
 // Group, limit and (for cancel) the ready gate, computed from the record.
 disruption_call make_disruption_call(request_kind kind,
                                      const machine_record& machine);
+// The same in two steps: the cheap part (host, group, limit), and for a
+// cancel the ready gate, whose template may be costly to expand: only
+// once the caller is known to be allowed (frontend/admission.hpp).
+disruption_call make_call_without_gate(request_kind kind,
+                                       const machine_record& machine);
+void attach_ready_gate(disruption_call& call, const machine_record& machine);
 
 // Names and URLs are kept and shown as text: a call whose host, group or
 // ready URL is not valid UTF-8 (gob strings may hold any bytes) is refused
 // with this reason; empty when all is well.
 std::string call_text_error(const disruption_call& call);
+// Only the ready URL's part of that.
+std::string gate_text_error(const disruption_call& call);
 
 enum class access_verdict { allowed, denied, needs_lookup };
 

@@ -8,7 +8,8 @@
 
 #include "http/http_request.hpp"
 #include "model/machine_record.hpp"
-#include "net/io_loop.hpp"
+#include "frontend/admission.hpp"
+#include "frontend/channel.hpp"
 #include "web/pages.hpp"
 #include "web/web_context.hpp"
 
@@ -18,22 +19,25 @@ class http_protocol final : public protocol {
 public:
   explicit http_protocol(std::shared_ptr<const web_context> ctx);
 
-  void on_input(connection& conn) override;
-  void on_call_result(connection& conn, call_result result) override;
-  void on_state(connection& conn, state_view view) override;
-  void on_resolved(connection& conn, std::vector<std::string> addresses,
+  void on_input(channel& ch) override;
+  void on_call_result(channel& ch, call_result result) override;
+  void on_state(channel& ch, state_view view) override;
+  void on_resolved(channel& ch, std::vector<std::string> addresses,
                    std::string error) override;
+  // The request read in part: its head, or its body (a new deadline).
+  std::uint64_t unfinished_unit(const channel& ch) const override;
 
 private:
-  void handle(connection& conn, const http_request& request);
-  void handle_api_request(connection& conn, const http_request& request);
-  void handle_connect(connection& conn, const http_request& request);
-  void reply(connection& conn, int status, std::string_view content_type,
+  void handle(channel& ch, const http_request& request);
+  void handle_api_request(channel& ch, const http_request& request);
+  void handle_connect(channel& ch, const http_request& request);
+  void reply(channel& ch, int status, std::string_view content_type,
              std::string_view body);
-  void reply_error(connection& conn, int status, std::string_view reason);
+  void reply_error(channel& ch, int status, std::string_view reason);
+  void refuse(channel& ch, const refusal& why);
   // A page that may be long: small ones go whole with a Content-Length,
   // longer ones chunked (HTTP/1.1) or until the connection closes.
-  void reply_in_pieces(connection& conn, std::string_view content_type,
+  void reply_in_pieces(channel& ch, std::string_view content_type,
                        std::unique_ptr<page_writer> page);
 
   enum class waiting_for {
@@ -51,7 +55,9 @@ private:
   bool head_only_ = false; // HEAD: the answer's head without its body
   bool http_1_0_ = false;
   waiting_for waiting_ = waiting_for::nothing;
-  std::optional<disruption_call> pending_call_; // while its host resolves
+  admission admission_;
+  std::uint64_t requests_ = 0; // handled on this connection
+  bool partial_body_ = false;  // the unfinished request's head is in
   // The call in flight, for its metrics.
   request_kind call_kind_ = request_kind::check;
   std::chrono::steady_clock::time_point call_started_;

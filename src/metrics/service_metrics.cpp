@@ -1,6 +1,8 @@
 // Prometheus text rendering of the service's figures.
 #include "metrics/service_metrics.hpp"
 
+#include "actors/messages.hpp"
+
 #include <cstdio>
 #include <dirent.h>
 #include <fstream>

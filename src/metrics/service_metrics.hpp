@@ -9,10 +9,11 @@
 #include <cstdint>
 #include <string>
 
-#include "actors/messages.hpp"
 #include "model/machine_record.hpp"
 
 namespace dm {
+
+struct state_view;
 
 // A Prometheus histogram with fixed bounds in seconds.
 class latency_histogram {

@@ -1,9 +1,10 @@
-// The epoll loop. Answers from actor threads are queued under a short lock
-// and announced through an eventfd, written only when the queue was empty.
+// The epoll loop. Other threads reach it only through wake(), an eventfd
+// the layer above writes after queueing work for it.
 #include "net/io_loop.hpp"
 
-#include <arpa/inet.h>
 #include <algorithm>
+#include <arpa/inet.h>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
@@ -16,56 +17,9 @@
 #include <spdlog/spdlog.h>
 
 #include "metrics/service_metrics.hpp"
+#include "net/host_resolver.hpp"
 
 namespace dm {
-
-namespace {
-
-// Wakes the loop's epoll_wait.
-void wake(int wake_fd) {
-  std::uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof(one));
-}
-
-} // namespace
-
-class io_loop::loop_sink final : public reply_sink {
-public:
-  explicit loop_sink(int wake_fd) : wake_fd_(wake_fd) {}
-
-  void deliver(std::uint64_t ticket, call_result result) override {
-    push(ticket, std::move(result));
-  }
-  void deliver_state(std::uint64_t ticket, state_view view) override {
-    push(ticket, std::move(view));
-  }
-  void deliver_resolution(std::uint64_t ticket, resolution r) {
-    push(ticket, std::move(r));
-  }
-
-  std::vector<std::pair<std::uint64_t, answer>> take() {
-    std::vector<std::pair<std::uint64_t, answer>> taken;
-    std::lock_guard<std::mutex> guard(mutex_);
-    taken.swap(queue_);
-    return taken;
-  }
-
-private:
-  void push(std::uint64_t ticket, answer a) {
-    bool was_empty;
-    {
-      std::lock_guard<std::mutex> guard(mutex_);
-      was_empty = queue_.empty();
-      queue_.emplace_back(ticket, std::move(a));
-    }
-    if (was_empty)
-      wake(wake_fd_);
-  }
-
-  int wake_fd_;
-  std::mutex mutex_;
-  std::vector<std::pair<std::uint64_t, answer>> queue_;
-};
 
 namespace {
 
@@ -89,16 +43,67 @@ std::string peer_of(int fd) {
 
 } // namespace
 
-io_loop::io_loop(int listen_fd, connection_limits limits,
-                 host_resolver& resolver, protocol_factory first_protocol,
+bool may_move(connection_state from, connection_state to) {
+  using s = connection_state;
+  switch (from) {
+  case s::idle:
+    return to != s::idle;
+  case s::handshake:
+    return to == s::idle || to == s::reading || to == s::closing ||
+           to == s::closed;
+  case s::reading:
+    return true; // reading -> reading: the next unit
+  case s::awaiting:
+  case s::producing:
+    return to == s::idle || to == s::closing || to == s::closed;
+  case s::closing:
+    return to == s::closed;
+  case s::closed:
+    return false;
+  }
+  return false;
+}
+
+std::string_view to_string(connection_state state) {
+  switch (state) {
+  case connection_state::idle:
+    return "idle";
+  case connection_state::handshake:
+    return "handshake";
+  case connection_state::reading:
+    return "reading";
+  case connection_state::awaiting:
+    return "awaiting";
+  case connection_state::producing:
+    return "producing";
+  case connection_state::closing:
+    return "closing";
+  case connection_state::closed:
+    return "closed";
+  }
+  return "?";
+}
+
+void connection::move_to(connection_state next) {
+  assert(may_move(state_, next));
+  state_ = next;
+}
+
+void connection::produce(body_producer producer) {
+  if (!open())
+    return;
+  producer_ = std::move(producer);
+  if (state_ != connection_state::closing)
+    move_to(connection_state::producing);
+}
+
+io_loop::io_loop(int listen_fd, connection_limits limits, loop_client& client,
                  std::shared_ptr<std::atomic<std::size_t>> open_connections,
                  std::shared_ptr<const tls_context> tls)
-    : listen_fd_(listen_fd), limits_(limits), resolver_(resolver),
-      first_protocol_(std::move(first_protocol)),
+    : listen_fd_(listen_fd), limits_(limits), client_(client),
       open_connections_(std::move(open_connections)), tls_(std::move(tls)) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  sink_ = std::make_shared<loop_sink>(wake_fd_);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLEXCLUSIVE;
   ev.data.u64 = listen_tag;
@@ -110,9 +115,9 @@ io_loop::io_loop(int listen_fd, connection_limits limits,
 
 io_loop::~io_loop() {
   for (auto& [id, conn] : connections_) {
-    if (conn->fd < 0)
+    if (conn->fd_ < 0)
       continue;
-    ::close(conn->fd);
+    ::close(conn->fd_);
     --*open_connections_;
     --service_metrics::instance().connections_open;
   }
@@ -120,13 +125,27 @@ io_loop::~io_loop() {
   ::close(wake_fd_);
 }
 
-std::shared_ptr<reply_sink> io_loop::sink() const {
-  return sink_;
+void io_loop::wake() {
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
 }
 
 void io_loop::stop() {
   stopping_ = true;
-  wake(wake_fd_);
+  wake();
+}
+
+connection* io_loop::find(std::uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || !it->second->open())
+    return nullptr;
+  return it->second.get();
+}
+
+void io_loop::erase_closed() {
+  for (auto id : closing_)
+    connections_.erase(id);
+  closing_.clear();
 }
 
 void io_loop::run() {
@@ -139,10 +158,7 @@ void io_loop::run() {
       spdlog::error("epoll_wait: {}", std::strerror(errno));
       break;
     }
-    // Before any input of this round: a client that heard of a change may
-    // be asking about it now.
-    if (replica_updates_.load(std::memory_order_acquire))
-      apply_replica_updates();
+    client_.on_round();
     for (int i = 0; i < n; ++i) {
       auto tag = events[i].data.u64;
       if (tag == listen_tag) {
@@ -152,48 +168,39 @@ void io_loop::run() {
       if (tag == wake_tag) {
         std::uint64_t count;
         [[maybe_unused]] auto r = ::read(wake_fd_, &count, sizeof(count));
-        drain_answers();
+        client_.on_wake();
         continue;
       }
-      auto it = connections_.find(tag);
-      if (it == connections_.end())
+      auto* conn = find(tag);
+      if (!conn)
         continue;
-      auto& conn = *it->second;
       if (events[i].events & (EPOLLHUP | EPOLLERR)) {
         // Both directions are gone: nobody will read an answer. (Checked
         // apart from EPOLLIN, which may be switched off for back-pressure.)
-        close(conn);
+        close(*conn);
         continue;
       }
       if (events[i].events & EPOLLIN)
-        on_readable(conn);
-      if (conn.fd >= 0 && (events[i].events & EPOLLOUT))
-        flush(conn);
+        on_readable(*conn);
+      if (conn->open() && (events[i].events & EPOLLOUT))
+        flush(*conn);
     }
     // Requests that waited behind a produced body, now that it is out.
     while (!resuming_.empty()) {
       auto ids = std::move(resuming_);
       resuming_.clear();
-      for (auto id : ids) {
-        auto it = connections_.find(id);
-        if (it == connections_.end() || it->second->fd < 0)
-          continue;
-        it->second->request_started = std::chrono::steady_clock::now();
-        process_input(*it->second);
-      }
+      for (auto id : ids)
+        if (auto* conn = find(id))
+          process_input(*conn);
     }
-    for (auto id : closing_)
-      connections_.erase(id);
-    closing_.clear();
+    erase_closed();
     if (accept_paused_)
       resume_accepting();
     auto now = std::chrono::steady_clock::now();
     if (now - last_sweep >= std::chrono::seconds(1)) {
       last_sweep = now;
       sweep_timeouts();
-      for (auto id : closing_)
-        connections_.erase(id);
-      closing_.clear();
+      erase_closed();
     }
   }
 }
@@ -228,20 +235,19 @@ void io_loop::accept_all() {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     auto conn = std::make_unique<connection>();
-    conn->id = next_id_++;
-    conn->fd = fd;
-    conn->loop = this;
-    conn->peer_address = peer_of(fd);
-    conn->last_activity = std::chrono::steady_clock::now();
-    conn->proto = first_protocol_();
+    conn->id_ = next_id_++;
+    conn->fd_ = fd;
+    conn->peer_address_ = peer_of(fd);
+    conn->last_activity_ = std::chrono::steady_clock::now();
+    conn->handler_ = client_.open(*conn);
     ++metrics.connections_accepted;
     ++metrics.connections_open;
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.u64 = conn->id;
-    conn->registered_events = EPOLLIN;
+    ev.data.u64 = conn->id_;
+    conn->registered_events_ = EPOLLIN;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-    connections_.emplace(conn->id, std::move(conn));
+    connections_.emplace(conn->id_, std::move(conn));
   }
 }
 
@@ -296,11 +302,11 @@ int io_loop::wait_timeout_ms() const {
 void io_loop::on_readable(connection& conn) {
   char buffer[65536];
   bool got = false;
-  while (conn.input.size() < limits_.max_buffered_input) {
-    ssize_t n = ::recv(conn.fd, buffer, sizeof(buffer), 0);
+  while (conn.input_.size() < limits_.max_buffered_input) {
+    ssize_t n = ::recv(conn.fd_, buffer, sizeof(buffer), 0);
     if (n > 0) {
       ingest(conn, buffer, static_cast<std::size_t>(n));
-      if (conn.fd < 0)
+      if (!conn.open())
         return;
       got = true;
       if (static_cast<std::size_t>(n) < sizeof(buffer))
@@ -310,10 +316,10 @@ void io_loop::on_readable(connection& conn) {
     if (n == 0) {
       // The peer closed its side; nothing more will come, but an answer
       // under way is still delivered (flush closes after it).
-      if (conn.tls)
-        conn.tls->feed_eof();
-      conn.read_closed = true;
-      if (!conn.busy && !conn.body_producer)
+      if (conn.tls_)
+        conn.tls_->feed_eof();
+      conn.read_closed_ = true;
+      if (conn.state_ != connection_state::awaiting && !conn.producer_)
         close(conn);
       else
         update_interest(conn);
@@ -328,104 +334,121 @@ void io_loop::on_readable(connection& conn) {
   }
   if (!got)
     return;
-  conn.last_activity = std::chrono::steady_clock::now();
-  if (!conn.request_open) {
-    conn.request_open = true;
-    conn.request_started = conn.last_activity;
-  }
+  conn.last_activity_ = std::chrono::steady_clock::now();
   process_input(conn);
 }
 
 void io_loop::ingest(connection& conn, const char* data, std::size_t size) {
-  if (!conn.tls) {
-    conn.input.append(data, size);
+  if (!conn.tls_) {
+    conn.input_.append(data, size);
     return;
   }
-  conn.tls->feed_ciphertext(data, size);
-  conn.tls->read_plaintext(conn.input);
-  if (conn.tls->handshake_done() && !conn.identity)
-    conn.identity =
-        std::make_shared<const peer_identity>(conn.tls->peer_identity());
-  if (conn.tls->failed()) {
-    if (!conn.tls->handshake_done())
+  if (!conn.tls_->handshake_done() && conn.takes_input()) {
+    // The handshake's first byte: its deadline starts.
+    conn.move_to(connection_state::handshake);
+    conn.phase_started_ = std::chrono::steady_clock::now();
+  }
+  conn.tls_->feed_ciphertext(data, size);
+  conn.tls_->read_plaintext(conn.input_);
+  if (conn.tls_->handshake_done() && !conn.identity_) {
+    conn.identity_ =
+        std::make_shared<const peer_identity>(conn.tls_->peer_identity());
+    if (conn.state_ == connection_state::handshake)
+      conn.move_to(connection_state::idle);
+  }
+  if (conn.tls_->failed()) {
+    if (!conn.tls_->handshake_done())
       ++service_metrics::instance().tls_handshake_failures;
-    spdlog::debug("TLS from {}: {}", conn.peer_address, conn.tls->error());
-    conn.input.clear();
-    conn.close_when_flushed = true;
+    spdlog::debug("TLS from {}: {}", conn.peer_address_, conn.tls_->error());
+    conn.input_.clear();
+    conn.producer_ = nullptr; // the session takes no more plaintext
+    conn.close_after_send();
     flush(conn); // sends the alert, then closes
   }
 }
 
 void io_loop::start_tls(connection& conn) {
-  conn.tls_pending = true;
-}
-
-void io_loop::begin_tls(connection& conn) {
-  conn.tls_pending = false;
-  conn.wire_out += conn.output; // the last words in the clear
-  conn.output.clear();
-  conn.tls = std::make_unique<tls_session>(*tls_);
-  conn.encrypted = true;
+  conn.wire_out_ += conn.output_; // the last words in the clear
+  conn.output_.clear();
+  conn.tls_ = std::make_unique<tls_session>(*tls_);
   std::string early;
-  early.swap(conn.input);
+  early.swap(conn.input_);
   if (!early.empty())
     ingest(conn, early.data(), early.size());
 }
 
 void io_loop::process_input(connection& conn) {
-  if (conn.fd < 0)
+  if (!conn.open())
     return;
-  if (conn.busy || conn.close_when_flushed || conn.body_producer) {
+  if (!conn.takes_input()) {
     flush(conn); // starts a body just produced; input may have to pause
     return;
   }
-  conn.proto->on_input(conn);
-  if (conn.tls_pending && conn.fd >= 0)
-    begin_tls(conn);
-  while (conn.next_proto && conn.fd >= 0) {
-    conn.proto = std::move(conn.next_proto);
-    conn.proto->on_input(conn);
-    if (conn.tls_pending && conn.fd >= 0)
-      begin_tls(conn);
+  auto mark = conn.handler_->on_input(conn);
+  if (!conn.open())
+    return;
+  if (conn.takes_input()) {
+    if (mark == 0) {
+      if (conn.state_ == connection_state::reading)
+        conn.move_to(connection_state::idle);
+    } else if (conn.state_ != connection_state::reading ||
+               mark != conn.unit_mark_) {
+      // A unit begun: its deadline runs from now, when its first bytes
+      // were handed over.
+      conn.move_to(connection_state::reading);
+      conn.unit_mark_ = mark;
+      conn.phase_started_ = std::chrono::steady_clock::now();
+    }
   }
-  if (conn.input.empty() && !conn.busy)
-    conn.request_open = false;
   flush(conn);
 }
 
-void io_loop::switch_protocol(connection& conn,
-                              std::unique_ptr<protocol> next) {
-  conn.next_proto = std::move(next);
+void io_loop::answered(connection& conn) {
+  if (conn.state_ == connection_state::awaiting)
+    conn.move_to(connection_state::idle);
+  conn.last_activity_ = std::chrono::steady_clock::now();
+}
+
+void io_loop::resume(connection& conn) {
+  if (!conn.open())
+    return;
+  if (conn.takes_input() && !conn.input_.empty())
+    process_input(conn);
+  else
+    flush(conn);
 }
 
 void io_loop::flush(connection& conn) {
-  if (conn.fd < 0)
+  if (!conn.open())
     return;
   bool body_ended = false;
   do {
     // A produced body grows only as fast as the client reads it.
-    if (conn.body_producer &&
-        conn.output.size() + conn.wire_out.size() < body_piece_bytes) {
-      conn.last_activity = std::chrono::steady_clock::now();
-      if (!conn.body_producer(conn.output)) {
-        conn.body_producer = nullptr;
+    if (conn.producer_ &&
+        conn.output_.size() + conn.wire_out_.size() < body_piece_bytes) {
+      conn.last_activity_ = std::chrono::steady_clock::now();
+      if (!conn.producer_(conn.output_)) {
+        conn.producer_ = nullptr;
         body_ended = true;
+        if (conn.state_ == connection_state::producing)
+          conn.move_to(connection_state::idle);
       }
     }
     if (!send_output(conn))
       return;
     // Until the socket is full (EPOLLOUT brings us back), the next piece
     // can go at once.
-  } while (conn.body_producer && conn.wire_out.empty());
-  if (conn.wire_out.empty() && !conn.body_producer &&
-      (conn.close_when_flushed ||
-       (conn.read_closed && !conn.busy && conn.input.empty()))) {
+  } while (conn.producer_ && conn.wire_out_.empty());
+  if (conn.wire_out_.empty() && !conn.producer_ &&
+      (conn.state_ == connection_state::closing ||
+       (conn.read_closed_ && conn.state_ != connection_state::awaiting &&
+        conn.input_.empty()))) {
     close(conn);
     return;
   }
-  if (body_ended && !conn.input.empty())
-    resuming_.push_back(conn.id);
-  if (conn.wire_out.size() > limits_.max_output_bytes) {
+  if (body_ended && !conn.input_.empty())
+    resuming_.push_back(conn.id_);
+  if (conn.wire_out_.size() > limits_.max_output_bytes) {
     close(conn); // The client does not read its answers.
     return;
   }
@@ -433,27 +456,27 @@ void io_loop::flush(connection& conn) {
 }
 
 bool io_loop::send_output(connection& conn) {
-  if (conn.tls) {
-    if (!conn.output.empty() && !conn.tls->failed())
-      conn.tls->write_plaintext(conn.output);
-    conn.output.clear();
-    if (conn.close_when_flushed && !conn.body_producer &&
-        conn.tls->handshake_done())
-      conn.tls->close();
-    conn.tls->take_ciphertext(conn.wire_out);
-    if (conn.tls->want_close()) {
-      conn.close_when_flushed = true;
-      conn.body_producer = nullptr; // the session takes no more plaintext
+  if (conn.tls_) {
+    if (!conn.output_.empty() && !conn.tls_->failed())
+      conn.tls_->write_plaintext(conn.output_);
+    conn.output_.clear();
+    if (conn.state_ == connection_state::closing && !conn.producer_ &&
+        conn.tls_->handshake_done())
+      conn.tls_->close();
+    conn.tls_->take_ciphertext(conn.wire_out_);
+    if (conn.tls_->want_close()) {
+      conn.producer_ = nullptr; // the session takes no more plaintext
+      conn.close_after_send();
     }
   } else {
-    conn.wire_out += conn.output;
-    conn.output.clear();
+    conn.wire_out_ += conn.output_;
+    conn.output_.clear();
   }
-  while (!conn.wire_out.empty()) {
-    ssize_t n = ::send(conn.fd, conn.wire_out.data(), conn.wire_out.size(),
+  while (!conn.wire_out_.empty()) {
+    ssize_t n = ::send(conn.fd_, conn.wire_out_.data(), conn.wire_out_.size(),
                        MSG_NOSIGNAL);
     if (n > 0) {
-      conn.wire_out.erase(0, static_cast<std::size_t>(n));
+      conn.wire_out_.erase(0, static_cast<std::size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR)
@@ -470,149 +493,68 @@ void io_loop::update_interest(connection& conn) {
   std::uint32_t events = 0;
   // Back-pressure: no more reading while the client's requests pile up or
   // it does not read its answers.
-  if (!conn.read_closed && conn.input.size() < limits_.max_buffered_input &&
-      conn.wire_out.size() < limits_.max_output_bytes / 4)
+  if (!conn.read_closed_ && conn.input_.size() < limits_.max_buffered_input &&
+      conn.wire_out_.size() < limits_.max_output_bytes / 4)
     events |= EPOLLIN;
-  if (!conn.wire_out.empty())
+  if (!conn.wire_out_.empty())
     events |= EPOLLOUT;
-  if (events == conn.registered_events)
+  if (events == conn.registered_events_)
     return; // Saves a system call per answer on the common path.
   epoll_event ev{};
   ev.events = events;
-  ev.data.u64 = conn.id;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn.fd, &ev);
-  conn.registered_events = events;
+  ev.data.u64 = conn.id_;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn.fd_, &ev);
+  conn.registered_events_ = events;
 }
 
 void io_loop::close(connection& conn) {
-  if (conn.fd < 0)
+  if (!conn.open())
     return;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn.fd, nullptr);
-  ::close(conn.fd);
-  conn.fd = -1;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn.fd_, nullptr);
+  ::close(conn.fd_);
+  conn.fd_ = -1;
+  conn.move_to(connection_state::closed);
   --*open_connections_;
   --service_metrics::instance().connections_open;
-  closing_.push_back(conn.id);
+  closing_.push_back(conn.id_);
 }
 
-void io_loop::enable_local_checks(const stored_state& initial,
-                                  std::chrono::nanoseconds max_duration,
-                                  std::chrono::nanoseconds wall_offset) {
-  replica_.emplace(max_duration);
-  replica_->load(initial);
-  wall_offset_ = wall_offset;
+std::chrono::milliseconds io_loop::phase_limit(connection_state state) const {
+  if (state == connection_state::handshake)
+    return std::min(limits_.request_timeout, limits_.tls_handshake_timeout);
+  return limits_.request_timeout;
 }
 
-void io_loop::replicate(
-    std::shared_ptr<const std::vector<state_change>> changes) {
-  bool was_empty;
-  {
-    std::lock_guard<std::mutex> guard(replica_mutex_);
-    was_empty = replica_queue_.empty();
-    replica_queue_.push_back(std::move(changes));
-    replica_updates_.store(true, std::memory_order_release);
-  }
-  if (was_empty)
-    wake(wake_fd_);
-}
-
-void io_loop::apply_replica_updates() {
-  std::vector<std::shared_ptr<const std::vector<state_change>>> taken;
-  {
-    std::lock_guard<std::mutex> guard(replica_mutex_);
-    taken.swap(replica_queue_);
-    replica_updates_.store(false, std::memory_order_relaxed);
-  }
-  if (!replica_)
-    return;
-  for (const auto& changes : taken)
-    replica_->apply(*changes);
-}
-
-void io_loop::submit_call(connection& conn, disruption_call call) {
-  if (replica_ && call.kind == request_kind::check) {
-    auto now =
-        timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now().time_since_epoch()) +
-                  wall_offset_};
-    if (auto state = replica_->check(call.host, call.group, call.limit, now)) {
-      ++service_metrics::instance().checks_answered_locally;
-      call_result result;
-      result.state = *state;
-      conn.proto->on_call_result(conn, std::move(result));
-      return;
-    }
-  }
-  conn.busy = true;
-  call.reply = reply_to(sink_, conn.id);
-  caf::anon_send(router_, operate_atom::value, std::move(call));
-}
-
-void io_loop::submit_snapshot(connection& conn) {
-  conn.busy = true;
-  caf::anon_send(desk_, snapshot_atom::value, conn.id);
-}
-
-void io_loop::resolve(connection& conn, std::string hostname) {
-  conn.busy = true;
-  auto sink = sink_;
-  auto ticket = conn.id;
-  resolver_.resolve(
-      std::move(hostname),
-      [sink, ticket](std::vector<std::string> addresses, std::string error) {
-        sink->deliver_resolution(
-            ticket, resolution{std::move(addresses), std::move(error)});
-      });
-}
-
-void io_loop::drain_answers() {
-  for (auto& [ticket, a] : sink_->take()) {
-    auto it = connections_.find(ticket);
-    if (it == connections_.end() || it->second->fd < 0)
-      continue; // The client went away meanwhile.
-    auto& conn = *it->second;
-    conn.busy = false;
-    conn.last_activity = std::chrono::steady_clock::now();
-    if (auto* result = std::get_if<call_result>(&a))
-      conn.proto->on_call_result(conn, std::move(*result));
-    else if (auto* view = std::get_if<state_view>(&a))
-      conn.proto->on_state(conn, std::move(*view));
-    else if (auto* r = std::get_if<resolution>(&a))
-      conn.proto->on_resolved(conn, std::move(r->addresses),
-                              std::move(r->error));
-    if (conn.fd < 0)
-      continue;
-    if (!conn.busy && !conn.input.empty())
-      process_input(conn);
-    else {
-      if (!conn.busy && conn.input.empty())
-        conn.request_open = false;
-      flush(conn);
-    }
-  }
+void io_loop::set_keep_alive(connection& conn, std::chrono::seconds period) {
+  // TCP keep-alive probes after `period` of quiet, then every `period`.
+  int one = 1;
+  int seconds = static_cast<int>(
+      std::clamp<std::chrono::seconds::rep>(period.count(), 1, 32767));
+  ::setsockopt(conn.fd_, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  ::setsockopt(conn.fd_, IPPROTO_TCP, TCP_KEEPIDLE, &seconds, sizeof seconds);
+  ::setsockopt(conn.fd_, IPPROTO_TCP, TCP_KEEPINTVL, &seconds, sizeof seconds);
 }
 
 void io_loop::sweep_timeouts() {
   auto now = std::chrono::steady_clock::now();
   for (auto& [id, conn] : connections_) {
-    if (conn->fd < 0 || conn->busy)
-      continue;
-    // A request behind a body still being produced is not trickling in:
-    // it waits for us.
-    if (conn->request_open && !conn->input.empty() && !conn->body_producer &&
-        now - conn->request_started > limits_.request_timeout) {
-      ++service_metrics::instance().connections_timed_out;
-      close(*conn); // A request trickling in too slowly.
-      continue;
+    switch (conn->state_) {
+    case connection_state::closed:
+    case connection_state::awaiting:
+      continue; // An answer we owe is no client's delay.
+    case connection_state::handshake:
+    case connection_state::reading:
+      // A handshake or a unit of input trickling in too slowly.
+      if (now - conn->phase_started_ > phase_limit(conn->state_)) {
+        ++service_metrics::instance().connections_timed_out;
+        close(*conn);
+        continue;
+      }
+      break;
+    default:
+      break;
     }
-    // -srpcDefaultTlsHandshakeTimeout: counted from the first byte.
-    if (conn->tls && !conn->tls->handshake_done() && conn->request_open &&
-        now - conn->request_started > limits_.tls_handshake_timeout) {
-      ++service_metrics::instance().connections_timed_out;
-      close(*conn);
-      continue;
-    }
-    if (now - conn->last_activity > limits_.idle_timeout) {
+    if (now - conn->last_activity_ > limits_.idle_timeout) {
       ++service_metrics::instance().connections_timed_out;
       close(*conn);
     }

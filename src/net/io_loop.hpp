@@ -1,24 +1,19 @@
 // One I/O thread: an epoll loop that accepts from the shared listening
-// socket, reads and writes its connections, and runs each connection's
-// protocol. Answers from the actors come back through its reply sink.
+// socket, reads and writes its connections, runs TLS, applies back-pressure
+// and timeouts. What the bytes mean is the business of the layer above
+// (the front end): the loop hands each connection's input to its handler
+// and wakes that layer when another thread asks it to.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <unordered_map>
-#include <functional>
-#include <variant>
 #include <vector>
 
-#include "actors/front_desk.hpp"
-#include "frontend/answer_replica.hpp"
-#include "actors/interfaces.hpp"
-#include "net/host_resolver.hpp"
 #include "tls/peer_identity.hpp"
 #include "tls/tls_context.hpp"
 #include "tls/tls_session.hpp"
@@ -26,20 +21,6 @@
 namespace dm {
 
 class connection;
-class io_loop;
-
-// What speaks on a connection: HTTP, SRPC, or the first-bytes detector.
-class protocol {
-public:
-  virtual ~protocol() = default;
-  // New bytes are in the connection's input.
-  virtual void on_input(connection& conn) = 0;
-  // Answers to what this protocol asked the loop for.
-  virtual void on_call_result(connection&, call_result) {}
-  virtual void on_state(connection&, state_view) {}
-  virtual void on_resolved(connection&, std::vector<std::string>, std::string) {
-  }
-};
 
 // Limits that keep one client from holding more than its share.
 struct connection_limits {
@@ -47,8 +28,12 @@ struct connection_limits {
   // Checked once a second.
   std::chrono::milliseconds idle_timeout{
       120'000}; // nothing in flight, no bytes
-  std::chrono::milliseconds request_timeout{10'000}; // a started request ends
-  std::chrono::milliseconds tls_handshake_timeout{60'000}; // from its start
+  // Each phase of reading (a TLS handshake, a request head, a body, an
+  // SRPC value) ends within this from its first byte.
+  std::chrono::milliseconds request_timeout{10'000};
+  // A TLS handshake ends within this too (-srpcDefaultTlsHandshakeTimeout):
+  // whichever is shorter.
+  std::chrono::milliseconds tls_handshake_timeout{60'000};
   std::size_t max_output_bytes = 8u << 20; // unread answers before closing
   // Reading pauses while this much input waits (pipelined requests behind
   // a pending answer) or a quarter of max_output_bytes is unsent.
@@ -59,96 +44,164 @@ struct connection_limits {
 // one when less than this is waiting to be sent.
 constexpr std::size_t body_piece_bytes = 64 * 1024;
 
-class connection {
-public:
-  std::uint64_t id = 0;
-  int fd = -1;
-  std::string peer_address; // numeric, IPv4-mapped addresses unmapped
-  io_loop* loop = nullptr;
-  std::string input;    // plaintext from the client
-  std::string output;   // plaintext to the client
-  std::string wire_out; // bytes for the socket (ciphertext under TLS)
-  std::unique_ptr<tls_session> tls;
-  bool encrypted = false;
-  bool tls_pending = false; // start TLS once the current output is out
-  std::uint32_t registered_events = 0; // what epoll watches for now
-  bool busy = false;                   // waiting for an answer from the actors
-  bool close_when_flushed = false;
-  bool read_closed = false; // the client has sent all it will send
-  // The rest of a long answer, made as the client reads it so that it never
-  // sits in memory whole: appends the next piece to `out` and says whether
-  // more remains. The loop calls it whenever less than a piece waits to be
-  // sent; no further request is handled until it has returned false.
-  std::function<bool(std::string& out)> body_producer;
-  std::chrono::steady_clock::time_point last_activity;
-  std::chrono::steady_clock::time_point request_started;
-  bool request_open = false; // bytes of an unfinished request are buffered
-  std::shared_ptr<const peer_identity> identity; // TLS client, if any
-  std::unique_ptr<protocol> proto;
-  std::unique_ptr<protocol> next_proto; // swapped in by the detector
+// The rest of a long answer, made as the client reads it so that it never
+// sits in memory whole: appends the next piece to `out` and says whether
+// more remains.
+using body_producer = std::function<bool(std::string& out)>;
 
-  void send(std::string_view bytes) { output.append(bytes); }
-  void close_after_send() { close_when_flushed = true; }
+// What a connection is doing. Exactly one at a time; the moves allowed are
+// those of `may_move` (any other is a bug and asserts in debug builds):
+//
+//   idle       nothing unfinished is buffered and nothing is awaited. Only
+//              the idle timeout applies. -> any state
+//   handshake  a TLS handshake has begun (its first byte came) and is not
+//              done; deadline: request_timeout (or tls_handshake_timeout,
+//              if shorter) from that byte.
+//              -> idle, reading, closing, closed
+//   reading    the handler stopped in the middle of a unit of input (a
+//              request head, a body, an SRPC value); deadline:
+//              request_timeout from the unit's first byte. A new unit
+//              restarts the clock. -> idle, reading, awaiting, producing,
+//              closing, closed
+//   awaiting   the handler waits for an answer (a call, a snapshot, a name
+//              look-up); input is buffered but not handed over, no deadline.
+//              -> idle (answered), closing, closed
+//   producing  a long answer is written as the client reads it; input waits
+//              until it ends. -> idle (ended), closing, closed
+//   closing    the output queued (and a produced body, if any) is the last;
+//              the connection closes once it is sent. Input is ignored.
+//              -> closed
+//   closed     the socket is closed; the object goes at the round's end.
+//
+// Facts orthogonal to the state stay apart: whether the client has shut
+// its sending side (read_closed), whether TLS is on (encrypted), what epoll
+// watches.
+enum class connection_state : std::uint8_t {
+  idle,
+  handshake,
+  reading,
+  awaiting,
+  producing,
+  closing,
+  closed
 };
 
-// Makes the first protocol of each new connection.
-using protocol_factory = std::function<std::unique_ptr<protocol>()>;
+bool may_move(connection_state from, connection_state to);
+std::string_view to_string(connection_state state);
+
+// The layer above one connection.
+class connection_handler {
+public:
+  virtual ~connection_handler() = default;
+  // Buffered input may be handled (the state is idle or reading). Returns a
+  // mark of the unit of input left unfinished, 0 when none: a mark other
+  // than the last one starts a new reading phase with its own deadline.
+  virtual std::uint64_t on_input(connection& conn) = 0;
+};
+
+class connection {
+public:
+  std::uint64_t id() const { return id_; }
+  connection_state state() const { return state_; }
+  bool open() const { return state_ != connection_state::closed; }
+  // Whether the handler may take the next unit of input now.
+  bool takes_input() const {
+    return state_ == connection_state::idle ||
+           state_ == connection_state::reading;
+  }
+  const std::string& peer_address() const { return peer_address_; }
+  bool encrypted() const { return tls_ != nullptr; }
+  // The TLS client's certificate, once the handshake is done.
+  const peer_identity* identity() const { return identity_.get(); }
+
+  // Plaintext from the client; the handler consumes from the front.
+  std::string& input() { return input_; }
+  // Plaintext to the client.
+  std::string& output() { return output_; }
+
+  connection_handler& handler() { return *handler_; }
+
+  // The handler's moves.
+  // Waits for an answer: input is held back until answered().
+  void await_answer() { move_to(connection_state::awaiting); }
+  // The output queued so far is the last; then the connection closes.
+  void close_after_send() {
+    if (open())
+      move_to(connection_state::closing);
+  }
+  // The rest of the answer comes from `producer`, as the client reads; no
+  // further input is handed over until it has returned false.
+  void produce(body_producer producer);
+
+private:
+  friend class io_loop;
+  void move_to(connection_state next);
+
+  std::uint64_t id_ = 0;
+  int fd_ = -1;
+  connection_state state_ = connection_state::idle;
+  bool read_closed_ = false;            // the client has sent all it will send
+  std::uint32_t registered_events_ = 0; // what epoll watches for now
+  std::uint64_t unit_mark_ = 0;         // the unit being read, when reading
+  std::string peer_address_; // numeric, IPv4-mapped addresses unmapped
+  std::string input_;
+  std::string output_;
+  std::string wire_out_; // bytes for the socket (ciphertext under TLS)
+  std::unique_ptr<tls_session> tls_;
+  std::shared_ptr<const peer_identity> identity_;
+  body_producer producer_;
+  std::chrono::steady_clock::time_point last_activity_;
+  std::chrono::steady_clock::time_point phase_started_; // handshake, reading
+  std::unique_ptr<connection_handler> handler_;
+};
+
+// What the loop asks of the layer above it.
+class loop_client {
+public:
+  virtual ~loop_client() = default;
+  // The handler of a new connection.
+  virtual std::unique_ptr<connection_handler> open(connection& conn) = 0;
+  // At the start of each round, before any event of it.
+  virtual void on_round() = 0;
+  // After wake(), on the loop's thread.
+  virtual void on_wake() = 0;
+};
 
 class io_loop {
 public:
-  io_loop(int listen_fd, connection_limits limits, host_resolver& resolver,
-          protocol_factory first_protocol,
+  io_loop(int listen_fd, connection_limits limits, loop_client& client,
           std::shared_ptr<std::atomic<std::size_t>> open_connections,
           std::shared_ptr<const tls_context> tls = nullptr);
   ~io_loop();
   io_loop(const io_loop&) = delete;
   io_loop& operator=(const io_loop&) = delete;
 
-  // The sink the loop's front desk delivers snapshots to.
-  std::shared_ptr<reply_sink> sink() const;
-  // Where calls go (the router, each with its reply_to) and snapshots go
-  // (this loop's front desk); set both before run().
-  void set_actors(router_actor router, front_desk_actor desk) {
-    router_ = std::move(router);
-    desk_ = std::move(desk);
-  }
-
-  // Answers `check` from a replica of the durable state when it can be
-  // sure (see answer_replica); call before run(). `wall_offset` turns the
-  // steady clock into the actors' wall time.
-  void enable_local_checks(const stored_state& initial,
-                           std::chrono::nanoseconds max_duration,
-                           std::chrono::nanoseconds wall_offset);
-  // Feeds the replica: called on the storage thread with synced changes.
-  void replicate(std::shared_ptr<const std::vector<state_change>> changes);
-
   // Runs until stop(); call on the loop's own thread.
   void run();
+  // Both are safe from any thread.
   void stop();
+  void wake();
 
-  // Asynchronous work for a connection's protocol; the answer arrives via
-  // the protocol's on_* callbacks on this loop's thread.
-  void submit_call(connection& conn, disruption_call call);
-  void submit_snapshot(connection& conn);
-  void resolve(connection& conn, std::string hostname);
+  // An open connection by id, or nullptr (closed, or never was).
+  connection* find(std::uint64_t id);
+  // The answer the connection awaited has come: it is idle again. Call
+  // before handing the answer to its handler, then resume().
+  void answered(connection& conn);
+  // After something other than input changed the connection (an answer
+  // was handled): hands over buffered input if it may, and sends.
+  void resume(connection& conn);
 
   // TLS is configured: a ClientHello may start a connection.
   bool tls_available() const { return tls_ != nullptr; }
-  // Starts TLS on the connection once the output queued so far is sent in
-  // the clear; what the client sent beyond is the start of its handshake.
+  // Starts TLS now: the output queued so far goes in the clear; the input
+  // buffered is the start of the client's handshake.
   void start_tls(connection& conn);
-
-  // Replaces the connection's protocol and lets it read what is buffered.
-  void switch_protocol(connection& conn, std::unique_ptr<protocol> next);
+  // TCP keep-alive probes after `period` of quiet, then every `period`.
+  void set_keep_alive(connection& conn, std::chrono::seconds period);
 
 private:
-  class loop_sink;
-  struct resolution {
-    std::vector<std::string> addresses;
-    std::string error;
-  };
-  using answer = std::variant<call_result, state_view, resolution>;
-
+  // How long a handshake or a unit of input may take.
+  std::chrono::milliseconds phase_limit(connection_state state) const;
   void accept_all();
   // Out of descriptors (or memory) for a new connection: stop watching the
   // listening socket for a while instead of spinning on it, and log once
@@ -163,24 +216,18 @@ private:
   bool send_output(connection& conn);
   void close(connection& conn);
   void update_interest(connection& conn);
-  void drain_answers();
-  void apply_replica_updates();
   void sweep_timeouts();
   void process_input(connection& conn);
   void ingest(connection& conn, const char* data, std::size_t size);
-  void begin_tls(connection& conn);
+  void erase_closed();
 
   int listen_fd_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   connection_limits limits_;
-  host_resolver& resolver_;
-  protocol_factory first_protocol_;
+  loop_client& client_;
   std::shared_ptr<std::atomic<std::size_t>> open_connections_;
-  std::shared_ptr<loop_sink> sink_;
   std::shared_ptr<const tls_context> tls_;
-  router_actor router_;
-  front_desk_actor desk_;
   std::unordered_map<std::uint64_t, std::unique_ptr<connection>> connections_;
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stopping_{false};
@@ -193,11 +240,6 @@ private:
   std::uint64_t accept_failures_unlogged_ = 0;
   // Connections whose produced body has ended with requests behind it.
   std::vector<std::uint64_t> resuming_;
-  std::optional<answer_replica> replica_;
-  std::chrono::nanoseconds wall_offset_{0};
-  std::mutex replica_mutex_;
-  std::atomic<bool> replica_updates_{false};
-  std::vector<std::shared_ptr<const std::vector<state_change>>> replica_queue_;
 };
 
 } // namespace dm

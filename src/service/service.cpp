@@ -17,7 +17,7 @@
 #include "actors/storage.hpp"
 #include "actors/wall_clock.hpp"
 #include "http/http_protocol.hpp"
-#include "net/protocol_detector.hpp"
+#include "http/protocol_detector.hpp"
 
 namespace dm {
 
@@ -129,9 +129,9 @@ std::unique_ptr<service> service::start(const service_options& options,
   std::size_t io_threads = options.io_threads > 0 ? options.io_threads : 1;
   std::vector<synced_listener> listeners;
   for (std::size_t i = 0; i < io_threads; ++i) {
-    auto loop = std::make_unique<io_loop>(svc->listen_fd_, options.limits,
-                                          *svc->resolver_, first_protocol,
-                                          open_connections, options.tls);
+    auto loop = std::make_unique<dispatcher>(svc->listen_fd_, options.limits,
+                                             *svc->resolver_, first_protocol,
+                                             open_connections, options.tls);
     if (options.local_checks) {
       loop->enable_local_checks(initial, options.max_duration, wall_offset);
       listeners.push_back(

@@ -14,7 +14,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "actors/interfaces.hpp"
-#include "net/io_loop.hpp"
+#include "frontend/dispatcher.hpp"
 #include "storage/state_store.hpp"
 #include "web/web_context.hpp"
 
@@ -60,7 +60,7 @@ private:
   router_actor router_;
   std::vector<front_desk_actor> desks_;
   std::unique_ptr<host_resolver> resolver_;
-  std::vector<std::unique_ptr<io_loop>> loops_;
+  std::vector<std::unique_ptr<dispatcher>> loops_;
   std::vector<std::thread> threads_;
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;

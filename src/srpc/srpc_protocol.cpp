@@ -3,7 +3,6 @@
 
 #include <vector>
 
-#include "frontend/call_builder.hpp"
 #include "metrics/service_metrics.hpp"
 #include "tls/peer_identity.hpp"
 
@@ -77,55 +76,56 @@ srpc_protocol::srpc_protocol(srpc_coder coder, bool powers_allowed,
   // nop
 }
 
-void srpc_protocol::on_input(connection& conn) {
-  if (conn.input.empty())
+void srpc_protocol::on_input(channel& ch) {
+  if (ch.input().empty())
     return; // Under TLS: nothing until the handshake is done.
-  if (conn.encrypted && (!conn.identity || !conn.identity->verified)) {
+  if (ch.encrypted() && (!ch.identity() || !ch.identity()->verified)) {
     // TLS began after the CONNECT reply, so the certificate is judged only
     // now; the original's handshake fails here, so the connection ends.
-    conn.input.clear();
-    conn.send("client certificate not from a trusted CA\n");
-    conn.close_after_send();
+    ch.input().clear();
+    ch.send("client certificate not from a trusted CA\n");
+    ch.close_after_send();
     return;
   }
-  while (!conn.busy && !conn.close_when_flushed) {
-    bool progressed = phase_ == phase::method_line ? read_method_line(conn)
-                                                   : read_request_value(conn);
+  while (ch.ready()) {
+    bool progressed = phase_ == phase::method_line ? read_method_line(ch)
+                                                   : read_request_value(ch);
     if (!progressed)
       return;
   }
 }
 
-bool srpc_protocol::read_method_line(connection& conn) {
-  if (skip_newline_ && !conn.input.empty()) {
+bool srpc_protocol::read_method_line(channel& ch) {
+  if (skip_newline_ && !ch.input().empty()) {
     skip_newline_ = false;
-    if (conn.input.front() == '\n')
-      conn.input.erase(0, 1);
+    if (ch.input().front() == '\n')
+      ch.input().erase(0, 1);
   }
-  auto newline = conn.input.find('\n');
+  auto newline = ch.input().find('\n');
   if (newline == std::string::npos) {
-    if (conn.input.size() > max_method_line) {
-      conn.send("malformed Service.Method: line too long\n");
-      conn.close_after_send();
+    if (ch.input().size() > max_method_line) {
+      ch.send("malformed Service.Method: line too long\n");
+      ch.close_after_send();
     }
     return false;
   }
-  auto line = trim_space(std::string_view(conn.input).substr(0, newline));
-  conn.input.erase(0, newline + 1);
+  auto line = trim_space(std::string_view(ch.input()).substr(0, newline));
+  ch.input().erase(0, newline + 1);
+  ++units_;
   if (line.empty()) {
-    conn.send("\n"); // ping
+    ch.send("\n"); // ping
     return true;
   }
   auto dot = line.find('.');
   if (dot == std::string::npos ||
       line.find('.', dot + 1) != std::string::npos) {
-    conn.send("malformed Service.Method: " + line + "\n");
+    ch.send("malformed Service.Method: " + line + "\n");
     return true;
   }
   auto service = line.substr(0, dot);
   auto method = line.substr(dot + 1);
   if (service != "DisruptionManager") {
-    conn.send("unknown service: " + service + "\n");
+    ch.send("unknown service: " + service + "\n");
     return true;
   }
   if (method == "Check")
@@ -135,113 +135,95 @@ bool srpc_protocol::read_method_line(connection& conn) {
   else if (method == "Cancel")
     kind_ = request_kind::cancel;
   else {
-    conn.send(service + ": unknown method: " + method + "\n");
+    ch.send(service + ": unknown method: " + method + "\n");
     return true;
   }
   // Check, Request and Cancel are public methods: any caller may call.
-  conn.send("\n");
+  ch.send("\n");
   if (coder_ == srpc_coder::gob)
     gob_.reset();
   else
     json_.reset();
   phase_ = phase::request_value;
+  value_started_ = false;
   return true;
 }
 
-bool srpc_protocol::read_request_value(connection& conn) {
+bool srpc_protocol::read_request_value(channel& ch) {
+  if (!ch.input().empty())
+    value_started_ = true;
   std::size_t consumed = 0;
   bool done = false;
   std::string error;
   if (coder_ == srpc_coder::gob) {
-    auto status = gob_.feed(conn.input, consumed);
+    auto status = gob_.feed(ch.input(), consumed);
     done = status == gob_status::done;
     if (status == gob_status::error)
       error = gob_.error();
   } else {
-    auto status = json_.feed(conn.input, consumed);
+    auto status = json_.feed(ch.input(), consumed);
     done = status == json_status::done;
     if (status == json_status::error)
       error = json_.error();
   }
-  bool newline_taken = consumed > 0 && conn.input[consumed - 1] == '\n';
-  conn.input.erase(0, consumed);
+  bool newline_taken = consumed > 0 && ch.input()[consumed - 1] == '\n';
+  ch.input().erase(0, consumed);
   if (!error.empty()) {
     // As the original: the decode error's text, then the connection closes.
-    conn.send(error + "\n");
-    conn.close_after_send();
+    ch.send(error + "\n");
+    ch.close_after_send();
     return false;
   }
   if (!done)
     return false;
   phase_ = phase::answering;
+  ++units_;
   skip_newline_ = coder_ == srpc_coder::json && !newline_taken;
-  dispatch(conn, coder_ == srpc_coder::gob ? gob_.machine() : json_.machine());
+  dispatch(ch, coder_ == srpc_coder::gob ? gob_.machine() : json_.machine());
   return true;
 }
 
-void srpc_protocol::dispatch(connection& conn, const machine_record& machine) {
+void srpc_protocol::dispatch(channel& ch, const machine_record& machine) {
   call_started_ = std::chrono::steady_clock::now();
-  if (machine.hostname.empty()) {
-    respond(conn, "MDB.Hostname is required", disruption_state::anytime);
-    return;
-  }
-  auto call = make_disruption_call(kind_, machine);
-  auto text_error = call_text_error(call);
-  if (!text_error.empty()) {
-    respond(conn, text_error, disruption_state::anytime);
-    return;
-  }
-  bool power = powers_allowed_ && conn.identity &&
-               conn.identity->has_method_power(method_name(kind_));
-  switch (check_access(kind_, conn.peer_address, call.host, power)) {
-  case access_verdict::allowed:
-    conn.loop->submit_call(conn, std::move(call));
-    return;
-  case access_verdict::denied:
-    ++service_metrics::instance().access_refused;
-    respond(conn, not_permitted_text(call.host), disruption_state::anytime);
-    return;
-  case access_verdict::needs_lookup:
-    pending_call_ = std::move(call);
-    conn.loop->resolve(conn, pending_call_->host);
-    return;
-  }
+  bool power = powers_allowed_ && has_method_power(ch.identity(), kind_);
+  if (auto refused =
+          admission_.admit(ch, kind_, machine, ch.peer_address(), power))
+    respond(ch, refused->reason, disruption_state::anytime);
 }
 
-void srpc_protocol::on_resolved(connection& conn,
-                                std::vector<std::string> addresses,
+void srpc_protocol::on_resolved(channel& ch, std::vector<std::string> addresses,
                                 std::string error) {
-  auto call = std::move(*pending_call_);
-  pending_call_.reset();
-  auto refusal =
-      refusal_after_lookup(conn.peer_address, call.host, addresses, error);
-  if (!refusal.empty()) {
-    ++service_metrics::instance().access_refused;
-    respond(conn, refusal, disruption_state::anytime);
-    return;
-  }
-  conn.loop->submit_call(conn, std::move(call));
+  if (auto refused = admission_.resolved(ch, addresses, error))
+    respond(ch, refused->reason, disruption_state::anytime);
 }
 
-void srpc_protocol::on_call_result(connection& conn, call_result result) {
+std::uint64_t srpc_protocol::unfinished_unit(const channel& ch) const {
+  if (phase_ == phase::method_line)
+    return ch.input().empty() ? 0 : units_ << 2 | 1;
+  if (phase_ == phase::request_value && value_started_)
+    return units_ << 2 | 2;
+  return 0;
+}
+
+void srpc_protocol::on_call_result(channel& ch, call_result result) {
   service_metrics::instance().count_call(
       front_end::srpc, kind_, result.state, !result.error.empty(),
       std::chrono::steady_clock::now() - call_started_);
-  respond(conn, result.error,
+  respond(ch, result.error,
           result.error.empty() ? result.state : disruption_state::anytime);
 }
 
-void srpc_protocol::respond(connection& conn, const std::string& error,
+void srpc_protocol::respond(channel& ch, const std::string& error,
                             disruption_state state) {
-  conn.send("\n");
+  ch.send("\n");
   // (A state outside the enumeration, which no group gives, is encoded as
   // before rather than looked up past the table.)
   if (error.empty() && state <= disruption_state::denied)
-    conn.send(plain_answer(coder_, kind_, state));
+    ch.send(plain_answer(coder_, kind_, state));
   else if (coder_ == srpc_coder::gob)
-    conn.send(encode_gob_response(response_type(kind_), error, state));
+    ch.send(encode_gob_response(response_type(kind_), error, state));
   else
-    conn.send(encode_json_response(error, state));
+    ch.send(encode_json_response(error, state));
   phase_ = phase::method_line;
 }
 

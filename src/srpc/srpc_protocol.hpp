@@ -10,7 +10,8 @@
 #include "codec/gob.hpp"
 #include "codec/srpc_json.hpp"
 #include "model/machine_record.hpp"
-#include "net/io_loop.hpp"
+#include "frontend/admission.hpp"
+#include "frontend/channel.hpp"
 
 namespace dm {
 
@@ -29,19 +30,20 @@ public:
   srpc_protocol(srpc_coder coder, bool powers_allowed,
                 std::size_t max_value_bytes = 1 << 20);
 
-  void on_input(connection& conn) override;
-  void on_call_result(connection& conn, call_result result) override;
-  void on_resolved(connection& conn, std::vector<std::string> addresses,
+  void on_input(channel& ch) override;
+  void on_call_result(channel& ch, call_result result) override;
+  void on_resolved(channel& ch, std::vector<std::string> addresses,
                    std::string error) override;
+  // A method line or a request value read in part (each its own deadline).
+  std::uint64_t unfinished_unit(const channel& ch) const override;
 
 private:
   enum class phase { method_line, request_value, answering };
 
-  bool read_method_line(connection& conn);
-  bool read_request_value(connection& conn);
-  void dispatch(connection& conn, const machine_record& machine);
-  void respond(connection& conn, const std::string& error,
-               disruption_state state);
+  bool read_method_line(channel& ch);
+  bool read_request_value(channel& ch);
+  void dispatch(channel& ch, const machine_record& machine);
+  void respond(channel& ch, const std::string& error, disruption_state state);
 
   srpc_coder coder_;
   bool powers_allowed_;
@@ -49,7 +51,9 @@ private:
   request_kind kind_ = request_kind::check;
   gob_request_decoder gob_;
   json_request_decoder json_;
-  std::optional<disruption_call> pending_call_; // while its host resolves
+  admission admission_;
+  std::uint64_t units_ = 0;    // lines and values read
+  bool value_started_ = false; // bytes of the request value have come
   // Go's JSON encoder ends a value with "\n" that its decoder swallows; it
   // may arrive after the value, and is no ping.
   bool skip_newline_ = false;

@@ -1,0 +1,75 @@
+// The admission flow: cheap checks, access, look-up, then the costly part.
+#include "frontend/admission.hpp"
+
+#include "frontend/call_builder.hpp"
+#include "metrics/service_metrics.hpp"
+
+namespace dm {
+
+namespace {
+
+refusal forbidden(std::string reason) {
+  ++service_metrics::instance().access_refused;
+  return refusal{refusal_kind::forbidden, std::move(reason)};
+}
+
+} // namespace
+
+bool has_method_power(const peer_identity* identity, request_kind kind) {
+  return identity && identity->has_method_power(method_name(kind));
+}
+
+std::optional<refusal> admission::admit(channel& ch, request_kind kind,
+                                        const machine_record& machine,
+                                        const std::string& peer_address,
+                                        bool has_power) {
+  if (machine.hostname.empty())
+    return refusal{refusal_kind::bad_request, "MDB.Hostname is required"};
+  auto call = make_call_without_gate(kind, machine);
+  auto text_error = call_text_error(call);
+  if (!text_error.empty())
+    return refusal{refusal_kind::bad_request, std::move(text_error)};
+  switch (check_access(kind, peer_address, call.host, has_power)) {
+  case access_verdict::allowed:
+    return finish(ch, std::move(call), machine);
+  case access_verdict::denied:
+    return forbidden(not_permitted_text(call.host));
+  case access_verdict::needs_lookup:
+    break;
+  }
+  pending_ = std::move(call);
+  pending_peer_ = peer_address;
+  if (kind == request_kind::cancel)
+    pending_record_ = machine;
+  ch.resolve(pending_.host);
+  return std::nullopt;
+}
+
+std::optional<refusal>
+admission::resolved(channel& ch, const std::vector<std::string>& addresses,
+                    const std::string& lookup_error) {
+  auto call = std::move(pending_);
+  auto record = std::move(pending_record_);
+  pending_record_.reset();
+  auto reason =
+      refusal_after_lookup(pending_peer_, call.host, addresses, lookup_error);
+  if (!reason.empty())
+    return forbidden(std::move(reason));
+  if (!record)
+    return finish(ch, std::move(call), machine_record{});
+  return finish(ch, std::move(call), *record);
+}
+
+std::optional<refusal> admission::finish(channel& ch, disruption_call call,
+                                         const machine_record& machine) {
+  if (call.kind == request_kind::cancel) {
+    attach_ready_gate(call, machine);
+    auto text_error = gate_text_error(call);
+    if (!text_error.empty())
+      return refusal{refusal_kind::bad_request, std::move(text_error)};
+  }
+  ch.submit_call(std::move(call));
+  return std::nullopt;
+}
+
+} // namespace dm

@@ -1,0 +1,71 @@
+// The one way a decoded call enters the service, whatever brought it (REST,
+// SRPC, and any later entry: an operator API, FleetLock, a call forwarded
+// by another replica). Decoding is the entry's job; then, in this order:
+//
+//  1. build the call's cheap part (host, group, limit) and refuse a missing
+//     or non-UTF-8 name;
+//  2. check access by the self-only rule of the original: check is open;
+//     request and cancel need method power, or a peer address equal to
+//     the Hostname or, after a look-up, one of its addresses;
+//  3. look the Hostname up when the rule needs it (asynchronously: the
+//     entry hands the answer to resolved());
+//  4. only now the costly part: expand a cancel's ready-URL template;
+//  5. submit, or refuse in the entry's own error form.
+//
+// Nothing costly happens before access is granted, so a caller without
+// rights cannot make the service expand its templates.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frontend/channel.hpp"
+#include "model/machine_record.hpp"
+#include "tls/peer_identity.hpp"
+
+namespace dm {
+
+enum class refusal_kind {
+  bad_request, // the call itself is unusable (REST: 400)
+  forbidden,   // the caller may not make it (REST: 403)
+};
+
+struct refusal {
+  refusal_kind kind = refusal_kind::bad_request;
+  std::string reason;
+};
+
+// Whether `identity` (a TLS client, or nobody) has power over the method of
+// `kind`.
+bool has_method_power(const peer_identity* identity, request_kind kind);
+
+// One entry's admission flow; a connection has one, since it admits one
+// call at a time.
+class admission {
+public:
+  // Admits a decoded call from `peer_address` (numeric), who has or lacks
+  // method power. Nothing returned: the call went to `ch.submit_call` (its
+  // answer comes as on_call_result, perhaps already given) or a look-up
+  // went to `ch.resolve` (pass its answer to resolved()). Otherwise the
+  // refusal to answer with; access refusals are counted.
+  std::optional<refusal> admit(channel& ch, request_kind kind,
+                               const machine_record& machine,
+                               const std::string& peer_address, bool has_power);
+
+  // The look-up's answer: refuses, or goes on as admit() does.
+  std::optional<refusal> resolved(channel& ch,
+                                  const std::vector<std::string>& addresses,
+                                  const std::string& lookup_error);
+
+private:
+  std::optional<refusal> finish(channel& ch, disruption_call call,
+                                const machine_record& machine);
+
+  // While the look-up runs.
+  disruption_call pending_;
+  std::string pending_peer_;
+  std::optional<machine_record> pending_record_; // a cancel's, for its gate
+};
+
+} // namespace dm

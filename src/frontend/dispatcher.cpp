@@ -1,0 +1,177 @@
+// Answers from actor and resolver threads are queued under a short lock and
+// announced by waking the loop, only when the queue was empty.
+#include "frontend/dispatcher.hpp"
+
+#include <variant>
+
+#include "frontend/session.hpp"
+#include "metrics/service_metrics.hpp"
+
+namespace dm {
+
+class dispatcher::answer_queue final : public reply_sink {
+public:
+  struct resolution {
+    std::vector<std::string> addresses;
+    std::string error;
+  };
+  using answer = std::variant<call_result, state_view, resolution>;
+
+  explicit answer_queue(io_loop& loop) : loop_(&loop) {}
+
+  void deliver(std::uint64_t ticket, call_result result) override {
+    push(ticket, std::move(result));
+  }
+  void deliver_state(std::uint64_t ticket, state_view view) override {
+    push(ticket, std::move(view));
+  }
+  void deliver_resolution(std::uint64_t ticket, resolution r) {
+    push(ticket, std::move(r));
+  }
+
+  std::vector<std::pair<std::uint64_t, answer>> take() {
+    std::vector<std::pair<std::uint64_t, answer>> taken;
+    std::lock_guard<std::mutex> guard(mutex_);
+    taken.swap(queue_);
+    return taken;
+  }
+
+  // The loop is going: later answers have nobody to go to.
+  void detach() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    loop_ = nullptr;
+  }
+
+private:
+  void push(std::uint64_t ticket, answer a) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (!loop_)
+      return;
+    bool was_empty = queue_.empty();
+    queue_.emplace_back(ticket, std::move(a));
+    if (was_empty)
+      loop_->wake();
+  }
+
+  io_loop* loop_;
+  std::mutex mutex_;
+  std::vector<std::pair<std::uint64_t, answer>> queue_;
+};
+
+dispatcher::dispatcher(
+    int listen_fd, connection_limits limits, host_resolver& resolver,
+    protocol_factory first_protocol,
+    std::shared_ptr<std::atomic<std::size_t>> open_connections,
+    std::shared_ptr<const tls_context> tls)
+    : loop_(listen_fd, limits, *this, std::move(open_connections),
+            std::move(tls)),
+      resolver_(resolver), first_protocol_(std::move(first_protocol)),
+      answers_(std::make_shared<answer_queue>(loop_)) {
+  // nop
+}
+
+dispatcher::~dispatcher() {
+  answers_->detach();
+}
+
+std::shared_ptr<reply_sink> dispatcher::sink() const {
+  return answers_;
+}
+
+std::unique_ptr<connection_handler> dispatcher::open(connection& conn) {
+  return std::make_unique<session>(conn, *this, first_protocol_());
+}
+
+void dispatcher::enable_local_checks(const stored_state& initial,
+                                     std::chrono::nanoseconds max_duration,
+                                     std::chrono::nanoseconds wall_offset) {
+  replica_.emplace(max_duration);
+  replica_->load(initial);
+  wall_offset_ = wall_offset;
+}
+
+void dispatcher::replicate(
+    std::shared_ptr<const std::vector<state_change>> changes) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> guard(replica_mutex_);
+    was_empty = replica_queue_.empty();
+    replica_queue_.push_back(std::move(changes));
+    replica_updates_.store(true, std::memory_order_release);
+  }
+  if (was_empty)
+    loop_.wake();
+}
+
+void dispatcher::on_round() {
+  // Before any input of this round: a client that heard of a change may
+  // be asking about it now.
+  if (!replica_updates_.load(std::memory_order_acquire))
+    return;
+  std::vector<std::shared_ptr<const std::vector<state_change>>> taken;
+  {
+    std::lock_guard<std::mutex> guard(replica_mutex_);
+    taken.swap(replica_queue_);
+    replica_updates_.store(false, std::memory_order_relaxed);
+  }
+  if (!replica_)
+    return;
+  for (const auto& changes : taken)
+    replica_->apply(*changes);
+}
+
+void dispatcher::submit_call(session& s, disruption_call call) {
+  if (replica_ && call.kind == request_kind::check) {
+    auto now =
+        timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch()) +
+                  wall_offset_};
+    if (auto state = replica_->check(call.host, call.group, call.limit, now)) {
+      ++service_metrics::instance().checks_answered_locally;
+      call_result result;
+      result.state = *state;
+      s.deliver(std::move(result));
+      return;
+    }
+  }
+  s.conn().await_answer();
+  call.reply = reply_to(answers_, s.conn().id());
+  caf::anon_send(router_, operate_atom::value, std::move(call));
+}
+
+void dispatcher::request_snapshot(session& s) {
+  s.conn().await_answer();
+  caf::anon_send(desk_, snapshot_atom::value, s.conn().id());
+}
+
+void dispatcher::resolve(session& s, std::string hostname) {
+  s.conn().await_answer();
+  auto answers = answers_;
+  auto ticket = s.conn().id();
+  resolver_.resolve(
+      std::move(hostname),
+      [answers, ticket](std::vector<std::string> addresses, std::string error) {
+        answers->deliver_resolution(
+            ticket,
+            answer_queue::resolution{std::move(addresses), std::move(error)});
+      });
+}
+
+void dispatcher::on_wake() {
+  for (auto& [ticket, a] : answers_->take()) {
+    auto* conn = loop_.find(ticket);
+    if (!conn)
+      continue; // The client went away meanwhile.
+    loop_.answered(*conn);
+    auto& s = static_cast<session&>(conn->handler());
+    if (auto* result = std::get_if<call_result>(&a))
+      s.deliver(std::move(*result));
+    else if (auto* view = std::get_if<state_view>(&a))
+      s.deliver(std::move(*view));
+    else if (auto* r = std::get_if<answer_queue::resolution>(&a))
+      s.deliver(std::move(r->addresses), std::move(r->error));
+    loop_.resume(*conn);
+  }
+}
+
+} // namespace dm
