@@ -1,11 +1,15 @@
 // Hostile clients against the real server: thousands of idle connections,
-// slowloris headers, a client that never reads, oversized requests, and a
-// flood of half-done TLS handshakes. Each is cut off by a limit or a
-// timeout (flags), and a well-behaved client is served throughout.
+// slowloris headers, a client that never reads, oversized requests, a
+// flood of half-done TLS handshakes, handshakes and SRPC values trickled a
+// byte at a time, and a stranger's cancel with a costly template. Each is
+// cut off by a limit or a timeout (flags), and a well-behaved client is
+// served throughout.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
@@ -29,18 +33,31 @@ void raise_fd_limit() {
   setrlimit(RLIMIT_NOFILE, &files);
 }
 
-long rss_kib(pid_t pid) {
+long status_kib(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string key;
   long value = 0;
   while (in >> key) {
-    if (key == "VmRSS:") {
+    if (key == field) {
       in >> value;
       return value;
     }
     in.ignore(4096, '\n');
   }
   return -1;
+}
+
+long rss_kib(pid_t pid) {
+  return status_kib(pid, "VmRSS:");
+}
+
+// The value of an unlabelled figure on /metrics, or -1.
+long metric(int port, const std::string& name) {
+  auto page = http_get(port, "/metrics").body;
+  auto at = page.find("\n" + name + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stol(page.substr(at + name.size() + 2));
 }
 
 // True when the server closed the connection (EOF) within `wait`.
@@ -269,4 +286,161 @@ TEST_F(hostile_fixture, out_of_descriptors_pauses_accepting_and_logs_once) {
   auto at = metrics.find(name);
   ASSERT_NE(at, std::string::npos) << metrics.substr(0, 500);
   EXPECT_NE(metrics.substr(at + name.size(), 2), "0\n");
+}
+
+TEST_F(hostile_fixture,
+       a_strangers_cancel_with_a_huge_template_is_refused_before_expanding_it) {
+  start();
+  // Each action keeps a 60000-byte string alive until the template ends:
+  // expanded, these 6000 would hold some 360 MB.
+  std::string ready_url = "http://x/";
+  for (int i = 0; i < 6000; ++i)
+    ready_url += "{{$v" + std::to_string(i) + " := printf \"%60000d\" 1}}";
+  nlohmann::json body = {
+      {"MDB",
+       {{"Hostname", "192.0.2.1"},
+        {"Tags", {{"DisruptionManagerReadyUrl", ready_url}}}}},
+      {"Request", "cancel"}};
+  auto refused_before =
+      metric(server->port(), "disruption_manager_access_refused_total");
+  auto peak_before = status_kib(server->pid(), "VmHWM:");
+  auto answer =
+      http_post(server->port(), "/api/v1/request", body.dump(), "127.0.99.1");
+  EXPECT_EQ(answer.status, 403);
+  EXPECT_EQ(answer.body, "192.0.2.1 not permitted\n");
+  EXPECT_EQ(metric(server->port(), "disruption_manager_access_refused_total"),
+            refused_before + 1);
+  auto peak_after = status_kib(server->pid(), "VmHWM:");
+  std::printf("stranger's cancel: server peak RSS %ld -> %ld KiB\n",
+              peak_before, peak_after);
+  EXPECT_LT(peak_after - peak_before, (under_sanitizer() ? 256 : 64) * 1024);
+  EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.99.2"));
+}
+
+namespace {
+
+// Clients that each send their bytes one at a time, every two seconds,
+// never finishing; `refills` is called for a client the server has cut off.
+struct tricklers {
+  std::vector<int> fds;
+  std::vector<std::string> rest; // what each still has to send
+  std::size_t cut = 0;
+
+  void add(int fd, std::string bytes) {
+    fds.push_back(fd);
+    rest.push_back(std::move(bytes));
+  }
+  // One byte each; notes those the server has closed.
+  void step() {
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i] < 0)
+        continue;
+      char buffer[4096];
+      auto n = ::recv(fds[i], buffer, sizeof(buffer), MSG_DONTWAIT);
+      bool closed =
+          n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+      if (!closed && !rest[i].empty()) {
+        closed = ::send(fds[i], rest[i].data(), 1, MSG_NOSIGNAL) < 0;
+        rest[i].erase(0, 1);
+      }
+      if (closed) {
+        ::close(fds[i]);
+        fds[i] = -1;
+        ++cut;
+      }
+    }
+  }
+  bool all_cut() const { return cut == fds.size(); }
+  ~tricklers() {
+    for (int fd : fds)
+      if (fd >= 0)
+        ::close(fd);
+  }
+};
+
+// Fills every connection slot with tricklers, then checks that they are cut
+// off and that a new client is answered while they would still be sending.
+void trickle_and_serve(server_process& server, int connections,
+                       const std::function<int(int)>& open_trickler,
+                       const std::function<std::string()>& payload) {
+  tricklers clients;
+  for (int i = 0; i < connections; ++i) {
+    int fd = open_trickler(i);
+    ASSERT_GE(fd, 0) << i;
+    clients.add(fd, payload());
+  }
+  bool served = false;
+  auto began = std::chrono::steady_clock::now();
+  // A payload lasts minutes at this pace; the bound is generous beside the
+  // two-second deadline.
+  while (std::chrono::steady_clock::now() - began < 40s &&
+         !(served && clients.all_cut())) {
+    clients.step();
+    if (!served)
+      served = well_behaved_ok(server.port(),
+                               "127.0.100." + std::to_string(1 + clients.cut));
+    std::this_thread::sleep_for(2s);
+  }
+  EXPECT_TRUE(served) << "no new client was answered";
+  EXPECT_EQ(clients.cut, clients.fds.size()) << "tricklers not cut off";
+}
+
+} // namespace
+
+TEST(every_phase_has_a_deadline,
+     trickled_tls_handshakes_and_srpc_values_are_cut_off) {
+  raise_fd_limit();
+  const std::vector<std::string> flags = {
+      "-requestTimeout=2s", "-idleTimeout=5s", "-maxConnections=100"};
+  {
+    // A ClientHello record, a byte every two seconds.
+    temp_dir dir;
+    test_pki pki;
+    auto args = flags;
+    args.push_back("-certFile=" + pki.server_cert);
+    args.push_back("-keyFile=" + pki.server_key);
+    args.push_back("-CAfile=" + pki.ca_cert);
+    server_process server(DM_SERVER_BINARY, dir.file("state"), args);
+    ASSERT_TRUE(server.start()) << server.log_text();
+    trickle_and_serve(
+        server, 100,
+        [&](int i) {
+          return connect_from("127.0.101." + std::to_string(1 + i),
+                              server.port());
+        },
+        [] { return "\x16\x03\x01\x02\x00" + std::string(512, '\x01'); });
+  }
+  {
+    // An SRPC JSON value, a byte every two seconds, after a prompt CONNECT
+    // and method line.
+    temp_dir dir;
+    server_process server(DM_SERVER_BINARY, dir.file("state"), flags);
+    ASSERT_TRUE(server.start()) << server.log_text();
+    trickle_and_serve(
+        server, 100,
+        [&](int i) {
+          int fd =
+              connect_from("127.0.102." + std::to_string(1 + i), server.port());
+          std::string start = "CONNECT /_SRPC_/unsecured/JSON HTTP/1.0\r\n\r\n"
+                              "DisruptionManager.Check\n";
+          ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+          // The CONNECT answer and the method line's "\n".
+          std::string got;
+          timeval tv{5, 0};
+          setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+          char buffer[256];
+          while (got.find("\n\n\n") == std::string::npos) {
+            auto n = ::recv(fd, buffer, sizeof(buffer), 0);
+            if (n <= 0) {
+              ::close(fd);
+              return -1;
+            }
+            got.append(buffer, static_cast<std::size_t>(n));
+          }
+          return fd;
+        },
+        [] {
+          return R"({"MDB":{"Hostname":")" + std::string(300, 'h') + R"("}})";
+        });
+  }
 }
