@@ -404,38 +404,73 @@ bool file_store::append(const std::vector<state_change>& changes,
     }
   }
   for (const auto& change : changes) {
-    auto [slot, added] = pending_index_.try_emplace(
-        std::make_pair(change.group, change.host), pending_.size());
-    if (added)
-      pending_.push_back(change);
+    if (backlog_)
+      add_to_backlog(change);
     else
-      pending_[slot->second] = change;
+      append_state_line(pending_, change);
     apply_change(mirror_, change);
   }
+  pending_count_ += changes.size();
   return true;
 }
 
+void file_store::add_to_backlog(const state_change& change) {
+  auto [slot, added] = backlog_index_.try_emplace(
+      std::make_pair(change.group, change.host), backlog_changes_.size());
+  if (added)
+    backlog_changes_.push_back(change);
+  else
+    backlog_changes_[slot->second] = change;
+}
+
+void file_store::enter_backlog() {
+  if (backlog_)
+    return;
+  // Our own whole lines, read back as a restart would read them.
+  std::size_t pos = 0;
+  while (pos < pending_.size()) {
+    auto end = pending_.find('\n', pos);
+    auto body = std::string_view(pending_).substr(pos + 9, end - pos - 9);
+    json value = json::parse(body.begin(), body.end(), nullptr, false);
+    state_change change;
+    std::string why;
+    if (change_from_json(value, change, why))
+      add_to_backlog(change);
+    pos = end + 1;
+  }
+  pending_.clear();
+  pending_.shrink_to_fit();
+  backlog_ = true;
+}
+
 bool file_store::sync(std::string& error) {
-  if (!pending_.empty()) {
-    encoded_.clear();
-    for (const auto& change : pending_)
-      append_state_line(encoded_, change);
+  if (pending_count_ > 0) {
+    std::string backlog_text;
+    if (backlog_)
+      for (const auto& change : backlog_changes_)
+        append_state_line(backlog_text, change);
+    const std::string& text = backlog_ ? backlog_text : pending_;
     auto failed = [&](const char* what) {
       error = system_error(std::string(what) + " " + options_.directory + "/" +
                            journal_name);
       // Cut off what a failed write may have left, so the journal stays
-      // whole lines; the pending changes are written at the next sync.
+      // whole lines; what is pending is written at the next sync, one
+      // line per machine from now on.
       if (::ftruncate(journal_fd_, static_cast<off_t>(journal_size_)) == 0)
         ::lseek(journal_fd_, static_cast<off_t>(journal_size_), SEEK_SET);
+      enter_backlog();
       return false;
     };
-    if (!write_all(journal_fd_, encoded_.data(), encoded_.size()))
+    if (!write_all(journal_fd_, text.data(), text.size()))
       return failed("cannot write");
     if (::fdatasync(journal_fd_) != 0)
       return failed("cannot sync");
-    journal_size_ += encoded_.size();
+    journal_size_ += text.size();
     pending_.clear();
-    pending_index_.clear();
+    pending_count_ = 0;
+    backlog_ = false;
+    backlog_changes_.clear();
+    backlog_index_.clear();
   }
   maybe_compact(error);
   return true;
@@ -472,7 +507,7 @@ void file_store::maybe_compact(std::string& error) {
 
 store_health file_store::health() const {
   store_health health;
-  health.pending_changes = pending_.size();
+  health.pending_changes = pending_changes();
   health.compaction_failing = compaction_failing_;
   health.compaction_failures = compaction_failures_;
   health.compaction_backoff = compact_backoff_;

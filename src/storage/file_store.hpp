@@ -57,7 +57,9 @@ public:
   std::uint64_t compactions() const { return compactions_; }
   // Changes appended and not yet durable (at most one per machine and one
   // per group limit).
-  std::size_t pending_changes() const { return pending_.size(); }
+  std::size_t pending_changes() const {
+    return backlog_ ? backlog_changes_.size() : pending_count_;
+  }
 
 private:
   explicit file_store(file_store_options options);
@@ -77,11 +79,19 @@ private:
   std::uint64_t journal_size_ = 0; // bytes known to be whole lines
   std::uint64_t snapshot_size_ = 0;
   std::uint64_t compactions_ = 0;
-  // Appended, not yet written: the latest change per (group, host); an
-  // empty host is the group's limit. In order of first appearance.
-  std::vector<state_change> pending_;
-  std::map<std::pair<std::string, std::string>, std::size_t> pending_index_;
-  std::string encoded_; // reused buffer for the lines of a sync
+  // Appended, not yet written. Normally the journal lines themselves,
+  // encoded as the changes arrive. After a failed sync (the backlog), the
+  // latest change per (group, host), an empty host standing for the group's
+  // limit, in order of first appearance: every batch carries the unsaved
+  // machines again, and each copy replaces the one before.
+  std::string pending_;
+  std::size_t pending_count_ = 0;
+  bool backlog_ = false;
+  std::vector<state_change> backlog_changes_;
+  std::map<std::pair<std::string, std::string>, std::size_t> backlog_index_;
+  void add_to_backlog(const state_change& change);
+  // The pending lines, read back, become the backlog.
+  void enter_backlog();
   // Compaction back-off.
   std::uint64_t compaction_failures_ = 0;
   bool compaction_failing_ = false;

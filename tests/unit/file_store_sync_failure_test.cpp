@@ -213,3 +213,65 @@ TEST(file_store_sync_failure, failed_compaction_backs_off_exponentially) {
   EXPECT_FALSE(store->health().compaction_failing);
   EXPECT_EQ(store->health().compaction_backoff, std::chrono::seconds(0));
 }
+
+namespace {
+
+// A state as text, one journal line per host and group limit, sorted.
+std::string as_lines(const stored_state& state) {
+  std::string out;
+  for (const auto& [id, group] : state.groups) {
+    if (group.limit > 1)
+      out += encode_state_line(state_change::limit_update(id, group.limit));
+    for (const auto& [host, entry] : group.hosts)
+      out += encode_state_line(state_change::host_update(id, host, entry));
+  }
+  return out;
+}
+
+} // namespace
+
+// What the backlog writes after failed syncs reads back as the same state
+// as the same changes synced without trouble: erased and re-added hosts,
+// limits, and names that are not UTF-8 (written with replacement
+// characters either way).
+TEST(file_store_sync_failure, backlog_reads_back_as_the_changes_would) {
+  const std::string bad = "G\xff";
+  std::vector<std::vector<state_change>> batches = {
+      {permit("a", 1), permit("b", 2), state_change::limit_update("L", 3)},
+      {state_change::host_update("G", "a", host_entry{}),
+       state_change::host_update(bad, "x\xfe", host_entry{})},
+      {state_change::host_update(
+           bad, "x\xfe",
+           host_entry{holding{false, timestamp{std::chrono::seconds(5)}, 9},
+                      std::nullopt}),
+       state_change::limit_update("L", 1), permit("a", 4)},
+      {state_change::host_update("G", "b", host_entry{}),
+       state_change::limit_update("M", 2)},
+  };
+  auto run = [&](bool full_disk) {
+    test::temp_dir dir;
+    file_store_options options;
+    options.directory = dir.path();
+    std::string error;
+    std::vector<std::string> notes;
+    {
+      auto store = file_store::open(options, error, notes);
+      EXPECT_TRUE(store) << error;
+      std::unique_ptr<file_size_limit> limit;
+      if (full_disk)
+        limit = std::make_unique<file_size_limit>(0);
+      for (const auto& batch : batches) {
+        EXPECT_TRUE(store->append(batch, error));
+        EXPECT_EQ(store->sync(error), !full_disk) << error;
+      }
+      limit.reset();
+      EXPECT_TRUE(store->sync(error)) << error;
+    }
+    auto again = file_store::open(options, error, notes);
+    EXPECT_TRUE(again) << error;
+    return again ? as_lines(again->loaded()) : std::string();
+  };
+  auto calm = run(false);
+  EXPECT_NE(calm.find("\"h\":\"a\""), std::string::npos) << calm;
+  EXPECT_EQ(run(true), calm);
+}
