@@ -212,3 +212,25 @@ TEST(disk_trouble, failed_compaction_backs_off_and_says_so) {
   ASSERT_EQ(::stat((state + "/state.journal").c_str(), &info), 0);
   EXPECT_LT(info.st_size, 1 << 20);
 }
+
+// A state file that is not a regular file stops the start at once with the
+// file named: a link to /dev/zero is not read until memory runs out, and a
+// FIFO nobody writes to does not hang the start.
+TEST(disk_trouble, state_file_that_is_not_a_regular_file_stops_the_start) {
+  for (const char* kind : {"device", "fifo"}) {
+    temp_dir dir;
+    const std::string state = dir.file("state");
+    ASSERT_EQ(::mkdir(state.c_str(), 0755), 0);
+    const std::string journal = state + "/state.journal";
+    if (std::string(kind) == "device")
+      ASSERT_EQ(::symlink("/dev/zero", journal.c_str()), 0);
+    else
+      ASSERT_EQ(::mkfifo(journal.c_str(), 0644), 0);
+    server_process server(DM_SERVER_BINARY, state);
+    EXPECT_FALSE(server.start(std::chrono::seconds(10))) << kind;
+    auto log = server.log_text();
+    EXPECT_NE(log.find("cannot read " + journal + ": not a regular file"),
+              std::string::npos)
+        << log;
+  }
+}
