@@ -2,7 +2,9 @@
 // times, limits as clients and the clock can make them; any bytes, as gob
 // strings are): append, sync, compact, reopen. What was synced must be what
 // a restart reads back; a batch with a time outside the storable range is
-// refused whole.
+// refused whole. Syncs fail now and then (fdatasync is interposed): what
+// was pending is saved by the next sync that works, and lost only with a
+// restart before it.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -11,12 +13,32 @@
 #include <string>
 #include <vector>
 
+#include <dlfcn.h>
+
+#include <cerrno>
+
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "invariant.hpp"
 #include "state_files.hpp"
 #include "utf8_reference.hpp"
 #include "storage/file_store.hpp"
+
+namespace {
+
+bool fail_syncs = false; // fdatasync fails with EIO while set
+
+} // namespace
+
+extern "C" int fdatasync(int fd) {
+  using real_fn = int (*)(int);
+  static auto real = reinterpret_cast<real_fn>(dlsym(RTLD_NEXT, "fdatasync"));
+  if (fail_syncs) {
+    errno = EIO;
+    return -1;
+  }
+  return real(fd);
+}
 
 namespace {
 
@@ -100,7 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   std::vector<std::string> notes;
   auto store = dm::file_store::open(options, error, notes);
   DM_FUZZ_EXPECT(store != nullptr, "an empty directory opens");
-  dm::stored_state expected;
+  dm::stored_state expected;     // what synced: what a restart must show
+  dm::stored_state expected_all; // with what is still pending
   for (int batch = 0; batch < 16 && in.remaining_bytes() > 0; ++batch) {
     std::vector<dm::state_change> changes;
     auto count = in.ConsumeIntegralInRange(1, 8);
@@ -123,22 +146,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     DM_FUZZ_EXPECT(appended || !text || !storable, "UTF-8 text is accepted");
     DM_FUZZ_EXPECT(storable || !appended,
                    "a time out of the storable range is refused");
-    DM_FUZZ_EXPECT(store->sync(error), "sync succeeds");
-    if (appended && text) {
-      for (const auto& change : changes)
-        dm::apply_change(expected, change);
-    } else if (appended) {
+    if (appended && !text) {
+      DM_FUZZ_EXPECT(store->sync(error), "sync succeeds");
       // What the store made of the bytes is what a restart must show.
       store.reset();
       std::vector<std::string> open_notes;
       store = dm::file_store::open(options, error, open_notes);
       DM_FUZZ_EXPECT(store != nullptr, "a store fed any bytes opens again");
-      expected = store->loaded();
+      expected = expected_all = store->loaded();
       continue;
     }
+    if (appended)
+      for (const auto& change : changes)
+        dm::apply_change(expected_all, change);
+    const bool pending = store->pending_changes() > 0;
+    const bool inject = in.ConsumeIntegralInRange(0, 3) == 0;
+    fail_syncs = inject;
+    bool synced = store->sync(error);
+    fail_syncs = false;
+    DM_FUZZ_EXPECT(synced == (!pending || !inject),
+                   "a sync fails exactly when writing what is pending does");
+    DM_FUZZ_EXPECT(synced == (store->pending_changes() == 0),
+                   "a failed sync keeps what is pending, a good one not");
+    if (synced)
+      expected = expected_all;
     if (in.ConsumeBool()) {
       store.reset();
       store = reopen(options, expected);
+      expected_all = expected;
     }
   }
   store.reset();
