@@ -284,6 +284,7 @@ enum class local_kind {
   string_map,   // map[string]string (tags.Tags)
   machine,      // mdb.Machine
   aws,          // *mdb.AwsMetadata
+  bytes,        // []byte
 };
 
 const char* go_type_name(local_kind kind) {
@@ -302,6 +303,8 @@ const char* go_type_name(local_kind kind) {
     return "mdb.Machine";
   case local_kind::aws:
     return "*mdb.AwsMetadata";
+  case local_kind::bytes:
+    return "[]uint8";
   }
   return "?";
 }
@@ -435,6 +438,33 @@ struct struct_shape<response_value> {
   }
 };
 
+template <>
+struct struct_shape<unix_upgrade_value> {
+  static constexpr std::string_view go_name =
+      "srpc.localUpgradeToUnixRequestOne";
+  static constexpr local_field fields[] = {
+      {"ClientCookie", local_kind::bytes},
+      {"SentServerCookie", local_kind::boolean},
+      {"Error", local_kind::string},
+      {"ServerCookie", local_kind::bytes},
+      {"SocketPathname", local_kind::string},
+  };
+  static value_slot at(unix_upgrade_value& v, std::size_t index) {
+    switch (index) {
+    case 0:
+      return &v.client_cookie;
+    case 1:
+      return &v.sent_server_cookie;
+    case 2:
+      return &v.error;
+    case 3:
+      return &v.server_cookie;
+    default:
+      return &v.socket_pathname;
+    }
+  }
+};
+
 template <class T>
 int find_local_field(std::string_view name) {
   const auto& fields = struct_shape<T>::fields;
@@ -469,6 +499,8 @@ public:
       return id == id_uint;
     case local_kind::string:
       return id == id_string;
+    case local_kind::bytes:
+      return id == id_bytes;
     case local_kind::string_list: {
       const wire_type* wire = user_type(id);
       return wire != nullptr && wire->kind == wire_kind::slice &&
@@ -867,6 +899,7 @@ public:
   }
 
   gob_status status() const { return status_; }
+  std::size_t max_message_bytes() const { return max_message_bytes_; }
   const std::string& error() const { return error_; }
   const std::string& type_name() const { return type_name_; }
 
@@ -1108,6 +1141,50 @@ const std::string& gob_response_decoder::error() const {
 void gob_response_decoder::reset() {
   impl_->stream.reset();
   impl_->value = response_value{};
+}
+
+struct gob_upgrade_decoder::impl {
+  explicit impl(std::size_t max_message_bytes) : stream(max_message_bytes) {}
+  gob_stream stream;
+  unix_upgrade_value value;
+};
+
+gob_upgrade_decoder::gob_upgrade_decoder(std::size_t max_message_bytes)
+    : impl_(std::make_unique<impl>(max_message_bytes)) {}
+
+gob_upgrade_decoder::~gob_upgrade_decoder() = default;
+gob_upgrade_decoder::gob_upgrade_decoder(gob_upgrade_decoder&&) noexcept =
+    default;
+gob_upgrade_decoder&
+gob_upgrade_decoder::operator=(gob_upgrade_decoder&&) noexcept = default;
+
+gob_status gob_upgrade_decoder::feed(std::string_view available,
+                                     std::size_t& consumed) {
+  auto& s = *impl_;
+  return s.stream.feed(
+      available, consumed,
+      [&](value_decoder& values, std::int32_t id, const wire_type* wire) {
+        return decode_top(values, id, wire, s.value);
+      });
+}
+
+const unix_upgrade_value& gob_upgrade_decoder::value() const {
+  return impl_->value;
+}
+
+const std::string& gob_upgrade_decoder::error() const {
+  return impl_->stream.error();
+}
+
+void gob_upgrade_decoder::next_value() {
+  // After a decoded value the stream keeps its types; the next value's
+  // definitions (a new type) are added to them.
+  impl_->stream.reset();
+  impl_->value = unix_upgrade_value{};
+}
+
+void gob_upgrade_decoder::reset() {
+  impl_ = std::make_unique<impl>(impl_->stream.max_message_bytes());
 }
 
 // ---------------------------------------------------------------------------
@@ -1415,6 +1492,77 @@ std::string encode_gob_request(std::string_view type_name,
   w.end_struct(top);
   w.frame_into(stream);
   return stream;
+}
+
+namespace {
+
+// One struct value of string, []byte and bool fields, with its type
+// definition first: what a Go encoder writes for a type it has not sent
+// before. Empty texts and false are left out, as Go leaves zero values.
+struct flat_field {
+  std::string_view name;
+  std::int32_t id;
+  std::string_view text; // string and []byte
+  bool flag = false;     // bool
+};
+
+std::string encode_flat_struct(std::int32_t type_id, std::string_view name,
+                               const std::vector<flat_field>& fields) {
+  std::string stream;
+  std::vector<field_def> defs;
+  for (const auto& f : fields)
+    defs.push_back({f.name, f.id});
+  put_struct_type(stream, type_id, name, defs);
+  message_writer w;
+  w.put_int(type_id);
+  int top = w.begin_struct();
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const auto& f = fields[i];
+    if (f.id == id_bool) {
+      if (f.flag) {
+        w.field(static_cast<int>(i));
+        w.put_uint(1);
+      }
+    } else if (!f.text.empty()) {
+      w.field(static_cast<int>(i));
+      w.put_string(f.text);
+    }
+  }
+  w.end_struct(top);
+  w.frame_into(stream);
+  return stream;
+}
+
+// The first and second user types of one call's encoder.
+constexpr std::int32_t first_value_type = 65;
+constexpr std::int32_t second_value_type = 66;
+
+} // namespace
+
+std::string encode_gob_upgrade_request_one(std::string_view client_cookie) {
+  return encode_flat_struct(first_value_type, "localUpgradeToUnixRequestOne",
+                            {{"ClientCookie", id_bytes, client_cookie}});
+}
+
+std::string encode_gob_upgrade_request_two(bool sent_server_cookie) {
+  return encode_flat_struct(
+      second_value_type, "localUpgradeToUnixRequestTwo",
+      {{"SentServerCookie", id_bool, {}, sent_server_cookie}});
+}
+
+std::string
+encode_gob_upgrade_response_one(const std::string& error,
+                                std::string_view server_cookie,
+                                const std::string& socket_pathname) {
+  return encode_flat_struct(first_value_type, "localUpgradeToUnixResponseOne",
+                            {{"Error", id_string, error},
+                             {"ServerCookie", id_bytes, server_cookie},
+                             {"SocketPathname", id_string, socket_pathname}});
+}
+
+std::string encode_gob_upgrade_response_two(const std::string& error) {
+  return encode_flat_struct(second_value_type, "localUpgradeToUnixResponseTwo",
+                            {{"Error", id_string, error}});
 }
 
 } // namespace dm

@@ -93,6 +93,50 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+// The values of lib/srpc's builtin .LocalUpgradeToUnix call, all read into
+// one struct by field name (gob matches by name): the client's
+// localUpgradeToUnixRequestOne {ClientCookie []byte} and ...RequestTwo
+// {SentServerCookie bool}, the server's ...ResponseOne {Error string;
+// ServerCookie []byte; SocketPathname string} and ...ResponseTwo {Error
+// string}.
+struct unix_upgrade_value {
+  std::string client_cookie;
+  bool sent_server_cookie = false;
+  std::string error;
+  std::string server_cookie;
+  std::string socket_pathname;
+};
+
+// Decodes the values of one .LocalUpgradeToUnix call, with the feeding
+// contract of gob_request_decoder. The call's values share one gob stream:
+// next_value() readies the decoder for the next one, keeping the types.
+class gob_upgrade_decoder {
+public:
+  explicit gob_upgrade_decoder(std::size_t max_message_bytes = 4096);
+  ~gob_upgrade_decoder();
+  gob_upgrade_decoder(gob_upgrade_decoder&&) noexcept;
+  gob_upgrade_decoder& operator=(gob_upgrade_decoder&&) noexcept;
+
+  gob_status feed(std::string_view available, std::size_t& consumed);
+  const unix_upgrade_value& value() const;
+  const std::string& error() const;
+  void next_value();
+  void reset(); // a fresh call
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// What a Go gob encoder writes for those values. The two values of one side
+// share the call's fresh encoder: the first type gets id 65, the second 66.
+std::string encode_gob_upgrade_request_one(std::string_view client_cookie);
+std::string encode_gob_upgrade_request_two(bool sent_server_cookie);
+std::string encode_gob_upgrade_response_one(const std::string& error,
+                                            std::string_view server_cookie,
+                                            const std::string& socket_pathname);
+std::string encode_gob_upgrade_response_two(const std::string& error);
+
 // What a fresh Go gob encoder writes for a response struct
 // {Error string; Response sub.DisruptionState} named `type_name`
 // ("DisruptionCheckResponse"): its type definition, then the value.

@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/rand.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "codec/srpc_json.hpp"
 #include "frontend/call_builder.hpp"
 #include "net/ip_address.hpp"
+#include "srpc/local_upgrade.hpp"
 
 namespace dm {
 
@@ -308,6 +310,132 @@ bool srpc_client::call(request_kind kind, const machine_record& machine,
     if (!fill(error))
       return false;
   }
+}
+
+bool srpc_client::read_upgrade_value(gob_upgrade_decoder& decoder,
+                                     unix_upgrade_value& value,
+                                     std::string& error) {
+  for (;;) {
+    std::size_t consumed = 0;
+    if (options_.coder == srpc_coder::gob) {
+      auto status = decoder.feed(buffer_, consumed);
+      buffer_.erase(0, consumed);
+      if (status == gob_status::done) {
+        value = decoder.value();
+        return true;
+      }
+      if (status == gob_status::error) {
+        error = decoder.error();
+        return false;
+      }
+    } else {
+      auto status = decode_json_upgrade(buffer_, consumed, value, error);
+      buffer_.erase(0, consumed);
+      if (status == upgrade_json_status::done)
+        return true;
+      if (status == upgrade_json_status::error)
+        return false;
+    }
+    if (!fill(error))
+      return false;
+  }
+}
+
+bool srpc_client::upgrade_to_unix(std::string& error) {
+  bool gob = options_.coder == srpc_coder::gob;
+  std::string line;
+  if (!send_raw(".LocalUpgradeToUnix\n", error) || !read_line(line, error))
+    return false;
+  if (!line.empty()) {
+    error = line;
+    return false;
+  }
+  std::string cookie(unix_cookie_bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(cookie.data()),
+                 static_cast<int>(cookie.size())) != 1) {
+    error = "no random bytes for the cookie";
+    return false;
+  }
+  gob_upgrade_decoder decoder;
+  unix_upgrade_value reply;
+  if (!send_raw(gob ? encode_gob_upgrade_request_one(cookie)
+                    : encode_json_upgrade_request_one(cookie),
+                error) ||
+      !read_upgrade_value(decoder, reply, error))
+    return false;
+  if (!reply.error.empty()) {
+    error = "server: " + reply.error;
+    return false;
+  }
+  auto decline = [&](std::string why) {
+    std::string ignored;
+    send_raw(gob ? encode_gob_upgrade_request_two(false)
+                 : encode_json_upgrade_request_two(false),
+             ignored);
+    error = std::move(why);
+    return false;
+  };
+  sockaddr_un address{};
+  socklen_t length = 0;
+  if (!unix_socket_address(reply.socket_pathname, address, length, error))
+    return decline(error);
+  int unix_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv = as_timeval(std::max<std::chrono::microseconds>(
+      std::chrono::microseconds(1), wait_allowed(options_)));
+  if (unix_fd >= 0) {
+    ::setsockopt(unix_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ::setsockopt(unix_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  }
+  if (unix_fd < 0 ||
+      ::connect(unix_fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+    std::string why =
+        "connect to " + reply.socket_pathname + ": " + std::strerror(errno);
+    if (unix_fd >= 0)
+      ::close(unix_fd);
+    return decline(why);
+  }
+  auto fail_unix = [&](std::string why) {
+    ::close(unix_fd);
+    return decline(std::move(why));
+  };
+  char ack = 0;
+  if (!send_all(unix_fd, reply.server_cookie, error) ||
+      ::recv(unix_fd, &ack, 1, MSG_WAITALL) != 1)
+    return fail_unix("no acknowledgement on " + reply.socket_pathname);
+  decoder.next_value();
+  if (!send_raw(gob ? encode_gob_upgrade_request_two(true)
+                    : encode_json_upgrade_request_two(true),
+                error) ||
+      !read_upgrade_value(decoder, reply, error)) {
+    ::close(unix_fd);
+    return false;
+  }
+  if (!reply.error.empty()) {
+    ::close(unix_fd);
+    error = "server: " + reply.error;
+    return false;
+  }
+  std::string echoed(cookie.size(), '\0');
+  if (::recv(unix_fd, echoed.data(), echoed.size(), MSG_WAITALL) !=
+          static_cast<ssize_t>(echoed.size()) ||
+      echoed != cookie) {
+    ::close(unix_fd);
+    error = "returned client cookie does not match";
+    return false;
+  }
+  ::close(fd_);
+  fd_ = unix_fd;
+  tls_.reset();
+  buffer_.clear();
+  return true;
+}
+
+bool srpc_client::on_unix_socket() const {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  return ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) ==
+             0 &&
+         address.ss_family == AF_UNIX;
 }
 
 } // namespace dm

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "model/machine_record.hpp"
+#include "codec/gob.hpp"
 #include "srpc/srpc_protocol.hpp"
 #include "tls/tls_context.hpp"
 #include "tls/tls_session.hpp"
@@ -44,6 +45,16 @@ public:
             disruption_state& state, std::string& response_error,
             std::string& error);
 
+  // Moves the connection to the server's Unix socket as Dominator's client
+  // does for a server on its own host (lib/srpc's localAttemptUpgradeToUnix):
+  // the .LocalUpgradeToUnix call, the server cookie sent on the Unix
+  // socket, and the client cookie received back on it. False with `error`
+  // when the server refuses or any step fails; the connection then stays
+  // where it was if it can.
+  bool upgrade_to_unix(std::string& error);
+  // True when the connection now runs over a Unix socket.
+  bool on_unix_socket() const;
+
   // Lower-level steps, for tests of the protocol itself.
   bool send_raw(std::string_view bytes, std::string& error);
   bool read_line(std::string& line, std::string& error);
@@ -53,6 +64,9 @@ private:
   srpc_client() = default;
   bool fill(std::string& error); // reads more into buffer_
   bool flush_tls(std::string& error);
+  // Reads one .LocalUpgradeToUnix value from the server.
+  bool read_upgrade_value(gob_upgrade_decoder& decoder,
+                          unix_upgrade_value& value, std::string& error);
 
   int fd_ = -1;
   srpc_client_options options_;
