@@ -14,18 +14,25 @@ flag_set::flag_set(std::string program) : program_(std::move(program)) {
   // nop
 }
 
+flag_set::flag flag_set::make(std::string help, std::string type_name,
+                              std::string default_text, setter set) {
+  flag f;
+  f.help = std::move(help);
+  f.type_name = std::move(type_name);
+  f.default_text = std::move(default_text);
+  f.set = std::move(set);
+  return f;
+}
+
 void flag_set::add_string(const std::string& name, std::string* target,
                           const std::string& help) {
-  flag f;
-  f.help = help;
-  f.default_text = *target;
-  f.type_name = "string";
+  auto& f = flags_[name] =
+      make(help, "string", *target,
+           [target](const std::string& value, std::string&) {
+             *target = value;
+             return true;
+           });
   f.quote_default = true;
-  f.set = [target](const std::string& value, std::string&) {
-    *target = value;
-    return true;
-  };
-  flags_[name] = std::move(f);
 }
 
 namespace {
@@ -48,64 +55,48 @@ std::function<bool(const std::string&, std::string&)> parsed_into(T* target,
 
 void flag_set::add_uint(const std::string& name, std::uint64_t* target,
                         const std::string& help) {
-  flag f;
-  f.help = help;
-  f.default_text = std::to_string(*target);
-  f.type_name = "uint";
-  f.set = parsed_into(target, parse_go_uint);
-  flags_[name] = std::move(f);
+  flags_[name] = make(help, "uint", std::to_string(*target),
+                      parsed_into(target, parse_go_uint));
 }
 
 void flag_set::add_int(const std::string& name, std::int64_t* target,
                        const std::string& help) {
-  flag f;
-  f.help = help;
-  f.default_text = std::to_string(*target);
-  f.type_name = "int";
-  f.set = parsed_into(target, parse_go_int);
-  flags_[name] = std::move(f);
+  flags_[name] = make(help, "int", std::to_string(*target),
+                      parsed_into(target, parse_go_int));
 }
 
 void flag_set::add_size(const std::string& name, std::uint64_t* target,
                         const std::string& help) {
-  flag f;
-  f.help = help;
-  f.default_text = *target == 0 ? "" : format_size(*target);
-  f.type_name = "value";
-  f.set = parsed_into(target, parse_size);
-  flags_[name] = std::move(f);
+  flags_[name] = make(help, "value", *target == 0 ? "" : format_size(*target),
+                      parsed_into(target, parse_size));
 }
 
 void flag_set::add_list(const std::string& name,
                         std::vector<std::string>* target,
                         const std::string& help) {
-  flag f;
-  f.help = help;
+  std::string joined;
   for (const auto& item : *target)
-    f.default_text += (f.default_text.empty() ? "" : ",") + item;
-  f.type_name = "value";
-  f.set = [target](const std::string& value, std::string&) {
-    target->clear();
-    std::size_t start = 0;
-    while (!value.empty()) {
-      auto comma = value.find(',', start);
-      target->push_back(value.substr(start, comma - start));
-      if (comma == std::string::npos)
-        break;
-      start = comma + 1;
-    }
-    return true;
-  };
-  flags_[name] = std::move(f);
+    joined += (joined.empty() ? "" : ",") + item;
+  flags_[name] = make(help, "value", joined,
+                      [target](const std::string& value, std::string&) {
+                        target->clear();
+                        std::size_t start = 0;
+                        while (!value.empty()) {
+                          auto comma = value.find(',', start);
+                          target->push_back(value.substr(start, comma - start));
+                          if (comma == std::string::npos)
+                            break;
+                          start = comma + 1;
+                        }
+                        return true;
+                      });
 }
 
 void flag_set::add_action(const std::string& name, const std::string& help) {
-  flag f;
-  f.help = help;
+  auto& f = flags_[name] =
+      make(help, "", "", [](const std::string&, std::string&) { return true; });
   f.is_bool = true;
   f.is_action = true;
-  f.set = [](const std::string&, std::string&) { return true; };
-  flags_[name] = std::move(f);
 }
 
 namespace {
@@ -192,43 +183,38 @@ bool parse_go_uint(const std::string& text, std::uint64_t& out,
 
 void flag_set::add_bool(const std::string& name, bool* target,
                         const std::string& help) {
-  flag f;
-  f.help = help;
-  f.default_text = *target ? "true" : "";
+  auto& f = flags_[name] =
+      make(help, "", *target ? "true" : "",
+           [target](const std::string& value, std::string& error) {
+             if (value == "true" || value == "1" || value == "t" ||
+                 value == "T" || value == "TRUE" || value == "True")
+               *target = true;
+             else if (value == "false" || value == "0" || value == "f" ||
+                      value == "F" || value == "FALSE" || value == "False")
+               *target = false;
+             else {
+               error = "invalid boolean value \"" + value + "\"";
+               return false;
+             }
+             return true;
+           });
   f.is_bool = true;
-  f.set = [target](const std::string& value, std::string& error) {
-    if (value == "true" || value == "1" || value == "t" || value == "T" ||
-        value == "TRUE" || value == "True")
-      *target = true;
-    else if (value == "false" || value == "0" || value == "f" || value == "F" ||
-             value == "FALSE" || value == "False")
-      *target = false;
-    else {
-      error = "invalid boolean value \"" + value + "\"";
-      return false;
-    }
-    return true;
-  };
-  flags_[name] = std::move(f);
 }
 
 void flag_set::add_duration(const std::string& name,
                             std::chrono::nanoseconds* target,
                             const std::string& help) {
-  flag f;
-  f.help = help;
-  f.default_text = target->count() == 0 ? "" : format_go_duration(*target);
-  f.type_name = "duration";
-  f.set = [target](const std::string& value, std::string& error) {
-    auto parsed = parse_go_duration(value);
-    if (!parsed.value) {
-      error = "invalid value \"" + value + "\": " + parsed.error;
-      return false;
-    }
-    *target = *parsed.value;
-    return true;
-  };
-  flags_[name] = std::move(f);
+  flags_[name] = make(
+      help, "duration", target->count() == 0 ? "" : format_go_duration(*target),
+      [target](const std::string& value, std::string& error) {
+        auto parsed = parse_go_duration(value);
+        if (!parsed.value) {
+          error = "invalid value \"" + value + "\": " + parsed.error;
+          return false;
+        }
+        *target = *parsed.value;
+        return true;
+      });
 }
 
 bool flag_set::set(const std::string& name, const std::string& value,

@@ -91,6 +91,9 @@ private:
     bool is_action = false;
     std::function<bool(const std::string&, std::string&)> set;
   };
+  using setter = std::function<bool(const std::string&, std::string&)>;
+  static flag make(std::string help, std::string type_name,
+                   std::string default_text, setter set);
   bool set(const std::string& name, const std::string& value,
            std::string& error);
 
