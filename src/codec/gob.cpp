@@ -1040,12 +1040,28 @@ bool decode_top(value_decoder& values, std::int32_t id, const wire_type* wire,
   return values.read_struct(id, out, 0);
 }
 
+// A call's stream and the top-level value it decodes into.
+template <class T>
+struct stream_and_value {
+  explicit stream_and_value(std::size_t max_message_bytes)
+      : stream(max_message_bytes) {}
+
+  gob_status feed(std::string_view available, std::size_t& consumed) {
+    return stream.feed(
+        available, consumed,
+        [&](value_decoder& values, std::int32_t id, const wire_type* wire) {
+          return decode_top(values, id, wire, value);
+        });
+  }
+
+  gob_stream stream;
+  T value;
+};
+
 } // namespace
 
-struct gob_request_decoder::impl {
-  explicit impl(std::size_t max_message_bytes) : stream(max_message_bytes) {}
-  gob_stream stream;
-  request_value value;
+struct gob_request_decoder::impl : stream_and_value<request_value> {
+  using stream_and_value::stream_and_value;
 };
 
 gob_request_decoder::gob_request_decoder(std::size_t max_message_bytes)
@@ -1059,12 +1075,7 @@ gob_request_decoder::operator=(gob_request_decoder&&) noexcept = default;
 
 gob_status gob_request_decoder::feed(std::string_view available,
                                      std::size_t& consumed) {
-  auto& s = *impl_;
-  return s.stream.feed(
-      available, consumed,
-      [&](value_decoder& values, std::int32_t id, const wire_type* wire) {
-        return decode_top(values, id, wire, s.value);
-      });
+  return impl_->feed(available, consumed);
 }
 
 const machine_record& gob_request_decoder::machine() const {
@@ -1088,10 +1099,8 @@ void gob_request_decoder::reset() {
   impl_->value = request_value{};
 }
 
-struct gob_response_decoder::impl {
-  explicit impl(std::size_t max_message_bytes) : stream(max_message_bytes) {}
-  gob_stream stream;
-  response_value value;
+struct gob_response_decoder::impl : stream_and_value<response_value> {
+  using stream_and_value::stream_and_value;
 };
 
 gob_response_decoder::gob_response_decoder(std::size_t max_message_bytes)
@@ -1143,10 +1152,8 @@ void gob_response_decoder::reset() {
   impl_->value = response_value{};
 }
 
-struct gob_upgrade_decoder::impl {
-  explicit impl(std::size_t max_message_bytes) : stream(max_message_bytes) {}
-  gob_stream stream;
-  unix_upgrade_value value;
+struct gob_upgrade_decoder::impl : stream_and_value<unix_upgrade_value> {
+  using stream_and_value::stream_and_value;
 };
 
 gob_upgrade_decoder::gob_upgrade_decoder(std::size_t max_message_bytes)
@@ -1160,12 +1167,7 @@ gob_upgrade_decoder::operator=(gob_upgrade_decoder&&) noexcept = default;
 
 gob_status gob_upgrade_decoder::feed(std::string_view available,
                                      std::size_t& consumed) {
-  auto& s = *impl_;
-  return s.stream.feed(
-      available, consumed,
-      [&](value_decoder& values, std::int32_t id, const wire_type* wire) {
-        return decode_top(values, id, wire, s.value);
-      });
+  return impl_->feed(available, consumed);
 }
 
 const unix_upgrade_value& gob_upgrade_decoder::value() const {
