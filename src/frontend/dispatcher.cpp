@@ -163,6 +163,12 @@ void dispatcher::on_wake() {
     if (!conn)
       continue; // The client went away meanwhile.
     loop_.answered(*conn);
+    if (conn->state() == connection_state::closing) {
+      // Its last words are out (TLS failed or the client said goodbye
+      // meanwhile): nobody will read the answer.
+      loop_.resume(*conn);
+      continue;
+    }
     auto& s = static_cast<session&>(conn->handler());
     if (auto* result = std::get_if<call_result>(&a))
       s.deliver(std::move(*result));

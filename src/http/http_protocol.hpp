@@ -6,10 +6,10 @@
 #include <memory>
 #include <optional>
 
-#include "http/http_request.hpp"
-#include "model/machine_record.hpp"
 #include "frontend/admission.hpp"
 #include "frontend/channel.hpp"
+#include "http/http_request.hpp"
+#include "model/machine_record.hpp"
 #include "web/pages.hpp"
 #include "web/web_context.hpp"
 

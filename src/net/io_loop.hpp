@@ -126,7 +126,7 @@ public:
   void await_answer() { move_to(connection_state::awaiting); }
   // The output queued so far is the last; then the connection closes.
   void close_after_send() {
-    if (open())
+    if (open() && state_ != connection_state::closing)
       move_to(connection_state::closing);
   }
   // The rest of the answer comes from `producer`, as the client reads; no
