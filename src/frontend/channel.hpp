@@ -41,6 +41,9 @@ public:
   virtual bool ready() const = 0;
   // The output queued so far is the last; the connection then closes.
   virtual void close_after_send() = 0;
+  // The same after an error answer to a request whose rest will not be
+  // read: the connection then closes lingering (see connection_state).
+  virtual void close_after_send_lingering() = 0;
   // The rest of the answer comes from `producer` as the client reads it.
   virtual void send_produced(body_producer producer) = 0;
 
@@ -66,6 +69,10 @@ public:
   // Once the protocol returns from on_input, `next` speaks on the
   // connection and reads what is left of the input.
   virtual void switch_protocol(std::unique_ptr<protocol> next) = 0;
+  // Once the output queued so far is sent, the connection continues on
+  // `fd` (a connected socket the channel now owns) and its socket closes,
+  // TLS with it (.LocalUpgradeToUnix).
+  virtual void move_to_socket(int fd) = 0;
 
 protected:
   channel(std::string& input, std::string& output)

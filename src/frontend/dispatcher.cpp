@@ -163,7 +163,8 @@ void dispatcher::on_wake() {
     if (!conn)
       continue; // The client went away meanwhile.
     loop_.answered(*conn);
-    if (conn->state() == connection_state::closing) {
+    if (conn->state() == connection_state::closing ||
+        conn->state() == connection_state::lingering) {
       // Its last words are out (TLS failed or the client said goodbye
       // meanwhile): nobody will read the answer.
       loop_.resume(*conn);

@@ -56,6 +56,10 @@ void session::set_keep_alive(std::chrono::seconds period) {
   owner_.loop().set_keep_alive(conn_, period);
 }
 
+void session::move_to_socket(int fd) {
+  owner_.loop().move_to_socket(conn_, fd);
+}
+
 bool session::tls_available() const {
   return owner_.loop().tls_available();
 }

@@ -29,6 +29,9 @@ public:
   // channel
   bool ready() const override { return conn_.takes_input() && !next_; }
   void close_after_send() override { conn_.close_after_send(); }
+  void close_after_send_lingering() override {
+    conn_.close_after_send_lingering();
+  }
   void send_produced(body_producer producer) override {
     conn_.produce(std::move(producer));
   }
@@ -46,6 +49,7 @@ public:
   void switch_protocol(std::unique_ptr<protocol> next) override {
     next_ = std::move(next);
   }
+  void move_to_socket(int fd) override;
 
   connection& conn() { return conn_; }
 

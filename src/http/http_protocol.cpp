@@ -117,6 +117,9 @@ void http_protocol::on_input(channel& ch) {
       head_only_ = false;
       input.clear();
       reply_error(ch, parsed.error_status, parsed.error_reason);
+      // The rest of this request (a body over the limit, say) will not be
+      // read: the connection closes lingering, so the answer arrives.
+      ch.close_after_send_lingering();
       return;
     }
     keep_alive_ = request_.keep_alive;
@@ -251,7 +254,7 @@ void http_protocol::handle_connect(channel& ch, const http_request& request) {
   if (path->tls && !ch.encrypted())
     ch.start_tls();
   ch.switch_protocol(std::make_unique<srpc_protocol>(
-      path->coder, powers, ctx_->limits.max_body_bytes));
+      path->coder, powers, ctx_->limits.max_body_bytes, ctx_->unix_listener));
 }
 
 void http_protocol::on_resolved(channel& ch, std::vector<std::string> addresses,

@@ -7,6 +7,7 @@
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -47,16 +48,18 @@ bool may_move(connection_state from, connection_state to) {
   using s = connection_state;
   switch (from) {
   case s::idle:
-    return to != s::idle;
+    return to != s::idle && to != s::lingering;
   case s::handshake:
     return to == s::idle || to == s::reading || to == s::closing ||
            to == s::closed;
   case s::reading:
-    return true; // reading -> reading: the next unit
+    return to != s::lingering; // reading -> reading: the next unit
   case s::awaiting:
   case s::producing:
     return to == s::idle || to == s::closing || to == s::closed;
   case s::closing:
+    return to == s::lingering || to == s::closed;
+  case s::lingering:
     return to == s::closed;
   case s::closed:
     return false;
@@ -78,6 +81,8 @@ std::string_view to_string(connection_state state) {
     return "producing";
   case connection_state::closing:
     return "closing";
+  case connection_state::lingering:
+    return "lingering";
   case connection_state::closed:
     return "closed";
   }
@@ -300,6 +305,10 @@ int io_loop::wait_timeout_ms() const {
 }
 
 void io_loop::on_readable(connection& conn) {
+  if (conn.state_ == connection_state::lingering) {
+    drop_lingering_input(conn);
+    return;
+  }
   char buffer[65536];
   bool got = false;
   while (conn.input_.size() < limits_.max_buffered_input) {
@@ -419,7 +428,7 @@ void io_loop::resume(connection& conn) {
 }
 
 void io_loop::flush(connection& conn) {
-  if (!conn.open())
+  if (!conn.open() || conn.state_ == connection_state::lingering)
     return;
   bool body_ended = false;
   do {
@@ -443,9 +452,11 @@ void io_loop::flush(connection& conn) {
       (conn.state_ == connection_state::closing ||
        (conn.read_closed_ && conn.state_ != connection_state::awaiting &&
         conn.input_.empty()))) {
-    close(conn);
+    finish(conn);
     return;
   }
+  if (conn.moving_to_fd_ >= 0 && conn.wire_out_.empty())
+    switch_socket(conn);
   if (body_ended && !conn.input_.empty())
     resuming_.push_back(conn.id_);
   if (conn.wire_out_.size() > limits_.max_output_bytes) {
@@ -507,9 +518,86 @@ void io_loop::update_interest(connection& conn) {
   conn.registered_events_ = events;
 }
 
+void io_loop::move_to_socket(connection& conn, int fd) {
+  if (conn.moving_to_fd_ >= 0)
+    ::close(conn.moving_to_fd_);
+  conn.moving_to_fd_ = fd;
+}
+
+void io_loop::switch_socket(connection& conn) {
+  int fd = conn.moving_to_fd_;
+  conn.moving_to_fd_ = -1;
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, (flags < 0 ? 0 : flags) | O_NONBLOCK);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn.fd_, nullptr);
+  ::close(conn.fd_);
+  conn.fd_ = fd;
+  conn.tls_.reset(); // the new socket is plain; the caller stays who it was
+  conn.read_closed_ = false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = conn.id_;
+  conn.registered_events_ = EPOLLIN;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+// A lingering close, as Go's server and nginx do it: when the client may
+// still be sending a request that will not be read, closing at once would
+// make the kernel answer its next bytes with a reset, which fails its
+// writes and can destroy the answer before the client reads it. So our
+// sending side is shut (the client sees the answer end), and what still
+// comes is read and dropped until the client closes, or for at most
+// linger_time (linger_quiet without a byte), or linger_bytes. The
+// connection counts as open meanwhile.
+void io_loop::finish(connection& conn) {
+  if (!conn.linger_on_close_ || conn.read_closed_ ||
+      conn.state_ != connection_state::closing ||
+      ::shutdown(conn.fd_, SHUT_WR) != 0) {
+    close(conn);
+    return;
+  }
+  conn.move_to(connection_state::lingering);
+  conn.phase_started_ = std::chrono::steady_clock::now();
+  conn.last_activity_ = conn.phase_started_;
+  conn.input_.clear();
+  if (conn.registered_events_ != EPOLLIN) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = conn.id_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn.fd_, &ev);
+    conn.registered_events_ = EPOLLIN;
+  }
+}
+
+void io_loop::drop_lingering_input(connection& conn) {
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::recv(conn.fd_, buffer, sizeof(buffer), 0);
+    if (n > 0) {
+      conn.lingered_bytes_ += static_cast<std::size_t>(n);
+      conn.last_activity_ = std::chrono::steady_clock::now();
+      if (conn.lingered_bytes_ > limits_.linger_bytes) {
+        close(conn);
+        return;
+      }
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    close(conn); // the client has closed too (or the socket failed)
+    return;
+  }
+}
+
 void io_loop::close(connection& conn) {
   if (!conn.open())
     return;
+  if (conn.moving_to_fd_ >= 0) {
+    ::close(conn.moving_to_fd_);
+    conn.moving_to_fd_ = -1;
+  }
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn.fd_, nullptr);
   ::close(conn.fd_);
   conn.fd_ = -1;
@@ -542,6 +630,11 @@ void io_loop::sweep_timeouts() {
     case connection_state::closed:
     case connection_state::awaiting:
       continue; // An answer we owe is no client's delay.
+    case connection_state::lingering:
+      if (now - conn->phase_started_ > limits_.linger_time ||
+          now - conn->last_activity_ > limits_.linger_quiet)
+        close(*conn);
+      continue;
     case connection_state::handshake:
     case connection_state::reading:
       // A handshake or a unit of input trickling in too slowly.

@@ -38,6 +38,12 @@ struct connection_limits {
   // Reading pauses while this much input waits (pipelined requests behind
   // a pending answer) or a quarter of max_output_bytes is unsent.
   std::size_t max_buffered_input = 2u << 20;
+  // A lingering close (see `lingering`): how long the client's further
+  // bytes are read and dropped, at most in all and without any arriving,
+  // and how many at most.
+  std::chrono::milliseconds linger_time{30'000};
+  std::chrono::milliseconds linger_quiet{5'000};
+  std::size_t linger_bytes = 64u << 20;
 };
 
 // A producer's pieces should be about this size: the loop asks for the next
@@ -70,7 +76,12 @@ using body_producer = std::function<bool(std::string& out)>;
 //              until it ends. -> idle (ended), closing, closed
 //   closing    the output queued (and a produced body, if any) is the last;
 //              the connection closes once it is sent. Input is ignored.
-//              -> closed
+//              -> lingering (when asked, see close_after_send_lingering),
+//              closed
+//   lingering  the last answer is out and our sending side shut; what the
+//              client still sends is read and dropped until it closes, or
+//              linger_time (linger_quiet without a byte, linger_bytes) has
+//              passed. -> closed
 //   closed     the socket is closed; the object goes at the round's end.
 //
 // Facts orthogonal to the state stay apart: whether the client has shut
@@ -83,6 +94,7 @@ enum class connection_state : std::uint8_t {
   awaiting,
   producing,
   closing,
+  lingering,
   closed
 };
 
@@ -126,8 +138,16 @@ public:
   void await_answer() { move_to(connection_state::awaiting); }
   // The output queued so far is the last; then the connection closes.
   void close_after_send() {
-    if (open() && state_ != connection_state::closing)
+    if (open() && state_ != connection_state::closing &&
+        state_ != connection_state::lingering)
       move_to(connection_state::closing);
+  }
+  // The same after an error answer to a request whose rest will not be
+  // read: the connection then closes lingering, so that the client, still
+  // sending, gets the answer rather than a reset.
+  void close_after_send_lingering() {
+    linger_on_close_ = true;
+    close_after_send();
   }
   // The rest of the answer comes from `producer`, as the client reads; no
   // further input is handed over until it has returned false.
@@ -143,6 +163,9 @@ private:
   bool read_closed_ = false;            // the client has sent all it will send
   std::uint32_t registered_events_ = 0; // what epoll watches for now
   std::uint64_t unit_mark_ = 0;         // the unit being read, when reading
+  bool linger_on_close_ = false;        // close_after_send_lingering
+  std::size_t lingered_bytes_ = 0;      // dropped while lingering
+  int moving_to_fd_ = -1;               // see io_loop::move_to_socket
   std::string peer_address_; // numeric, IPv4-mapped addresses unmapped
   std::string input_;
   std::string output_;
@@ -198,6 +221,11 @@ public:
   void start_tls(connection& conn);
   // TCP keep-alive probes after `period` of quiet, then every `period`.
   void set_keep_alive(connection& conn, std::chrono::seconds period);
+  // Continues the connection on `fd` (a connected socket, now the loop's)
+  // once the output queued so far is sent on the current one, which then
+  // closes; TLS ends with it (.LocalUpgradeToUnix moves an SRPC connection
+  // to a Unix socket so).
+  void move_to_socket(connection& conn, int fd);
 
 private:
   // How long a handshake or a unit of input may take.
@@ -220,6 +248,10 @@ private:
   void process_input(connection& conn);
   void ingest(connection& conn, const char* data, std::size_t size);
   void erase_closed();
+  void switch_socket(connection& conn);
+  // Ends a connection whose last answer is out: closes, or lingers.
+  void finish(connection& conn);
+  void drop_lingering_input(connection& conn);
 
   int listen_fd_;
   int epoll_fd_ = -1;

@@ -1,6 +1,8 @@
 // From flags to the parts' options.
 #include "service/service_setup.hpp"
 
+#include "srpc/local_upgrade.hpp"
+
 #include <unistd.h>
 
 #include <spdlog/fmt/ranges.h>
@@ -84,6 +86,18 @@ web_context_from(const service_config& config,
   web->limits.max_body_bytes = config.max_body_bytes;
   web->keep_alive_period = std::chrono::duration_cast<std::chrono::seconds>(
       config.keep_alive_period);
+  // As the original, a socket that cannot be had is no reason not to run:
+  // .LocalUpgradeToUnix then answers "no socket".
+  if (!config.unix_socket_path.empty()) {
+    std::string error;
+    web->unix_listener =
+        unix_upgrade_listener::open(config.unix_socket_path, error);
+    if (!web->unix_listener)
+      spdlog::warn("no Unix socket for local SRPC clients: {}", error);
+    else
+      spdlog::info("local SRPC clients may move to Unix socket {}",
+                   config.unix_socket_path);
+  }
   return web;
 }
 

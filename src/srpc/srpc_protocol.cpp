@@ -1,9 +1,16 @@
 // SRPC call handling for the DisruptionManager service.
 #include "srpc/srpc_protocol.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
 #include <vector>
 
 #include "metrics/service_metrics.hpp"
+#include "srpc/local_upgrade.hpp"
 #include "tls/peer_identity.hpp"
 
 namespace dm {
@@ -69,12 +76,15 @@ std::optional<srpc_path> parse_srpc_path(std::string_view path) {
   return std::nullopt;
 }
 
-srpc_protocol::srpc_protocol(srpc_coder coder, bool powers_allowed,
-                             std::size_t max_value_bytes)
+srpc_protocol::srpc_protocol(
+    srpc_coder coder, bool powers_allowed, std::size_t max_value_bytes,
+    std::shared_ptr<unix_upgrade_listener> unix_listener)
     : coder_(coder), powers_allowed_(powers_allowed), gob_(max_value_bytes),
-      json_(max_value_bytes) {
+      json_(max_value_bytes), unix_listener_(std::move(unix_listener)) {
   // nop
 }
+
+srpc_protocol::~srpc_protocol() = default;
 
 void srpc_protocol::on_input(channel& ch) {
   if (ch.input().empty())
@@ -88,8 +98,9 @@ void srpc_protocol::on_input(channel& ch) {
     return;
   }
   while (ch.ready()) {
-    bool progressed = phase_ == phase::method_line ? read_method_line(ch)
-                                                   : read_request_value(ch);
+    bool progressed = phase_ == phase::method_line     ? read_method_line(ch)
+                      : phase_ == phase::request_value ? read_request_value(ch)
+                                                       : read_upgrade_value(ch);
     if (!progressed)
       return;
   }
@@ -124,6 +135,23 @@ bool srpc_protocol::read_method_line(channel& ch) {
   }
   auto service = line.substr(0, dot);
   auto method = line.substr(dot + 1);
+  if (service.empty()) {
+    // lib/srpc's builtin receiver. Its one method is granted to every
+    // caller that uses method powers, so not under doNotUseMethodPowers.
+    if (method != "LocalUpgradeToUnix") {
+      ch.send(": unknown method: " + method + "\n");
+      return true;
+    }
+    if (!powers_allowed_) {
+      ch.send("access to method denied\n");
+      return true;
+    }
+    ch.send("\n");
+    upgrade_gob_.reset();
+    phase_ = phase::upgrade_one;
+    value_started_ = false;
+    return true;
+  }
   if (service != "DisruptionManager") {
     ch.send("unknown service: " + service + "\n");
     return true;
@@ -183,6 +211,94 @@ bool srpc_protocol::read_request_value(channel& ch) {
   return true;
 }
 
+bool srpc_protocol::read_upgrade_value(channel& ch) {
+  if (!ch.input().empty())
+    value_started_ = true;
+  std::size_t consumed = 0;
+  std::string error;
+  unix_upgrade_value value;
+  bool done = false;
+  if (coder_ == srpc_coder::gob) {
+    auto status = upgrade_gob_.feed(ch.input(), consumed);
+    done = status == gob_status::done;
+    if (done)
+      value = upgrade_gob_.value();
+    if (status == gob_status::error)
+      error = upgrade_gob_.error();
+  } else {
+    auto status = decode_json_upgrade(ch.input(), consumed, value, error);
+    done = status == upgrade_json_status::done;
+  }
+  ch.input().erase(0, consumed);
+  if (!error.empty()) {
+    // As any decode error of a call: its text, then the connection ends.
+    ch.send(error + "\n");
+    ch.close_after_send();
+    return false;
+  }
+  if (!done)
+    return false;
+  ++units_;
+  value_started_ = false;
+  upgrade_gob_.next_value();
+  on_upgrade_value(ch, value);
+  return true;
+}
+
+// lib/srpc's LocalUpgradeToUnix, step by step: a server cookie and the
+// socket's name for the client cookie; then, if the client says it sent
+// the server cookie on the socket, the connection that did moves in.
+void srpc_protocol::on_upgrade_value(channel& ch,
+                                     const unix_upgrade_value& value) {
+  bool gob = coder_ == srpc_coder::gob;
+  if (phase_ == phase::upgrade_one) {
+    phase_ = phase::method_line;
+    std::string refusal;
+    server_cookie_.assign(unix_cookie_bytes, '\0');
+    if (!unix_listener_)
+      refusal = "no socket";
+    else if (value.client_cookie.size() > max_client_cookie_bytes)
+      refusal = "client cookie longer than " +
+                std::to_string(max_client_cookie_bytes) + " bytes";
+    else if (RAND_bytes(reinterpret_cast<unsigned char*>(server_cookie_.data()),
+                        static_cast<int>(server_cookie_.size())) != 1)
+      refusal = "no random bytes";
+    if (!refusal.empty()) {
+      ch.send(gob ? encode_gob_upgrade_response_one(refusal, "", "")
+                  : encode_json_upgrade_response_one(refusal, "", ""));
+      return;
+    }
+    client_cookie_ = value.client_cookie;
+    const auto& name = unix_listener_->name();
+    ch.send(gob ? encode_gob_upgrade_response_one("", server_cookie_, name)
+                : encode_json_upgrade_response_one("", server_cookie_, name));
+    phase_ = phase::upgrade_two;
+    return;
+  }
+  phase_ = phase::method_line;
+  if (!value.sent_server_cookie)
+    return; // the client could not use the socket: the call ends here
+  int fd = unix_listener_->take(server_cookie_);
+  if (fd < 0) {
+    ch.send(gob ? encode_gob_upgrade_response_two("cookie not found")
+                : encode_json_upgrade_response_two("cookie not found"));
+    return;
+  }
+  ch.send(gob ? encode_gob_upgrade_response_two("")
+              : encode_json_upgrade_response_two(""));
+  // The client reads its cookie on the Unix socket once it has the answer
+  // above; a fresh socket takes 8 bytes at once.
+  auto sent = ::send(fd, client_cookie_.data(), client_cookie_.size(),
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (sent != static_cast<ssize_t>(client_cookie_.size())) {
+    ::close(fd);
+    ch.close_after_send();
+    return;
+  }
+  spdlog::debug("upgraded connection from {} to Unix", ch.peer_address());
+  ch.move_to_socket(fd);
+}
+
 void srpc_protocol::dispatch(channel& ch, const machine_record& machine) {
   call_started_ = std::chrono::steady_clock::now();
   bool power = powers_allowed_ && has_method_power(ch.identity(), kind_);
@@ -200,7 +316,9 @@ void srpc_protocol::on_resolved(channel& ch, std::vector<std::string> addresses,
 std::uint64_t srpc_protocol::unfinished_unit(const channel& ch) const {
   if (phase_ == phase::method_line)
     return ch.input().empty() ? 0 : units_ << 2 | 1;
-  if (phase_ == phase::request_value && value_started_)
+  if ((phase_ == phase::request_value || phase_ == phase::upgrade_one ||
+       phase_ == phase::upgrade_two) &&
+      value_started_)
     return units_ << 2 | 2;
   return 0;
 }

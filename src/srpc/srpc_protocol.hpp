@@ -24,11 +24,16 @@ struct srpc_path {
 };
 std::optional<srpc_path> parse_srpc_path(std::string_view path);
 
+class unix_upgrade_listener;
+
 class srpc_protocol final : public protocol {
 public:
   // `powers_allowed` is false when the client asked doNotUseMethodPowers.
+  // `unix_listener` (null: none) serves .LocalUpgradeToUnix.
   srpc_protocol(srpc_coder coder, bool powers_allowed,
-                std::size_t max_value_bytes = 1 << 20);
+                std::size_t max_value_bytes = 1 << 20,
+                std::shared_ptr<unix_upgrade_listener> unix_listener = nullptr);
+  ~srpc_protocol() override;
 
   void on_input(channel& ch) override;
   void on_call_result(channel& ch, call_result result) override;
@@ -38,10 +43,18 @@ public:
   std::uint64_t unfinished_unit(const channel& ch) const override;
 
 private:
-  enum class phase { method_line, request_value, answering };
+  enum class phase {
+    method_line,
+    request_value,
+    answering,
+    upgrade_one, // .LocalUpgradeToUnix: the client cookie comes
+    upgrade_two, // ... then whether the client sent the server cookie
+  };
 
   bool read_method_line(channel& ch);
   bool read_request_value(channel& ch);
+  bool read_upgrade_value(channel& ch);
+  void on_upgrade_value(channel& ch, const unix_upgrade_value& value);
   void dispatch(channel& ch, const machine_record& machine);
   void respond(channel& ch, const std::string& error, disruption_state state);
 
@@ -58,6 +71,10 @@ private:
   // may arrive after the value, and is no ping.
   bool skip_newline_ = false;
   std::chrono::steady_clock::time_point call_started_;
+  std::shared_ptr<unix_upgrade_listener> unix_listener_;
+  gob_upgrade_decoder upgrade_gob_;
+  std::string client_cookie_;
+  std::string server_cookie_;
 };
 
 } // namespace dm

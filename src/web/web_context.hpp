@@ -4,12 +4,15 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "disruption/group_book.hpp"
 #include "http/http_request.hpp"
 
 namespace dm {
+
+class unix_upgrade_listener;
 
 struct web_context {
   std::string version;
@@ -19,6 +22,8 @@ struct web_context {
   // SO_KEEPALIVE probes on SRPC connections start after this much quiet
   // (-srpcDefaultKeepAlivePeriod).
   std::chrono::seconds keep_alive_period{300};
+  // The -srpcUnixSocketPath socket for .LocalUpgradeToUnix; null: none.
+  std::shared_ptr<unix_upgrade_listener> unix_listener;
   bool tls_configured = false;            // a server certificate is loaded
   std::function<std::string()> logs_text; // /logs body, newest last
 };

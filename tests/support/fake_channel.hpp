@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <unistd.h>
+
 #include "frontend/channel.hpp"
 #include "tls/peer_identity.hpp"
 
@@ -30,7 +32,9 @@ public:
 
   // What the protocol did.
   bool closing = false;
+  bool lingering = false; // closing, lingering
   bool tls_started = false;
+  int moved_to_fd = -1;               // move_to_socket; the fake closes it
   std::chrono::seconds keep_alive{0}; // 0: not asked for
   body_producer producer;
   std::unique_ptr<protocol> next;
@@ -43,6 +47,10 @@ public:
     return !awaiting && !closing && !producer && !next;
   }
   void close_after_send() override { closing = true; }
+  void close_after_send_lingering() override {
+    closing = true;
+    lingering = true;
+  }
   void send_produced(body_producer p) override { producer = std::move(p); }
   const std::string& peer_address() const override { return peer; }
   const peer_identity* identity() const override { return peer_id.get(); }
@@ -66,6 +74,15 @@ public:
   void start_tls() override { tls_started = true; }
   void switch_protocol(std::unique_ptr<protocol> p) override {
     next = std::move(p);
+  }
+  void move_to_socket(int fd) override {
+    if (moved_to_fd >= 0)
+      ::close(moved_to_fd);
+    moved_to_fd = fd;
+  }
+  ~fake_channel() override {
+    if (moved_to_fd >= 0)
+      ::close(moved_to_fd);
   }
 
   // The client sends `bytes`; the protocol reads them if it may.

@@ -7,11 +7,11 @@ using namespace dm;
 using s = connection_state;
 
 TEST(connection_state, moves_follow_the_documented_table) {
-  const s all[] = {s::idle,      s::handshake, s::reading, s::awaiting,
-                   s::producing, s::closing,   s::closed};
+  const s all[] = {s::idle,      s::handshake, s::reading,   s::awaiting,
+                   s::producing, s::closing,   s::lingering, s::closed};
   for (auto to : all) {
     // Anything can end; nothing comes back from closed.
-    if (to != s::closed)
+    if (to != s::closed && to != s::lingering)
       EXPECT_TRUE(may_move(s::idle, to) || to == s::idle) << to_string(to);
     EXPECT_TRUE(may_move(s::handshake, s::closed));
     EXPECT_FALSE(may_move(s::closed, to)) << to_string(to);
@@ -33,7 +33,14 @@ TEST(connection_state, moves_follow_the_documented_table) {
     EXPECT_FALSE(may_move(from, s::handshake));
   }
   EXPECT_FALSE(may_move(s::awaiting, s::producing));
-  // Closing only closes.
-  for (auto to : all)
-    EXPECT_EQ(may_move(s::closing, to), to == s::closed) << to_string(to);
+  // Closing closes, or lingers first (after an error answer that leaves a
+  // request unread); lingering only closes, and only closing leads to it.
+  for (auto to : all) {
+    EXPECT_EQ(may_move(s::closing, to), to == s::closed || to == s::lingering)
+        << to_string(to);
+    EXPECT_EQ(may_move(s::lingering, to), to == s::closed) << to_string(to);
+  }
+  for (auto from : all)
+    EXPECT_EQ(may_move(from, s::lingering), from == s::closing)
+        << to_string(from);
 }

@@ -189,3 +189,18 @@ TEST_F(http_protocol_test, a_head_and_a_body_are_separate_units) {
   EXPECT_EQ(ch.calls.size(), 1u);
   EXPECT_EQ(proto->unfinished_unit(ch), 0u);
 }
+
+TEST_F(http_protocol_test, an_error_that_leaves_input_unread_closes_lingering) {
+  ctx->limits.max_body_bytes = 1024;
+  ch.feed(*proto, "POST /api/v1/request HTTP/1.1\r\nContent-Length: 100000\r\n"
+                  "\r\nxxxx");
+  EXPECT_EQ(statuses(ch.take_output()), std::vector<int>{413});
+  EXPECT_TRUE(ch.closing);
+  EXPECT_TRUE(ch.lingering);
+  // An answer that reads its whole request closes as before.
+  fake_channel other;
+  http_protocol plain(ctx);
+  other.feed(plain, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(other.closing || other.awaiting);
+  EXPECT_FALSE(other.lingering);
+}

@@ -3,8 +3,12 @@
 // look-up, and the marks that give each line and value its own deadline.
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "codec/gob.hpp"
 #include "codec/srpc_json.hpp"
+#include "srpc/local_upgrade.hpp"
 #include "srpc/srpc_protocol.hpp"
 #include "tests/support/fake_channel.hpp"
 
@@ -174,4 +178,71 @@ TEST(srpc_protocol, an_untrusted_tls_client_is_cut_off) {
   ch.feed(proto, "DisruptionManager.Check\n");
   EXPECT_EQ(ch.take_output(), "client certificate not from a trusted CA\n");
   EXPECT_TRUE(ch.closing);
+}
+
+TEST(srpc_protocol, the_builtin_upgrade_is_refused_without_powers_or_socket) {
+  fake_channel ch;
+  srpc_protocol no_powers(srpc_coder::gob, false);
+  ch.feed(no_powers, ".LocalUpgradeToUnix\n");
+  EXPECT_EQ(ch.take_output(), "access to method denied\n");
+  ch.feed(no_powers, ".Other\n");
+  EXPECT_EQ(ch.take_output(), ": unknown method: Other\n");
+  // No socket: the first answer says so and the call ends there.
+  srpc_protocol no_socket(srpc_coder::gob, true);
+  ch.feed(no_socket,
+          ".LocalUpgradeToUnix\n" + encode_gob_upgrade_request_one("12345678"));
+  EXPECT_EQ(ch.take_output(),
+            "\n" + encode_gob_upgrade_response_one("no socket", "", ""));
+  ch.feed(no_socket, "\n");
+  EXPECT_EQ(ch.take_output(), "\n");
+  EXPECT_EQ(ch.moved_to_fd, -1);
+  EXPECT_FALSE(ch.closing);
+}
+
+TEST(srpc_protocol,
+     the_builtin_upgrade_moves_to_the_connection_with_the_cookie) {
+  std::string error;
+  auto listener = unix_upgrade_listener::open(
+      "@dm-unit-" + std::to_string(::getpid()), error);
+  ASSERT_TRUE(listener) << error;
+  for (bool right_cookie : {false, true}) {
+    fake_channel ch;
+    srpc_protocol proto(srpc_coder::json, true, 1 << 20, listener);
+    ch.feed(proto, ".LocalUpgradeToUnix\n" +
+                       encode_json_upgrade_request_one("client-c"));
+    auto out = ch.take_output();
+    ASSERT_EQ(out.substr(0, 1), "\n");
+    unix_upgrade_value one;
+    std::size_t consumed = 0;
+    ASSERT_EQ(decode_json_upgrade(out.substr(1), consumed, one, error),
+              upgrade_json_status::done);
+    EXPECT_EQ(one.socket_pathname, listener->name());
+    ASSERT_EQ(one.server_cookie.size(), unix_cookie_bytes);
+    // The client's connection to the socket, with the cookie or another.
+    sockaddr_un address{};
+    socklen_t length = 0;
+    ASSERT_TRUE(
+        unix_socket_address(one.socket_pathname, address, length, error));
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+    std::string sent = one.server_cookie;
+    if (!right_cookie)
+      sent[7] = static_cast<char>(sent[7] ^ 0x55);
+    ASSERT_EQ(::send(fd, sent.data(), sent.size(), 0), 8);
+    char ack = 1;
+    ASSERT_EQ(::recv(fd, &ack, 1, MSG_WAITALL), 1);
+    ch.feed(proto, encode_json_upgrade_request_two(true));
+    if (!right_cookie) {
+      EXPECT_EQ(ch.take_output(),
+                encode_json_upgrade_response_two("cookie not found"));
+      EXPECT_EQ(ch.moved_to_fd, -1);
+    } else {
+      EXPECT_EQ(ch.take_output(), encode_json_upgrade_response_two(""));
+      ASSERT_GE(ch.moved_to_fd, 0);
+      char echoed[8] = {};
+      ASSERT_EQ(::recv(fd, echoed, 8, MSG_WAITALL), 8);
+      EXPECT_EQ(std::string(echoed, 8), "client-c");
+    }
+    ::close(fd);
+  }
 }
