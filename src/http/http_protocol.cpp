@@ -32,6 +32,19 @@ std::string_view response_body(disruption_state state) {
   return bodies[std::min<std::size_t>(static_cast<std::size_t>(state), 4)];
 }
 
+// What /metrics shows of the state.
+state_figures figures_of(const state_view& view) {
+  state_figures figures;
+  figures.groups.reserve(view.groups.size());
+  for (const auto& g : view.groups) {
+    figures.permitted += g.permitted;
+    figures.requested += g.queued;
+    figures.waiting += g.waiting;
+    figures.groups.push_back({g.identifier, g.permitted + g.waiting, g.limit});
+  }
+  return figures;
+}
+
 } // namespace
 
 http_protocol::http_protocol(std::shared_ptr<const web_context> ctx)
@@ -288,7 +301,7 @@ void http_protocol::on_state(channel& ch, state_view view) {
     break;
   case waiting_for::metrics:
     reply(ch, 200, "text/plain; version=0.0.4; charset=utf-8",
-          service_metrics::instance().render(view));
+          service_metrics::instance().render(figures_of(view)));
     break;
   default:
     reply_in_pieces(ch, application_json, state_json_writer(std::move(view)));

@@ -1,8 +1,6 @@
 // Prometheus text rendering of the service's figures.
 #include "metrics/service_metrics.hpp"
 
-#include "actors/messages.hpp"
-
 #include <cstdio>
 #include <dirent.h>
 #include <fstream>
@@ -125,32 +123,26 @@ void service_metrics::count_http_status(int status) {
         1, std::memory_order_relaxed);
 }
 
-std::string service_metrics::render(const state_view& view) const {
+std::string service_metrics::render(const state_figures& state) const {
   std::string out;
   out.reserve(8192);
   auto load = [](const std::atomic<std::uint64_t>& a) {
     return static_cast<double>(a.load(std::memory_order_relaxed));
   };
-  std::uint64_t permitted = 0, requested = 0, waiting = 0;
-  for (const auto& g : view.groups) {
-    permitted += g.permitted;
-    requested += g.queued;
-    waiting += g.waiting;
-  }
   header(out, "machines", "gauge", "Machines not denied, by state.");
-  sample(out, "machines", "state=\"permitted\"", double(permitted));
-  sample(out, "machines", "state=\"requested\"", double(requested));
-  sample(out, "machines", "state=\"waiting\"", double(waiting));
+  sample(out, "machines", "state=\"permitted\"", double(state.permitted));
+  sample(out, "machines", "state=\"requested\"", double(state.requested));
+  sample(out, "machines", "state=\"waiting\"", double(state.waiting));
   header(out, "groups", "gauge", "Groups with machines or a remembered limit.");
-  sample(out, "groups", "", double(view.groups.size()));
+  sample(out, "groups", "", double(state.groups.size()));
   header(out, "group_slots_in_use", "gauge",
          "Permitted plus waiting machines per group.");
-  for (const auto& g : view.groups)
+  for (const auto& g : state.groups)
     sample(out, "group_slots_in_use",
            "group=\"" + escape_label(g.identifier) + "\"",
-           double(g.permitted + g.waiting));
+           double(g.slots_in_use));
   header(out, "group_limit", "gauge", "Remembered limit per group.");
-  for (const auto& g : view.groups)
+  for (const auto& g : state.groups)
     sample(out, "group_limit", "group=\"" + escape_label(g.identifier) + "\"",
            double(g.limit));
 

@@ -8,12 +8,25 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/machine_record.hpp"
 
 namespace dm {
 
-struct state_view;
+// What /metrics shows of the service state: machines by state, and each
+// group's slots in use and limit.
+struct state_figures {
+  std::uint64_t permitted = 0;
+  std::uint64_t requested = 0;
+  std::uint64_t waiting = 0;
+  struct group {
+    std::string identifier;
+    std::uint64_t slots_in_use = 0; // permitted plus waiting
+    std::uint64_t limit = 1;
+  };
+  std::vector<group> groups;
+};
 
 // A Prometheus histogram with fixed bounds in seconds.
 class latency_histogram {
@@ -74,8 +87,8 @@ public:
   std::atomic<std::uint64_t> compaction_backoff_ms{0};
   latency_histogram storage_sync_latency;
 
-  // The whole page; `view` gives the machine and group gauges.
-  std::string render(const state_view& view) const;
+  // The whole page; `state` gives the machine and group gauges.
+  std::string render(const state_figures& state) const;
 
 private:
   service_metrics();
