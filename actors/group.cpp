@@ -17,6 +17,7 @@ namespace {
 using self_ptr = group_actor::stateful_pointer<group_state>;
 
 constexpr std::size_t max_gate_errors = 32;
+constexpr std::chrono::nanoseconds max_timer_delay = std::chrono::hours(24);
 
 timestamp now_of(self_ptr self) {
   return wall_now(self, self->state.settings.wall_offset);
@@ -51,11 +52,18 @@ void rearm(self_ptr self) {
     return;
   if (st.timer_at && *st.timer_at <= *next)
     return;
-  st.timer_at = next;
-  auto generation = ++st.timer_generation;
-  auto delay = *next - now_of(self);
+  auto delay = saturating_until(now_of(self), *next);
   if (delay.count() < 0)
     delay = std::chrono::nanoseconds(0);
+  // The actor clock adds the delay to its own time, which a delay of
+  // centuries would wrap; a timer at most a day out just looks again.
+  if (delay > max_timer_delay) {
+    delay = max_timer_delay;
+    st.timer_at = now_of(self) + delay;
+  } else {
+    st.timer_at = next;
+  }
+  auto generation = ++st.timer_generation;
   // One millisecond of slack so the book sees the deadline as passed.
   self->delayed_send(self, delay + std::chrono::milliseconds(1),
                      due_atom::value, generation);
@@ -234,9 +242,10 @@ machine_view view_of(const group_book& book, const std::string& host,
   view.state = state;
   if (entry.hold) {
     view.last_request_ns = entry.hold->last_request.time_since_epoch().count();
-    view.expires_ns = (entry.hold->last_request + book.max_duration())
-                          .time_since_epoch()
-                          .count();
+    view.expires_ns =
+        saturating_add(entry.hold->last_request, book.max_duration())
+            .time_since_epoch()
+            .count();
   }
   if (entry.wait && std::string_view(state) == "waiting") {
     view.ready_deadline_ns = entry.wait->deadline.time_since_epoch().count();

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/wall_clock.hpp"
+#include "duration/saturating_time.hpp"
 #include "metrics/service_metrics.hpp"
 
 namespace dm {
@@ -28,7 +29,8 @@ prober(prober_actor::stateful_pointer<prober_state> self, group_actor group,
   st.group = std::move(group);
   st.plan = std::move(plan);
   auto now = wall_now(self, st.plan.wall_offset).time_since_epoch();
-  st.backoff = backoff_for(std::chrono::nanoseconds(st.plan.deadline_ns) - now);
+  st.backoff = backoff_for(saturating_difference(
+      std::chrono::nanoseconds(st.plan.deadline_ns), now));
   st.delay = st.backoff.first;
   self->send(self, probe_atom::value);
   return {

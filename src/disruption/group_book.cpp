@@ -66,7 +66,7 @@ void group_book::start_wait(const std::string& host, host_entry& entry,
   if (entry.wait)
     finish_wait(host, entry, "ready wait replaced by a new one");
   waiting w;
-  w.deadline = now + gate.timeout;
+  w.deadline = saturating_add(now, gate.timeout); // never wraps to the past
   w.url = gate.url;
   w.wait_id = next_wait_id_++;
   wait_deadlines_.emplace(w.deadline, host);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "disruption/group_rules.hpp"
+#include "duration/saturating_time.hpp"
 #include "model/machine_record.hpp"
 
 namespace dm {
@@ -22,10 +23,12 @@ using timestamp = std::chrono::time_point<std::chrono::system_clock,
 
 // A permit or request lapses once it has lasted longer than the maximum
 // duration since its last request: from this instant on, not at the
-// maximum itself (as in the original).
+// maximum itself (as in the original). A maximum too large to add lapses
+// at the last representable instant, never in the past.
 inline timestamp lapse_time(timestamp last_request,
                             std::chrono::nanoseconds max_duration) {
-  return last_request + max_duration + std::chrono::nanoseconds(1);
+  return saturating_add(saturating_add(last_request, max_duration),
+                        std::chrono::nanoseconds(1));
 }
 
 // A machine that asked: permitted (holds a slot) or queued.

@@ -486,3 +486,23 @@ TEST_F(client_program_tls, plain_srpc_refused_by_a_tls_server) {
   expect_one_line_reason(run);
   EXPECT_NE(run.err.find("405"), std::string::npos) << run.err;
 }
+
+// A -timeout up to Go's largest duration is a timeout far away, not one
+// that wrapped into the past (docs/semantics.md, "Edges"); one nanosecond
+// more is refused, as Go's flag parsing refuses it.
+TEST_F(client_program, timeout_at_gos_largest_duration) {
+  start();
+  for (auto server_url : {url(), url("srpc"), url("srpc+json")}) {
+    for (std::string timeout :
+         {"2562047h47m16.854775807s", "9223372036854775807ns", "2100000h"}) {
+      auto run =
+          as("127.0.34.9", "G", "check", server_url, {"-timeout=" + timeout});
+      EXPECT_EQ(run.code, 2) << server_url << " " << timeout << ": " << run.err;
+      EXPECT_EQ(run.out, "denied\n");
+    }
+  }
+  auto run = as("127.0.34.9", "G", "check", url(),
+                {"-timeout=2562047h47m16.854775808s"});
+  EXPECT_EQ(run.code, 3) << run.err;
+  EXPECT_NE(run.err.find("timeout"), std::string::npos) << run.err;
+}

@@ -226,6 +226,47 @@ TEST_F(rest_fixture, expiry_after_maximum_permitted_duration) {
   EXPECT_EQ(op("check", "127.0.6.2"), "denied");
 }
 
+// Durations up to Go's largest are accepted and saturate rather than wrap
+// (docs/semantics.md, "Edges"); one nanosecond more is refused, as Go does.
+TEST_F(rest_fixture, huge_maximum_permitted_duration_never_lapses) {
+  for (std::string max : {"2500000h", "2562047h47m16.854775807s"}) {
+    server->stop();
+    start({"-maximumPermittedDuration=" + max});
+    EXPECT_EQ(op("request", "127.0.6.11"), "permitted") << max;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(op("check", "127.0.6.11"), "permitted") << max;
+    EXPECT_EQ(op("request", "127.0.6.12"), "requested") << max;
+    auto state = nlohmann::json::parse(http_get(port(), "/api/v1/state").body);
+    ASSERT_EQ(state["Groups"].size(), 1u) << state.dump();
+    EXPECT_EQ(state["Groups"][0]["Permitted"].size(), 1u) << state.dump();
+    EXPECT_EQ(op("cancel", "127.0.6.11"), "denied");
+    EXPECT_EQ(op("cancel", "127.0.6.12"), "denied");
+  }
+  std::string out;
+  EXPECT_EQ(run_program({DM_SERVER_BINARY,
+                         "-maximumPermittedDuration=2562047h47m16.854775808s"},
+                        out),
+            2);
+  EXPECT_NE(out.find("maximumPermittedDuration"), std::string::npos) << out;
+}
+
+TEST_F(rest_fixture, huge_ready_timeout_holds_the_slot) {
+  int n = 0;
+  for (std::string timeout :
+       {"2100000h", "2562047h47m16.854775807s", "9223372036854775807ns"}) {
+    nlohmann::json tags = {
+        {"DisruptionManagerGroupIdentifier", "Huge" + std::to_string(n)},
+        {"DisruptionManagerReadyTimeout", timeout}};
+    std::string a = "127.0.6." + std::to_string(20 + 2 * n);
+    std::string b = "127.0.6." + std::to_string(21 + 2 * n);
+    ++n;
+    EXPECT_EQ(op("request", a, tags.dump()), "permitted");
+    EXPECT_EQ(op("cancel", a, tags.dump()), "denied");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(op("request", b, tags.dump()), "requested") << timeout;
+  }
+}
+
 TEST_F(rest_fixture, kill_nine_after_permit_forgets_nothing) {
   EXPECT_EQ(op("request", "127.0.7.1"), "permitted");
   EXPECT_EQ(op("request", "127.0.7.2"), "requested");

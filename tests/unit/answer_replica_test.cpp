@@ -3,6 +3,7 @@
 // the real group logic over long random histories, and rule by rule.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <map>
 #include <random>
 
@@ -21,14 +22,18 @@ constexpr auto D = disruption_state::denied;
 // Several groups as the router and the group actors keep them, with every
 // change handed to the replica as the storage actor would after a sync.
 struct fleet {
+  explicit fleet(std::chrono::nanoseconds max = 1h)
+      : max_duration(max), replica(max) {}
+
+  std::chrono::nanoseconds max_duration;
   std::map<std::string, group_book> books;
-  answer_replica replica{1h};
+  answer_replica replica;
   timestamp now{std::chrono::hours(500000)};
 
   group_book& book(const std::string& group) {
     auto it = books.find(group);
     if (it == books.end())
-      it = books.emplace(group, group_book(group, 1h)).first;
+      it = books.emplace(group, group_book(group, max_duration)).first;
     return it->second;
   }
 
@@ -179,4 +184,34 @@ TEST(answer_replica, waiting_machine_is_denied_and_moves_wait_for_both_saves) {
   replica.apply({state_change::host_update("g", "b", host_entry{})});
   EXPECT_EQ(replica.check("b", "h", 1, f.now), P);
   EXPECT_EQ(replica.host_count(), 1u);
+}
+
+// A maximum duration up to Go's largest reaches past what 64 bits of
+// nanoseconds hold; the permit must not lapse at once (docs/semantics.md,
+// "Edges").
+TEST(answer_replica, huge_maximum_duration_keeps_the_permit) {
+  for (auto max : {std::chrono::nanoseconds(2500000h),
+                   std::chrono::nanoseconds(INT64_MAX)}) {
+    fleet f(max);
+    f.call(request_kind::request, "a", "g", 1);
+    f.call(request_kind::request, "b", "g", 1);
+    f.sync();
+    EXPECT_EQ(f.replica.check("a", "g", 1, f.now + 300ms), P) << max.count();
+    EXPECT_EQ(f.replica.check("b", "g", 1, f.now + 24h * 365 * 200), R)
+        << max.count();
+  }
+}
+
+TEST(answer_replica, huge_ready_timeout_keeps_the_machine_waiting) {
+  for (auto timeout : {std::chrono::nanoseconds(2100000h),
+                       std::chrono::nanoseconds(INT64_MAX)}) {
+    fleet f;
+    f.call(request_kind::request, "a", "g", 1);
+    f.call(request_kind::cancel, "a", "g", 1, ready_gate{timeout, ""});
+    f.call(request_kind::request, "b", "g", 1);
+    f.sync();
+    EXPECT_EQ(f.replica.check("a", "g", 1, f.now + 300ms), D);
+    EXPECT_EQ(f.replica.check("b", "g", 1, f.now + 300ms), R)
+        << timeout.count();
+  }
 }

@@ -42,6 +42,9 @@ struct actor_fixture : ::testing::Test {
   caf::scheduler::test_coordinator* sched = nullptr;
   router_actor router_handle;
   storage_actor storage_handle;
+  // Virtual time plus this is the wall clock the groups read.
+  std::chrono::nanoseconds wall_offset{0};
+  std::chrono::nanoseconds max_duration = 1h;
 
   actor_fixture() { boot(); }
   ~actor_fixture() override { shut_down(); }
@@ -62,8 +65,8 @@ struct actor_fixture : ::testing::Test {
     auto initial = store->loaded();
     storage_handle = sys->spawn(storage, store, std::vector<synced_listener>{});
     group_settings settings;
-    settings.max_duration = 1h;
-    settings.wall_offset = 0ns;
+    settings.max_duration = max_duration;
+    settings.wall_offset = wall_offset;
     settings.storage = storage_handle;
     settings.fetcher = fetcher;
     settings.detached_probers = false;
@@ -310,6 +313,131 @@ TEST_F(actor_fixture, cycling_keeps_one_timer_per_group) {
   EXPECT_EQ(call(check, "a"), P);
   advance(2min);
   EXPECT_EQ(state_of("a"), "denied");
+}
+
+namespace {
+
+// Wall time as in 2026, from where sums with Go's largest durations
+// (2562047h47m16.854775807s) pass the last instant 64 bits of nanoseconds
+// hold (docs/semantics.md, "Edges").
+struct actor_fixture_today : actor_fixture {
+  explicit actor_fixture_today(caf::timespan clock_at = caf::timespan{0}) {
+    wall_offset = std::chrono::hours(500000) - clock_at;
+    restart();
+    sched->clock().current_time = caf::actor_clock::time_point{clock_at};
+  }
+  void reboot_with_max_duration(std::chrono::nanoseconds max) {
+    max_duration = max;
+    auto clock_before = sched->clock().now();
+    restart();
+    sched->clock().current_time = clock_before;
+  }
+  // Whether every timer of the actor clock lies ahead: a delay that wrapped
+  // would sit in the past and fire at once.
+  bool timers_all_ahead() {
+    for (const auto& entry : sched->clock().schedule())
+      if (entry.first <= sched->clock().now())
+        return false;
+    return true;
+  }
+};
+
+// The actor clock itself far along (a host up for decades, as far as
+// nanosecond counts go): a timer for a wait of centuries would wrap there.
+struct actor_fixture_late_clock : actor_fixture_today {
+  actor_fixture_late_clock()
+      : actor_fixture_today(
+            std::chrono::nanoseconds(3'000'000'000'000'000'000)) {}
+};
+
+const char* const huge_ready_timeouts[] = {
+    "2100000h", "2562047h47m16.854775807s", "9223372036854775807ns"};
+
+} // namespace
+
+TEST_F(actor_fixture_today, huge_maximum_duration_never_lapses) {
+  for (auto max :
+       {std::chrono::nanoseconds(2500000h), std::chrono::nanoseconds::max()}) {
+    reboot_with_max_duration(max);
+    std::string a = "a" + std::to_string(max.count());
+    std::string b = "b" + std::to_string(max.count());
+    EXPECT_EQ(call(request, a), P);
+    advance(300ms);
+    EXPECT_EQ(call(check, a), P) << max.count();
+    EXPECT_EQ(call(request, b), R) << max.count();
+    EXPECT_TRUE(timers_all_ahead());
+    // A day and more in one step: whatever timer is set fires, and the
+    // permit and the queue stay.
+    sched->clock().advance_time(25h);
+    sched->run();
+    EXPECT_EQ(state_of(a), "permitted") << max.count();
+    EXPECT_EQ(state_of(b), "requested") << max.count();
+    EXPECT_TRUE(timers_all_ahead());
+    EXPECT_EQ(call(cancel, a), D);
+    EXPECT_EQ(call(check, b), P);
+    EXPECT_EQ(call(cancel, b), D);
+  }
+}
+
+TEST_F(actor_fixture_today, huge_ready_timeout_holds_the_slot) {
+  for (const char* timeout : huge_ready_timeouts) {
+    std::map<std::string, std::string> tags = {
+        {"DisruptionManagerGroupIdentifier", timeout},
+        {"DisruptionManagerReadyTimeout", timeout}};
+    std::string a = std::string("a-") + timeout;
+    std::string b = std::string("b-") + timeout;
+    EXPECT_EQ(call(request, a, tags), P);
+    EXPECT_EQ(call(cancel, a, tags), D);
+    advance(300ms);
+    EXPECT_EQ(call(request, b, tags), R) << timeout;
+    EXPECT_EQ(state_of(a), "waiting") << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+    sched->clock().advance_time(25h);
+    sched->run();
+    EXPECT_EQ(state_of(a), "waiting") << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+  }
+}
+
+TEST_F(actor_fixture_today, ready_timeout_beyond_gos_largest_applies_none) {
+  // Go's ParseDuration refuses it, so the original holds no slot for it.
+  std::map<std::string, std::string> tags = {
+      {"DisruptionManagerReadyTimeout", "2562047h47m16.854775808s"}};
+  EXPECT_EQ(call(request, "a", tags), P);
+  EXPECT_EQ(call(cancel, "a", tags), D);
+  EXPECT_EQ(call(request, "b", tags), P);
+}
+
+TEST_F(actor_fixture_late_clock, huge_ready_timeout_sets_no_timer_that_wraps) {
+  for (const char* timeout : huge_ready_timeouts) {
+    std::map<std::string, std::string> tags = {
+        {"DisruptionManagerGroupIdentifier", timeout},
+        {"DisruptionManagerReadyTimeout", timeout},
+        {"DisruptionManagerReadyUrl", "http://{{.Hostname}}/ready"}};
+    std::string a = std::string("a-") + timeout;
+    std::string b = std::string("b-") + timeout;
+    EXPECT_EQ(call(request, a, tags), P);
+    EXPECT_EQ(call(cancel, a, tags), D);
+    EXPECT_EQ(call(request, b, tags), R) << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+    auto probes = fetcher->calls;
+    advance(10s);
+    EXPECT_EQ(state_of(a), "waiting") << timeout;
+    EXPECT_EQ(state_of(b), "requested") << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+    // Probes go on, spaced by the back-off's ceiling of five minutes.
+    sched->clock().advance_time(6min);
+    sched->run();
+    EXPECT_GT(fetcher->calls, probes) << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+    EXPECT_EQ(call(cancel, b, tags), D);
+    // Past the hour a's own request set a timer for, the wait's deadline
+    // is all the group has left to time.
+    sched->clock().advance_time(61min);
+    sched->run();
+    EXPECT_EQ(state_of(a), "waiting") << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+  }
 }
 
 // The original's polling: up to 1/64 of the timeout, at most 5 minutes,

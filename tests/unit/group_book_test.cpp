@@ -1,6 +1,8 @@
 // The group decisions of docs/semantics.md, one rule per test.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "disruption/group_book.hpp"
 
 using namespace dm;
@@ -264,4 +266,57 @@ TEST_F(book_fixture, transitions_use_the_original_words) {
       "a: denied->permitted", "b: denied->requested", "a: permitted->denied",
       "b: requested->permitted"};
   EXPECT_EQ(fx.log_lines, expected);
+}
+
+// Durations up to Go's largest (2562047h47m16.854775807s) reach past the
+// last instant 64 bits of nanoseconds hold; Go's time arithmetic does not
+// wrap there, and neither may ours (docs/semantics.md, "Edges").
+namespace {
+constexpr std::chrono::nanoseconds go_largest_duration{INT64_MAX};
+} // namespace
+
+TEST(group_book_edges, huge_maximum_duration_never_lapses) {
+  for (auto max : {std::chrono::nanoseconds(2500000h), go_largest_duration}) {
+    group_book book{"G", max};
+    timestamp now{std::chrono::hours(500000)};
+    auto call = [&](request_kind kind, const std::string& host) {
+      return book.operate(kind, host, 1, std::nullopt, now);
+    };
+    EXPECT_EQ(call(request_kind::request, "a"), P) << max.count();
+    now += 300ms;
+    EXPECT_EQ(call(request_kind::check, "a"), P) << max.count();
+    // The group's one slot stays with a: b queues.
+    EXPECT_EQ(call(request_kind::request, "b"), R) << max.count();
+    EXPECT_EQ(book.permitted_count(), 1u);
+    now += std::chrono::hours(24 * 365 * 200);
+    book.expire(now);
+    EXPECT_EQ(book.state_of("a"), P) << max.count();
+    EXPECT_EQ(book.state_of("b"), R) << max.count();
+    ASSERT_TRUE(book.earliest_deadline());
+    EXPECT_GT(*book.earliest_deadline(), now);
+  }
+}
+
+TEST(group_book_edges, huge_ready_timeout_holds_the_slot) {
+  for (auto timeout : {std::chrono::nanoseconds(2100000h), go_largest_duration,
+                       go_largest_duration - 1ns}) {
+    group_book book{"G", 1h};
+    timestamp now{std::chrono::hours(500000)};
+    EXPECT_EQ(book.operate(request_kind::request, "a", 1, std::nullopt, now),
+              P);
+    EXPECT_EQ(book.operate(request_kind::cancel, "a", 1,
+                           ready_gate{timeout, ""}, now),
+              D);
+    now += 300ms;
+    EXPECT_EQ(book.operate(request_kind::request, "b", 1, std::nullopt, now), R)
+        << timeout.count();
+    EXPECT_EQ(book.waiting_count(), 1u);
+    ASSERT_TRUE(book.find("a") && book.find("a")->wait);
+    EXPECT_GT(book.find("a")->wait->deadline, now);
+    // b's own request lapses after the hour; a's wait goes on.
+    now += 2h;
+    book.expire(now);
+    EXPECT_EQ(book.waiting_count(), 1u) << timeout.count();
+    EXPECT_EQ(book.state_of("b"), D);
+  }
 }
