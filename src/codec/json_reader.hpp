@@ -41,6 +41,8 @@ public:
   // Nothing but white space is left, and nothing failed.
   bool at_end();
   bool failed() const { return failed_; }
+  // The failure was a container nested deeper than `max_depth`.
+  bool too_deep() const { return too_deep_; }
 
 private:
   void skip_space();
@@ -50,8 +52,10 @@ private:
   }
   // Enters a container ('o' or 'a'), unless that is one too deep.
   bool open(char kind) {
-    if (stack_.size() >= max_depth_)
+    if (stack_.size() >= max_depth_) {
+      too_deep_ = true;
       return fail();
+    }
     stack_ += kind;
     return true;
   }
@@ -67,6 +71,7 @@ private:
   std::size_t max_depth_;
   std::size_t pos_ = 0;
   bool failed_ = false;
+  bool too_deep_ = false;
   // Per open container: whether a member or item has been read already.
   std::string stack_; // 'o'/'a' = empty, 'O'/'A' = has elements
 };

@@ -5,9 +5,6 @@
 
 #include <strings.h>
 
-#include <cerrno>
-#include <cstdlib>
-
 #include "codec/json_reader.hpp"
 
 namespace dm {
@@ -156,6 +153,11 @@ std::optional<machine_record> machine_from_json(const json& value,
 }
 
 namespace {
+
+std::string too_deep_error() {
+  return "JSON nested deeper than " + std::to_string(go_json_max_depth) +
+         " levels";
+}
 
 // Reads a request body as Go's decoder does, straight from the text: each
 // member matched to its field by name, ignoring case; members in document
@@ -332,36 +334,10 @@ void body_reader::kind_field(std::optional<request_kind>& kind) {
       type_error_ = "unknown request: " + name;
     return;
   }
-  case json_kind::number: {
-    std::string_view token;
-    in_.read_number(token);
-    bool integral = token.find_first_of(".eE") == std::string_view::npos;
-    errno = 0;
-    std::string text(token);
-    long long number = 0;
-    if (integral) {
-      if (text[0] == '-')
-        number = std::strtoll(text.c_str(), nullptr, 10);
-      else // (Beyond int64, wraps as the unsigned value would.)
-        number =
-            static_cast<long long>(std::strtoull(text.c_str(), nullptr, 10));
-      integral = errno != ERANGE;
-    }
-    if (!integral) {
-      if (type_error_.empty())
-        type_error_ = "Request: expected a string";
-      return;
-    }
-    if (number < 0 || number > 2) {
-      if (type_error_.empty())
-        type_error_ = "unknown request: " + std::to_string(number);
-      return;
-    }
-    kind = static_cast<request_kind>(number);
-    return;
-  }
   default:
-    type_error("Request: expected a string");
+    // Go reads the field only through its text names: a number, like
+    // true or a list, is a type error (json.UnmarshalTypeError).
+    type_error(request_type_error);
     return;
   }
 }
@@ -371,8 +347,9 @@ std::optional<decoded_request> body_reader::read(bool with_kind,
   decoded_request result;
   if (in_.peek() != json_kind::object) {
     bool well_formed = in_.skip_value() && in_.at_end();
-    error =
-        well_formed ? "request body must be a JSON object" : "malformed JSON";
+    error = well_formed      ? "request body must be a JSON object"
+            : in_.too_deep() ? too_deep_error()
+                             : "malformed JSON";
     return std::nullopt;
   }
   in_.begin_object();
@@ -386,7 +363,7 @@ std::optional<decoded_request> body_reader::read(bool with_kind,
       in_.skip_value();
   }
   if (!in_.at_end()) {
-    error = "malformed JSON";
+    error = in_.too_deep() ? too_deep_error() : "malformed JSON";
     return std::nullopt;
   }
   if (!type_error_.empty()) {

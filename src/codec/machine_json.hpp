@@ -24,14 +24,23 @@ struct decoded_request {
 std::optional<machine_record> machine_from_json(const nlohmann::json& value,
                                                 std::string& error);
 
-// Parses `{"MDB": {...}, "Request": "check"}`. `Request` may be a name or
-// its number; absent or null, it is `check` (Go's zero value, as the
-// original reads it). `with_kind` is false for SRPC bodies, which have no
-// kind.
+// Go's decoder refuses JSON nested deeper than this (its scanner's
+// maxNestingDepth), and so do we.
+inline constexpr std::size_t go_json_max_depth = 10000;
+
+// The reason a `Request` that is not a string (nor null) is refused with:
+// Go reads the field only through its text names.
+inline constexpr char request_type_error[] =
+    "Request: expected a string (\"check\", \"request\" or \"cancel\")";
+
+// Parses `{"MDB": {...}, "Request": "check"}`. `Request` must be one of
+// the names; absent or null, it is `check` (Go's zero value, as the
+// original reads it); a number is refused, as Go refuses it. `with_kind`
+// is false for SRPC bodies, which have no kind.
 // Containers nested deeper than `max_depth` make the text malformed.
 std::optional<decoded_request>
 parse_request_body(std::string_view text, bool with_kind, std::string& error,
-                   std::size_t max_depth = SIZE_MAX);
+                   std::size_t max_depth = go_json_max_depth);
 
 // A member of a JSON object as Go's decoder finds it: the exact key, else
 // a case-insensitive match; nullptr when absent.

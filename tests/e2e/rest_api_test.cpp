@@ -172,10 +172,30 @@ TEST_F(rest_fixture, bad_inputs_get_clear_errors) {
   EXPECT_EQ(a.status, 400);
   a = post("[]");
   EXPECT_EQ(a.status, 400);
-  // Unknown fields are ignored; numbers are accepted for the kind.
+  // Unknown fields are ignored.
   a = post(
-      R"({"MDB":{"Hostname":"127.0.0.1","NewField":{"x":1}},"Request":0,"Extra":true})");
+      R"({"MDB":{"Hostname":"127.0.0.1","NewField":{"x":1}},"Request":"check","Extra":true})");
   EXPECT_EQ(a.status, 200) << a.body;
+  // The kind is a name, never a number (Go refuses numbers): nothing is
+  // granted, and the reason says what is expected.
+  for (const char* number : {"0", "1", "2"}) {
+    a = post(std::string(R"({"MDB":{"Hostname":"127.0.0.1"},"Request":)") +
+             number + "}");
+    EXPECT_EQ(a.status, 400) << number;
+    EXPECT_NE(a.body.find("Request: expected a string"), std::string::npos)
+        << a.body;
+  }
+  EXPECT_EQ(op("check", "127.0.0.1"), "denied");
+  // Nesting deeper than Go's decoder takes (10000 levels) is refused.
+  auto nested = [](std::size_t depth) {
+    return R"({"MDB":{"Hostname":"h"},"Request":"check","X":)" +
+           std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+  };
+  EXPECT_EQ(post(nested(10000)).status, 200);
+  a = post(nested(10001));
+  EXPECT_EQ(a.status, 400);
+  EXPECT_NE(a.body.find("nested deeper than 10000"), std::string::npos)
+      << a.body;
   std::string huge(2 << 20, ' ');
   a = post(R"({"MDB":{"Hostname":"h"},"Request":"check"})" + huge);
   EXPECT_EQ(a.status, 413);

@@ -53,15 +53,8 @@ reference_parse(std::string_view text, bool with_kind, std::string& error) {
         error = "unknown request: " + kind->get<std::string>();
         return std::nullopt;
       }
-    } else if (kind->is_number_integer() || kind->is_number_unsigned()) {
-      auto number = kind->get<long long>();
-      if (number < 0 || number > 2) {
-        error = "unknown request: " + std::to_string(number);
-        return std::nullopt;
-      }
-      result.kind = static_cast<request_kind>(number);
     } else {
-      error = "Request: expected a string";
+      error = request_type_error;
       return std::nullopt;
     }
   }

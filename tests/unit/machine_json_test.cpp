@@ -151,13 +151,14 @@ TEST(machine_json, errors_name_their_reason) {
             "MDB.Tags.a: expected a string");
   EXPECT_EQ(error_of(R"({"MDB": {}, "Request": "reboot"})"),
             "unknown request: reboot");
-  EXPECT_EQ(error_of(R"({"MDB": {}, "Request": 1.5})"),
-            "Request: expected a string");
+  EXPECT_EQ(error_of(R"({"MDB": {}, "Request": 1.5})"), request_type_error);
   EXPECT_EQ(error_of("{\"MDB\": {\"Hostname\": \"\xC3\x28\"}}"),
             "malformed JSON");
   EXPECT_EQ(error_of(R"({"MDB": {"Hostname": "\ud800"}, "Request": 0})"),
             "malformed JSON");
-  EXPECT_EQ(error_of(std::string(100000, '[')), "malformed JSON");
+  EXPECT_EQ(error_of(std::string(100000, '[')),
+            "JSON nested deeper than 10000 levels");
+  EXPECT_EQ(error_of(std::string(100, '[')), "malformed JSON");
   // A NUL byte after the value is trailing garbage, as to Go (found by
   // fuzzing: the document reading had stopped at it and accepted).
   using namespace std::string_literals;
@@ -167,17 +168,51 @@ TEST(machine_json, errors_name_their_reason) {
   // value of the wrong type is an error even when a later one is right
   // (found by fuzzing: the document reading keeps only the last).
   EXPECT_EQ(error_of(R"({"MDB": {}, "Request": {}, "Request": "check"})"),
-            "Request: expected a string");
+            request_type_error);
   EXPECT_TRUE(test::ambiguous(R"({"Request": {}, "Request": 2})"));
   // A number beyond a double's range is still JSON: skipped where nothing
   // reads it (found by fuzzing: the document reading refused the body).
   std::string big = R"({"MDB": {}, "Request": 1E999})";
   std::string skipped = R"({"MDB": {}, "Other": 1E999})";
-  EXPECT_EQ(error_of(big), "Request: expected a string");
+  EXPECT_EQ(error_of(big), request_type_error);
   std::string none;
   EXPECT_TRUE(parse_request_body(skipped, false, none)) << none;
   EXPECT_TRUE(test::ambiguous(skipped));
   std::string error;
   EXPECT_FALSE(parse_request_body("{\"MDB\": {}}\n\0\0\0\n"s, false, error));
   EXPECT_FALSE(test::reference_parse("{\"MDB\": {}}\n\0\0\0\n"s, false, error));
+}
+
+// Go reads Request only through its text names (UnmarshalText): a number,
+// true or false, a list or an object is a type error there, so the
+// original answers 400 and grants nothing (docs/semantics.md, "Edges").
+TEST(machine_json, request_kind_is_a_name_never_a_number) {
+  for (std::string value : {"0", "1", "2", "7", "-1", "1.0", "1e0", "true",
+                            "false", "[]", "[\"request\"]", "{}"}) {
+    std::string text =
+        R"({"MDB": {"Hostname": "a"}, "Request": )" + value + "}";
+    std::string error;
+    EXPECT_FALSE(parse_request_body(text, true, error)) << text;
+    EXPECT_EQ(error, request_type_error) << text;
+    // SRPC bodies have no Request field: Go ignores one there.
+    EXPECT_TRUE(parse_request_body(text, false, error)) << text << error;
+  }
+}
+
+// Go's scanner refuses JSON nested deeper than 10000 levels anywhere in
+// the value, even in a member nobody reads.
+TEST(machine_json, nesting_deeper_than_gos_limit_is_refused) {
+  auto body_nested = [](std::size_t depth) {
+    // The body object itself is the first level.
+    return R"({"MDB": {"Hostname": "a"}, "Extra": )" +
+           std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+  };
+  std::string error;
+  EXPECT_TRUE(parse_request_body(body_nested(go_json_max_depth), true, error))
+      << error;
+  for (bool with_kind : {true, false}) {
+    EXPECT_FALSE(parse_request_body(body_nested(go_json_max_depth + 1),
+                                    with_kind, error));
+    EXPECT_EQ(error, "JSON nested deeper than 10000 levels");
+  }
 }
