@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "net/http_exchange.hpp"
 #include "tls/tls_context.hpp"
 
 namespace dm {
@@ -26,30 +27,9 @@ struct http_post_request {
   std::string user_agent = "disruption-manager-client";
 };
 
-struct http_answer {
-  int status = 0;
-  std::string reason; // "Forbidden"
-  std::string body;
-};
-
-// Why a POST failed: the server could not be reached or the exchange broke
-// off (transport), or bytes came back that are not an HTTP answer
-// (protocol). An answer with any status is no failure.
-enum class http_failure { transport, protocol };
-
 // Posts the request and reads the answer. On failure returns nullopt with
 // `error` ("connect to host:6979: Connection refused") and `failure` set.
 std::optional<http_answer> http_post(const http_post_request& request,
                                      std::string& error, http_failure& failure);
-
-enum class http_parse_status { need_more, done, error };
-
-// Parses an HTTP/1.x answer from the bytes received so far; `eof` says the
-// peer closed, which ends a body that has neither Content-Length nor chunked
-// encoding. Handles Content-Length, chunked bodies and interim 1xx answers.
-// Bodies over `max_body_bytes` are an error.
-http_parse_status parse_http_answer(std::string_view data, bool eof,
-                                    http_answer& answer, std::string& error,
-                                    std::size_t max_body_bytes = 1 << 20);
 
 } // namespace dm

@@ -1,68 +1,151 @@
-// The HTTP client behind ready-URL probes.
+// The HTTP client behind ready-URL probes: Go's http.Get, step for step,
+// over one blocking exchange per request (net/http_exchange).
 #include "net/url_fetcher.hpp"
 
-#include <httplib.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "net/go_url.hpp"
+#include "net/http_exchange.hpp"
 
 namespace dm {
 
-bool split_url(const std::string& url, std::string& origin, std::string& path,
-               std::string& error) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) {
-    error = "not an absolute URL: " + url;
-    return false;
-  }
-  auto scheme = url.substr(0, scheme_end);
-  if (scheme != "http" && scheme != "https") {
-    error = "unsupported scheme \"" + scheme + "\" in " + url;
-    return false;
-  }
-  auto host_start = scheme_end + 3;
-  auto path_start = url.find_first_of("/?#", host_start);
-  if (path_start == std::string::npos) {
-    origin = url;
-    path = "/";
-  } else {
-    origin = url.substr(0, path_start);
-    path = url.substr(path_start);
-    if (path.front() != '/')
-      path = "/" + path;
-    auto fragment = path.find('#');
-    if (fragment != std::string::npos)
-      path.resize(fragment);
-  }
-  if (origin.size() <= host_start) {
-    error = "no host in " + url;
-    return false;
+namespace {
+
+// Go's client gives up at the tenth redirect (defaultCheckRedirect).
+constexpr int max_redirects = 10;
+
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 ||
+         status == 308;
+}
+
+std::string base64(const std::string& text) {
+  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  out.resize(static_cast<std::size_t>(std::max(n, 0)));
+  return out;
+}
+
+// Go's httpguts.ValidHostHeader (ASCII host names only: Go would turn
+// others into punycode first).
+bool valid_host_header(const std::string& host) {
+  for (char ch : host) {
+    auto c = static_cast<unsigned char>(ch);
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') ||
+              std::string_view("!$%&()*+,-.:;=[]'_~").find(ch) !=
+                  std::string_view::npos;
+    if (!ok)
+      return false;
   }
   return true;
 }
 
-int http_url_fetcher::get_status(const std::string& url,
+// Go's removeEmptyPort, applied by http.NewRequest: "host:" is "host".
+void remove_empty_port(go_url& url) {
+  auto colon = url.host.rfind(':');
+  auto bracket = url.host.rfind(']');
+  if (colon != std::string::npos &&
+      (bracket == std::string::npos || colon > bracket) &&
+      colon + 1 == url.host.size())
+    url.host.pop_back();
+}
+
+} // namespace
+
+http_url_fetcher::http_url_fetcher() {
+  client_tls_options options;
+  options.check = server_check::verify_with_system_roots;
+  if (auto context = tls_context::make_client(options, tls_error_))
+    tls_ = std::make_shared<const tls_context>(std::move(*context));
+}
+
+http_url_fetcher::http_url_fetcher(std::shared_ptr<const tls_context> tls)
+    : tls_(std::move(tls)), tls_error_("no TLS context") {}
+
+int http_url_fetcher::get_status(const std::string& text,
                                  std::chrono::nanoseconds timeout,
                                  std::string& error) const {
-  std::string origin;
-  std::string path;
-  if (!split_url(url, origin, path, error))
+  // (A timeout beyond a day gains nothing and would strain the clock.)
+  auto deadline =
+      std::chrono::steady_clock::now() +
+      std::min<std::chrono::nanoseconds>(timeout, std::chrono::hours(24));
+  auto url = parse_go_url(text, error);
+  if (!url)
     return -1;
-  httplib::Client client(origin);
-  if (!client.is_valid()) {
-    error = "cannot make a client for " + origin;
-    return -1;
+  remove_empty_port(*url);
+  std::string referer;
+  for (int redirects = 0;;) {
+    auto fail = [&](const std::string& why) {
+      error = "Get \"" + url->to_string() + "\": " + why;
+      return -1;
+    };
+    // What Go's transport checks before it dials.
+    if (url->scheme != "http" && url->scheme != "https")
+      return fail("unsupported protocol scheme \"" + url->scheme + "\"");
+    if (url->host.empty())
+      return fail("http: no Host in request URL");
+    if (!valid_host_header(url->host))
+      return fail("http: invalid Host header");
+    http_exchange_request request;
+    request.host = url->hostname();
+    auto port = url->port();
+    if (port.empty())
+      port = url->scheme == "https" ? "443" : "80";
+    long number = 0;
+    for (char digit : port) // (url.port() holds digits only)
+      number = std::min(number * 10 + (digit - '0'), 65536L);
+    if (number > 65535)
+      return fail("dial tcp: address " + port + ": invalid port");
+    request.port = static_cast<int>(number);
+    request.where = url->host;
+    if (url->scheme == "https") {
+      if (!tls_)
+        return fail(tls_error_);
+      request.tls = tls_;
+    }
+    request.deadline = deadline;
+    request.headers_only = true;
+    request.message = "GET " + url->request_uri() +
+                      " HTTP/1.1\r\nHost: " + url->host +
+                      "\r\nUser-Agent: Go-http-client/1.1\r\n";
+    if (url->has_user)
+      request.message += "Authorization: Basic " +
+                         base64(url->username + ":" + url->password) + "\r\n";
+    if (!referer.empty())
+      request.message += "Referer: " + referer + "\r\n";
+    request.message += "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n";
+    http_failure failure;
+    std::string why;
+    auto answer = http_exchange(request, why, failure);
+    if (!answer)
+      return fail(why);
+    if (!is_redirect(answer->status))
+      return answer->status;
+    auto location = answer->header("Location");
+    if (location.empty())
+      return answer->status; // Go hands such an answer back as it is.
+    auto ref = parse_go_url(location, why);
+    if (!ref)
+      return fail("failed to parse Location header \"" + location +
+                  "\": " + why);
+    auto next = resolve_go_url(*url, *ref);
+    if (++redirects >= max_redirects) {
+      url = next;
+      return fail("stopped after 10 redirects");
+    }
+    // The Referer names the page redirected from, without its user
+    // information, and not at all from https to http.
+    referer = url->scheme == "https" && next.scheme == "http"
+                  ? ""
+                  : url->to_string(false);
+    url = std::move(next);
   }
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
-  auto usecs =
-      std::chrono::duration_cast<std::chrono::microseconds>(timeout - secs);
-  client.set_connection_timeout(secs.count(), usecs.count());
-  client.set_read_timeout(secs.count(), usecs.count());
-  client.set_write_timeout(secs.count(), usecs.count());
-  client.set_keep_alive(false);
-  auto response = client.Get(path.c_str());
-  if (!response) {
-    error = httplib::to_string(response.error());
-    return -1;
-  }
-  return response->status;
 }
 
 } // namespace dm

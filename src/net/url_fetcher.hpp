@@ -4,7 +4,10 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
+
+#include "tls/tls_context.hpp"
 
 namespace dm {
 
@@ -17,15 +20,24 @@ public:
                          std::string& error) const = 0;
 };
 
-// The real one: plain HTTP and HTTPS (server certificates verified).
+// The real one, fetching as the original's http.Get does (docs/semantics.md,
+// "Edges"): the URL read by Go's rules (one Go refuses is a failed probe),
+// user information sent as Basic authorization, up to 10 redirects followed
+// as Go's client follows them, the status taken from the status line and
+// the connection closed without reading the body. HTTPS servers are
+// verified against the CAs the system trusts. Unlike http.Get, the whole
+// fetch, redirects included, ends at `timeout`.
 class http_url_fetcher final : public url_fetcher {
 public:
+  http_url_fetcher();
+  // With the CAs HTTPS servers are checked against (tests use their own).
+  explicit http_url_fetcher(std::shared_ptr<const tls_context> tls);
   int get_status(const std::string& url, std::chrono::nanoseconds timeout,
                  std::string& error) const override;
-};
 
-// Splits "scheme://host[:port]/path?query" into origin and path.
-bool split_url(const std::string& url, std::string& origin, std::string& path,
-               std::string& error);
+private:
+  std::shared_ptr<const tls_context> tls_; // null: HTTPS fails with tls_error_
+  std::string tls_error_;
+};
 
 } // namespace dm

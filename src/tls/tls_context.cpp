@@ -403,8 +403,14 @@ tls_context::make_client(const client_tls_options& options,
                                 options.cert_file, "key file", options.key_file,
                                 error))
     return std::nullopt;
-  bool verify = options.check == server_check::verify_with_ca;
-  if (verify) {
+  bool verify = options.check != server_check::insecure_skip_verify;
+  if (options.check == server_check::verify_with_system_roots) {
+    if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
+      error = "cannot load the system's trusted CAs: " +
+              openssl_reason("unknown error");
+      return std::nullopt;
+    }
+  } else if (verify) {
     if (options.ca_file.empty()) {
       error = "no CA file to verify the server with (choose "
               "insecure_skip_verify to skip verification)";

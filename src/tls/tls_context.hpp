@@ -60,8 +60,11 @@ extern const char* const forward_secret_aead_ciphers;
 // How a client treats the server's certificate. There is deliberately no
 // default: skipping must be asked for by name.
 enum class server_check {
-  verify_with_ca,       // chain must lead to client_tls_options::ca_file
-  insecure_skip_verify, // accept any server certificate (Go's option)
+  verify_with_ca,           // chain must lead to client_tls_options::ca_file
+  insecure_skip_verify,     // accept any server certificate (Go's option)
+  verify_with_system_roots, // chain must lead to a CA the system trusts
+                            // (OpenSSL's default paths; SSL_CERT_FILE and
+                            // SSL_CERT_DIR override them), as Go's client
 };
 
 struct client_tls_options {

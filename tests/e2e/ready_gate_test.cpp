@@ -136,3 +136,72 @@ TEST_F(ready_fixture, unparsable_gate_applies_none_and_is_logged) {
   auto dashboard = http_get(server->port(), "/showState").body;
   EXPECT_NE(dashboard.find("DisruptionManagerReadyTimeout"), std::string::npos);
 }
+
+// A ready endpoint as real ones may be: behind a redirect, asking for
+// Basic authorization from the URL's user information, and sending its
+// status at once but its body slowly. The original's http.Get frees the
+// slot on such a 200; so must we, long before the ready timeout.
+TEST(ready_gate_fetch, redirect_basic_authorization_and_slow_body) {
+  httplib::Server web;
+  std::atomic<int> authorized{0};
+  std::atomic<bool> stopping{false};
+  web.Get(R"(/start/(.+))",
+          [](const httplib::Request& req, httplib::Response& res) {
+            // Relative, as many servers send it.
+            res.set_redirect("/ready/" + req.matches[1].str(), 302);
+          });
+  web.Get(R"(/ready/(.+))", [&](const httplib::Request& req,
+                                httplib::Response& res) {
+    // "user:secret", base64.
+    if (req.get_header_value("Authorization") != "Basic dXNlcjpzZWNyZXQ=") {
+      res.status = 401;
+      return;
+    }
+    ++authorized;
+    // Ten bytes over a minute: each pause outlasts a probe's five-second
+    // timeout.
+    res.set_content_provider(
+        10, "text/plain",
+        [&](std::size_t, std::size_t, httplib::DataSink& sink) {
+          for (int i = 0; i < 60; ++i) {
+            if (stopping)
+              return false;
+            std::this_thread::sleep_for(100ms);
+          }
+          return sink.write("x", 1);
+        });
+  });
+  int port = web.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { web.listen_after_bind(); });
+  while (!web.is_running())
+    std::this_thread::sleep_for(5ms);
+
+  temp_dir dir;
+  server_process server(DM_SERVER_BINARY, dir.file("state"));
+  ASSERT_TRUE(server.start()) << server.log_text();
+  nlohmann::json tags = {{"DisruptionManagerGroupIdentifier", "Fetch"},
+                         {"DisruptionManagerReadyTimeout", "120s"},
+                         {"DisruptionManagerReadyUrl",
+                          "http://user:secret@127.0.0.1:" +
+                              std::to_string(port) + "/start/{{.Hostname}}"}};
+  auto op = [&](const std::string& what, const std::string& host) {
+    return disruption(server.port(), what, host, tags.dump());
+  };
+  EXPECT_EQ(op("request", "127.0.33.1"), "permitted");
+  EXPECT_EQ(op("request", "127.0.33.2"), "requested");
+  EXPECT_EQ(op("cancel", "127.0.33.1"), "denied");
+  auto cancelled = std::chrono::steady_clock::now();
+  std::string answer;
+  // Generous: the first probe goes out at once; the timeout is 120 s.
+  while (std::chrono::steady_clock::now() - cancelled < 60s) {
+    answer = op("check", "127.0.33.2");
+    if (answer == "permitted")
+      break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(answer, "permitted") << server.log_text();
+  EXPECT_GE(authorized.load(), 1);
+  stopping = true;
+  web.stop();
+  serving.join();
+}
