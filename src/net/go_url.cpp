@@ -25,57 +25,30 @@ bool is_alnum(unsigned char c) {
          (c >= '0' && c <= '9');
 }
 
+// Whether `c` is one of the bytes in `set`.
+bool one_of(unsigned char c, std::string_view set) {
+  return c != 0 && set.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
 // Go's shouldEscape: whether `c` must be escaped in that part of a URL.
 bool should_escape(unsigned char c, encoding mode) {
   if (is_alnum(c))
     return false;
-  if (mode == encoding::host || mode == encoding::zone) {
-    switch (c) {
-    case '!':
-    case '$':
-    case '&':
-    case '\'':
-    case '(':
-    case ')':
-    case '*':
-    case '+':
-    case ',':
-    case ';':
-    case '=':
-    case ':':
-    case '[':
-    case ']':
-    case '<':
-    case '>':
-    case '"':
-      return false;
-    default:
-      break;
-    }
-  }
-  switch (c) {
-  case '-':
-  case '_':
-  case '.':
-  case '~':
+  // Hosts keep the sub-delimiters, ":" and "[ ]" of ports and IPv6, and
+  // "< > \"", which parsing would refuse escaped.
+  if ((mode == encoding::host || mode == encoding::zone) &&
+      one_of(c, "!$&'()*+,;=:[]<>\""))
     return false;
-  case '$':
-  case '&':
-  case '+':
-  case ',':
-  case '/':
-  case ':':
-  case ';':
-  case '=':
-  case '?':
-  case '@':
+  if (one_of(c, "-_.~")) // unreserved
+    return false;
+  if (one_of(c, "$&+,/:;=?@")) { // reserved: each part allows some
     switch (mode) {
     case encoding::path:
       return c == '?';
     case encoding::path_segment:
-      return c == '/' || c == ';' || c == ',' || c == '?';
+      return one_of(c, "/;,?");
     case encoding::user_password:
-      return c == '@' || c == '/' || c == '?' || c == ':';
+      return one_of(c, "@/?:");
     case encoding::query_component:
       return true;
     case encoding::fragment:
@@ -83,21 +56,9 @@ bool should_escape(unsigned char c, encoding mode) {
     default:
       break;
     }
-    break;
-  default:
-    break;
   }
-  if (mode == encoding::fragment) {
-    switch (c) {
-    case '!':
-    case '(':
-    case ')':
-    case '*':
-      return false;
-    default:
-      break;
-    }
-  }
+  if (mode == encoding::fragment && one_of(c, "!()*"))
+    return false;
   return true;
 }
 
@@ -174,31 +135,13 @@ std::optional<std::string> unescape(std::string_view s, encoding mode,
   return out;
 }
 
-// Go's validEncoded: `s` needs no further escaping in that part.
+// Go's validEncoded: `s` needs no further escaping in that part (the
+// sub-delimiters, ":", "@", "[ ]" and escapes are all left as they are).
 bool valid_encoded(std::string_view s, encoding mode) {
   for (char ch : s) {
-    switch (ch) {
-    case '!':
-    case '$':
-    case '&':
-    case '\'':
-    case '(':
-    case ')':
-    case '*':
-    case '+':
-    case ',':
-    case ';':
-    case '=':
-    case ':':
-    case '@':
-    case '[':
-    case ']':
-    case '%':
-      break;
-    default:
-      if (should_escape(static_cast<unsigned char>(ch), mode))
-        return false;
-    }
+    auto c = static_cast<unsigned char>(ch);
+    if (!one_of(c, "!$&'()*+,;=:@[]%") && should_escape(c, mode))
+      return false;
   }
   return true;
 }
@@ -217,31 +160,8 @@ bool valid_optional_port(std::string_view port) {
 bool valid_userinfo(std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
-    if (is_alnum(c))
-      continue;
-    switch (c) {
-    case '-':
-    case '.':
-    case '_':
-    case ':':
-    case '~':
-    case '!':
-    case '$':
-    case '&':
-    case '\'':
-    case '(':
-    case ')':
-    case '*':
-    case '+':
-    case ',':
-    case ';':
-    case '=':
-    case '%':
-    case '@':
-      continue;
-    default:
+    if (!is_alnum(c) && !one_of(c, "-._:~!$&'()*+,;=%@"))
       return false;
-    }
   }
   return true;
 }
@@ -317,23 +237,30 @@ bool parse_authority(std::string_view authority, go_url& url,
   return true;
 }
 
-bool set_path(go_url& url, std::string_view p, std::string& error) {
-  auto path = unescape(p, encoding::path, error);
-  if (!path)
+// Go's setPath and setFragment: `value` unescaped from `text`, and `raw`
+// the text as written when Go's own escaping of `value` would differ.
+bool set_escaped(std::string_view text, encoding mode, std::string& value,
+                 std::string& raw, std::string& error) {
+  auto unescaped = unescape(text, mode, error);
+  if (!unescaped)
     return false;
-  url.path = std::move(*path);
-  url.raw_path = escape(url.path, encoding::path) == p ? "" : std::string(p);
+  value = std::move(*unescaped);
+  raw = escape(value, mode) == text ? "" : std::string(text);
   return true;
 }
 
-bool set_fragment(go_url& url, std::string_view f, std::string& error) {
-  auto fragment = unescape(f, encoding::fragment, error);
-  if (!fragment)
-    return false;
-  url.fragment = std::move(*fragment);
-  url.raw_fragment =
-      escape(url.fragment, encoding::fragment) == f ? "" : std::string(f);
-  return true;
+bool set_path(go_url& url, std::string_view p, std::string& error) {
+  return set_escaped(p, encoding::path, url.path, url.raw_path, error);
+}
+
+// What a reference without authority takes from nowhere: no user, host or
+// path.
+void drop_authority_and_path(go_url& url) {
+  url.has_user = url.has_password = false;
+  url.username.clear();
+  url.password.clear();
+  url.host.clear();
+  url.path.clear();
 }
 
 // Go's getScheme: the scheme before ":", if the text starts with one.
@@ -491,7 +418,8 @@ std::optional<go_url> parse_go_url(const std::string& text,
     return std::nullopt;
   }
   if (hash != std::string_view::npos && hash + 1 < raw.size() &&
-      !set_fragment(url, raw.substr(hash + 1), reason)) {
+      !set_escaped(raw.substr(hash + 1), encoding::fragment, url.fragment,
+                   url.raw_fragment, reason)) {
     error = "parse \"" + text + "\": " + reason;
     return std::nullopt;
   }
@@ -599,11 +527,7 @@ go_url resolve_go_url(const go_url& base, const go_url& ref) {
     return url;
   }
   if (!ref.opaque.empty()) {
-    url.has_user = url.has_password = false;
-    url.username.clear();
-    url.password.clear();
-    url.host.clear();
-    url.path.clear();
+    drop_authority_and_path(url);
     return url;
   }
   if (ref.path.empty() && !ref.force_query && ref.raw_query.empty()) {
@@ -615,11 +539,7 @@ go_url resolve_go_url(const go_url& base, const go_url& ref) {
   }
   if (ref.path.empty() && !base.opaque.empty()) {
     url.opaque = base.opaque;
-    url.has_user = url.has_password = false;
-    url.username.clear();
-    url.password.clear();
-    url.host.clear();
-    url.path.clear();
+    drop_authority_and_path(url);
     return url;
   }
   url.host = base.host;
