@@ -2,6 +2,7 @@
 // promotion, keeping slot counts and indexes in step with the entries.
 #include "disruption/group_book.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace dm {
@@ -66,7 +67,9 @@ void group_book::start_wait(const std::string& host, host_entry& entry,
   if (entry.wait)
     finish_wait(host, entry, "ready wait replaced by a new one");
   waiting w;
-  w.deadline = saturating_add(now, gate.timeout); // never wraps to the past
+  // Never wrapped into the past, and never past what the state files hold.
+  w.deadline =
+      std::min(saturating_add(now, gate.timeout), latest_wait_deadline);
   w.url = gate.url;
   w.wait_id = next_wait_id_++;
   wait_deadlines_.emplace(w.deadline, host);

@@ -31,6 +31,12 @@ inline timestamp lapse_time(timestamp last_request,
                         std::chrono::nanoseconds(1));
 }
 
+// The latest moment a wait may end: 2200-01-01, the last time the state
+// files hold (storage/state_store.hpp). A longer ready timeout ends there,
+// which is as good as never (docs/semantics.md, "Edges").
+inline constexpr timestamp latest_wait_deadline{
+    std::chrono::nanoseconds(7'258'118'400'000'000'000)};
+
 // A machine that asked: permitted (holds a slot) or queued.
 struct holding {
   bool permitted = false;

@@ -47,6 +47,9 @@ void apply_change(stored_state& state, const state_change& change);
 // refused when read and a change when appended.
 constexpr std::int64_t earliest_stored_ns = 0;
 constexpr std::int64_t latest_stored_ns = 7'258'118'400'000'000'000;
+static_assert(latest_stored_ns ==
+                  latest_wait_deadline.time_since_epoch().count(),
+              "a wait's deadline must be storable");
 
 inline bool storable_time(timestamp when) {
   auto ns = when.time_since_epoch().count();

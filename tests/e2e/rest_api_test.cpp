@@ -285,6 +285,14 @@ TEST_F(rest_fixture, huge_ready_timeout_holds_the_slot) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_EQ(op("request", b, tags.dump()), "requested") << timeout;
   }
+  // The waits were saved, and go on after a crash.
+  server->kill_hard();
+  ASSERT_TRUE(server->start()) << server->log_text();
+  auto state = nlohmann::json::parse(http_get(port(), "/api/v1/state").body);
+  std::size_t waiting = 0;
+  for (const auto& group : state["Groups"])
+    waiting += group["Waiting"].size();
+  EXPECT_EQ(waiting, 3u) << state.dump();
 }
 
 TEST_F(rest_fixture, kill_nine_after_permit_forgets_nothing) {

@@ -396,7 +396,21 @@ TEST_F(actor_fixture_today, huge_ready_timeout_holds_the_slot) {
     sched->run();
     EXPECT_EQ(state_of(a), "waiting") << timeout;
     EXPECT_TRUE(timers_all_ahead()) << timeout;
+    // Saved with the last deadline a state file holds, 2200-01-01.
+    auto disk = on_disk();
+    ASSERT_TRUE(disk.groups.count(timeout) &&
+                disk.groups.at(timeout).hosts.count(a))
+        << timeout;
+    auto& saved = disk.groups.at(timeout).hosts.at(a);
+    ASSERT_TRUE(saved.wait);
+    EXPECT_EQ(saved.wait->deadline, latest_wait_deadline);
   }
+  // And after a restart the machines still wait.
+  auto clock_before = sched->clock().now();
+  restart();
+  sched->clock().current_time = clock_before;
+  for (const char* timeout : huge_ready_timeouts)
+    EXPECT_EQ(state_of(std::string("a-") + timeout), "waiting") << timeout;
 }
 
 TEST_F(actor_fixture_today, ready_timeout_beyond_gos_largest_applies_none) {
