@@ -355,10 +355,8 @@ int run_disruption_client(int argc, const char* const* argv,
                      "Local IP address to connect from (multi-homed hosts)");
 
     std::string error;
-    for (const char* file : {"flags.default", "flags.extra"}) {
-      if (!flags.load_file(config_dir + "/" + file, error))
-        return fail(client_exit::usage, one_line(error));
-    }
+    if (!flags.load_files(config_dir, error))
+      return fail(client_exit::usage, one_line(error));
     if (!flags.parse(argc, argv, error))
       return fail(client_exit::usage, one_line(error) + " (-h for help)");
     if (flags.help_requested()) {

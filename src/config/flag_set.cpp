@@ -278,6 +278,16 @@ bool flag_set::load_file(const std::string& path, std::string& error) {
   return true;
 }
 
+bool flag_set::load_files(const std::string& dir, std::string& error) {
+  for (const char* file : {"flags.default", "flags.extra"}) {
+    if (!load_file(dir + "/" + file, error))
+      return false;
+    if (!action_.empty())
+      break;
+  }
+  return true;
+}
+
 bool flag_set::parse(int argc, const char* const* argv, std::string& error) {
   int i = 1;
   for (; i < argc; ++i) {

@@ -61,6 +61,9 @@ public:
   // Reads name=value lines from a file if it exists; false with `error` on a
   // bad line or unknown name.
   bool load_file(const std::string& path, std::string& error);
+  // `dir`/flags.default, then `dir`/flags.extra, as the original's
+  // loadflags reads a daemon's (stopping at an action flag).
+  bool load_files(const std::string& dir, std::string& error);
 
   // Parses argv; leaves positional arguments in `args`. Returns false with
   // `error` set on a bad flag; sets `help_requested` for -h/-help.

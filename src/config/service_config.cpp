@@ -163,14 +163,12 @@ std::optional<int> parse_service_config(int argc, const char* const* argv,
     return 0;
   };
   std::string error;
-  for (const char* file : {"flags.default", "flags.extra"}) {
-    if (!flags.load_file(config_dir + "/" + file, error)) {
-      err << error << "\n";
-      return 2;
-    }
-    if (!flags.action_requested().empty())
-      return show_version();
+  if (!flags.load_files(config_dir, error)) {
+    err << error << "\n";
+    return 2;
   }
+  if (!flags.action_requested().empty())
+    return show_version();
   if (!flags.parse(argc, argv, error)) {
     err << error << "\n" << flags.usage();
     return 2;

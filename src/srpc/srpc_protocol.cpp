@@ -196,18 +196,21 @@ bool srpc_protocol::read_request_value(channel& ch) {
   }
   bool newline_taken = consumed > 0 && ch.input()[consumed - 1] == '\n';
   ch.input().erase(0, consumed);
-  if (!error.empty()) {
-    // As the original: the decode error's text, then the connection closes.
-    ch.send(error + "\n");
-    ch.close_after_send();
-    return false;
-  }
-  if (!done)
+  if (refused_value(ch, error) || !done)
     return false;
   phase_ = phase::answering;
   ++units_;
   skip_newline_ = coder_ == srpc_coder::json && !newline_taken;
   dispatch(ch, coder_ == srpc_coder::gob ? gob_.machine() : json_.machine());
+  return true;
+}
+
+bool srpc_protocol::refused_value(channel& ch, const std::string& error) {
+  if (error.empty())
+    return false;
+  // As the original: the decode error's text, then the connection closes.
+  ch.send(error + "\n");
+  ch.close_after_send();
   return true;
 }
 
@@ -230,13 +233,7 @@ bool srpc_protocol::read_upgrade_value(channel& ch) {
     done = status == upgrade_json_status::done;
   }
   ch.input().erase(0, consumed);
-  if (!error.empty()) {
-    // As any decode error of a call: its text, then the connection ends.
-    ch.send(error + "\n");
-    ch.close_after_send();
-    return false;
-  }
-  if (!done)
+  if (refused_value(ch, error) || !done)
     return false;
   ++units_;
   value_started_ = false;

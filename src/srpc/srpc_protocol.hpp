@@ -54,6 +54,9 @@ private:
   bool read_method_line(channel& ch);
   bool read_request_value(channel& ch);
   bool read_upgrade_value(channel& ch);
+  // A value that could not be decoded: says why and closes (true), or
+  // nothing when `error` is empty (false).
+  bool refused_value(channel& ch, const std::string& error);
   void on_upgrade_value(channel& ch, const unix_upgrade_value& value);
   void dispatch(channel& ch, const machine_record& machine);
   void respond(channel& ch, const std::string& error, disruption_state state);

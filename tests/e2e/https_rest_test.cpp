@@ -20,9 +20,7 @@ TEST(https_rest, certificate_with_power_may_act_for_others) {
   temp_dir dir;
   test_pki pki;
   server_process server(DM_SERVER_BINARY, dir.file("state"),
-                        {"-certFile=" + pki.server_cert,
-                         "-keyFile=" + pki.server_key,
-                         "-CAfile=" + pki.ca_cert});
+                        server_tls_flags(pki));
   ASSERT_TRUE(server.start()) << server.log_text();
   auto body = [](const std::string& host, const std::string& op) {
     return R"({"MDB":{"Hostname":")" + host +

@@ -141,11 +141,10 @@ struct lingering_close : ::testing::Test {
   std::unique_ptr<server_process> server;
 
   void SetUp() override {
-    server = std::make_unique<server_process>(
-        DM_SERVER_BINARY, dir.file("state"),
-        std::vector<std::string>{
-            "-maxRequestBytes=1024", "-certFile=" + pki.server_cert,
-            "-keyFile=" + pki.server_key, "-CAfile=" + pki.ca_cert});
+    auto args = server_tls_flags(pki);
+    args.push_back("-maxRequestBytes=1024");
+    server = std::make_unique<server_process>(DM_SERVER_BINARY,
+                                              dir.file("state"), args);
     ASSERT_TRUE(server->start()) << server->log_text();
   }
 };

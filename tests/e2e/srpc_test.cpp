@@ -274,10 +274,7 @@ struct tls_srpc : ::testing::Test {
 
   void SetUp() override {
     server = std::make_unique<server_process>(
-        DM_SERVER_BINARY, dir.file("state"),
-        std::vector<std::string>{"-certFile=" + pki.server_cert,
-                                 "-keyFile=" + pki.server_key,
-                                 "-CAfile=" + pki.ca_cert});
+        DM_SERVER_BINARY, dir.file("state"), server_tls_flags(pki));
     ASSERT_TRUE(server->start()) << server->log_text();
   }
 

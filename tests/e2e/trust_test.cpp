@@ -64,9 +64,7 @@ struct trust : ::testing::Test {
   }
 
   void start(std::vector<std::string> extra) {
-    std::vector<std::string> args = {"-certFile=" + pki.server_cert,
-                                     "-keyFile=" + pki.server_key,
-                                     "-CAfile=" + pki.ca_cert};
+    auto args = server_tls_flags(pki);
     args.insert(args.end(), extra.begin(), extra.end());
     server = std::make_unique<server_process>(DM_SERVER_BINARY,
                                               dir.file("state"), args);

@@ -130,11 +130,10 @@ TEST_F(unix_upgrade, an_upgraded_connection_gets_the_same_answers) {
 TEST_F(unix_upgrade, a_certificates_powers_go_along) {
   test_pki pki;
   socket_name = dir.file("tls.sock");
-  server = std::make_unique<server_process>(
-      DM_SERVER_BINARY, dir.file("state"),
-      std::vector<std::string>{
-          "-certFile=" + pki.server_cert, "-keyFile=" + pki.server_key,
-          "-CAfile=" + pki.ca_cert, "-srpcUnixSocketPath=" + socket_name});
+  auto args = server_tls_flags(pki);
+  args.push_back("-srpcUnixSocketPath=" + socket_name);
+  server = std::make_unique<server_process>(DM_SERVER_BINARY, dir.file("state"),
+                                            args);
   ASSERT_TRUE(server->start()) << server->log_text();
   srpc_client_options options;
   options.port = server->port();

@@ -265,6 +265,11 @@ std::string test_pki::write_ca(const key_and_certificate& issuer,
   return path;
 }
 
+std::vector<std::string> server_tls_flags(const test_pki& pki) {
+  return {"-certFile=" + pki.server_cert, "-keyFile=" + pki.server_key,
+          "-CAfile=" + pki.ca_cert};
+}
+
 std::shared_ptr<const tls_context> client_tls(const test_pki& pki,
                                               const std::string& cert,
                                               const std::string& key) {

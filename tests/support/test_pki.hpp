@@ -84,6 +84,10 @@ private:
   std::string dir_;
 };
 
+// The server flags that serve TLS with this PKI's server certificate and
+// trust its CA: -certFile, -keyFile and -CAfile.
+std::vector<std::string> server_tls_flags(const test_pki& pki);
+
 // A client context that verifies the server against `pki.ca_cert` and
 // presents `cert`/`key` (both empty: no certificate). Fails the test on
 // error.
