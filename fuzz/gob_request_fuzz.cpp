@@ -12,6 +12,7 @@
 
 #include "codec/gob.hpp"
 #include "invariant.hpp"
+#include "pieces.hpp"
 
 namespace {
 
@@ -42,21 +43,8 @@ outcome finish(dm::gob_request_decoder& decoder, dm::gob_status status,
 // As a connection reads: everything that has arrived, minus what was used.
 outcome decode(std::string_view stream, std::size_t piece) {
   dm::gob_request_decoder decoder(1 << 16);
-  std::string buffer;
   std::size_t used = 0;
-  auto status = dm::gob_status::need_more;
-  for (std::size_t pos = 0; pos < stream.size();) {
-    auto n = std::min(piece, stream.size() - pos);
-    buffer.append(stream.substr(pos, n));
-    pos += n;
-    std::size_t consumed = 0;
-    status = decoder.feed(buffer, consumed);
-    DM_FUZZ_EXPECT(consumed <= buffer.size(), "consumed within the input");
-    buffer.erase(0, consumed);
-    used += consumed;
-    if (status != dm::gob_status::need_more)
-      break;
-  }
+  auto status = dm::fuzz::feed_in_pieces(decoder, stream, piece, used);
   return finish(decoder, status, used);
 }
 
@@ -83,12 +71,7 @@ dm::machine_record normalized(dm::machine_record m) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   std::string_view stream(reinterpret_cast<const char*>(data), size);
-  auto whole = decode(stream, stream.size() + 1);
-  auto bytewise = decode(stream, 1);
-  DM_FUZZ_EXPECT(whole.status == bytewise.status,
-                 "same status however the bytes arrive");
-  DM_FUZZ_EXPECT(whole.error == bytewise.error,
-                 "same error however the bytes arrive");
+  auto [whole, bytewise] = dm::fuzz::at_once_and_bytewise(stream, decode);
   // Before it: a Go client's usual call, and the input itself.
   static const std::string usual = [] {
     dm::machine_record machine;

@@ -9,6 +9,7 @@
 
 #include "codec/gob.hpp"
 #include "invariant.hpp"
+#include "pieces.hpp"
 
 namespace {
 
@@ -23,20 +24,8 @@ struct outcome {
 
 outcome decode(std::string_view stream, std::size_t piece) {
   dm::gob_response_decoder decoder(1 << 16);
-  std::string buffer;
   outcome out;
-  for (std::size_t pos = 0; pos < stream.size();) {
-    auto n = std::min(piece, stream.size() - pos);
-    buffer.append(stream.substr(pos, n));
-    pos += n;
-    std::size_t consumed = 0;
-    out.status = decoder.feed(buffer, consumed);
-    DM_FUZZ_EXPECT(consumed <= buffer.size(), "consumed within the input");
-    buffer.erase(0, consumed);
-    out.used += consumed;
-    if (out.status != dm::gob_status::need_more)
-      break;
-  }
+  out.status = dm::fuzz::feed_in_pieces(decoder, stream, piece, out.used);
   if (out.status == dm::gob_status::done) {
     out.response_error = decoder.response_error();
     out.state = decoder.state();
@@ -52,12 +41,7 @@ outcome decode(std::string_view stream, std::size_t piece) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   std::string_view stream(reinterpret_cast<const char*>(data), size);
-  auto whole = decode(stream, stream.size() + 1);
-  auto bytewise = decode(stream, 1);
-  DM_FUZZ_EXPECT(whole.status == bytewise.status,
-                 "same status however the bytes arrive");
-  DM_FUZZ_EXPECT(whole.error == bytewise.error,
-                 "same error however the bytes arrive");
+  auto [whole, bytewise] = dm::fuzz::at_once_and_bytewise(stream, decode);
   if (whole.status != dm::gob_status::done)
     return 0;
   DM_FUZZ_EXPECT(whole.used == bytewise.used &&

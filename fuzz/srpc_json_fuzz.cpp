@@ -11,28 +11,17 @@
 
 #include "codec/srpc_json.hpp"
 #include "invariant.hpp"
+#include "pieces.hpp"
 
 namespace {
 
-// Feeds `stream` in pieces of `piece` bytes as a connection would: what has
-// arrived minus what was used. Returns the final status.
+// Feeds `stream` in pieces of `piece` bytes as a connection would. Returns
+// the final status.
 template <class Decoder>
 dm::json_status decode(Decoder& decoder, std::string_view stream,
                        std::size_t piece) {
-  std::string buffer;
-  auto status = dm::json_status::need_more;
-  for (std::size_t pos = 0; pos < stream.size();) {
-    auto n = std::min(piece, stream.size() - pos);
-    buffer.append(stream.substr(pos, n));
-    pos += n;
-    std::size_t consumed = 0;
-    status = decoder.feed(buffer, consumed);
-    DM_FUZZ_EXPECT(consumed <= buffer.size(), "consumed within the input");
-    buffer.erase(0, consumed);
-    if (status != dm::json_status::need_more)
-      break;
-  }
-  return status;
+  std::size_t used = 0;
+  return dm::fuzz::feed_in_pieces(decoder, stream, piece, used);
 }
 
 constexpr std::size_t max_value = 1 << 16;
