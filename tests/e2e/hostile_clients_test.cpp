@@ -208,6 +208,20 @@ TEST_F(hostile_fixture, oversized_headers_and_bodies_are_refused) {
   answer = chunked.exchange("POST /api/v1/request HTTP/1.1\r\n"
                             "Transfer-Encoding: chunked\r\n\r\n");
   EXPECT_EQ(answer.status, 411);
+  // Two Transfer-Encoding fields and a length: a proxy honouring the last
+  // field would read a chunked body, the length would frame another; the
+  // request is refused (501, as Go's server) and the connection closed, so
+  // nothing after it is taken for a request.
+  http_connection smuggler(server->port());
+  answer = smuggler.exchange(
+      "POST /api/v1/request HTTP/1.1\r\nTransfer-Encoding: identity\r\n"
+      "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
+      "0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(answer.status, 501);
+  EXPECT_NE(answer.body.find("Unsupported transfer encoding"),
+            std::string::npos)
+      << answer.body;
+  EXPECT_EQ(smuggler.exchange("GET /healthz HTTP/1.1\r\n\r\n").status, 0);
   EXPECT_TRUE(well_behaved_ok(server->port(), "127.0.95.1"));
 }
 
