@@ -24,7 +24,6 @@ storage(storage_actor::stateful_pointer<storage_state> self,
             held.reply.answer(not_saved_result());
           return false;
         }
-        service_metrics::instance().storage_changes += batch.changes.size();
         if (!self->state.listeners.empty())
           self->state.unsynced_changes.insert(
               self->state.unsynced_changes.end(),
@@ -54,6 +53,7 @@ storage(storage_actor::stateful_pointer<storage_state> self,
         metrics.storage_failing = !ok;
         auto health = self->state.store->health();
         metrics.storage_pending = health.pending_changes;
+        metrics.storage_changes = health.changes_written;
         metrics.compaction_failing = health.compaction_failing;
         metrics.compaction_failures = health.compaction_failures;
         metrics.compaction_backoff_ms =

@@ -214,7 +214,8 @@ std::string service_metrics::render(const state_figures& state) const {
   header(out, "storage_syncs_total", "counter",
          "Durable write batches (one sync each).");
   sample(out, "storage_syncs_total", "", load(storage_batches));
-  header(out, "storage_changes_total", "counter", "Changes written.");
+  header(out, "storage_changes_total", "counter",
+         "Changes written by the syncs that worked.");
   sample(out, "storage_changes_total", "", load(storage_changes));
   header(out, "storage_failures_total", "counter", "Failed syncs.");
   sample(out, "storage_failures_total", "", load(storage_failures));

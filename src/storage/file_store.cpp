@@ -466,6 +466,7 @@ bool file_store::sync(std::string& error) {
     if (::fdatasync(journal_fd_) != 0)
       return failed("cannot sync");
     journal_size_ += text.size();
+    changes_written_ += backlog_ ? backlog_changes_.size() : pending_count_;
     pending_.clear();
     pending_count_ = 0;
     backlog_ = false;
@@ -508,6 +509,7 @@ void file_store::maybe_compact(std::string& error) {
 store_health file_store::health() const {
   store_health health;
   health.pending_changes = pending_changes();
+  health.changes_written = changes_written_;
   health.compaction_failing = compaction_failing_;
   health.compaction_failures = compaction_failures_;
   health.compaction_backoff = compact_backoff_;

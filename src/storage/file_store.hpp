@@ -86,6 +86,7 @@ private:
   // machines again, and each copy replaces the one before.
   std::string pending_;
   std::size_t pending_count_ = 0;
+  std::uint64_t changes_written_ = 0;
   bool backlog_ = false;
   std::vector<state_change> backlog_changes_;
   std::map<std::pair<std::string, std::string>, std::size_t> backlog_index_;

@@ -63,6 +63,9 @@ timestamp clamp_to_storable(timestamp when);
 struct store_health {
   // Changes appended and not yet durable.
   std::size_t pending_changes = 0;
+  // Changes written by the syncs that worked (a change retried after a
+  // failed sync counts once, when it is written).
+  std::uint64_t changes_written = 0;
   // The last compaction failed: every change is still durable (in the
   // journal), but the journal grows until one succeeds.
   bool compaction_failing = false;

@@ -33,6 +33,14 @@ long file_size(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : -1;
 }
 
+// The value of an unlabelled sample in a /metrics page, or -1.
+double metric(const std::string& page, const std::string& name) {
+  auto at = page.find("\ndisruption_manager_" + name + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(page.substr(page.find(' ', at + 1) + 1));
+}
+
 const char* tags =
     R"({"DisruptionManagerGroupIdentifier":"Disk","DisruptionManagerGroupMaximumDisrupting":"5"})";
 
@@ -129,6 +137,13 @@ TEST(disk_trouble, full_disk_backlog_stays_one_change_per_machine) {
   }
   EXPECT_TRUE(healthy) << server.log_text();
   EXPECT_LE(file_size(journal), full + machines * 200);
+  // Each machine's change counted once, when written; not once per retry.
+  auto written =
+      metric(http_get(port, "/metrics").body, "storage_changes_total");
+  EXPECT_GE(written, machines + 1);
+  EXPECT_LE(written, 2 * machines + 1);
+  EXPECT_EQ(metric(http_get(port, "/metrics").body, "storage_pending_changes"),
+            0);
   server.kill_hard();
   ASSERT_TRUE(server.start()) << server.log_text();
   EXPECT_EQ(disruption(server.port(), "check", "127.0.82.2", many),
@@ -136,18 +151,6 @@ TEST(disk_trouble, full_disk_backlog_stays_one_change_per_machine) {
   EXPECT_EQ(disruption(server.port(), "check", "127.0.82.151", many),
             "permitted");
 }
-
-namespace {
-
-// The value of an unlabelled sample in a /metrics page, or -1.
-double metric(const std::string& page, const std::string& name) {
-  auto at = page.find("\ndisruption_manager_" + name + " ");
-  if (at == std::string::npos)
-    return -1;
-  return std::stod(page.substr(page.find(' ', at + 1) + 1));
-}
-
-} // namespace
 
 // A compaction that cannot be written (a directory in the way of the new
 // snapshot) is not tried at every batch: it backs off, and /healthz and
