@@ -1,7 +1,7 @@
 #include "codec/json_reader.hpp"
 
 #include "codec/hex_digit.hpp"
-#include "template/go_text.hpp"
+#include "text/utf8.hpp"
 
 #include <array>
 
@@ -160,8 +160,8 @@ bool json_reader::scan_string(std::string* out) {
       return fail(); // Control characters must be escaped.
     if (c >= 0x80) {
       char32_t rune = 0;
-      auto n = tmpl::decode_rune(text_, pos_, rune);
-      if (rune == tmpl::rune_error && n == 1)
+      auto n = utf8::decode_rune(text_, pos_, rune);
+      if (rune == utf8::rune_error && n == 1)
         return fail(); // Not UTF-8.
       if (out != nullptr)
         out->append(text_.data() + pos_, n);
@@ -236,7 +236,7 @@ bool json_reader::scan_string(std::string* out) {
       code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
     }
     if (out != nullptr)
-      tmpl::append_utf8(*out, code);
+      utf8::append_utf8(*out, code);
   }
   return fail(); // Unterminated.
 }

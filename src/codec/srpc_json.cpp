@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec/machine_json.hpp"
+#include "text/utf8.hpp"
 
 namespace dm {
 
@@ -284,38 +285,6 @@ void json_response_decoder::reset() {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at the front of `s`, or 0 when the
-// first byte does not start one (Go's utf8.DecodeRune then gives RuneError
-// with width 1).
-std::size_t utf8_sequence_length(std::string_view s) {
-  auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto continuation = [&](std::size_t i) {
-    return i < s.size() && (at(i) & 0xc0) == 0x80;
-  };
-  unsigned char b = at(0);
-  if (b >= 0xc2 && b <= 0xdf)
-    return continuation(1) ? 2 : 0;
-  if (b >= 0xe0 && b <= 0xef) {
-    if (s.size() < 2)
-      return 0;
-    unsigned char low = b == 0xe0 ? 0xa0 : 0x80;
-    unsigned char high = b == 0xed ? 0x9f : 0xbf; // no surrogates
-    if (at(1) < low || at(1) > high)
-      return 0;
-    return continuation(2) ? 3 : 0;
-  }
-  if (b >= 0xf0 && b <= 0xf4) {
-    if (s.size() < 2)
-      return 0;
-    unsigned char low = b == 0xf0 ? 0x90 : 0x80;
-    unsigned char high = b == 0xf4 ? 0x8f : 0xbf; // at most U+10FFFF
-    if (at(1) < low || at(1) > high)
-      return 0;
-    return continuation(2) && continuation(3) ? 4 : 0;
-  }
-  return 0;
-}
-
 void append_go_json_string(std::string& out, std::string_view text) {
   static const char hex[] = "0123456789abcdef";
   out.push_back('"');
@@ -366,7 +335,7 @@ void append_go_json_string(std::string& out, std::string_view text) {
       ++i;
       continue;
     }
-    std::size_t length = utf8_sequence_length(text.substr(i));
+    std::size_t length = utf8::sequence_length(text.substr(i));
     if (length == 0) {
       out += "\\ufffd";
       ++i;

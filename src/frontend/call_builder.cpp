@@ -3,6 +3,7 @@
 
 #include "disruption/group_rules.hpp"
 #include "net/host_resolver.hpp"
+#include "text/utf8.hpp"
 
 namespace dm {
 
@@ -37,48 +38,16 @@ disruption_call make_disruption_call(request_kind kind,
   return call;
 }
 
-namespace {
-
-bool valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = c < 0x80           ? 0
-                        : (c >> 5) == 0x6  ? 1
-                        : (c >> 4) == 0xE  ? 2
-                        : (c >> 3) == 0x1E ? 3
-                                           : 4;
-    if (extra == 4 || i + extra >= text.size() + (extra == 0 ? 1 : 0))
-      return false;
-    std::uint32_t code = extra == 0 ? c : c & (0x3F >> extra);
-    for (std::size_t k = 1; k <= extra; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80)
-        return false;
-      code = code << 6 | (next & 0x3F);
-    }
-    // No overlong forms, no surrogates, nothing past U+10FFFF.
-    if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800) ||
-        (extra == 3 && code < 0x10000) || code > 0x10FFFF ||
-        (code >= 0xD800 && code <= 0xDFFF))
-      return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
-} // namespace
-
 std::string call_text_error(const disruption_call& call) {
-  if (!valid_utf8(call.host))
+  if (!utf8::valid_utf8(call.host))
     return "MDB.Hostname is not valid UTF-8";
-  if (!valid_utf8(call.group))
+  if (!utf8::valid_utf8(call.group))
     return "the group identifier is not valid UTF-8";
   return gate_text_error(call);
 }
 
 std::string gate_text_error(const disruption_call& call) {
-  if (!valid_utf8(call.gate_url))
+  if (!utf8::valid_utf8(call.gate_url))
     return "the expanded DisruptionManagerReadyUrl is not valid UTF-8";
   return {};
 }

@@ -1,5 +1,4 @@
-// Go's text primitives the template engine depends on: UTF-8 decoding the way
-// Go decodes it, Go's notion of letters and printable runes, strconv-style
+// Go's text primitives the template engine depends on: Go's notion of letters and printable runes, strconv-style
 // quoting and unquoting, and Go's integer and float literal syntax.
 #pragma once
 
@@ -8,24 +7,19 @@
 #include <string>
 #include <string_view>
 
+#include "text/utf8.hpp"
+
 namespace dm::tmpl {
 
-constexpr char32_t rune_error = 0xFFFD;
-constexpr char32_t max_rune = 0x10FFFF;
-
-// Decodes the rune at s[pos]. Like Go's utf8.DecodeRuneInString: an invalid
-// or truncated sequence yields rune_error with width 1; at the end, width 0.
-std::size_t decode_rune(std::string_view s, std::size_t pos, char32_t& r);
-
-// Decodes the rune ending just before s[end]; width 0 when end == 0.
-std::size_t decode_last_rune(std::string_view s, std::size_t end, char32_t& r);
-
-// Appends r in UTF-8; invalid runes (surrogates, > max_rune) become U+FFFD.
-void append_utf8(std::string& out, char32_t r);
-
-std::size_t rune_count(std::string_view s);
-bool valid_utf8(std::string_view s);
-bool valid_rune(char32_t r);
+// The template engine reads UTF-8 through the one shared module.
+using utf8::append_utf8;
+using utf8::decode_last_rune;
+using utf8::decode_rune;
+using utf8::max_rune;
+using utf8::rune_count;
+using utf8::rune_error;
+using utf8::valid_rune;
+using utf8::valid_utf8;
 
 // Go's unicode.IsLetter / IsDigit / strconv.IsPrint (Unicode 13, as in the
 // Go release the original is built with).

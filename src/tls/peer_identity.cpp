@@ -10,55 +10,11 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "text/utf8.hpp"
+
 namespace dm {
 
 namespace {
-
-constexpr char32_t rune_error = 0xFFFD;
-
-// Decodes one UTF-8 sequence at the front of `s` (not empty) as Go's
-// utf8.DecodeRuneInString does: invalid, overlong or surrogate encodings give
-// U+FFFD with length 1, so every byte is consumed exactly once.
-char32_t decode_rune(std::string_view s, std::size_t& length) {
-  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  unsigned char b0 = byte(0);
-  length = 1;
-  if (b0 < 0x80)
-    return b0;
-  std::size_t need;
-  char32_t r;
-  char32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 1, r = b0 & 0x1F, min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 2, r = b0 & 0x0F, min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 3, r = b0 & 0x07, min = 0x10000;
-  } else {
-    return rune_error;
-  }
-  if (s.size() <= need)
-    return rune_error;
-  for (std::size_t i = 1; i <= need; ++i) {
-    if ((byte(i) & 0xC0) != 0x80)
-      return rune_error;
-    r = (r << 6) | (byte(i) & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-    return rune_error;
-  length = need + 1;
-  return r;
-}
-
-bool valid_utf8(std::string_view s) {
-  while (!s.empty()) {
-    std::size_t n;
-    if (decode_rune(s, n) == rune_error && n == 1)
-      return false;
-    s.remove_prefix(n);
-  }
-  return true;
-}
 
 // ---- glob matching (semantics of Go's path/filepath.Match on Unix) ----
 
@@ -75,10 +31,10 @@ bool read_class_char(std::string_view& chunk, char32_t& out) {
     if (chunk.empty())
       return false;
   }
-  std::size_t n;
-  out = decode_rune(chunk, n);
-  if (out == rune_error && n == 1)
+  const std::size_t n = utf8::sequence_length(chunk);
+  if (n == 0)
     return false;
+  utf8::decode_rune(chunk, 0, out);
   chunk.remove_prefix(n);
   return !chunk.empty();
 }
@@ -179,9 +135,8 @@ std::optional<std::string_view> match_chunk(std::string_view chunk,
     case '[': {
       if (s.empty())
         return std::nullopt;
-      std::size_t n;
-      char32_t r = decode_rune(s, n);
-      s.remove_prefix(n);
+      char32_t r;
+      s.remove_prefix(utf8::decode_rune(s, 0, r));
       chunk.remove_prefix(1);
       bool matched = false;
       if (!read_class(chunk, r, matched) || !matched)
@@ -191,9 +146,8 @@ std::optional<std::string_view> match_chunk(std::string_view chunk,
     case '?': {
       if (s.empty() || s[0] == separator)
         return std::nullopt;
-      std::size_t n;
-      decode_rune(s, n);
-      s.remove_prefix(n);
+      char32_t r;
+      s.remove_prefix(utf8::decode_rune(s, 0, r));
       chunk.remove_prefix(1);
       break;
     }
@@ -418,7 +372,7 @@ parse_der_string_list(std::string_view der) {
       return std::nullopt;
     switch (tag) {
     case der_utf8_string:
-      if (!valid_utf8(value))
+      if (!utf8::valid_utf8(value))
         return std::nullopt;
       break;
     case der_printable_string:
