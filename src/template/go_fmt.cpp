@@ -196,6 +196,8 @@ struct flags {
 
 class printer {
 public:
+  explicit printer(std::size_t limit) : limit_(limit) {}
+
   std::string buf;
 
   void print(const std::vector<value>& args) {
@@ -207,6 +209,7 @@ public:
       print_arg(args[i], 'v');
       prev_string = is_string;
     }
+    check_room();
   }
 
   void println(const std::vector<value>& args) {
@@ -216,19 +219,38 @@ public:
       print_arg(args[i], 'v');
     }
     buf += '\n';
+    check_room();
   }
 
   void printf(std::string_view format, const std::vector<value>& a);
 
 private:
+  std::size_t limit_;
   flags f_;
   bool reordered_ = false, good_arg_num_ = true;
+
+  // Called between pieces: the text so far must fit the limit.
+  void check_room(std::size_t more = 0) const {
+    if (buf.size() > limit_ || more > limit_ - buf.size())
+      throw format_limit_error(
+          "result exceeds " + std::to_string(limit_) + " bytes", false);
+  }
+
+  // Refuses a width or precision no ready URL needs (see max_format_width).
+  static void check_width(bool present, int n, const char* what) {
+    if (present && n > max_format_width)
+      throw format_limit_error(std::string(what) + " " + std::to_string(n) +
+                                   " exceeds " +
+                                   std::to_string(max_format_width),
+                               true);
+  }
 
   // ---- fmt.fmt: padding and the primitive formatters ----
 
   void write_padding(int n) {
     if (n <= 0)
       return;
+    check_room(static_cast<std::size_t>(n));
     buf.append(static_cast<std::size_t>(n), f_.zero ? '0' : ' ');
   }
 
@@ -670,6 +692,7 @@ private:
   }
 
   void print_arg(const value& arg, char32_t verb) {
+    check_room();
     if (!arg.valid()) {
       if (verb == 'T' || verb == 'v')
         pad("<nil>");
@@ -689,6 +712,7 @@ private:
   }
 
   void print_value(const value& v, char32_t verb, int depth) {
+    check_room(); // between the elements of a map, slice or struct
     switch (v.kind) {
     case value_kind::invalid:
       // Only reachable at depth 0 through a reflect.Value in Go.
@@ -896,8 +920,10 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
     const std::size_t last = i;
     while (i < end && format[i] != '%')
       ++i;
-    if (i > last)
+    if (i > last) {
+      check_room(i - last);
       buf += format.substr(last, i - last);
+    }
     if (i >= end)
       break;
     ++i; // skip %
@@ -955,6 +981,7 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
       if (after_index && f_.wid_present)
         good_arg_num_ = false;
     }
+    check_width(f_.wid_present, f_.wid, "width");
 
     if (i + 1 < end && format[i] == '.') {
       ++i;
@@ -978,6 +1005,7 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
           f_.prec_present = true;
         }
       }
+      check_width(f_.prec_present, f_.prec, "precision");
     }
 
     if (!after_index)
@@ -1016,6 +1044,7 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
     }
   }
 
+  check_room();
   if (!reordered_ && arg_num < a.size()) {
     clear_flags();
     buf += "%!(EXTRA ";
@@ -1031,6 +1060,7 @@ void printer::printf(std::string_view format, const std::vector<value>& a) {
       }
     }
     buf += ')';
+    check_room();
   }
 }
 
@@ -1138,21 +1168,21 @@ std::string format_float(double v, char fmt, int prec) {
   return out;
 }
 
-std::string go_sprint(const std::vector<value>& args) {
-  printer p;
+std::string go_sprint(const std::vector<value>& args, std::size_t limit) {
+  printer p(limit);
   p.print(args);
   return std::move(p.buf);
 }
 
-std::string go_sprintln(const std::vector<value>& args) {
-  printer p;
+std::string go_sprintln(const std::vector<value>& args, std::size_t limit) {
+  printer p(limit);
   p.println(args);
   return std::move(p.buf);
 }
 
-std::string go_sprintf(std::string_view format,
-                       const std::vector<value>& args) {
-  printer p;
+std::string go_sprintf(std::string_view format, const std::vector<value>& args,
+                       std::size_t limit) {
+  printer p(limit);
   p.printf(format, args);
   return std::move(p.buf);
 }

@@ -32,6 +32,8 @@ bool go_template::execute(const machine_record& data, std::string& out,
                           std::string& error) const {
   tmpl::exec_limits limits;
   limits.max_output = max_output_bytes;
+  limits.max_string_bytes = max_string_bytes;
+  limits.max_steps = max_steps;
   return tmpl::execute_template(parsed_->trees, parsed_->name, parsed_->text,
                                 data, limits, out, error);
 }

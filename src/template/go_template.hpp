@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "model/machine_record.hpp"
+#include "template/go_fmt.hpp"
+#include "template/template_parser.hpp"
 
 namespace dm {
 
@@ -18,11 +20,21 @@ namespace dm {
 //
 // Supported: the full action syntax (fields, variables, pipelines, parens,
 // if/else if/with/range/break/continue, define/template/block, comments,
-// trim markers) and every builtin function. Execution is bounded: output
-// over max_output_bytes, or a runaway template, fails with an error.
+// trim markers) and every builtin function.
+//
+// Parsing and execution are bounded (docs/testing.md, "Limits and where they
+// are enforced"): a template over a limit fails with an error naming it,
+// as any other unusable template does. The limits are far above what a
+// ready URL needs; they stop a hostile MDB entry from taking seconds of CPU
+// and gigabytes of memory on a front-end thread.
 class go_template {
 public:
+  static constexpr std::size_t max_text_bytes = tmpl::max_template_bytes;
+  static constexpr std::size_t max_nodes = tmpl::max_nodes;
   static constexpr std::size_t max_output_bytes = 64 * 1024;
+  static constexpr std::size_t max_string_bytes = 1024 * 1024;
+  static constexpr std::size_t max_steps = 100000;
+  static constexpr int max_format_width = tmpl::max_format_width;
 
   // Parses like template.New(name).Parse(text). On failure returns nullopt
   // and sets `error` to Go's message, e.g.

@@ -398,8 +398,9 @@ value fn_len(const value& arg) {
   }
 }
 
-// The argument handling of html, js and urlquery (Go's evalArgs).
-std::string eval_args(const std::vector<value>& args) {
+// The argument handling of html, js and urlquery (Go's evalArgs); `limit`
+// as for go_sprint.
+std::string eval_args(const std::vector<value>& args, std::size_t limit) {
   if (args.size() == 1 && args[0].kind == value_kind::string)
     return args[0].text;
   std::vector<value> printable;
@@ -410,7 +411,7 @@ std::string eval_args(const std::vector<value>& args) {
     else
       printable.push_back(indirect(a).first);
   }
-  return go_sprint(printable);
+  return go_sprint(printable, limit);
 }
 
 std::string html_escape(const std::string& s) {
@@ -556,7 +557,12 @@ private:
   int template_depth_ = 0;
   int recursion_ = 0;
   std::size_t steps_ = 0;
+  std::size_t string_bytes_ = 0;
 
+public:
+  exec_usage usage() const { return {steps_, string_bytes_}; }
+
+private:
   struct recursion_guard {
     executor& e;
     explicit recursion_guard(executor& ex) : e(ex) {
@@ -569,10 +575,27 @@ private:
 
   void at(const node& n) { node_ = &n; }
 
-  void step() {
-    if (++steps_ > limits_.max_steps)
+  void step(std::size_t count = 1) {
+    steps_ += count;
+    if (steps_ > limits_.max_steps)
       errorf("execution exceeds " + std::to_string(limits_.max_steps) +
              " steps");
+  }
+
+  // Counts a string value computed as an operand or a command's result
+  // against max_string_bytes.
+  value charged(value v) {
+    if (v.kind == value_kind::string) {
+      string_bytes_ += v.text.size();
+      if (string_bytes_ > limits_.max_string_bytes)
+        errorf(string_budget_text());
+    }
+    return v;
+  }
+
+  std::string string_budget_text() const {
+    return "execution computes more than " +
+           std::to_string(limits_.max_string_bytes) + " bytes of strings";
   }
 
   [[noreturn]] void errorf(const std::string& message) {
@@ -598,19 +621,50 @@ private:
     out_ += s;
   }
 
-  // Function results are bounded like the output; reported as the
-  // function's error, at the call.
-  std::string checked(std::string s) {
-    if (s.size() > limits_.max_output)
-      throw call_error{"result exceeds " + std::to_string(limits_.max_output) +
-                       " bytes"};
-    return s;
+  // Function results are bounded like the output, and by what is left of
+  // the string budget; reported as the function's error, at the call.
+  // `produce(limit)` builds the result and may stop early by throwing
+  // format_limit_error.
+  template <class Produce>
+  std::string bounded_result(Produce&& produce) {
+    const std::size_t left = limits_.max_string_bytes -
+                             std::min(string_bytes_, limits_.max_string_bytes);
+    const std::size_t limit = std::min(limits_.max_output, left);
+    auto too_long = [&]() -> call_error {
+      if (limit < limits_.max_output)
+        return call_error{string_budget_text()};
+      return call_error{"result exceeds " + std::to_string(limits_.max_output) +
+                        " bytes"};
+    };
+    try {
+      std::string s = produce(limit);
+      if (s.size() > limit)
+        throw too_long();
+      return s;
+    } catch (const format_limit_error& e) {
+      if (e.width)
+        throw call_error{e.what()};
+      throw too_long();
+    }
+  }
+
+  // html, js and urlquery: their escapes never shorten the text, so input
+  // over the limit is refused before escaping.
+  template <class Escape>
+  std::string escaped(const std::vector<value>& argv, Escape&& escape) {
+    return bounded_result([&](std::size_t limit) {
+      std::string text = eval_args(argv, limit);
+      if (text.size() > limit)
+        throw format_limit_error("", false);
+      return escape(text);
+    });
   }
 
   // ---- variables ----
 
   void set_var(const std::string& name, const value& v) {
     for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
+      step();
       if (it->first == name) {
         it->second = v;
         return;
@@ -619,10 +673,14 @@ private:
     errorf("undefined variable: " + name);
   }
 
+  // Each variable looked through costs a step, so thousands of variables
+  // cannot make every lookup slow.
   const value& var_value(const std::string& name) {
-    for (auto it = vars_.rbegin(); it != vars_.rend(); ++it)
+    for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
+      step();
       if (it->first == name)
         return it->second;
+    }
     errorf("undefined variable: " + name);
   }
 
@@ -710,7 +768,7 @@ private:
         break;
       for (std::size_t i = 0; i < val.slice_size(); ++i) {
         if (!one_iteration(value::of_int(static_cast<std::int64_t>(i)),
-                           value::of_string(val.slice_at(i))))
+                           charged(value::of_string(val.slice_at(i)))))
           break;
       }
       return walk_status::normal;
@@ -719,7 +777,8 @@ private:
         break;
       // std::map order is Go's sorted key order for string keys.
       for (const auto& [key, elem] : *val.map) {
-        if (!one_iteration(value::of_string(key), value::of_string(elem)))
+        if (!one_iteration(charged(value::of_string(key)),
+                           charged(value::of_string(elem))))
           break;
       }
       return walk_status::normal;
@@ -763,7 +822,15 @@ private:
       write("<no value>");
       return;
     }
-    write(go_sprint({indirect(v).first}));
+    const std::size_t room =
+        limits_.max_output - std::min(out_.size(), limits_.max_output);
+    std::string text;
+    try {
+      text = go_sprint({indirect(v).first}, room);
+    } catch (const format_limit_error&) {
+      errorf("output exceeds " + std::to_string(limits_.max_output) + " bytes");
+    }
+    write(text);
   }
 
   // ---- evaluation ----
@@ -791,9 +858,20 @@ private:
       errorf("can't give argument to non-function " + node_string(*args[0]));
   }
 
+  // A command's value, a string counted against the string budget (a
+  // parenthesized pipeline's was counted inside it).
   value eval_command(const value& dot, const node& cmd,
                      const final_value& final) {
     step();
+    if (cmd.nodes[0]->type == node_type::pipe) {
+      not_a_function(cmd.nodes, final);
+      return eval_pipeline(dot, cmd.nodes[0].get());
+    }
+    return charged(eval_uncounted_command(dot, cmd, final));
+  }
+
+  value eval_uncounted_command(const value& dot, const node& cmd,
+                               const final_value& final) {
     const node& first = *cmd.nodes[0];
     switch (first.type) {
     case node_type::field:
@@ -802,9 +880,6 @@ private:
       return eval_chain_node(dot, first, &cmd.nodes, final);
     case node_type::identifier:
       return eval_function(dot, first, cmd, &cmd.nodes, final);
-    case node_type::pipe:
-      not_a_function(cmd.nodes, final);
-      return eval_pipeline(dot, &first);
     case node_type::variable:
       return eval_variable_node(first, &cmd.nodes, final);
     default:
@@ -1009,17 +1084,21 @@ private:
     const std::vector<value> rest(
         argv.size() > 1 ? argv.begin() + 1 : argv.end(), argv.end());
     if (name == "print")
-      return value::of_string(checked(go_sprint(argv)));
+      return value::of_string(bounded_result(
+          [&](std::size_t limit) { return go_sprint(argv, limit); }));
     if (name == "println")
-      return value::of_string(checked(go_sprintln(argv)));
+      return value::of_string(bounded_result(
+          [&](std::size_t limit) { return go_sprintln(argv, limit); }));
     if (name == "printf")
-      return value::of_string(checked(go_sprintf(argv[0].text, rest)));
+      return value::of_string(bounded_result([&](std::size_t limit) {
+        return go_sprintf(argv[0].text, rest, limit);
+      }));
     if (name == "html")
-      return value::of_string(checked(html_escape(eval_args(argv))));
+      return value::of_string(escaped(argv, html_escape));
     if (name == "js")
-      return value::of_string(checked(js_escape(eval_args(argv))));
+      return value::of_string(escaped(argv, js_escape));
     if (name == "urlquery")
-      return value::of_string(checked(query_escape(eval_args(argv))));
+      return value::of_string(escaped(argv, query_escape));
     if (name == "len")
       return fn_len(argv[0]);
     if (name == "not")
@@ -1065,7 +1144,17 @@ private:
     return v;
   }
 
+  // An argument's value, a string counted against the string budget (a
+  // parenthesized pipeline's was counted inside it).
   value eval_arg(const value& dot, param typ, const node& n) {
+    if (n.type == node_type::pipe) {
+      at(n);
+      return validate_type(eval_pipeline(dot, &n), typ);
+    }
+    return charged(eval_uncounted_arg(dot, typ, n));
+  }
+
+  value eval_uncounted_arg(const value& dot, param typ, const node& n) {
     at(n);
     switch (n.type) {
     case node_type::dot:
@@ -1078,8 +1167,6 @@ private:
       return validate_type(eval_field_node(dot, n, nullptr, std::nullopt), typ);
     case node_type::variable:
       return validate_type(eval_variable_node(n, nullptr, std::nullopt), typ);
-    case node_type::pipe:
-      return validate_type(eval_pipeline(dot, &n), typ);
     case node_type::identifier:
       return validate_type(eval_function(dot, n, n, nullptr, std::nullopt),
                            typ);
@@ -1130,17 +1217,20 @@ private:
 bool execute_template(const tree_set& trees, std::string_view name,
                       std::string_view text, const machine_record& data,
                       const exec_limits& limits, std::string& out,
-                      std::string& error) {
+                      std::string& error, exec_usage* usage) {
   out.clear();
   error.clear();
   executor e(trees, text, name, limits, out);
+  bool ok = true;
   try {
     e.run(name, value::of_machine(data));
   } catch (const exec_failure& failure) {
     error = failure.what();
-    return false;
+    ok = false;
   }
-  return true;
+  if (usage)
+    *usage = e.usage();
+  return ok;
 }
 
 } // namespace dm::tmpl

@@ -27,7 +27,7 @@ bool is_builtin_function(std::string_view name) {
   return false;
 }
 
-std::unique_ptr<node> make_node(node_type type, std::size_t pos) {
+std::unique_ptr<node> new_node(node_type type, std::size_t pos) {
   auto n = std::make_unique<node>();
   n->type = type;
   n->pos = pos;
@@ -95,6 +95,12 @@ bool is_empty_tree(const node* n) {
 
 // The token stream shared by the top-level tree and any {{define}}d ones,
 // which Go parses with separate tree parsers reading one lexer.
+// Shared by the tree parsers of one parse.
+struct parse_budget {
+  int depth = 0;         // current nesting, against max_nesting
+  std::size_t nodes = 0; // nodes made so far, against max_nodes
+};
+
 struct token_stream {
   std::vector<item> items;
   std::size_t cursor = 0;
@@ -109,9 +115,9 @@ struct token_stream {
 class tree_parser {
 public:
   tree_parser(std::string name, std::string_view parse_name,
-              token_stream& stream, tree_set& trees, int& depth)
+              token_stream& stream, tree_set& trees, parse_budget& budget)
       : name_(std::move(name)), parse_name_(parse_name), stream_(stream),
-        trees_(trees), depth_(depth) {}
+        trees_(trees), budget_(budget) {}
 
   // Top level: a sequence of text and actions, with {{define}}s peeled off.
   void parse() {
@@ -121,7 +127,7 @@ public:
         item delim = next();
         if (next_non_space().type == item_type::define) {
           tree_parser definition("definition", parse_name_, stream_, trees_,
-                                 depth_);
+                                 budget_);
           definition.parse_definition();
           continue;
         }
@@ -140,7 +146,7 @@ private:
   std::string_view parse_name_;
   token_stream& stream_;
   tree_set& trees_;
-  int& depth_;
+  parse_budget& budget_;
   std::unique_ptr<node> root_;
   item token_[3];
   int peek_count_ = 0;
@@ -152,11 +158,18 @@ private:
   struct nesting {
     tree_parser& p;
     explicit nesting(tree_parser& parser) : p(parser) {
-      if (++p.depth_ > max_nesting)
+      if (++p.budget_.depth > max_nesting)
         p.errorf("template nesting too deep");
     }
-    ~nesting() { --p.depth_; }
+    ~nesting() { --p.budget_.depth; }
   };
+
+  // Every node of every tree of the parse counts against max_nodes.
+  std::unique_ptr<node> make_node(node_type type, std::size_t pos) {
+    if (++budget_.nodes > max_nodes)
+      errorf("template has more than " + std::to_string(max_nodes) + " nodes");
+    return new_node(type, pos);
+  }
 
   [[noreturn]] void errorf(const std::string& message) {
     throw parse_failure("template: " + std::string(parse_name_) + ":" +
@@ -511,7 +524,7 @@ private:
     item token = next_non_space();
     std::string name = parse_template_name(token, context);
     auto pipe = pipeline(context, item_type::right_delim);
-    tree_parser block(name, parse_name_, stream_, trees_, depth_);
+    tree_parser block(name, parse_name_, stream_, trees_, budget_);
     auto [list, end] = block.item_list();
     block.root_ = std::move(list);
     if (end->type != node_type::end)
@@ -923,10 +936,16 @@ bool parse_template(std::string_view name, std::string_view text,
                     tree_set& trees, std::string& error) {
   trees.clear();
   error.clear();
+  if (text.size() > max_template_bytes) {
+    error = "template: " + std::string(name) + ": template text is " +
+            std::to_string(text.size()) + " bytes, more than " +
+            std::to_string(max_template_bytes);
+    return false;
+  }
   token_stream stream{lex_template(text), 0};
-  int depth = 0;
+  parse_budget budget;
   try {
-    tree_parser parser(std::string(name), name, stream, trees, depth);
+    tree_parser parser(std::string(name), name, stream, trees, budget);
     parser.parse();
   } catch (const parse_failure& failure) {
     trees.clear();

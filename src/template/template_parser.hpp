@@ -75,12 +75,20 @@ std::string node_string(const node& n);
 using tree_set = std::map<std::string, std::unique_ptr<node>>;
 
 // Parses like template.New(name).Parse(text). On failure returns false with
-// Go's message, e.g. `template: NAME:1: unexpected "}" in operand`.
+// Go's message, e.g. `template: NAME:1: unexpected "}" in operand`, or ours
+// for text over max_template_bytes or a tree over max_nodes.
 bool parse_template(std::string_view name, std::string_view text,
                     tree_set& trees, std::string& error);
 
 // Deepest nesting of parentheses and control structures accepted, to bound
 // recursion on hostile input (Go itself has no such limit).
 constexpr int max_nesting = 256;
+
+// Longest template text parsed, and most syntax nodes one parse may build
+// (over all its {{define}}d trees). Go has neither limit; they bound the
+// memory and the time a parse and every later execution can take. A ready
+// URL template is a few hundred bytes and a few dozen nodes.
+constexpr std::size_t max_template_bytes = 64 * 1024;
+constexpr std::size_t max_nodes = 4096;
 
 } // namespace dm::tmpl

@@ -123,6 +123,34 @@ TEST_F(ready_fixture, never_ready_url_releases_at_the_timeout_not_before) {
   EXPECT_EQ(endpoint.hits.load(), hits); // probing stopped
 }
 
+// A hostile ready URL template is refused by the template limits, on the
+// path of any unusable template: no gate, and the reason logged.
+TEST_F(ready_fixture, template_execution_is_bounded) {
+  std::string huge; // the reported form: thousands of 60000-byte variables
+  for (int i = 0; i < 3000; ++i)
+    huge += "{{$v" + std::to_string(i) + " := printf \"%60000d\" 1}}";
+  std::string heavy; // within the text limit, over the string budget
+  for (int i = 0; i < 500; ++i)
+    heavy += "{{$v := printf \"%4000d\" 1}}";
+  int n = 1;
+  for (const auto& [text, reason] :
+       {std::pair{huge, "more than 65536"},
+        std::pair{heavy, "more than 1048576 bytes of strings"}}) {
+    const std::string host = "127.0.33." + std::to_string(n++);
+    nlohmann::json t = {{"DisruptionManagerGroupIdentifier", host},
+                        {"DisruptionManagerReadyUrl", text}};
+    EXPECT_EQ(op("request", host, t.dump()), "permitted");
+    EXPECT_EQ(op("cancel", host, t.dump()), "denied");
+    auto logs = http_get(server->port(), "/logs").body;
+    EXPECT_NE(logs.find(host + ": no ready gate applied: "
+                               "DisruptionManagerReadyUrl: template: "),
+              std::string::npos)
+        << logs.substr(0, 2000);
+    EXPECT_NE(logs.find(reason), std::string::npos) << reason;
+  }
+  EXPECT_EQ(op("request", "127.0.33.9", tags("")), "permitted");
+}
+
 TEST_F(ready_fixture, unparsable_gate_applies_none_and_is_logged) {
   nlohmann::json t = {{"DisruptionManagerGroupIdentifier", "Bad"},
                       {"DisruptionManagerReadyTimeout", "soon"}};

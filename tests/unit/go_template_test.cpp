@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "template/template_exec.hpp"
+
 namespace {
 
 using json = nlohmann::json;
@@ -260,14 +262,207 @@ TEST(go_template, caps_nesting_depth_when_parsing) {
   EXPECT_NE(run(deep, sample_machine()).find("nesting too deep"),
             std::string::npos);
   std::string ifs;
-  for (int i = 0; i < 5000; ++i)
+  for (int i = 0; i < 3000; ++i)
     ifs += "{{if 1}}";
-  for (int i = 0; i < 5000; ++i)
+  for (int i = 0; i < 3000; ++i)
     ifs += "{{end}}";
   EXPECT_NE(run(ifs, sample_machine()).find("nesting too deep"),
             std::string::npos);
   // Modest nesting is fine.
   EXPECT_EQ(run("{{((((len .Hostname))))}}", sample_machine()), "18");
+}
+
+// ---- Template execution is bounded (docs/testing.md, "Limits and where
+// they are enforced"): each limit just under and just over. ----
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string repeated(std::string_view piece, std::size_t times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (std::size_t i = 0; i < times; ++i)
+    out += piece;
+  return out;
+}
+
+// The template that took seconds and gigabytes: thousands of actions each
+// keeping a 60000-byte string in a variable.
+TEST(template_execution_is_bounded, refuses_the_reported_template) {
+  std::string text;
+  for (int i = 0; i < 29500; ++i)
+    text += "{{$v" + std::to_string(i) + " := printf \"%60000d\" 1}}";
+  std::string error;
+  EXPECT_FALSE(dm::go_template::parse("", text, error));
+  EXPECT_TRUE(contains(error, "more than 65536")) << error;
+  // Fewer such actions, within the text and node limits, are refused by
+  // the width limit, and with widths under it by the string budget.
+  EXPECT_TRUE(contains(
+      run(repeated("{{$v := printf \"%60000d\" 1}}", 500), sample_machine()),
+      "width 60000 exceeds 4096"));
+  EXPECT_TRUE(contains(
+      run(repeated("{{$v := printf \"%4000d\" 1}}", 500), sample_machine()),
+      "execution computes more than 1048576 bytes of strings"));
+}
+
+TEST(template_execution_is_bounded, text_size) {
+  const std::size_t limit = dm::go_template::max_text_bytes;
+  EXPECT_EQ(limit, 65536u);
+  std::string error;
+  std::string text = "{{.Hostname}}" + std::string(limit - 13, 'x');
+  ASSERT_EQ(text.size(), limit);
+  EXPECT_TRUE(dm::go_template::parse("t", text, error)) << error;
+  text += 'x';
+  EXPECT_FALSE(dm::go_template::parse("t", text, error));
+  EXPECT_EQ(error,
+            "template: t: template text is 65537 bytes, more than 65536");
+}
+
+TEST(template_execution_is_bounded, parsed_nodes) {
+  EXPECT_EQ(dm::go_template::max_nodes, 4096u);
+  // The root list, then per {{1}} an action, pipe, command and number.
+  const std::size_t fits = (dm::go_template::max_nodes - 1) / 4;
+  EXPECT_EQ(run(repeated("{{1}}", fits), sample_machine()),
+            std::string(fits, '1'));
+  EXPECT_EQ(run(repeated("{{1}}", fits + 1), sample_machine(), "n"),
+            "ERROR: template: n:1: template has more than 4096 nodes");
+  // {{define}}d trees count too.
+  EXPECT_TRUE(contains(
+      run("{{define \"d\"}}" + repeated("{{1}}", fits) + "{{end}}{{1}}",
+          sample_machine()),
+      "more than 4096 nodes"));
+}
+
+TEST(template_execution_is_bounded, printf_width_and_precision) {
+  EXPECT_EQ(dm::go_template::max_format_width, 4096);
+  const auto m = sample_machine();
+  EXPECT_EQ(run("{{printf \"%4096d\" 1}}", m).size(), 4096u);
+  EXPECT_EQ(run("{{printf \"%4097d\" 1}}", m, "w"),
+            "ERROR: template: w:1:2: executing \"w\" at <printf \"%4097d\" 1>: "
+            "error calling printf: width 4097 exceeds 4096");
+  EXPECT_EQ(run("{{printf \"%-4096s|\" .Hostname}}", m).size(), 4097u);
+  EXPECT_TRUE(contains(run("{{printf \"%-4097s\" .Hostname}}", m),
+                       "width 4097 exceeds 4096"));
+  // A width taken from an argument, negative meaning left-justified.
+  EXPECT_EQ(run("{{printf \"%*d\" -4096 1}}", m).size(), 4096u);
+  EXPECT_TRUE(contains(run("{{printf \"%*d\" -4097 1}}", m),
+                       "width 4097 exceeds 4096"));
+  // Precision, written and from an argument.
+  EXPECT_EQ(run("{{printf \"%.4096f\" 1.5}}", m).size(), 4098u);
+  EXPECT_TRUE(contains(run("{{printf \"%.4097f\" 1.5}}", m),
+                       "precision 4097 exceeds 4096"));
+  EXPECT_EQ(run("{{printf \"%.*d\" 4096 7}}", m).size(), 4096u);
+  EXPECT_TRUE(contains(run("{{printf \"%.*d\" 4097 7}}", m),
+                       "precision 4097 exceeds 4096"));
+  // Go's own refusal of absurd widths is unchanged.
+  EXPECT_EQ(run("{{printf \"%99999999d\" 1}}", m), "%!(NOVERB)%!(EXTRA int=1)");
+}
+
+TEST(template_execution_is_bounded, output_size) {
+  const auto m = sample_machine();
+  const std::string block = "{{printf \"%4096s\" \"\"}}";
+  ASSERT_EQ(dm::go_template::max_output_bytes, 16u * 4096u);
+  EXPECT_EQ(run(repeated(block, 16), m).size(), 65536u);
+  EXPECT_TRUE(contains(run(repeated(block, 16) + "x", m),
+                       "output exceeds 65536 bytes"));
+  // One function result may not be larger than the output either.
+  EXPECT_EQ(
+      run("{{len (print " + repeated("(printf \"%4096s\" \"\") ", 16) + ")}}",
+          m),
+      "65536");
+  EXPECT_TRUE(
+      contains(run("{{len (print " + repeated("(printf \"%4096s\" \"\") ", 16) +
+                       "\"x\")}}",
+                   m),
+               "error calling print: result exceeds 65536 bytes"));
+  // Nor may an escape's input or result.
+  EXPECT_TRUE(contains(run("{{$s := printf \"%4096s\" \"\"}}{{len (html " +
+                               repeated("$s ", 16) + "\"x\")}}",
+                           m),
+                       "error calling html: result exceeds 65536 bytes"));
+  EXPECT_EQ(run("{{$s := printf \"%4096s\" \"\"}}{{len (urlquery " +
+                    repeated("$s ", 16) + ")}}",
+                m),
+            "65536");
+  EXPECT_TRUE(contains(run("{{$s := printf \"%4096s\" \"/\"}}{{len (urlquery " +
+                               repeated("$s ", 16) + ")}}",
+                           m),
+                       "error calling urlquery: result exceeds 65536 bytes"));
+}
+
+TEST(template_execution_is_bounded, computed_string_bytes) {
+  ASSERT_EQ(dm::go_template::max_string_bytes, 1048576u);
+  const auto m = sample_machine();
+  // Each action counts its format operand (6 bytes) and its result.
+  const std::string keep = "{{$v := printf \"%4096s\" \"\"}}";
+  const std::size_t each = 6 + 4096;
+  const std::size_t fits = dm::go_template::max_string_bytes / each;
+  EXPECT_EQ(run(repeated(keep, fits), m), "");
+  EXPECT_TRUE(
+      contains(run(repeated(keep, fits + 1), m),
+               "execution computes more than 1048576 bytes of strings"));
+  // Copying a variable costs its bytes again, so copies cannot multiply a
+  // string either.
+  const std::string copies =
+      "{{$a := printf \"%4096s\" \"\"}}" + repeated("{{$b := $a}}", 300);
+  EXPECT_TRUE(contains(run(copies, m), "bytes of strings"));
+}
+
+// Steps and string bytes, measured and then allowed exactly or one short.
+TEST(template_execution_is_bounded, steps_and_bytes_at_the_edge) {
+  const auto m = sample_machine();
+  const std::string text =
+      "{{range .Tags}}{{$x := printf \"%s-%s\" . $.Hostname}}{{$x}}{{end}}";
+  dm::tmpl::tree_set trees;
+  std::string error;
+  ASSERT_TRUE(dm::tmpl::parse_template("e", text, trees, error)) << error;
+  dm::tmpl::exec_limits limits;
+  dm::tmpl::exec_usage used;
+  std::string out;
+  ASSERT_TRUE(dm::tmpl::execute_template(trees, "e", text, m, limits, out,
+                                         error, &used))
+      << error;
+  EXPECT_EQ(out, "prod-web-01.example.com8080-web-01.example.com");
+  ASSERT_GT(used.steps, 0u);
+  ASSERT_GT(used.string_bytes, 0u);
+
+  limits.max_steps = used.steps;
+  EXPECT_TRUE(
+      dm::tmpl::execute_template(trees, "e", text, m, limits, out, error))
+      << error;
+  limits.max_steps = used.steps - 1;
+  EXPECT_FALSE(
+      dm::tmpl::execute_template(trees, "e", text, m, limits, out, error));
+  EXPECT_TRUE(contains(error, "execution exceeds " +
+                                  std::to_string(used.steps - 1) + " steps"))
+      << error;
+
+  limits = dm::tmpl::exec_limits{};
+  limits.max_string_bytes = used.string_bytes;
+  EXPECT_TRUE(
+      dm::tmpl::execute_template(trees, "e", text, m, limits, out, error))
+      << error;
+  limits.max_string_bytes = used.string_bytes - 1;
+  EXPECT_FALSE(
+      dm::tmpl::execute_template(trees, "e", text, m, limits, out, error));
+  EXPECT_TRUE(contains(error, "bytes of strings")) << error;
+}
+
+// Looking a variable up through many others is work, counted as steps.
+TEST(template_execution_is_bounded, variable_lookups_count_as_steps) {
+  dm::machine_record m = sample_machine();
+  for (int i = 0; i < 200; ++i)
+    m.tags["k" + std::to_string(i)] = "v";
+  std::string declarations;
+  for (int i = 0; i < 700; ++i)
+    declarations += "{{$v" + std::to_string(i) + " := 1}}";
+  // 200 iterations each looking through 700 variables for $.
+  EXPECT_TRUE(
+      contains(run(declarations + "{{range .Tags}}{{if $}}{{end}}{{end}}", m),
+               "execution exceeds 100000 steps"));
+  // A few variables cost next to nothing.
+  EXPECT_EQ(run("{{$a := 1}}{{range .Tags}}{{if $}}{{end}}{{end}}ok", m), "ok");
 }
 
 } // namespace
