@@ -23,8 +23,8 @@ std::optional<refusal> admission::admit(channel& ch, request_kind kind,
                                         const machine_record& machine,
                                         const std::string& peer_address,
                                         bool has_power) {
-  if (machine.hostname.empty())
-    return refusal{refusal_kind::bad_request, "MDB.Hostname is required"};
+  if (auto reason = hostname_error(machine.hostname); !reason.empty())
+    return refusal{refusal_kind::bad_request, std::move(reason)};
   auto call = make_call_without_gate(kind, machine);
   auto text_error = call_text_error(call);
   if (!text_error.empty())

@@ -1,7 +1,26 @@
-// Wire names of request kinds and disruption states.
+// Hostname validation and the wire names of request kinds and states.
 #include "model/machine_record.hpp"
 
+#include <cstdio>
+
+#include "text/utf8.hpp"
+
 namespace dm {
+
+std::string hostname_error(std::string_view hostname) {
+  if (hostname.empty())
+    return "MDB.Hostname is required";
+  for (std::size_t i = 0; i < hostname.size();) {
+    char32_t r;
+    i += utf8::decode_rune(hostname, i, r);
+    if (r < 0x20 || (r >= 0x7F && r <= 0x9F)) {
+      char code[16];
+      std::snprintf(code, sizeof(code), "U+%04X", static_cast<unsigned>(r));
+      return std::string("MDB.Hostname contains control character ") + code;
+    }
+  }
+  return {};
+}
 
 std::string_view to_string(request_kind kind) {
   switch (kind) {

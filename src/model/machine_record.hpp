@@ -55,6 +55,14 @@ struct machine_record {
   }
 };
 
+// Why `hostname` cannot be a record's Hostname, or empty when it can. It is
+// required, and it may hold no control character (C0, DEL or C1): the name
+// is looked up for the self-only rule, where a NUL would end the name the
+// resolver sees (`127.0.0.1\0victim` would pass as 127.0.0.1), and shown on
+// pages and in logs. Every front end refuses such a record as it arrives,
+// with this reason (docs/protocol.md).
+std::string hostname_error(std::string_view hostname);
+
 // disruptionmanager request kinds; the numbers are the gob/JSON wire values.
 enum class request_kind : std::uint8_t { check = 0, request = 1, cancel = 2 };
 

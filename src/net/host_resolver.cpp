@@ -7,6 +7,41 @@
 
 namespace dm {
 
+namespace {
+
+lookup_answer no_such_host(std::string_view name) {
+  return {{}, "lookup " + std::string(name) + ": no such host"};
+}
+
+} // namespace
+
+std::optional<lookup_answer> answer_without_lookup(std::string_view name) {
+  // First, so that no C function below sees a name a NUL has cut short.
+  if (name.empty())
+    return no_such_host(name);
+  for (char c : name) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b <= ' ' || b == 0x7F)
+      return no_such_host(name);
+  }
+  const std::string text(name);
+  in_addr v4{};
+  in6_addr v6{};
+  // inet_pton takes exactly the literals Go's ParseIP takes: four decimal
+  // parts without leading zeros, or an IPv6 address.
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1 ||
+      inet_pton(AF_INET6, text.c_str(), &v6) == 1)
+    return lookup_answer{{text}, {}};
+  const auto zone = text.find('%');
+  if (zone != std::string::npos && zone > 0 && zone + 1 < text.size() &&
+      inet_pton(AF_INET6, text.substr(0, zone).c_str(), &v6) == 1)
+    return lookup_answer{{text}, {}};
+  // What only the C library would read as an address (see the header).
+  if (text.find(':') != std::string::npos || inet_aton(text.c_str(), &v4) != 0)
+    return no_such_host(name);
+  return std::nullopt;
+}
+
 std::string normalize_address(std::string address) {
   static const std::string mapped = "::ffff:";
   if (address.size() > mapped.size() &&
@@ -33,6 +68,10 @@ host_resolver::~host_resolver() {
 }
 
 void host_resolver::resolve(std::string hostname, callback done) {
+  if (auto answer = answer_without_lookup(hostname)) {
+    done(std::move(answer->addresses), std::move(answer->error));
+    return;
+  }
   {
     std::lock_guard<std::mutex> guard(mutex_);
     auto hit = cache_.find(hostname);

@@ -138,6 +138,37 @@ TEST_F(rest_fixture, machine_may_act_only_for_itself) {
   EXPECT_NE(answer.body.find("no-such-host.invalid"), std::string::npos);
 }
 
+// The self-only rule resolves names as Go does: a NUL cannot cut a name
+// short, and forms only the C library reads as addresses match nothing.
+TEST_F(rest_fixture, self_only_rule_cannot_be_got_around) {
+  auto a = http_post(
+      port(), "/api/v1/request",
+      R"({"MDB":{"Hostname":"127.0.0.1\u0000victim"},"Request":"request"})",
+      "127.0.0.1");
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(a.body, "MDB.Hostname contains control character U+0000\n");
+  a = http_post(port(), "/api/v1/request",
+                R"({"MDB":{"Hostname":"127.0.0.1\u001f"},"Request":"check"})",
+                "127.0.0.1");
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(a.body, "MDB.Hostname contains control character U+001F\n");
+  for (const std::string name : {"127.1", "0177.0.0.1", "2130706433"}) {
+    a = http_post(port(), "/api/v1/request",
+                  R"({"MDB":{"Hostname":")" + name +
+                      R"("},"Request":"request"})",
+                  "127.0.0.1");
+    EXPECT_EQ(a.status, 403) << name;
+    EXPECT_EQ(a.body, "lookup " + name + ": no such host\n");
+  }
+  // What the machine is called, by name or address, still matches.
+  EXPECT_EQ(
+      disruption(port(), "request", "localhost", group_tags("L1"), "127.0.0.1"),
+      "permitted");
+  EXPECT_EQ(
+      disruption(port(), "request", "127.0.0.1", group_tags("L2"), "127.0.0.1"),
+      "permitted");
+}
+
 TEST_F(rest_fixture, bad_inputs_get_clear_errors) {
   auto get = http_get(port(), "/api/v1/request");
   EXPECT_EQ(get.status, 405);

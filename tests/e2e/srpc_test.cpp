@@ -164,6 +164,29 @@ TEST_P(plain_srpc, self_only_rule_answers_in_the_error_field) {
   EXPECT_EQ(r.state, disruption_state::denied);
 }
 
+// As over REST: no NUL in a name, no number only the C library reads.
+TEST_P(plain_srpc, self_only_rule_cannot_be_got_around) {
+  auto c = connect("127.0.0.1");
+  ASSERT_TRUE(c);
+  using namespace std::string_literals;
+  auto r = call(*c, request_kind::request, machine("127.0.0.1\0victim"s));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.response_error, "MDB.Hostname contains control character U+0000");
+  EXPECT_EQ(r.state, disruption_state::anytime);
+  for (const std::string name : {"127.1", "0177.0.0.1", "2130706433"}) {
+    r = call(*c, request_kind::request, machine(name));
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.response_error, "lookup " + name + ": no such host");
+  }
+  r = call(*c, request_kind::request, machine("localhost", "L1"));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.response_error, "");
+  EXPECT_EQ(r.state, disruption_state::permitted);
+  r = call(*c, request_kind::request, machine("127.0.0.1", "L2"));
+  EXPECT_EQ(r.response_error, "");
+  EXPECT_EQ(r.state, disruption_state::permitted);
+}
+
 TEST_P(plain_srpc, tls_paths_are_not_served_without_certificates) {
   srpc_client_options options;
   options.port = server->port();
