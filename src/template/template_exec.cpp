@@ -545,6 +545,8 @@ public:
     walk(data, *it->second);
   }
 
+  exec_usage usage() const { return {steps_, string_bytes_}; }
+
 private:
   const tree_set& trees_;
   std::string_view text_;
@@ -559,10 +561,6 @@ private:
   std::size_t steps_ = 0;
   std::size_t string_bytes_ = 0;
 
-public:
-  exec_usage usage() const { return {steps_, string_bytes_}; }
-
-private:
   struct recursion_guard {
     executor& e;
     explicit recursion_guard(executor& ex) : e(ex) {
@@ -575,9 +573,8 @@ private:
 
   void at(const node& n) { node_ = &n; }
 
-  void step(std::size_t count = 1) {
-    steps_ += count;
-    if (steps_ > limits_.max_steps)
+  void step() {
+    if (++steps_ > limits_.max_steps)
       errorf("execution exceeds " + std::to_string(limits_.max_steps) +
              " steps");
   }

@@ -341,20 +341,27 @@ TEST(template_execution_is_bounded, printf_width_and_precision) {
   EXPECT_EQ(run("{{printf \"%4097d\" 1}}", m, "w"),
             "ERROR: template: w:1:2: executing \"w\" at <printf \"%4097d\" 1>: "
             "error calling printf: width 4097 exceeds 4096");
-  EXPECT_EQ(run("{{printf \"%-4096s|\" .Hostname}}", m).size(), 4097u);
-  EXPECT_TRUE(contains(run("{{printf \"%-4097s\" .Hostname}}", m),
-                       "width 4097 exceeds 4096"));
-  // A width taken from an argument, negative meaning left-justified.
-  EXPECT_EQ(run("{{printf \"%*d\" -4096 1}}", m).size(), 4096u);
-  EXPECT_TRUE(contains(run("{{printf \"%*d\" -4097 1}}", m),
-                       "width 4097 exceeds 4096"));
-  // Precision, written and from an argument.
-  EXPECT_EQ(run("{{printf \"%.4096f\" 1.5}}", m).size(), 4098u);
-  EXPECT_TRUE(contains(run("{{printf \"%.4097f\" 1.5}}", m),
-                       "precision 4097 exceeds 4096"));
-  EXPECT_EQ(run("{{printf \"%.*d\" 4096 7}}", m).size(), 4096u);
-  EXPECT_TRUE(contains(run("{{printf \"%.*d\" 4097 7}}", m),
-                       "precision 4097 exceeds 4096"));
+  // Each form at the limit, then one over it: a width written or taken
+  // from an argument (negative: left-justified), and a precision so too.
+  const struct {
+    const char* fits;
+    std::size_t size;
+    const char* over;
+    const char* reason;
+  } forms[] = {
+      {"{{printf \"%-4096s|\" .Hostname}}", 4097,
+       "{{printf \"%-4097s\" .Hostname}}", "width 4097 exceeds 4096"},
+      {"{{printf \"%*d\" -4096 1}}", 4096, "{{printf \"%*d\" -4097 1}}",
+       "width 4097 exceeds 4096"},
+      {"{{printf \"%.4096f\" 1.5}}", 4098, "{{printf \"%.4097f\" 1.5}}",
+       "precision 4097 exceeds 4096"},
+      {"{{printf \"%.*d\" 4096 7}}", 4096, "{{printf \"%.*d\" 4097 7}}",
+       "precision 4097 exceeds 4096"},
+  };
+  for (const auto& form : forms) {
+    EXPECT_EQ(run(form.fits, m).size(), form.size) << form.fits;
+    EXPECT_TRUE(contains(run(form.over, m), form.reason)) << form.over;
+  }
   // Go's own refusal of absurd widths is unchanged.
   EXPECT_EQ(run("{{printf \"%99999999d\" 1}}", m), "%!(NOVERB)%!(EXTRA int=1)");
 }
@@ -427,26 +434,24 @@ TEST(template_execution_is_bounded, steps_and_bytes_at_the_edge) {
   ASSERT_GT(used.steps, 0u);
   ASSERT_GT(used.string_bytes, 0u);
 
-  limits.max_steps = used.steps;
-  EXPECT_TRUE(
-      dm::tmpl::execute_template(trees, "e", text, m, limits, out, error))
-      << error;
-  limits.max_steps = used.steps - 1;
-  EXPECT_FALSE(
-      dm::tmpl::execute_template(trees, "e", text, m, limits, out, error));
-  EXPECT_TRUE(contains(error, "execution exceeds " +
-                                  std::to_string(used.steps - 1) + " steps"))
-      << error;
-
-  limits = dm::tmpl::exec_limits{};
-  limits.max_string_bytes = used.string_bytes;
-  EXPECT_TRUE(
-      dm::tmpl::execute_template(trees, "e", text, m, limits, out, error))
-      << error;
-  limits.max_string_bytes = used.string_bytes - 1;
-  EXPECT_FALSE(
-      dm::tmpl::execute_template(trees, "e", text, m, limits, out, error));
-  EXPECT_TRUE(contains(error, "bytes of strings")) << error;
+  // Each limit set to what was spent passes, one less fails.
+  auto at_edge = [&](std::size_t dm::tmpl::exec_limits::*limit,
+                     std::size_t spent, const std::string& reason) {
+    dm::tmpl::exec_limits edge;
+    edge.*limit = spent;
+    EXPECT_TRUE(
+        dm::tmpl::execute_template(trees, "e", text, m, edge, out, error))
+        << error;
+    edge.*limit = spent - 1;
+    EXPECT_FALSE(
+        dm::tmpl::execute_template(trees, "e", text, m, edge, out, error));
+    EXPECT_TRUE(contains(error, reason)) << error;
+  };
+  at_edge(&dm::tmpl::exec_limits::max_steps, used.steps,
+          "execution exceeds " + std::to_string(used.steps - 1) + " steps");
+  at_edge(&dm::tmpl::exec_limits::max_string_bytes, used.string_bytes,
+          "execution computes more than " +
+              std::to_string(used.string_bytes - 1) + " bytes of strings");
 }
 
 // Looking a variable up through many others is work, counted as steps.
