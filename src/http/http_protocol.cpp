@@ -17,6 +17,7 @@ namespace {
 constexpr std::string_view text_plain = "text/plain; charset=utf-8";
 constexpr std::string_view text_html = "text/html; charset=utf-8";
 constexpr std::string_view application_json = "application/json";
+constexpr std::string_view nosniff = "X-Content-Type-Options: nosniff\r\n";
 
 // The original's answer, indented as Go's encoder does; made once per state
 // (the last entry for a value outside the enumeration).
@@ -54,10 +55,11 @@ http_protocol::http_protocol(std::shared_ptr<const web_context> ctx)
 
 void http_protocol::reply(channel& ch, int status,
                           std::string_view content_type,
-                          std::string_view body) {
+                          std::string_view body,
+                          std::string_view extra_headers) {
   service_metrics::instance().count_http_status(status);
   append_response_head(ch.output(), status, content_type, body.size(),
-                       !keep_alive_);
+                       !keep_alive_, extra_headers);
   if (!head_only_)
     ch.send(body);
   if (!keep_alive_)
@@ -68,7 +70,7 @@ void http_protocol::reply_error(channel& ch, int status,
                                 std::string_view reason) {
   service_metrics::instance().count_http_status(status);
   append_response_head(ch.output(), status, text_plain, reason.size() + 1,
-                       !keep_alive_, "X-Content-Type-Options: nosniff\r\n");
+                       !keep_alive_, nosniff);
   if (!head_only_) {
     ch.send(reason);
     ch.send("\n");
@@ -202,7 +204,9 @@ void http_protocol::handle(channel& ch, const http_request& request) {
     return;
   }
   if (path == "/logs") {
-    reply(ch, 200, text_plain, ctx_->logs_text ? ctx_->logs_text() : "");
+    // Names in log lines come from clients: never sniffed as markup.
+    reply(ch, 200, text_plain, ctx_->logs_text ? ctx_->logs_text() : "",
+          nosniff);
     return;
   }
   reply_error(ch, 404, "404 page not found");

@@ -32,7 +32,7 @@ private:
   void handle_api_request(channel& ch, const http_request& request);
   void handle_connect(channel& ch, const http_request& request);
   void reply(channel& ch, int status, std::string_view content_type,
-             std::string_view body);
+             std::string_view body, std::string_view extra_headers = {});
   void reply_error(channel& ch, int status, std::string_view reason);
   void refuse(channel& ch, const refusal& why);
   // A page that may be long: small ones go whole with a Content-Length,

@@ -1,6 +1,7 @@
 // The default logger's sinks.
 #include "logging/log_setup.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
@@ -10,6 +11,8 @@
 #include <atomic>
 
 #include <sys/stat.h>
+
+#include "template/go_text.hpp"
 
 namespace dm {
 
@@ -33,6 +36,69 @@ private:
   std::atomic<std::chrono::steady_clock::rep> last_{
       std::chrono::steady_clock::now().time_since_epoch().count()};
 };
+
+namespace {
+
+void append_hex(std::string& out, const char* prefix, std::uint32_t value,
+                int digits) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += prefix;
+  for (int i = digits - 1; i >= 0; --i)
+    out += hex[(value >> (4 * i)) & 0xF];
+}
+
+// The message part of every line ("%V" in the pattern), escaped.
+class escaped_message final : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    auto text =
+        log_line_text(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<escaped_message>();
+  }
+};
+
+} // namespace
+
+std::string log_line_text(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  std::size_t pos = 0;
+  while (pos < message.size()) {
+    auto c = static_cast<unsigned char>(message[pos]);
+    if (c >= 0x20 && c < 0x7F) {
+      if (c == '\\')
+        out += '\\';
+      out += static_cast<char>(c);
+      ++pos;
+      continue;
+    }
+    char32_t rune = 0;
+    auto width = tmpl::decode_rune(message, pos, rune);
+    if (c < 0x80 || (rune == tmpl::rune_error && width == 1)) {
+      // A C0 control, DEL, or a byte that is not UTF-8.
+      if (c == '\n')
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c == '\t')
+        out += "\\t";
+      else
+        append_hex(out, "\\x", c, 2);
+      ++pos;
+      continue;
+    }
+    if ((rune >= 0x80 && rune <= 0x9F) || rune == 0x2028 || rune == 0x2029)
+      append_hex(out, "\\u", rune, 4);
+    else
+      out.append(message.substr(pos, width));
+    pos += width;
+  }
+  return out;
+}
 
 log_setup::log_setup(const log_options& options, std::string& warning) {
   std::vector<spdlog::sink_ptr> sinks;
@@ -64,9 +130,14 @@ log_setup::log_setup(const log_options& options, std::string& warning) {
   sinks.push_back(activity_);
   auto logger = std::make_shared<spdlog::logger>("disruption-manager",
                                                  sinks.begin(), sinks.end());
-  // Go's log.LstdFlags, with log.Lmicroseconds for -logSubseconds.
-  logger->set_pattern(options.subseconds ? "%Y/%m/%d %H:%M:%S.%f %v"
-                                         : "%Y/%m/%d %H:%M:%S %v");
+  // Go's log.LstdFlags, with log.Lmicroseconds for -logSubseconds; every
+  // message escaped (log_line_text): one record, one line.
+  spdlog::pattern_formatter::custom_flags flags;
+  flags['V'] = std::make_unique<escaped_message>();
+  logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+      options.subseconds ? "%Y/%m/%d %H:%M:%S.%f %V" : "%Y/%m/%d %H:%M:%S %V",
+      spdlog::pattern_time_type::local, spdlog::details::os::default_eol,
+      std::move(flags)));
   logger->set_level(options.debug ? spdlog::level::debug : spdlog::level::info);
   // Transitions are frequent: writing each at once would cost a system
   // call per change on an actor thread. Warnings go out at once, the rest

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace spdlog::sinks {
@@ -30,6 +31,14 @@ struct log_options {
   std::chrono::nanoseconds idle_mark{0};    // > 0: "MARK" after this quiet
   bool debug = false;                       // debug lines too
 };
+
+// A log message as one line that cannot be mistaken for another: control
+// characters (C0, DEL, C1, U+2028 and U+2029) become \n, \r, \t or \xHH /
+// \uHHHH, a backslash becomes \\, and a byte that is not UTF-8 becomes
+// \xHH. Host and group names reach log lines as clients sent them; every
+// line passes through this, so none can forge a line in the files or
+// /logs.
+std::string log_line_text(std::string_view message);
 
 class log_setup {
 public:
