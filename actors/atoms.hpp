@@ -14,5 +14,9 @@ using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
+using arm_atom = caf::atom_constant<caf::atom("arm")>;
+using disarm_atom = caf::atom_constant<caf::atom("disarm")>;
 
 } // namespace dm

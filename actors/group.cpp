@@ -17,7 +17,6 @@ namespace {
 using self_ptr = group_actor::stateful_pointer<group_state>;
 
 constexpr std::size_t max_gate_errors = 32;
-constexpr std::chrono::nanoseconds max_timer_delay = std::chrono::hours(24);
 
 timestamp now_of(self_ptr self) {
   return wall_now(self, self->state.settings.wall_offset);
@@ -40,11 +39,9 @@ void deliver_durable(self_ptr self, std::uint64_t failed_batch = 0) {
   }
 }
 
-// Keeps the group's timer set for its earliest deadline. A timer already set
-// for that moment or before stays, even with nothing left due: when it
-// fires, the group looks again. (Dropping it would not unschedule it, so a
-// machine cycling request and cancel would pile up an hour-long timer per
-// cycle in CAF's clock.)
+// Keeps the timer actor waking the group at its earliest deadline. A wake-up
+// already asked for that moment or before stays, even with nothing left
+// due: when it comes, the group looks again.
 void rearm(self_ptr self) {
   auto& st = self->state;
   auto next = st.book->earliest_deadline();
@@ -52,21 +49,10 @@ void rearm(self_ptr self) {
     return;
   if (st.timer_at && *st.timer_at <= *next)
     return;
-  auto delay = saturating_until(now_of(self), *next);
-  if (delay.count() < 0)
-    delay = std::chrono::nanoseconds(0);
-  // The actor clock adds the delay to its own time, which a delay of
-  // centuries would wrap; a timer at most a day out just looks again.
-  if (delay > max_timer_delay) {
-    delay = max_timer_delay;
-    st.timer_at = now_of(self) + delay;
-  } else {
-    st.timer_at = next;
-  }
-  auto generation = ++st.timer_generation;
-  // One millisecond of slack so the book sees the deadline as passed.
-  self->delayed_send(self, delay + std::chrono::milliseconds(1),
-                     due_atom::value, generation);
+  st.timer_at = next;
+  self->send(st.settings.timer, arm_atom::value,
+             caf::actor_cast<group_actor>(self),
+             next->time_since_epoch().count(), ++st.timer_generation);
 }
 
 // A machine the book no longer knows needs no prober.
@@ -108,6 +94,19 @@ void start_prober(self_ptr self, const std::string& host) {
 
 void retry_later(self_ptr self);
 
+// Tells the router once the group knows no machine and has nothing left to
+// save or answer: it may then be retired. Once per count of handled calls.
+void report_if_idle(self_ptr self) {
+  auto& st = self->state;
+  if (!st.book->entries().empty() || !st.machines.empty() ||
+      !st.unsaved.empty() || st.limit_unsaved || st.retry_scheduled ||
+      !st.pending.empty() || st.batches_durable < st.batches_sent ||
+      st.reported_idle == st.handled)
+    return;
+  st.reported_idle = st.handled;
+  self->send(st.router, idle_atom::value, st.book->identifier(), st.handled);
+}
+
 // Turns the book's effects into log lines, a storage batch, timers and
 // probers. When the batch carries `host`'s latest change, `reply` (the
 // answer to that host's call) travels with it and is emptied.
@@ -147,17 +146,17 @@ void settle(self_ptr self, const std::string* host = nullptr,
   rearm(self);
   for (const auto& host : fx.new_waits)
     start_prober(self, host);
+  if (st.book->entries().empty()) {
+    // Nothing of a group without machines is kept: the disk drops it with
+    // its last machine, its limit too (docs/semantics.md, "Groups").
+    st.limit_unsaved = false;
+    st.emptied_since_batch = true;
+  }
   if (st.unsaved.empty() && !st.limit_unsaved)
     return;
   persist_batch batch;
-  for (const auto& host : st.unsaved) {
-    auto entry = st.book->find(host);
-    batch.changes.push_back(state_change::host_update(
-        st.book->identifier(), host, entry ? *entry : host_entry{}));
-  }
-  if (st.limit_unsaved)
-    batch.changes.push_back(
-        state_change::limit_update(st.book->identifier(), st.book->limit()));
+  batch.changes = save_changes(*st.book, st.unsaved, st.limit_unsaved,
+                               st.emptied_since_batch);
   st.unsaved.clear();
   st.limit_unsaved = false;
   auto number = ++st.batches_sent;
@@ -188,6 +187,7 @@ void settle(self_ptr self, const std::string* host = nullptr,
                   st.host_batch.erase(it);
               }
               deliver_durable(self);
+              report_if_idle(self);
               return;
             }
             // Save these again with the next batch; answers tied to this one
@@ -199,13 +199,14 @@ void settle(self_ptr self, const std::string* host = nullptr,
             deliver_durable(self, number);
             retry_later(self);
           },
-          [self, number, hosts](caf::error&) {
+          [self, number, hosts, had_limit](caf::error&) {
             auto& st = self->state;
             if (number > st.batches_durable)
               st.batches_durable = number;
             for (const auto& host : *hosts)
               if (st.host_batch[host] == number)
                 st.unsaved.insert(host);
+            st.limit_unsaved = st.limit_unsaved || had_limit;
             deliver_durable(self, number);
             retry_later(self);
           });
@@ -267,10 +268,12 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
   for (auto& [host, entry] : initial.hosts)
     st.book->restore(host, std::move(entry));
   // Restored machines need the timer and, when waiting, their probers.
+  st.emptied_since_batch = st.book->entries().empty();
   rearm(self);
   for (const auto& [host, entry] : st.book->entries())
     if (entry.wait)
       start_prober(self, host);
+  report_if_idle(self);
   return {
       [self](operate_atom, disruption_call& call) {
         auto& st = self->state;
@@ -303,10 +306,14 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         settle(self, &call.host, &reply);
         if (reply.reply) // Not sent with a batch: now, or after an earlier one.
           answer(self, call.host, std::move(reply));
+        ++st.handled;
+        report_if_idle(self);
       },
       [self](evict_atom, const std::string& host) {
         self->state.book->evict(host, now_of(self));
         settle(self);
+        ++self->state.handled;
+        report_if_idle(self);
       },
       [self](due_atom, std::uint64_t generation) {
         auto& st = self->state;
@@ -315,6 +322,7 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         st.timer_at.reset();
         st.book->expire(now_of(self));
         settle(self); // (sets the timer for what is next)
+        report_if_idle(self);
       },
       [self](ready_atom, const std::string& host, std::uint64_t wait_id) {
         auto& st = self->state;
@@ -323,10 +331,19 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
           slot->second.prober = nullptr;
         st.book->end_wait(host, wait_id, now_of(self));
         settle(self);
+        report_if_idle(self);
       },
       [self](flush_atom) {
         self->state.retry_scheduled = false;
         settle(self);
+        report_if_idle(self);
+      },
+      [self](retire_atom) {
+        // The router sent nothing since the group said it was idle, and
+        // forgot it: nothing of it is left to keep.
+        self->send(self->state.settings.timer, disarm_atom::value,
+                   caf::actor_cast<group_actor>(self));
+        self->quit();
       },
       [self](snapshot_atom) -> group_view {
         auto& st = self->state;

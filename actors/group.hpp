@@ -22,6 +22,7 @@ struct group_settings {
   std::chrono::nanoseconds max_duration = std::chrono::hours(1);
   std::chrono::nanoseconds wall_offset{0}; // wall clock minus actor clock
   storage_actor storage;
+  timer_actor timer; // wakes the group at its earliest deadline
   // How probers GET a ready URL (the real HTTP client unless a test says
   // otherwise), how long one GET may take, and whether probers get their
   // own threads (they block on the network; tests run them inline).
@@ -50,8 +51,8 @@ struct group_state {
   group_settings settings;
   router_actor router;
   std::unordered_map<std::string, machine_slot> machines;
-  // One timer per group, for its earliest deadline: CAF 0.17 cannot cancel
-  // a delayed message, so a superseded one is told apart by its generation.
+  // The group's earliest deadline as the timer actor has it; a superseded
+  // wake-up is told apart by its generation.
   std::uint64_t timer_generation = 0;
   std::optional<timestamp> timer_at;
   std::uint64_t batches_sent = 0;
@@ -62,6 +63,14 @@ struct group_state {
   // while the disk fails.
   std::unordered_map<std::string, std::uint64_t> host_batch;
   bool limit_unsaved = false;
+  // The book knew no machine at some point since the last batch: the disk
+  // may have dropped the group (and its limit) meanwhile, so the next
+  // batch that leaves machines in it also carries the limit.
+  bool emptied_since_batch = true;
+  // Calls and evictions handled, and that count when the group last told
+  // the router it is idle (the router retires it if it sent no more).
+  std::uint64_t handled = 0;
+  std::uint64_t reported_idle = ~std::uint64_t{0};
   bool retry_scheduled = false; // a flush_atom to self is on its way
   std::deque<pending_reply> pending;
   std::deque<std::string> gate_errors; // recent, newest last

@@ -39,7 +39,10 @@ using group_actor = caf::typed_actor<
     // Pages: this group's state.
     caf::replies_to<snapshot_atom>::with<group_view>,
     // Internal: a batch could not be saved; try its changes again.
-    caf::reacts_to<flush_atom>>;
+    caf::reacts_to<flush_atom>,
+    // Router: nothing was sent here since the group said it was idle; the
+    // group stops.
+    caf::reacts_to<retire_atom>>;
 
 // The router owns the map from groups to group actors and from machines to
 // their current group. I/O threads and front desks talk to it; group actors
@@ -49,8 +52,26 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<operate_atom, disruption_call>,
     // Group: this host (group, host, last request order seen) is denied there.
     caf::reacts_to<released_atom, std::string, std::string, std::uint64_t>,
+    // Group: it knows no machine and has nothing left to save, after
+    // handling this many calls and evictions; the router retires it unless
+    // it has sent it more since.
+    caf::reacts_to<idle_atom, std::string, std::uint64_t>,
     // Pages: every group's state.
     caf::replies_to<snapshot_atom>::with<state_view>>;
+
+// The timer wakes each group at its earliest deadline. Groups come and go
+// (a retired group's deadline must not keep anything of it alive, and CAF
+// 0.17 cannot cancel a delayed message), so they keep no delayed message of
+// their own: the timer keeps one deadline per live group and one delayed
+// message for the earliest of them.
+using timer_actor = caf::typed_actor<
+    // Group: send it due_atom with this generation at this moment (wall
+    // time, ns); replaces what the group asked for before.
+    caf::reacts_to<arm_atom, group_actor, std::int64_t, std::uint64_t>,
+    // Group: it retires; forget its deadline.
+    caf::reacts_to<disarm_atom, group_actor>,
+    // Internal: the delayed message of this generation is due.
+    caf::reacts_to<due_atom, std::uint64_t>>;
 
 // A prober GETs one ready URL until it answers 200 or its wait ends. Its
 // group spawns it; it reports with ready_atom and then quits.

@@ -1,5 +1,8 @@
-// Router: group actors are started on first use and live as long as the
-// router, so a group's remembered limit survives idle periods.
+// Router: a group actor is started by the first call that can change its
+// group (a request), and retired once it knows no machine and has saved
+// everything (docs/semantics.md, "Groups"). A check or cancel for a group
+// without an actor is answered here: it knows no machine, so the answer is
+// denied and nothing changes.
 #include "actors/router.hpp"
 
 #include <memory>
@@ -10,8 +13,9 @@ namespace {
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
 
-group_actor group_for(self_ptr self, const std::string& identifier,
-                      stored_group initial = {}) {
+router_state::group_entry& group_for(self_ptr self,
+                                     const std::string& identifier,
+                                     stored_group initial = {}) {
   auto& st = self->state;
   auto it = st.groups.find(identifier);
   if (it != st.groups.end())
@@ -19,8 +23,8 @@ group_actor group_for(self_ptr self, const std::string& identifier,
   auto actor = self->spawn<caf::linked>(group, identifier, std::move(initial),
                                         st.settings,
                                         caf::actor_cast<router_actor>(self));
-  st.groups.emplace(identifier, actor);
-  return actor;
+  return st.groups.emplace(identifier, router_state::group_entry{actor, 0})
+      .first->second;
 }
 
 } // namespace
@@ -41,17 +45,43 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
         call.route_seq = ++st.next_seq;
         auto known = st.hosts.find(call.host);
         if (known != st.hosts.end() && known->second.group != call.group) {
-          // Moved: its old holding is cancelled, without a gate.
-          self->send(group_for(self, known->second.group), evict_atom::value,
-                     call.host);
+          // Moved: its old holding is cancelled, without a gate. (A route
+          // names a live group: its machine keeps it from retiring.)
+          auto old = st.groups.find(known->second.group);
+          if (old != st.groups.end()) {
+            ++old->second.sent;
+            self->send(old->second.actor, evict_atom::value, call.host);
+          }
           st.hosts.erase(known);
           known = st.hosts.end();
         }
+        if (call.kind != request_kind::request &&
+            st.groups.count(call.group) == 0) {
+          // No actor: the group knows no machine, and a check or cancel
+          // leaves a group without machines as it is (its limit matters
+          // to no decision until a request or check sets it again).
+          call_result denied;
+          denied.state = disruption_state::denied;
+          call.reply.answer(std::move(denied));
+          return;
+        }
         if (call.kind == request_kind::request)
           st.hosts[call.host] = {call.group, call.route_seq};
+        auto& target = group_for(self, call.group);
+        ++target.sent;
         // (Should the group be gone, the dropped call's reply_to answers.)
-        self->send(group_for(self, call.group), operate_atom::value,
-                   std::move(call));
+        self->send(target.actor, operate_atom::value, std::move(call));
+      },
+      [self](idle_atom, const std::string& group, std::uint64_t handled) {
+        auto& groups = self->state.groups;
+        auto it = groups.find(group);
+        // Something sent since is on its way there: the group goes on.
+        if (it == groups.end() || it->second.sent != handled)
+          return;
+        auto actor = std::move(it->second.actor);
+        groups.erase(it);
+        self->unlink_from(actor);
+        self->send(actor, retire_atom::value);
       },
       [self](released_atom, const std::string& group, const std::string& host,
              std::uint64_t seq) {
@@ -74,7 +104,7 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
         };
         auto gathered = std::make_shared<gathering>();
         gathered->missing = st.groups.size();
-        for (const auto& [identifier, actor] : st.groups) {
+        for (const auto& [identifier, entry] : st.groups) {
           auto finish = [promise, gathered]() mutable {
             if (--gathered->missing == 0) {
               auto& groups = gathered->view.groups;
@@ -85,10 +115,11 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
               promise.deliver(std::move(gathered->view));
             }
           };
-          self->request(actor, std::chrono::seconds(10), snapshot_atom::value)
+          self->request(entry.actor, std::chrono::seconds(10),
+                        snapshot_atom::value)
               .then(
                   [gathered, finish](group_view& view) mutable {
-                    if (!view.machines.empty() || view.limit > 1)
+                    if (!view.machines.empty())
                       gathered->view.groups.push_back(std::move(view));
                     finish();
                   },

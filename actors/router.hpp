@@ -1,5 +1,6 @@
 // The router: finds (or starts) the group actor of each call, remembers
-// which group each asking machine is in, and moves machines between groups.
+// which group each asking machine is in, moves machines between groups, and
+// retires group actors that know no machine.
 #pragma once
 
 #include <map>
@@ -21,8 +22,15 @@ struct router_state {
     std::uint64_t seq = 0;
   };
 
+  // A live group actor and how many calls and evictions were sent to it:
+  // it may be retired only when it has handled them all.
+  struct group_entry {
+    group_actor actor;
+    std::uint64_t sent = 0;
+  };
+
   group_settings settings;
-  std::map<std::string, group_actor> groups;
+  std::map<std::string, group_entry> groups;
   std::unordered_map<std::string, route> hosts;
   std::uint64_t next_seq = 0;
 };

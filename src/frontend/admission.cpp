@@ -25,6 +25,10 @@ std::optional<refusal> admission::admit(channel& ch, request_kind kind,
                                         bool has_power) {
   if (auto reason = hostname_error(machine.hostname); !reason.empty())
     return refusal{refusal_kind::bad_request, std::move(reason)};
+  // Names are kept, saved and shown: over-long ones go no further.
+  auto size_error = record_size_error(machine);
+  if (!size_error.empty())
+    return refusal{refusal_kind::bad_request, std::move(size_error)};
   auto call = make_call_without_gate(kind, machine);
   auto text_error = call_text_error(call);
   if (!text_error.empty())

@@ -28,6 +28,8 @@ void answer_replica::load(const stored_state& state) {
   groups_.clear();
   host_groups_.clear();
   for (const auto& [identifier, stored] : state.groups) {
+    if (stored.hosts.empty())
+      continue; // Not kept (see apply).
     groups_[identifier].limit = stored.limit;
     for (const auto& [host, entry] : stored.hosts)
       set_host(identifier, host, entry);
@@ -37,10 +39,11 @@ void answer_replica::load(const stored_state& state) {
 void answer_replica::apply(const std::vector<state_change>& changes) {
   for (const auto& change : changes) {
     if (change.host.empty()) {
-      auto& copy = groups_[change.group];
-      copy.limit = change.limit;
-      if (copy.machines.empty() && copy.limit <= 1)
-        groups_.erase(change.group);
+      // A group without machines is not kept (its limit line follows its
+      // machines' lines in any batch that leaves machines in it).
+      auto g = groups_.find(change.group);
+      if (g != groups_.end())
+        g->second.limit = change.limit;
       continue;
     }
     set_host(change.group, change.host, change.entry);
@@ -67,8 +70,9 @@ void answer_replica::set_host(const std::string& group, const std::string& host,
       auto refs = host_groups_.find(host);
       if (--refs->second == 0)
         host_groups_.erase(refs);
-      // An empty group with the default limit is the same as no group.
-      if (copy.machines.empty() && copy.limit <= 1)
+      // A group without machines is the same as no group: nothing it
+      // could decide depends on its limit.
+      if (copy.machines.empty())
         groups_.erase(g);
       return;
     }
@@ -89,13 +93,20 @@ std::optional<disruption_state> answer_replica::check(const std::string& host,
                                                       std::uint64_t limit,
                                                       timestamp now) const {
   auto g = groups_.find(group);
-  std::uint64_t known_limit = g == groups_.end() ? 1 : g->second.limit;
-  if (limit != known_limit)
-    return std::nullopt; // The check sets the group's limit.
   auto refs = host_groups_.find(host);
+  if (g == groups_.end()) {
+    // A group without saved machines: a check of a machine known nowhere
+    // changes nothing in it (its limit decides nothing until it has
+    // machines, and the first request sets it).
+    if (refs == host_groups_.end())
+      return disruption_state::denied;
+    return std::nullopt; // Known in another group: the call moves it.
+  }
+  if (limit != g->second.limit)
+    return std::nullopt; // The check sets the group's limit.
   if (refs == host_groups_.end())
     return disruption_state::denied; // Known nowhere: denied, no change.
-  if (refs->second != 1 || g == groups_.end())
+  if (refs->second != 1)
     return std::nullopt; // Known in another group: the call moves it.
   auto m = g->second.machines.find(host);
   if (m == g->second.machines.end())

@@ -32,7 +32,9 @@ public:
   // The answer the group actor would give to `check` from `host` of
   // `group` whose record carries `limit`, at `now`; nothing when the
   // replica cannot be sure (the group actor must decide):
-  // * the call would change the group's remembered limit,
+  // * the group has saved machines and the call would change its
+  //   remembered limit (a group without machines is kept nowhere: a check
+  //   changes nothing in it),
   // * the host is known in another group (the call moves it),
   // * a permit or request has reached its expiry, or any deadline of the
   //   group has passed (a slot may be freed and the queue promoted),

@@ -7,6 +7,23 @@
 
 namespace dm {
 
+std::string record_size_error(const machine_record& machine) {
+  auto over = [](const std::string& what, std::size_t limit) {
+    return what + " is longer than " + std::to_string(limit) + " bytes";
+  };
+  if (machine.hostname.size() > max_name_bytes)
+    return over("MDB.Hostname", max_name_bytes);
+  for (auto tag : {tag_group_identifier, tag_group_maximum, tag_ready_timeout,
+                   tag_ready_url}) {
+    auto it = machine.tags.find(std::string(tag));
+    if (it != machine.tags.end() && it->second.size() > max_tag_value_bytes)
+      return over("tag " + std::string(tag), max_tag_value_bytes);
+  }
+  if (group_identifier(machine).size() > max_name_bytes)
+    return over("the group identifier", max_name_bytes);
+  return {};
+}
+
 disruption_call make_call_without_gate(request_kind kind,
                                        const machine_record& machine) {
   disruption_call call;
@@ -49,6 +66,9 @@ std::string call_text_error(const disruption_call& call) {
 std::string gate_text_error(const disruption_call& call) {
   if (!utf8::valid_utf8(call.gate_url))
     return "the expanded DisruptionManagerReadyUrl is not valid UTF-8";
+  if (call.gate_url.size() > max_tag_value_bytes)
+    return "the expanded DisruptionManagerReadyUrl is longer than " +
+           std::to_string(max_tag_value_bytes) + " bytes";
   return {};
 }
 

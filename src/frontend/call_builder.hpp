@@ -12,6 +12,17 @@
 
 namespace dm {
 
+// What a call may carry (docs/testing.md, "Limits and where they are
+// enforced"): names are kept, saved and shown as long as their machine is
+// known, so a record over a limit is refused before anything is computed.
+inline constexpr std::size_t max_name_bytes = 1024; // host, group identifier
+inline constexpr std::size_t max_tag_value_bytes =
+    4096; // each DisruptionManager* tag, the expanded ready URL
+
+// The reason to refuse a record whose Hostname, group identifier or a
+// DisruptionManager* tag is over its limit; empty when all fit.
+std::string record_size_error(const machine_record& machine);
+
 // Group, limit and (for cancel) the ready gate, computed from the record.
 disruption_call make_disruption_call(request_kind kind,
                                      const machine_record& machine);
@@ -23,8 +34,9 @@ disruption_call make_call_without_gate(request_kind kind,
 void attach_ready_gate(disruption_call& call, const machine_record& machine);
 
 // Names and URLs are kept and shown as text: a call whose host, group or
-// ready URL is not valid UTF-8 (gob strings may hold any bytes) is refused
-// with this reason; empty when all is well.
+// ready URL is not valid UTF-8 (gob strings may hold any bytes), or whose
+// expanded ready URL is over max_tag_value_bytes, is refused with this
+// reason; empty when all is well.
 std::string call_text_error(const disruption_call& call);
 // Only the ready URL's part of that.
 std::string gate_text_error(const disruption_call& call);

@@ -15,6 +15,7 @@
 #include "actors/front_desk.hpp"
 #include "actors/router.hpp"
 #include "actors/storage.hpp"
+#include "actors/timer.hpp"
 #include "actors/wall_clock.hpp"
 #include "http/http_protocol.hpp"
 #include "http/protocol_detector.hpp"
@@ -148,6 +149,8 @@ std::unique_ptr<service> service::start(const service_options& options,
   settings.max_duration = options.max_duration;
   settings.wall_offset = wall_offset;
   settings.storage = svc->storage_;
+  svc->timer_ = sys.spawn(timer, wall_offset);
+  settings.timer = svc->timer_;
   settings.fetcher = std::make_shared<http_url_fetcher>();
   settings.probe_timeout = options.probe_timeout;
   settings.detached_probers = true;
@@ -176,8 +179,10 @@ void service::stop() {
     caf::anon_send_exit(desk, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(storage_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(timer_, caf::exit_reason::user_shutdown);
   desks_.clear();
   router_ = nullptr;
+  timer_ = nullptr;
   storage_ = nullptr;
   system_.reset();   // Waits for every actor to finish.
   resolver_.reset(); // Joins the look-up threads.

@@ -58,6 +58,7 @@ private:
   std::unique_ptr<caf::actor_system> system_;
   storage_actor storage_;
   router_actor router_;
+  timer_actor timer_;
   std::vector<front_desk_actor> desks_;
   std::unique_ptr<host_resolver> resolver_;
   std::vector<std::unique_ptr<dispatcher>> loops_;

@@ -366,6 +366,9 @@ std::unique_ptr<file_store> file_store::open(const file_store_options& options,
                       " machines from " + dir + "/" + legacy_name);
     }
   }
+  // Groups left without machines (older versions kept their limit, and a
+  // check could make one) are not kept.
+  forget_empty_groups(state);
   store->loaded_ = state;
   store->mirror_ = std::move(state);
   // An import is saved as a snapshot before any journal exists, so a
@@ -409,6 +412,10 @@ bool file_store::append(const std::vector<state_change>& changes,
     else
       append_state_line(pending_, change);
     apply_change(mirror_, change);
+    // (A group's limit line follows its hosts' lines whenever the group
+    // may have been dropped: see the group actor.)
+    if (!change.host.empty())
+      forget_group_if_empty(mirror_, change.group);
   }
   pending_count_ += changes.size();
   return true;
@@ -522,6 +529,8 @@ bool file_store::write_snapshot(std::string& error) {
       json{{"format", "disruption-manager-state"}, {"version", 1}}.dump());
   std::size_t records = 0;
   for (const auto& [id, group] : mirror_.groups) {
+    if (group.hosts.empty())
+      continue; // (None at run time; kept out should one be there.)
     if (group.limit > 1) {
       append_state_line(text, state_change::limit_update(id, group.limit));
       ++records;

@@ -53,4 +53,37 @@ void apply_change(stored_state& state, const state_change& change) {
     state.groups.erase(group);
 }
 
+std::vector<state_change> save_changes(const group_book& book,
+                                       const std::set<std::string>& changed,
+                                       bool limit_changed, bool& emptied) {
+  std::vector<state_change> changes;
+  changes.reserve(changed.size() + 1);
+  bool erases = false;
+  for (const auto& host : changed) {
+    auto entry = book.find(host);
+    erases = erases || entry == nullptr;
+    changes.push_back(state_change::host_update(book.identifier(), host,
+                                                entry ? *entry : host_entry{}));
+  }
+  if (book.entries().empty()) {
+    emptied = true;
+  } else if (limit_changed || erases || emptied) {
+    changes.push_back(
+        state_change::limit_update(book.identifier(), book.limit()));
+    emptied = false;
+  }
+  return changes;
+}
+
+void forget_group_if_empty(stored_state& state, const std::string& group) {
+  auto it = state.groups.find(group);
+  if (it != state.groups.end() && it->second.hosts.empty())
+    state.groups.erase(it);
+}
+
+void forget_empty_groups(stored_state& state) {
+  for (auto it = state.groups.begin(); it != state.groups.end();)
+    it = it->second.hosts.empty() ? state.groups.erase(it) : std::next(it);
+}
+
 } // namespace dm

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct state_change {
   static state_change limit_update(std::string group, std::uint64_t limit);
 };
 
+// Applies a change as journals have always been read: a group whose last
+// host goes keeps its limit while it is above 1 (older versions relied on
+// that when a group filled again).
 void apply_change(stored_state& state, const state_change& change);
 
 // The times a state file may hold, in nanoseconds since the epoch:
@@ -73,6 +77,23 @@ struct store_health {
   // How long after the last failure the next compaction is tried.
   std::chrono::milliseconds compaction_backoff{0};
 };
+
+// The changes that save `book` after `changed` hosts changed: each host's
+// entry (none: erased), then the group's limit whenever the disk may not
+// have it right: it changed (`limit_changed`), or the disk may have dropped
+// the group, which it does with its last host: the book knew no machine at
+// some point since the last save (`emptied`, which this updates), or a host
+// goes in this very batch. Nothing is said of the limit of a book that
+// knows no machine: the group goes with its last host.
+std::vector<state_change> save_changes(const group_book& book,
+                                       const std::set<std::string>& changed,
+                                       bool limit_changed, bool& emptied);
+
+// A group that knows no machine is not kept, its limit neither
+// (docs/semantics.md, "Groups"): drops `group` if it has no host left.
+void forget_group_if_empty(stored_state& state, const std::string& group);
+// The same for every group (after reading a journal).
+void forget_empty_groups(stored_state& state);
 
 class state_store {
 public:

@@ -10,10 +10,13 @@
 #include <sstream>
 #include <thread>
 
+#include "codec/srpc_json.hpp"
+#include "srpc/srpc_client.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
+using namespace dm;
 using namespace dm::test;
 using namespace std::chrono_literals;
 
@@ -35,6 +38,22 @@ struct hardening_fixture : ::testing::Test {
     return ss.str();
   }
 };
+
+std::string check_body(const std::string& host, const nlohmann::json& tags) {
+  return nlohmann::json{{"MDB", {{"Hostname", host}, {"Tags", tags}}},
+                        {"Request", "check"}}
+      .dump();
+}
+
+// Value of the sample `series` in Prometheus text, or -1.
+double metric(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.compare(0, series.size() + 1, series + " ") == 0)
+      return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
 
 // Whether some line of `text` begins with `prefix`.
 bool has_line_starting(const std::string& text, const std::string& prefix) {
@@ -79,4 +98,101 @@ TEST_F(hardening_fixture, log_injection_is_escaped_in_files_and_logs_page) {
   EXPECT_NE(file.find("g\\n1999/01/01"), std::string::npos) << file;
   EXPECT_FALSE(has_line_starting(file, "1999/")) << file;
   EXPECT_FALSE(has_line_starting(server->log_text(), "1999/"));
+}
+
+// Finding: a check with a new group name started a group that was never
+// freed and saved its limit to disk (120,000 such groups held 685 MB and
+// came back after a restart), and names had no size limit (60 checks with
+// 900 KB group names: 353 MB resident, a 52 MB snapshot).
+TEST_F(hardening_fixture, check_creates_no_permanent_group) {
+  // Every check goes to the actors (the I/O threads' replicas answer
+  // these without them; their rule is tested on its own).
+  start({"-answerChecksLocally=false"});
+  {
+    http_connection conn(port());
+    for (int i = 0; i < 3000; ++i) {
+      auto answer = conn.post(
+          "/api/v1/request",
+          check_body("x", {{"DisruptionManagerGroupIdentifier",
+                            "g" + std::to_string(i)},
+                           {"DisruptionManagerGroupMaximumDisrupting", "5"}}));
+      ASSERT_EQ(answer.status, 200) << i << answer.body;
+      ASSERT_NE(answer.body.find("denied"), std::string::npos) << answer.body;
+    }
+  }
+  auto groups_shown = [&] {
+    auto state = http_get(port(), "/api/v1/state");
+    EXPECT_EQ(state.status, 200);
+    auto parsed = nlohmann::json::parse(state.body, nullptr, false);
+    EXPECT_TRUE(parsed.contains("Groups")) << state.body;
+    return parsed["Groups"].size();
+  };
+  EXPECT_EQ(groups_shown(), 0u);
+  EXPECT_EQ(
+      metric(http_get(port(), "/metrics").body, "disruption_manager_groups"),
+      0);
+  // A group with a machine lives as long as the machine is in it.
+  nlohmann::json real = {{"DisruptionManagerGroupIdentifier", "real"},
+                         {"DisruptionManagerGroupMaximumDisrupting", "5"}};
+  ASSERT_EQ(disruption(port(), "request", "127.0.0.1", real.dump()),
+            "permitted");
+  EXPECT_EQ(groups_shown(), 1u);
+  ASSERT_EQ(disruption(port(), "cancel", "127.0.0.1", real.dump()), "denied");
+  EXPECT_EQ(groups_shown(), 0u);
+  // Nothing of them was saved.
+  ASSERT_EQ(server->stop(), 0);
+  auto log_before = server->log_text().size();
+  ASSERT_TRUE(server->start()) << server->log_text();
+  std::string restarted;
+  for (int i = 0; i < 50; ++i) {
+    restarted = server->log_text().substr(log_before);
+    if (restarted.find("groups loaded") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(restarted.find("(0 machines in 0 groups loaded)"),
+            std::string::npos)
+      << restarted;
+
+  // Names over their limits are refused with a reason, over REST...
+  auto refused = [&](const std::string& host, const nlohmann::json& tags) {
+    return http_post(port(), "/api/v1/request", check_body(host, tags));
+  };
+  std::string long_name(1025, 'n');
+  auto answer = refused("x", {{"DisruptionManagerGroupIdentifier", long_name}});
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_EQ(answer.body, "the group identifier is longer than 1024 bytes\n");
+  answer = refused(long_name, {});
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_EQ(answer.body, "MDB.Hostname is longer than 1024 bytes\n");
+  answer =
+      refused("x", {{"DisruptionManagerReadyUrl", std::string(4097, 'u')}});
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_EQ(answer.body,
+            "tag DisruptionManagerReadyUrl is longer than 4096 bytes\n");
+  answer = refused("x", {{"DisruptionManagerGroupIdentifier",
+                          std::string(900 * 1024, 'g')}});
+  EXPECT_EQ(answer.status, 400);
+  // The longest names allowed are served.
+  answer =
+      refused(std::string(1024, 'h'),
+              {{"DisruptionManagerGroupIdentifier", std::string(1024, 'g')}});
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  // ...and over SRPC, in the answer's error.
+  srpc_client_options options;
+  options.port = port();
+  options.coder = srpc_coder::json;
+  std::string error;
+  auto client = srpc_client::connect(options, error);
+  ASSERT_TRUE(client) << error;
+  machine_record m;
+  m.hostname = "x";
+  m.tags["DisruptionManagerGroupIdentifier"] = long_name;
+  disruption_state state = disruption_state::anytime;
+  std::string response_error;
+  ASSERT_TRUE(
+      client->call(request_kind::check, m, state, response_error, error))
+      << error;
+  EXPECT_EQ(response_error, "the group identifier is longer than 1024 bytes");
+  EXPECT_EQ(groups_shown(), 0u);
 }

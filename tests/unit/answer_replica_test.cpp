@@ -27,6 +27,7 @@ struct fleet {
 
   std::chrono::nanoseconds max_duration;
   std::map<std::string, group_book> books;
+  std::map<std::string, bool> emptied; // see save_changes
   answer_replica replica;
   timestamp now{std::chrono::hours(500000)};
 
@@ -42,13 +43,9 @@ struct fleet {
     std::vector<state_change> changes;
     for (auto& [group, b] : books) {
       auto fx = b.take_effects();
-      for (const auto& host : fx.changed_hosts) {
-        const host_entry* entry = b.find(host);
-        changes.push_back(state_change::host_update(
-            group, host, entry ? *entry : host_entry{}));
-      }
-      if (fx.limit_changed)
-        changes.push_back(state_change::limit_update(group, b.limit()));
+      auto saved = save_changes(b, fx.changed_hosts, fx.limit_changed,
+                                emptied.try_emplace(group, true).first->second);
+      changes.insert(changes.end(), saved.begin(), saved.end());
     }
     replica.apply(changes);
     return changes;
@@ -107,6 +104,7 @@ TEST(answer_replica, agrees_with_the_groups_over_random_histories) {
         auto local_answer = f.replica.check(host, group, limit, f.now);
         auto before = f.sync(); // (nothing pending: every step syncs)
         ASSERT_TRUE(before.empty());
+        auto limit_before = f.book(group).limit();
         auto answer = f.call(request_kind::check, host, group, limit);
         auto changes = f.sync();
         if (!local_answer)
@@ -116,11 +114,12 @@ TEST(answer_replica, agrees_with_the_groups_over_random_histories) {
             << "history " << history << " step " << step << " " << host
             << " in " << group;
         // Answered locally, the call must not have mattered to this
-        // machine or to the group's limit.
+        // machine or to the limit of a group that has machines.
         for (const auto& change : changes) {
           EXPECT_NE(change.host, host)
               << "history " << history << " step " << step;
-          EXPECT_FALSE(change.host.empty() && change.group == group)
+          EXPECT_FALSE(change.host.empty() && change.group == group &&
+                       change.limit != limit_before)
               << "limit changed; history " << history << " step " << step;
         }
         break;
@@ -137,10 +136,20 @@ TEST(answer_replica, agrees_with_the_groups_over_random_histories) {
 }
 
 TEST(answer_replica, unknown_machine_is_denied_unless_the_limit_would_change) {
-  answer_replica replica(1h);
-  timestamp now{std::chrono::hours(1)};
-  EXPECT_EQ(replica.check("a", "g", 1, now), D);
-  EXPECT_EQ(replica.check("a", "g", 2, now), std::nullopt);
+  fleet f;
+  // A group without machines: no check changes anything in it.
+  EXPECT_EQ(f.replica.check("a", "g", 1, f.now), D);
+  EXPECT_EQ(f.replica.check("a", "g", 2, f.now), D);
+  // A group with machines remembers its limit: another one changes it.
+  f.call(request_kind::request, "b", "g", 3);
+  f.sync();
+  EXPECT_EQ(f.replica.check("a", "g", 3, f.now), D);
+  EXPECT_EQ(f.replica.check("a", "g", 2, f.now), std::nullopt);
+  // Its last machine gone, the group is kept nowhere.
+  f.call(request_kind::cancel, "b", "g", 3);
+  f.sync();
+  EXPECT_EQ(f.replica.check("a", "g", 2, f.now), D);
+  EXPECT_EQ(f.replica.host_count(), 0u);
 }
 
 TEST(answer_replica, permit_holds_until_its_own_expiry) {

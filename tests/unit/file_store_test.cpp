@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <random>
 
@@ -88,6 +89,47 @@ TEST(file_store, erase_removes_host) {
     ASSERT_TRUE(store->sync(error));
   }
   EXPECT_TRUE(open_store(dir.path())->loaded().groups.empty());
+}
+
+// Finding: a check saved a new group's limit, and such groups came back
+// after every restart. A group without machines is kept neither in the
+// files nor in memory; journals of older versions are read as they were
+// written (a group emptied and filled again kept its limit) and what is
+// left without machines is dropped.
+TEST(file_store, groups_without_machines_are_not_kept) {
+  test::temp_dir dir;
+  {
+    // As older versions wrote them: a limit alone (a check), and a group
+    // emptied and filled again without its limit said again.
+    std::ofstream journal(dir.path() + "/state.journal");
+    for (const auto& change :
+         {state_change::limit_update("checked", 5), permit("G", "a", 1),
+          state_change::limit_update("G", 4),
+          state_change::host_update("G", "a", host_entry{}),
+          permit("G", "b", 2)})
+      journal << encode_state_line(change);
+  }
+  {
+    auto store = open_store(dir.path(), 1);
+    const auto& loaded = store->loaded();
+    EXPECT_EQ(loaded.groups.size(), 1u);
+    EXPECT_EQ(loaded.groups.at("G").limit, 4u);
+    EXPECT_EQ(store->describe().find("1 groups loaded") != std::string::npos,
+              true)
+        << store->describe();
+    // At run time the last host takes its group along; the compaction
+    // (forced by the tiny threshold) writes no group without machines.
+    std::string error;
+    ASSERT_TRUE(
+        store->append({permit("H", "c", 1), state_change::limit_update("H", 7),
+                       state_change::host_update("H", "c", host_entry{})},
+                      error));
+    ASSERT_TRUE(store->sync(error)) << error;
+    EXPECT_GE(store->compactions(), 1u);
+  }
+  auto store = open_store(dir.path());
+  EXPECT_EQ(store->loaded().groups.size(), 1u);
+  EXPECT_EQ(store->loaded().groups.count("H"), 0u);
 }
 
 TEST(file_store, unsynced_changes_are_not_written) {

@@ -5,8 +5,11 @@
 
 #include <caf/all.hpp>
 
+#include <random>
+
 #include "actors/router.hpp"
 #include "actors/storage.hpp"
+#include "actors/timer.hpp"
 #include "storage/file_store.hpp"
 #include "tests/support/recording_sink.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -45,6 +48,7 @@ struct actor_fixture : ::testing::Test {
   // Virtual time plus this is the wall clock the groups read.
   std::chrono::nanoseconds wall_offset{0};
   std::chrono::nanoseconds max_duration = 1h;
+  timer_actor timer_handle;
 
   actor_fixture() { boot(); }
   ~actor_fixture() override { shut_down(); }
@@ -68,6 +72,8 @@ struct actor_fixture : ::testing::Test {
     settings.max_duration = max_duration;
     settings.wall_offset = wall_offset;
     settings.storage = storage_handle;
+    timer_handle = sys->spawn(timer, settings.wall_offset);
+    settings.timer = timer_handle;
     settings.fetcher = fetcher;
     settings.detached_probers = false;
     router_handle = sys->spawn(router, initial, settings);
@@ -79,8 +85,10 @@ struct actor_fixture : ::testing::Test {
       return;
     caf::anon_send_exit(router_handle, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage_handle, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(timer_handle, caf::exit_reason::user_shutdown);
     router_handle = nullptr;
     storage_handle = nullptr;
+    timer_handle = nullptr;
     sched->run();
     sys.reset();
     cfg.reset();
@@ -452,6 +460,110 @@ TEST_F(actor_fixture_late_clock, huge_ready_timeout_sets_no_timer_that_wraps) {
     EXPECT_EQ(state_of(a), "waiting") << timeout;
     EXPECT_TRUE(timers_all_ahead()) << timeout;
   }
+}
+
+// Finding: a check with a new group name started a group actor that lived
+// forever and saved the limit, so checks alone grew memory and the state.
+TEST_F(actor_fixture, check_creates_no_permanent_group) {
+  auto running = sys->registry().running();
+  for (int i = 0; i < 200; ++i)
+    EXPECT_EQ(
+        call(check, "x" + std::to_string(i % 7),
+             {{"DisruptionManagerGroupIdentifier", "g" + std::to_string(i)},
+              {"DisruptionManagerGroupMaximumDisrupting", "5"}}),
+        D);
+  EXPECT_EQ(call(cancel, "x1", {{"DisruptionManagerGroupIdentifier", "c"}}), D);
+  EXPECT_EQ(sys->registry().running(), running);
+  EXPECT_TRUE(on_disk().groups.empty());
+  EXPECT_TRUE(snapshot().groups.empty());
+}
+
+TEST_F(actor_fixture, group_without_machines_is_reclaimed) {
+  auto running = sys->registry().running();
+  std::map<std::string, std::string> tags = {
+      {"DisruptionManagerGroupMaximumDisrupting", "5"},
+      {"DisruptionManagerReadyTimeout", "10m"}};
+  EXPECT_EQ(call(request, "a", tags), P);
+  EXPECT_EQ(sys->registry().running(), running + 1);
+  EXPECT_EQ(on_disk().groups.at("G").limit, 5u);
+  // A waiting machine still holds a slot: the group and its limit stay.
+  EXPECT_EQ(call(cancel, "a", tags), D);
+  EXPECT_EQ(state_of("a"), "waiting");
+  EXPECT_EQ(sys->registry().running(), running + 1);
+  EXPECT_EQ(on_disk().groups.at("G").limit, 5u);
+  advance(10min + 10ms);
+  EXPECT_EQ(state_of("a"), "denied");
+  EXPECT_EQ(sys->registry().running(), running);
+  EXPECT_TRUE(on_disk().groups.empty());
+  // A machine that moves away takes the group with it.
+  EXPECT_EQ(call(request, "b", tags), P);
+  EXPECT_EQ(call(request, "b", {{"DisruptionManagerGroupIdentifier", "H"}}), P);
+  EXPECT_EQ(sys->registry().running(), running + 1);
+  EXPECT_EQ(on_disk().groups.count("G"), 0u);
+  EXPECT_EQ(call(cancel, "b", {{"DisruptionManagerGroupIdentifier", "H"}}), D);
+  EXPECT_EQ(sys->registry().running(), running);
+  // Retired groups leave no wake-up of their own behind in CAF's clock
+  // (the timer's, superseded or not, are at most two here).
+  EXPECT_LE(sched->clock().schedule().size(), 2u);
+}
+
+// Groups are reclaimed when they know no machine and come back on the next
+// request; the answers must be those of groups that stayed forever (plain
+// books here), across restarts too (so the limit is saved whenever the disk
+// may have dropped it).
+TEST_F(actor_fixture, reclaimed_group_decides_as_if_it_had_stayed) {
+  std::mt19937_64 random(20261206);
+  auto pick = [&](std::size_t n) {
+    return static_cast<std::size_t>(random() % n);
+  };
+  std::map<std::string, group_book> books;
+  auto now = [&] {
+    return timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+        sched->clock().now().time_since_epoch())};
+  };
+  std::size_t answers[4] = {0, 0, 0, 0};
+  for (int step = 0; step < 3000; ++step) {
+    std::string host = "m" + std::to_string(pick(6));
+    std::string group = "g" + std::to_string(pick(4));
+    std::uint64_t limit =
+        pick(4) == 0 ? 1 + pick(3) : 1 + (group.back() - '0') % 3;
+    std::map<std::string, std::string> tags = {
+        {"DisruptionManagerGroupIdentifier", group},
+        {"DisruptionManagerGroupMaximumDisrupting", std::to_string(limit)}};
+    std::optional<ready_gate> gate;
+    auto kind = static_cast<request_kind>(pick(3));
+    if (kind == cancel && pick(2) == 0) {
+      auto minutes = 1 + pick(30);
+      tags["DisruptionManagerReadyTimeout"] = std::to_string(minutes) + "m";
+      gate = ready_gate{std::chrono::minutes(minutes), ""};
+    }
+    switch (pick(10)) {
+    case 0:
+      advance(std::chrono::minutes(pick(40)));
+      continue;
+    case 1: {
+      auto clock_before = sched->clock().now();
+      restart();
+      sched->clock().current_time = clock_before;
+      continue;
+    }
+    default:
+      break;
+    }
+    auto t = now();
+    for (auto& [other, book] : books)
+      if (other != group)
+        book.evict(host, t);
+    auto it = books.find(group);
+    if (it == books.end())
+      it = books.emplace(group, group_book(group, 1h)).first;
+    auto expected = it->second.operate(kind, host, limit, gate, t);
+    ASSERT_EQ(call(kind, host, tags), expected) << "step " << step;
+    ++answers[static_cast<int>(expected)];
+  }
+  EXPECT_GT(answers[1], 100u);
+  EXPECT_GT(answers[2], 100u);
+  EXPECT_GT(answers[3], 100u);
 }
 
 // The original's polling: up to 1/64 of the timeout, at most 5 minutes,
