@@ -305,11 +305,13 @@ TEST_F(hostile_fixture, out_of_descriptors_pauses_accepting_and_logs_once) {
 TEST_F(hostile_fixture,
        a_strangers_cancel_with_a_huge_template_is_refused_before_expanding_it) {
   start();
-  // Each action keeps a 60000-byte string alive until the template ends:
-  // expanded, these 6000 would hold some 360 MB.
+  // Each action keeps a 999999-byte string alive until the template ends:
+  // expanded, these 120 would hold some 120 MB (within the tag's 4096
+  // bytes; a longer tag is refused for its size before anything else).
   std::string ready_url = "http://x/";
-  for (int i = 0; i < 6000; ++i)
-    ready_url += "{{$v" + std::to_string(i) + " := printf \"%60000d\" 1}}";
+  for (int i = 0; i < 120; ++i)
+    ready_url += "{{$v" + std::to_string(i) + " := printf \"%999999d\" 1}}";
+  ASSERT_LE(ready_url.size(), 4096u);
   nlohmann::json body = {
       {"MDB",
        {{"Hostname", "192.0.2.1"},
