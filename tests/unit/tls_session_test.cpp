@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include "tests/support/test_pki.hpp"
@@ -52,12 +53,6 @@ void pump(tls_session& client, tls_session& server, std::string& client_got,
   FAIL() << "sessions kept talking";
 }
 
-void pump(tls_session& client, tls_session& server) {
-  std::string ignored_client;
-  std::string ignored_server;
-  pump(client, server, ignored_client, ignored_server);
-}
-
 std::string payload(std::size_t size, unsigned seed) {
   std::mt19937 random(seed);
   std::string data(size, '\0');
@@ -66,6 +61,10 @@ std::string payload(std::size_t size, unsigned seed) {
   return data;
 }
 
+// The handshake every test starts from: a server session on the test
+// server's certificate and a client session with the identity and trust a
+// test picks, talking in memory; `pump` moves bytes between them and keeps
+// the plaintext each side received.
 class tls_session_test : public ::testing::Test {
 protected:
   static void SetUpTestSuite() { pki = std::make_unique<test::test_pki>(); }
@@ -79,6 +78,8 @@ protected:
     return std::move(*ctx);
   }
 
+  // A client context presenting `cert` (none when empty) and verifying the
+  // server against `trusted_ca` (no verification when empty).
   static tls_context client_context(const std::string& cert,
                                     const std::string& key,
                                     const std::string& trusted_ca) {
@@ -93,6 +94,41 @@ protected:
     EXPECT_TRUE(ctx) << error;
     return std::move(*ctx);
   }
+
+  // Fresh sessions over the contexts (the client's set by use_client), the
+  // client asking for `server_name`; nothing is exchanged yet.
+  void open(const char* server_name = "localhost") {
+    server.emplace(*server_ctx);
+    client.emplace(*client_ctx, server_name);
+    client_got.clear();
+    server_got.clear();
+  }
+
+  void use_client(const std::string& cert, const std::string& key,
+                  const std::string& trusted_ca) {
+    client_ctx.emplace(client_context(cert, key, trusted_ca));
+  }
+
+  // use_client, open and pump: the handshake, run as far as it goes.
+  void handshake(const std::string& cert, const std::string& key,
+                 const std::string& trusted_ca,
+                 const char* server_name = "localhost") {
+    use_client(cert, key, trusted_ca);
+    open(server_name);
+    pump();
+  }
+
+  // Shuttles ciphertext both ways, `fragment` bytes at a time (0: whole).
+  void pump(std::size_t fragment = 0) {
+    ::dm::pump(*client, *server, client_got, server_got, fragment);
+  }
+
+  std::optional<tls_context> server_ctx{server_context()};
+  std::optional<tls_context> client_ctx;
+  std::optional<tls_session> server;
+  std::optional<tls_session> client;
+  std::string client_got;
+  std::string server_got;
 
   static std::unique_ptr<test::test_pki> pki;
 };
@@ -198,46 +234,36 @@ TEST_F(tls_session_test, client_context_options_are_checked) {
 // ---- handshake and data ----
 
 TEST_F(tls_session_test, handshake_and_data_both_ways) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx =
-      client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  EXPECT_TRUE(server.is_server());
-  EXPECT_FALSE(client.is_server());
-  EXPECT_GT(client.pending_ciphertext(), 0u); // the ClientHello, unprompted
+  use_client(pki->operator_cert, pki->operator_key, pki->ca_cert);
+  open();
+  EXPECT_TRUE(server->is_server());
+  EXPECT_FALSE(client->is_server());
+  EXPECT_GT(client->pending_ciphertext(), 0u); // the ClientHello, unprompted
 
-  std::string client_got;
-  std::string server_got;
-  pump(client, server, client_got, server_got);
-  ASSERT_TRUE(server.handshake_done()) << server.error();
-  ASSERT_TRUE(client.handshake_done()) << client.error();
-  EXPECT_EQ(server.protocol_version(), "TLSv1.3");
+  pump();
+  ASSERT_TRUE(server->handshake_done()) << server->error();
+  ASSERT_TRUE(client->handshake_done()) << client->error();
+  EXPECT_EQ(server->protocol_version(), "TLSv1.3");
 
-  ASSERT_TRUE(client.write_plaintext("DisruptionManager.Check\n"));
-  pump(client, server, client_got, server_got);
+  ASSERT_TRUE(client->write_plaintext("DisruptionManager.Check\n"));
+  pump();
   EXPECT_EQ(server_got, "DisruptionManager.Check\n");
 
-  ASSERT_TRUE(server.write_plaintext("\n"));
-  ASSERT_TRUE(server.write_plaintext("{\"Response\":\"permitted\"}\n"));
-  pump(client, server, client_got, server_got);
+  ASSERT_TRUE(server->write_plaintext("\n"));
+  ASSERT_TRUE(server->write_plaintext("{\"Response\":\"permitted\"}\n"));
+  pump();
   EXPECT_EQ(client_got, "\n{\"Response\":\"permitted\"}\n");
-  EXPECT_FALSE(client.failed());
-  EXPECT_FALSE(server.failed());
-  EXPECT_FALSE(server.want_close());
+  EXPECT_FALSE(client->failed());
+  EXPECT_FALSE(server->failed());
+  EXPECT_FALSE(server->want_close());
 }
 
 TEST_F(tls_session_test,
        one_mebibyte_in_pieces_each_way_with_fragmented_records) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx =
-      client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "127.0.0.1");
-  std::string client_got;
-  std::string server_got;
-  pump(client, server, client_got, server_got, 7);
-  ASSERT_TRUE(server.handshake_done()) << server.error();
+  use_client(pki->machine_cert, pki->machine_key, pki->ca_cert);
+  open("127.0.0.1");
+  pump(7);
+  ASSERT_TRUE(server->handshake_done()) << server->error();
 
   const std::string up = payload(1 << 20, 1);
   const std::string down = payload(1 << 20, 2);
@@ -245,42 +271,37 @@ TEST_F(tls_session_test,
   std::size_t at = 0;
   for (std::size_t i = 0; at < up.size(); ++i) {
     std::size_t n = std::min(pieces[i % std::size(pieces)], up.size() - at);
-    ASSERT_TRUE(client.write_plaintext(std::string_view(up).substr(at, n)));
-    ASSERT_TRUE(server.write_plaintext(std::string_view(down).substr(at, n)));
+    ASSERT_TRUE(client->write_plaintext(std::string_view(up).substr(at, n)));
+    ASSERT_TRUE(server->write_plaintext(std::string_view(down).substr(at, n)));
     at += n;
     if (i % 3 == 0) // let some writes pile up before shuttling
-      pump(client, server, client_got, server_got, 1000 + i);
+      pump(1000 + i);
   }
-  pump(client, server, client_got, server_got, 1000);
+  pump(1000);
   EXPECT_EQ(server_got.size(), up.size());
   EXPECT_TRUE(server_got == up);
   EXPECT_EQ(client_got.size(), down.size());
   EXPECT_TRUE(client_got == down);
-  EXPECT_EQ(client.pending_ciphertext(), 0u);
-  EXPECT_EQ(server.pending_ciphertext(), 0u);
+  EXPECT_EQ(client->pending_ciphertext(), 0u);
+  EXPECT_EQ(server->pending_ciphertext(), 0u);
 }
 
 TEST_F(tls_session_test, writes_before_handshake_are_sent_after_it) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx =
-      client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  ASSERT_TRUE(client.write_plaintext("early "));
-  ASSERT_TRUE(client.write_plaintext("bird\n"));
-  ASSERT_TRUE(server.write_plaintext("hello\n"));
-  std::string client_got;
-  std::string server_got;
-  pump(client, server, client_got, server_got);
+  use_client(pki->machine_cert, pki->machine_key, pki->ca_cert);
+  open();
+  ASSERT_TRUE(client->write_plaintext("early "));
+  ASSERT_TRUE(client->write_plaintext("bird\n"));
+  ASSERT_TRUE(server->write_plaintext("hello\n"));
+  pump();
   EXPECT_EQ(server_got, "early bird\n");
   EXPECT_EQ(client_got, "hello\n");
 }
 
 TEST_F(tls_session_test, first_byte_identifies_tls) {
-  tls_context client_ctx = client_context("", "", "");
-  tls_session client(client_ctx);
+  use_client("", "", "");
+  open("");
   std::string hello;
-  ASSERT_GT(client.take_ciphertext(hello), 0u);
+  ASSERT_GT(client->take_ciphertext(hello), 0u);
   EXPECT_TRUE(starts_tls_handshake(static_cast<unsigned char>(hello[0])));
   for (char c : std::string("CGPHD\r\n"))
     EXPECT_FALSE(starts_tls_handshake(static_cast<unsigned char>(c)));
@@ -289,14 +310,9 @@ TEST_F(tls_session_test, first_byte_identifies_tls) {
 // ---- peer identity through a real handshake ----
 
 TEST_F(tls_session_test, client_with_methods_extension_gets_its_powers) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx =
-      client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  pump(client, server);
-  ASSERT_TRUE(server.handshake_done()) << server.error();
-  const auto& id = server.peer_identity();
+  handshake(pki->operator_cert, pki->operator_key, pki->ca_cert);
+  ASSERT_TRUE(server->handshake_done()) << server->error();
+  const auto& id = server->peer_identity();
   EXPECT_TRUE(id.has_certificate);
   EXPECT_TRUE(id.verified) << id.verify_error;
   EXPECT_EQ(id.username, "operator");
@@ -309,14 +325,9 @@ TEST_F(tls_session_test, client_with_methods_extension_gets_its_powers) {
 }
 
 TEST_F(tls_session_test, client_without_extension_is_named_but_powerless) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx =
-      client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  pump(client, server);
-  ASSERT_TRUE(server.handshake_done()) << server.error();
-  const auto& id = server.peer_identity();
+  handshake(pki->machine_cert, pki->machine_key, pki->ca_cert);
+  ASSERT_TRUE(server->handshake_done()) << server->error();
+  const auto& id = server->peer_identity();
   EXPECT_TRUE(id.has_certificate);
   EXPECT_TRUE(id.verified) << id.verify_error;
   EXPECT_EQ(id.username, "127.0.0.5");
@@ -326,16 +337,11 @@ TEST_F(tls_session_test, client_without_extension_is_named_but_powerless) {
 }
 
 TEST_F(tls_session_test, foreign_ca_certificate_is_reported_unverified) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx =
-      client_context(pki->foreign_cert, pki->foreign_key, pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  pump(client, server);
+  handshake(pki->foreign_cert, pki->foreign_key, pki->ca_cert);
   // The handshake completes so the SRPC layer can answer 401 itself.
-  ASSERT_TRUE(server.handshake_done()) << server.error();
-  ASSERT_TRUE(client.handshake_done()) << client.error();
-  const auto& id = server.peer_identity();
+  ASSERT_TRUE(server->handshake_done()) << server->error();
+  ASSERT_TRUE(client->handshake_done()) << client->error();
+  const auto& id = server->peer_identity();
   EXPECT_TRUE(id.has_certificate);
   EXPECT_FALSE(id.verified);
   EXPECT_NE(id.verify_error.find("issuer"), std::string::npos)
@@ -346,101 +352,71 @@ TEST_F(tls_session_test, foreign_ca_certificate_is_reported_unverified) {
 }
 
 TEST_F(tls_session_test, client_without_certificate_is_let_in_with_nothing) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx = client_context("", "", pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  std::string client_got;
-  std::string server_got;
-  pump(client, server, client_got, server_got);
-  ASSERT_TRUE(server.handshake_done()) << server.error();
-  EXPECT_FALSE(server.peer_identity().has_certificate);
-  EXPECT_FALSE(server.peer_identity().verified);
+  handshake("", "", pki->ca_cert);
+  ASSERT_TRUE(server->handshake_done()) << server->error();
+  EXPECT_FALSE(server->peer_identity().has_certificate);
+  EXPECT_FALSE(server->peer_identity().verified);
   EXPECT_FALSE(
-      server.peer_identity().has_method_power("DisruptionManager.Check"));
-  client.write_plaintext("POST /api/v1/request HTTP/1.1\r\n\r\n");
-  pump(client, server, client_got, server_got);
+      server->peer_identity().has_method_power("DisruptionManager.Check"));
+  client->write_plaintext("POST /api/v1/request HTTP/1.1\r\n\r\n");
+  pump();
   EXPECT_EQ(server_got, "POST /api/v1/request HTTP/1.1\r\n\r\n");
 }
 
 TEST_F(tls_session_test, identity_also_works_over_tls_1_2) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx =
-      client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
-  SSL_CTX_set_max_proto_version(client_ctx.native(), TLS1_2_VERSION);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  std::string client_got;
-  std::string server_got;
-  pump(client, server, client_got, server_got);
-  ASSERT_TRUE(server.handshake_done()) << server.error();
-  EXPECT_EQ(server.protocol_version(), "TLSv1.2");
-  EXPECT_EQ(server.peer_identity().username, "operator");
+  use_client(pki->operator_cert, pki->operator_key, pki->ca_cert);
+  SSL_CTX_set_max_proto_version(client_ctx->native(), TLS1_2_VERSION);
+  open();
+  pump();
+  ASSERT_TRUE(server->handshake_done()) << server->error();
+  EXPECT_EQ(server->protocol_version(), "TLSv1.2");
+  EXPECT_EQ(server->peer_identity().username, "operator");
   EXPECT_TRUE(
-      server.peer_identity().has_method_power("DisruptionManager.Cancel"));
-  server.write_plaintext("ok\n");
-  pump(client, server, client_got, server_got);
+      server->peer_identity().has_method_power("DisruptionManager.Cancel"));
+  server->write_plaintext("ok\n");
+  pump();
   EXPECT_EQ(client_got, "ok\n");
 }
 
 // ---- the client's view of the server ----
 
 TEST_F(tls_session_test, client_verifies_server_name_and_address) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx = client_context("", "", pki->ca_cert);
   for (const char* name : {"localhost", "127.0.0.1", ""}) {
-    tls_session server(server_ctx);
-    tls_session client(client_ctx, name);
-    pump(client, server);
-    EXPECT_TRUE(client.handshake_done()) << name << ": " << client.error();
-    EXPECT_TRUE(client.peer_identity().verified) << name;
-    EXPECT_EQ(client.peer_identity().username, "localhost");
+    handshake("", "", pki->ca_cert, name);
+    EXPECT_TRUE(client->handshake_done()) << name << ": " << client->error();
+    EXPECT_TRUE(client->peer_identity().verified) << name;
+    EXPECT_EQ(client->peer_identity().username, "localhost");
   }
 }
 
 TEST_F(tls_session_test, client_rejects_wrong_name_or_untrusted_server) {
-  tls_context server_ctx = server_context();
-  {
-    tls_context client_ctx = client_context("", "", pki->ca_cert);
-    tls_session server(server_ctx);
-    tls_session client(client_ctx, "db.example.com");
-    pump(client, server);
-    EXPECT_TRUE(client.failed());
-    EXPECT_NE(client.error().find("hostname mismatch"), std::string::npos)
-        << client.error();
-    // The client's alert tells the server, which fails too.
-    EXPECT_TRUE(server.failed());
-    EXPECT_FALSE(server.error().empty());
-  }
-  {
-    tls_context client_ctx = client_context("", "", pki->foreign_ca_cert);
-    tls_session server(server_ctx);
-    tls_session client(client_ctx, "localhost");
-    pump(client, server);
-    EXPECT_TRUE(client.failed());
-    EXPECT_NE(client.error().find("server certificate"), std::string::npos)
-        << client.error();
-    EXPECT_TRUE(client.want_close());
-  }
+  handshake("", "", pki->ca_cert, "db.example.com");
+  EXPECT_TRUE(client->failed());
+  EXPECT_NE(client->error().find("hostname mismatch"), std::string::npos)
+      << client->error();
+  // The client's alert tells the server, which fails too.
+  EXPECT_TRUE(server->failed());
+  EXPECT_FALSE(server->error().empty());
+
+  handshake("", "", pki->foreign_ca_cert);
+  EXPECT_TRUE(client->failed());
+  EXPECT_NE(client->error().find("server certificate"), std::string::npos)
+      << client->error();
+  EXPECT_TRUE(client->want_close());
 }
 
 TEST_F(tls_session_test, insecure_client_accepts_any_server_but_knows_it) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx = client_context("", "", ""); // insecure_skip_verify
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "db.example.com");
-  pump(client, server);
-  ASSERT_TRUE(client.handshake_done()) << client.error();
-  EXPECT_TRUE(client.peer_identity().has_certificate);
-  EXPECT_FALSE(client.peer_identity().verified);
-  EXPECT_FALSE(client.peer_identity().verify_error.empty());
+  handshake("", "", "", "db.example.com"); // insecure_skip_verify
+  ASSERT_TRUE(client->handshake_done()) << client->error();
+  EXPECT_TRUE(client->peer_identity().has_certificate);
+  EXPECT_FALSE(client->peer_identity().verified);
+  EXPECT_FALSE(client->peer_identity().verify_error.empty());
 }
 
 // ---- failures ----
 
 TEST_F(tls_session_test, plain_http_is_a_clean_failure) {
-  tls_context server_ctx = server_context();
-  tls_session server(server_ctx);
+  tls_session server(*server_ctx);
   std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
   EXPECT_FALSE(server.feed_ciphertext(request.data(), request.size()));
   EXPECT_TRUE(server.failed());
@@ -457,8 +433,7 @@ TEST_F(tls_session_test, plain_http_is_a_clean_failure) {
 }
 
 TEST_F(tls_session_test, random_garbage_never_crashes) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx = client_context("", "", "");
+  use_client("", "", "");
   std::mt19937 random(42);
   for (int i = 0; i < 300; ++i) {
     std::string junk = payload(1 + random() % 600, static_cast<unsigned>(i));
@@ -467,132 +442,106 @@ TEST_F(tls_session_test, random_garbage_never_crashes) {
       if (junk.size() > 2)
         junk[1] = 0x03;
     }
-    tls_session server(server_ctx);
-    tls_session client(client_ctx);
+    open("");
     std::string out;
-    server.feed_ciphertext(junk.data(), junk.size());
-    server.read_plaintext(out);
-    server.take_ciphertext(out);
-    client.feed_ciphertext(junk.data(), junk.size());
-    client.read_plaintext(out);
-    client.take_ciphertext(out);
-    EXPECT_FALSE(server.handshake_done());
-    if (server.failed()) {
-      EXPECT_FALSE(server.error().empty());
+    server->feed_ciphertext(junk.data(), junk.size());
+    server->read_plaintext(out);
+    server->take_ciphertext(out);
+    client->feed_ciphertext(junk.data(), junk.size());
+    client->read_plaintext(out);
+    client->take_ciphertext(out);
+    EXPECT_FALSE(server->handshake_done());
+    if (server->failed()) {
+      EXPECT_FALSE(server->error().empty());
     }
   }
 }
 
 TEST_F(tls_session_test, tampered_record_fails_the_session) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx =
-      client_context(pki->machine_cert, pki->machine_key, pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  pump(client, server);
-  ASSERT_TRUE(server.handshake_done());
-  client.write_plaintext("secret\n");
+  handshake(pki->machine_cert, pki->machine_key, pki->ca_cert);
+  ASSERT_TRUE(server->handshake_done());
+  client->write_plaintext("secret\n");
   std::string record;
-  client.take_ciphertext(record);
+  client->take_ciphertext(record);
   record[record.size() - 3] ^= 0x20;
   std::string got;
-  server.feed_ciphertext(record.data(), record.size());
-  server.read_plaintext(got);
+  server->feed_ciphertext(record.data(), record.size());
+  server->read_plaintext(got);
   EXPECT_TRUE(got.empty());
-  EXPECT_TRUE(server.failed());
-  EXPECT_FALSE(server.error().empty());
+  EXPECT_TRUE(server->failed());
+  EXPECT_FALSE(server->error().empty());
 }
 
 TEST_F(tls_session_test, truncated_handshake_waits_then_fails_at_eof) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx = client_context("", "", pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
+  use_client("", "", pki->ca_cert);
+  open();
   std::string hello;
-  client.take_ciphertext(hello);
+  client->take_ciphertext(hello);
   ASSERT_GT(hello.size(), 10u);
-  EXPECT_TRUE(server.feed_ciphertext(hello.data(), hello.size() / 2));
+  EXPECT_TRUE(server->feed_ciphertext(hello.data(), hello.size() / 2));
   std::string out;
-  server.read_plaintext(out);
-  EXPECT_FALSE(server.handshake_done());
-  EXPECT_FALSE(server.failed());
-  EXPECT_FALSE(server.want_close());
-  EXPECT_EQ(server.pending_ciphertext(), 0u);
-  server.feed_eof();
-  EXPECT_TRUE(server.failed());
-  EXPECT_NE(server.error().find("closed during TLS handshake"),
+  server->read_plaintext(out);
+  EXPECT_FALSE(server->handshake_done());
+  EXPECT_FALSE(server->failed());
+  EXPECT_FALSE(server->want_close());
+  EXPECT_EQ(server->pending_ciphertext(), 0u);
+  server->feed_eof();
+  EXPECT_TRUE(server->failed());
+  EXPECT_NE(server->error().find("closed during TLS handshake"),
             std::string::npos)
-      << server.error();
+      << server->error();
 }
 
 // ---- closing ----
 
 TEST_F(tls_session_test, close_notify_is_exchanged) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx = client_context("", "", pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  std::string client_got;
-  std::string server_got;
-  pump(client, server, client_got, server_got);
-  client.write_plaintext("bye\n");
-  client.close();
-  EXPECT_TRUE(client.want_close());
-  EXPECT_FALSE(client.write_plaintext("too late"));
-  pump(client, server, client_got, server_got);
+  handshake("", "", pki->ca_cert);
+  client->write_plaintext("bye\n");
+  client->close();
+  EXPECT_TRUE(client->want_close());
+  EXPECT_FALSE(client->write_plaintext("too late"));
+  pump();
   EXPECT_EQ(server_got, "bye\n");
-  EXPECT_TRUE(server.peer_closed());
-  EXPECT_TRUE(server.want_close());
-  EXPECT_FALSE(server.failed());
-  EXPECT_TRUE(client.peer_closed()); // the server answered with its own
-  EXPECT_FALSE(client.failed());
+  EXPECT_TRUE(server->peer_closed());
+  EXPECT_TRUE(server->want_close());
+  EXPECT_FALSE(server->failed());
+  EXPECT_TRUE(client->peer_closed()); // the server answered with its own
+  EXPECT_FALSE(client->failed());
 }
 
 TEST_F(tls_session_test, eof_after_handshake_is_a_close_not_a_failure) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx = client_context("", "", pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  pump(client, server);
-  server.feed_eof();
-  EXPECT_TRUE(server.peer_closed());
-  EXPECT_TRUE(server.want_close());
-  EXPECT_FALSE(server.failed());
+  handshake("", "", pki->ca_cert);
+  server->feed_eof();
+  EXPECT_TRUE(server->peer_closed());
+  EXPECT_TRUE(server->want_close());
+  EXPECT_FALSE(server->failed());
 }
 
 TEST_F(tls_session_test, moved_session_keeps_working_and_source_is_inert) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx = client_context("", "", pki->ca_cert);
-  tls_session server(server_ctx);
-  tls_session client(client_ctx, "localhost");
-  pump(client, server);
-  tls_session moved(std::move(server));
-  EXPECT_TRUE(server.failed()); // NOLINT(bugprone-use-after-move)
+  handshake("", "", pki->ca_cert);
+  tls_session moved(std::move(*server));
+  EXPECT_TRUE(server->failed()); // NOLINT(bugprone-use-after-move)
   std::string out;
-  EXPECT_EQ(server.take_ciphertext(out), 0u);
-  EXPECT_FALSE(server.feed_ciphertext("x", 1));
-  std::string client_got;
-  std::string server_got;
-  client.write_plaintext("ping\n");
-  pump(client, moved, client_got, server_got);
+  EXPECT_EQ(server->take_ciphertext(out), 0u);
+  EXPECT_FALSE(server->feed_ciphertext("x", 1));
+  client->write_plaintext("ping\n");
+  ::dm::pump(*client, moved, client_got, server_got);
   EXPECT_EQ(server_got, "ping\n");
 }
 
 TEST_F(tls_session_test, many_sessions_share_one_context) {
-  tls_context server_ctx = server_context();
-  tls_context client_ctx =
-      client_context(pki->operator_cert, pki->operator_key, pki->ca_cert);
+  use_client(pki->operator_cert, pki->operator_key, pki->ca_cert);
   std::vector<tls_session> servers;
   std::vector<tls_session> clients;
   for (int i = 0; i < 50; ++i) {
-    servers.emplace_back(server_ctx);
-    clients.emplace_back(client_ctx, "localhost");
+    servers.emplace_back(*server_ctx);
+    clients.emplace_back(*client_ctx, "localhost");
   }
   for (std::size_t i = 0; i < servers.size(); ++i) {
     std::string client_got;
     std::string server_got;
     clients[i].write_plaintext("n=" + std::to_string(i));
-    pump(clients[i], servers[i], client_got, server_got);
+    ::dm::pump(clients[i], servers[i], client_got, server_got);
     EXPECT_EQ(server_got, "n=" + std::to_string(i));
     EXPECT_EQ(servers[i].peer_identity().username, "operator");
   }
@@ -670,18 +619,15 @@ TEST_F(webcert_test, generates_missing_files_once_and_serves_with_them) {
   EXPECT_EQ(std::filesystem::last_write_time(cert), before);
 
   // A server runs on it; a client that skips verification talks to it.
-  auto server_ctx = tls_context::make_server({cert, key, pki->ca_cert}, error);
-  ASSERT_TRUE(server_ctx) << error;
-  tls_context client_ctx =
-      client_context(pki->operator_cert, pki->operator_key, "");
-  tls_session server(*server_ctx);
-  tls_session client(client_ctx, "localhost");
-  std::string client_got;
-  std::string server_got;
-  client.write_plaintext("hi");
-  pump(client, server, client_got, server_got);
+  auto webcert_ctx = tls_context::make_server({cert, key, pki->ca_cert}, error);
+  ASSERT_TRUE(webcert_ctx) << error;
+  server_ctx = std::move(*webcert_ctx);
+  use_client(pki->operator_cert, pki->operator_key, "");
+  open();
+  client->write_plaintext("hi");
+  pump();
   EXPECT_EQ(server_got, "hi");
-  EXPECT_EQ(server.peer_identity().username, "operator");
+  EXPECT_EQ(server->peer_identity().username, "operator");
 }
 
 TEST_F(webcert_test, rsa_variant_works) {
