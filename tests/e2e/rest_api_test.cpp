@@ -89,9 +89,10 @@ TEST_F(rest_fixture, limit_n_with_strict_fifo_over_twelve_queued) {
     holders.erase(holders.begin());
     auto host = "127.0.1." + std::to_string(next);
     EXPECT_EQ(op("check", host, tags), "permitted") << host;
-    if (next + 1 < 22)
+    if (next + 1 < 22) {
       EXPECT_EQ(op("check", "127.0.1." + std::to_string(next + 1), tags),
                 "requested");
+    }
     holders.push_back(host);
   }
 }

@@ -361,10 +361,12 @@ void expect_same_outcome(const std::string& text, std::size_t max_bytes) {
   EXPECT_EQ(whole.status, framed.status) << text;
   EXPECT_EQ(whole.error, framed.error) << text;
   // After an error the connection ends; what was used does not matter.
-  if (whole.status != json_status::error)
+  if (whole.status != json_status::error) {
     EXPECT_EQ(whole.consumed, framed.consumed) << text;
-  if (whole.status == json_status::done && framed.status == json_status::done)
+  }
+  if (whole.status == json_status::done && framed.status == json_status::done) {
     EXPECT_EQ(whole.machine, framed.machine) << text;
+  }
 }
 
 TEST(json_request_decoder, reads_a_whole_line_in_place_as_the_framer_would) {
