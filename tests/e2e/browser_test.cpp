@@ -25,6 +25,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "tests/support/child_process.hpp"
 #include "tests/support/sanitizer.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
@@ -49,20 +50,12 @@ std::string find_chromium() {
   return {};
 }
 
-struct browser_run {
-  int exit_code = -1;
-  bool timed_out = false;
-  std::string dom;    // stdout: the serialized DOM with --dump-dom
-  std::string errors; // stderr, for failure messages
-  double seconds = 0;
-};
-
-// Runs Chromium headless with a fresh profile. It runs in its own process
-// group so that a hang can be ended with all its helper processes.
-browser_run
+// Runs Chromium headless with a fresh profile, as the leader of a process
+// group, so that a hang is ended with all its helper processes. Its stdout
+// (`out`) is the serialized DOM with --dump-dom.
+program_run
 run_chromium(const std::string& chromium, std::vector<std::string> page_args,
              std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  browser_run run;
   temp_dir profile;
   std::vector<std::string> args = {chromium,
                                    "--headless",
@@ -75,62 +68,15 @@ run_chromium(const std::string& chromium, std::vector<std::string> page_args,
                                    "--disable-sync",
                                    "--user-data-dir=" + profile.path()};
   args.insert(args.end(), page_args.begin(), page_args.end());
-  std::string error_file = profile.path() + ".stderr";
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0)
-    return run;
-  auto started = steady_clock::now();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::dup2(out[1], 1);
-    int err = ::open(error_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    _exit(127);
-  }
-  ::close(out[1]);
-  auto deadline = started + timeout;
-  char buffer[65536];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - steady_clock::now())
-                    .count();
-    if (left <= 0) {
-      run.timed_out = true;
-      ::kill(-pid, SIGKILL);
-      break;
-    }
-    pollfd p{out[0], POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0)
-      continue;
-    auto n = ::read(out[0], buffer, sizeof(buffer));
-    if (n <= 0)
-      break;
-    run.dom.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(out[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  run.seconds =
-      std::chrono::duration<double>(steady_clock::now() - started).count();
-  run.exit_code =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(error_file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  run.errors = ss.str();
-  std::filesystem::remove(error_file);
-  return run;
+  program_options options;
+  options.own_process_group = true;
+  options.timeout = timeout;
+  return run_program(args, options);
 }
 
-std::string describe(const browser_run& run) {
+std::string describe(const program_run& run) {
   return "chromium exit " + std::to_string(run.exit_code) +
-         (run.timed_out ? " (timed out)" : "") + "\nstderr:\n" + run.errors;
+         (run.timed_out ? " (timed out)" : "") + "\nstderr:\n" + run.err;
 }
 
 // Reads one answer on `fd`; the body, or empty if the connection ended first.
@@ -370,7 +316,7 @@ TEST_F(browser_fixture, pages_render_tables_and_screenshot) {
   auto dashboard =
       run_chromium(chromium, {"--dump-dom", url(port(), "/showState")});
   ASSERT_EQ(dashboard.exit_code, 0) << describe(dashboard);
-  const auto& dom = dashboard.dom;
+  const auto& dom = dashboard.out;
   auto has_row = [&](const std::string& pattern) {
     return std::regex_search(dom, std::regex(pattern));
   };
@@ -402,10 +348,10 @@ TEST_F(browser_fixture, pages_render_tables_and_screenshot) {
   auto status = run_chromium(chromium, {"--dump-dom", url(port(), "/")});
   ASSERT_EQ(status.exit_code, 0) << describe(status);
   EXPECT_NE(
-      status.dom.find("2 disruptions permitted, 2 requested and 1 waiting"),
+      status.out.find("2 disruptions permitted, 2 requested and 1 waiting"),
       std::string::npos)
-      << status.dom;
-  EXPECT_NE(status.dom.find("href=\"showState\""), std::string::npos);
+      << status.out;
+  EXPECT_NE(status.out.find("href=\"showState\""), std::string::npos);
 
   // Kept in the working directory (the build directory under ctest) for a
   // person to look at.
@@ -452,15 +398,15 @@ TEST_F(browser_fixture, dashboard_refreshes_in_place) {
   EXPECT_EQ(navigations, 1);
   EXPECT_GE(refreshes, 1);
   EXPECT_TRUE(std::regex_search(
-      run.dom,
+      run.out,
       std::regex(
           R"(<tr class="r"><td>127\.0\.61\.3</td><td>requested \(#2\)</td><td>Beta</td>)")))
-      << run.dom;
-  EXPECT_NE(run.dom.find("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td>"
+      << run.out;
+  EXPECT_NE(run.out.find("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td>"
                          "<td>0</td><td>2</td></tr>"),
             std::string::npos)
-      << run.dom;
-  EXPECT_EQ(count_of(run.dom, "id=\"live\""), 1u);
+      << run.out;
+  EXPECT_EQ(count_of(run.out, "id=\"live\""), 1u);
 }
 
 TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
@@ -494,7 +440,7 @@ TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
   auto run =
       run_chromium(chromium, {"--dump-dom", url(proxy.port(), "/showState")});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
-  EXPECT_EQ(count_of(run.dom, row), static_cast<std::size_t>(machines));
+  EXPECT_EQ(count_of(run.out, row), static_cast<std::size_t>(machines));
   // Only the page itself (again when its 5 s refresh fires during a slow
   // render) and the favicon: nothing per row.
   std::size_t pages = 0;

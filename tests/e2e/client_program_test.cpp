@@ -4,10 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/child_process.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_pki.hpp"
@@ -31,45 +30,14 @@ std::string client_binary() {
       .string();
 }
 
-struct client_run {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the client with `args`, stdout and stderr kept apart in files.
-client_run run_client(const temp_dir& dir, std::vector<std::string> args) {
-  static int serial = 0;
-  auto out_file = dir.file("client-" + std::to_string(++serial) + ".out");
-  auto err_file = out_file + ".err";
+// Runs the client with `args`, its stdout and stderr kept apart.
+program_run run_client(std::vector<std::string> args) {
   args.insert(args.begin(), client_binary());
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  client_run run;
-  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  auto name = [&](const std::string& path) {
-    return std::filesystem::path(path).filename().string();
-  };
-  run.out = dir.read(name(out_file));
-  run.err = dir.read(name(err_file));
-  return run;
+  return run_program(args, program_options{});
 }
 
 // The contract on failures: exactly one line on stderr, nothing on stdout.
-void expect_one_line_reason(const client_run& run) {
+void expect_one_line_reason(const program_run& run) {
   EXPECT_EQ(run.out, "");
   ASSERT_FALSE(run.err.empty());
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
@@ -131,15 +99,15 @@ struct client_program : ::testing::Test {
   }
 
   // The client acting as machine `host` (connecting from it).
-  client_run as(const std::string& host, const std::string& group,
-                const std::string& op, const std::string& server_url,
-                std::vector<std::string> extra = {}) {
+  program_run as(const std::string& host, const std::string& group,
+                 const std::string& op, const std::string& server_url,
+                 std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"-disruptionManagerUrl=" + server_url,
                                      "-mdbFile=" + record(host, group),
                                      "-sourceAddress=" + host, "-timeout=5s"};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back(op);
-    return run_client(dir, args);
+    return run_client(args);
   }
 };
 
@@ -149,20 +117,20 @@ void expect_queue_sequence(client_program& t, const std::string& server_url,
                            const std::string& group,
                            const std::vector<std::string>& extra = {}) {
   auto run = t.as(a, group, "request", server_url, extra);
-  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "permitted\n");
   EXPECT_EQ(run.err, "");
   run = t.as(b, group, "request", server_url, extra);
-  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_EQ(run.exit_code, 1) << run.err;
   EXPECT_EQ(run.out, "requested\n");
-  EXPECT_EQ(t.as(b, group, "check", server_url, extra).code, 1);
-  EXPECT_EQ(t.as(a, group, "check", server_url, extra).code, 0);
+  EXPECT_EQ(t.as(b, group, "check", server_url, extra).exit_code, 1);
+  EXPECT_EQ(t.as(a, group, "check", server_url, extra).exit_code, 0);
   run = t.as(a, group, "cancel", server_url, extra);
-  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_EQ(run.out, "denied\n");
-  EXPECT_EQ(t.as(b, group, "check", server_url, extra).code, 0);
-  EXPECT_EQ(t.as(b, group, "cancel", server_url, extra).code, 2);
-  EXPECT_EQ(t.as(b, group, "check", server_url, extra).code, 2);
+  EXPECT_EQ(t.as(b, group, "check", server_url, extra).exit_code, 0);
+  EXPECT_EQ(t.as(b, group, "cancel", server_url, extra).exit_code, 2);
+  EXPECT_EQ(t.as(b, group, "check", server_url, extra).exit_code, 2);
 }
 
 } // namespace
@@ -175,8 +143,8 @@ TEST_F(client_program, rest_exit_codes_follow_the_answers) {
 TEST_F(client_program, url_without_path_posts_to_the_rest_endpoint) {
   start();
   auto bare = "http://127.0.0.1:" + std::to_string(server->port());
-  EXPECT_EQ(as("127.0.30.3", "D", "request", bare).code, 0);
-  EXPECT_EQ(as("127.0.30.3", "D", "check", bare + "/").code, 0);
+  EXPECT_EQ(as("127.0.30.3", "D", "request", bare).exit_code, 0);
+  EXPECT_EQ(as("127.0.30.3", "D", "check", bare + "/").exit_code, 0);
 }
 
 TEST_F(client_program, srpc_gob_exit_codes_follow_the_answers) {
@@ -200,7 +168,7 @@ TEST_F(client_program, ipv6_source_address_over_every_transport) {
         base + "://[::1]:" + port + (base == "http" ? "/api/v1/request" : "");
     auto op = step++ % 2 == 0 ? "request" : "cancel";
     auto run = as("::1", "V6", op, server_url);
-    EXPECT_EQ(run.code, std::string(op) == "request" ? 0 : 2)
+    EXPECT_EQ(run.exit_code, std::string(op) == "request" ? 0 : 2)
         << base << ": " << run.err;
     EXPECT_EQ(run.err, "") << base;
   }
@@ -208,20 +176,20 @@ TEST_F(client_program, ipv6_source_address_over_every_transport) {
 
 TEST_F(client_program, protocols_share_one_state) {
   start();
-  EXPECT_EQ(as("127.0.33.1", "S", "request", url("srpc")).code, 0);
-  EXPECT_EQ(as("127.0.33.2", "S", "request", url()).code, 1);
-  EXPECT_EQ(as("127.0.33.1", "S", "cancel", url("srpc+json")).code, 2);
-  EXPECT_EQ(as("127.0.33.2", "S", "check", url("srpc")).code, 0);
+  EXPECT_EQ(as("127.0.33.1", "S", "request", url("srpc")).exit_code, 0);
+  EXPECT_EQ(as("127.0.33.2", "S", "request", url()).exit_code, 1);
+  EXPECT_EQ(as("127.0.33.1", "S", "cancel", url("srpc+json")).exit_code, 2);
+  EXPECT_EQ(as("127.0.33.2", "S", "check", url("srpc")).exit_code, 0);
 }
 
 TEST_F(client_program, server_down_is_a_connection_error) {
   int port = free_port();
   for (const std::string scheme : {"http", "srpc"}) {
-    auto run = run_client(dir, {"-disruptionManagerUrl=" + scheme +
-                                    "://127.0.0.1:" + std::to_string(port),
-                                "-mdbFile=" + record("127.0.34.1", "G"),
-                                "-timeout=5s", "check"});
-    EXPECT_EQ(run.code, 5) << scheme << ": " << run.err;
+    auto run = run_client({"-disruptionManagerUrl=" + scheme +
+                               "://127.0.0.1:" + std::to_string(port),
+                           "-mdbFile=" + record("127.0.34.1", "G"),
+                           "-timeout=5s", "check"});
+    EXPECT_EQ(run.exit_code, 5) << scheme << ": " << run.err;
     expect_one_line_reason(run);
     EXPECT_NE(run.err.find("connect"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find("refused"), std::string::npos) << run.err;
@@ -237,10 +205,9 @@ TEST_F(client_program, silent_server_times_out) {
   auto port = std::to_string(listening_port);
   for (const std::string scheme : {"http", "srpc"}) {
     auto run = run_client(
-        dir,
         {"-disruptionManagerUrl=" + scheme + "://127.0.0.1:" + port,
          "-mdbFile=" + record("127.0.34.2", "G"), "-timeout=300ms", "check"});
-    EXPECT_EQ(run.code, 5) << scheme << ": " << run.err;
+    EXPECT_EQ(run.exit_code, 5) << scheme << ": " << run.err;
     expect_one_line_reason(run);
     EXPECT_NE(run.err.find("timed out"), std::string::npos) << run.err;
   }
@@ -298,13 +265,13 @@ TEST_F(client_program, rest_states_must_be_names) {
                              "{\"Response\": 1}", "{\"Response\": \"1\"}"});
   auto url =
       "-disruptionManagerUrl=http://127.0.0.1:" + std::to_string(server.port);
-  auto named = run_client(dir, {url, "-mdbFile=" + record("127.0.34.3", "G"),
-                                "-timeout=5s", "check"});
-  EXPECT_EQ(named.code, 0) << named.err;
+  auto named = run_client(
+      {url, "-mdbFile=" + record("127.0.34.3", "G"), "-timeout=5s", "check"});
+  EXPECT_EQ(named.exit_code, 0) << named.err;
   for (int i = 0; i < 2; ++i) {
-    auto run = run_client(dir, {url, "-mdbFile=" + record("127.0.34.3", "G"),
-                                "-timeout=5s", "check"});
-    EXPECT_EQ(run.code, 6) << run.out << run.err;
+    auto run = run_client(
+        {url, "-mdbFile=" + record("127.0.34.3", "G"), "-timeout=5s", "check"});
+    EXPECT_EQ(run.exit_code, 6) << run.out << run.err;
     expect_one_line_reason(run);
     EXPECT_NE(run.err.find("unexpected answer"), std::string::npos) << run.err;
   }
@@ -333,12 +300,12 @@ TEST_F(client_program, timeout_bounds_the_whole_srpc_exchange) {
   });
   auto started = std::chrono::steady_clock::now();
   auto run = run_client(
-      dir, {"-disruptionManagerUrl=srpc://127.0.0.1:" + std::to_string(port),
-            "-mdbFile=" + record("127.0.34.4", "G"), "-timeout=1s", "check"});
+      {"-disruptionManagerUrl=srpc://127.0.0.1:" + std::to_string(port),
+       "-mdbFile=" + record("127.0.34.4", "G"), "-timeout=1s", "check"});
   auto took = std::chrono::steady_clock::now() - started;
   dripper.join();
   ::close(fd);
-  EXPECT_EQ(run.code, 5) << run.err;
+  EXPECT_EQ(run.exit_code, 5) << run.err;
   expect_one_line_reason(run);
   EXPECT_NE(run.err.find("timed out"), std::string::npos) << run.err;
   // One second of limit, not one per read: far less than the 20 s the
@@ -359,16 +326,16 @@ TEST_F(client_program, usage_errors_exit_3) {
            {"-disruptionManagerUrl=ftp://127.0.0.1:1", rec, "check"},
            {"-disruptionManagerUrl=http://127.0.0.1:99999", rec, "check"},
            {"-sourceAddress=not-an-address", server_url, rec, "check"}}) {
-    auto run = run_client(dir, args);
-    EXPECT_EQ(run.code, 3) << args.back() << ": " << run.err;
+    auto run = run_client(args);
+    EXPECT_EQ(run.exit_code, 3) << args.back() << ": " << run.err;
     expect_one_line_reason(run);
   }
-  auto run = run_client(dir, {server_url, rec, "reboot"});
+  auto run = run_client({server_url, rec, "reboot"});
   EXPECT_NE(run.err.find("unknown operation \"reboot\""), std::string::npos)
       << run.err;
   // Help is no permit.
-  run = run_client(dir, {"-h"});
-  EXPECT_EQ(run.code, 3);
+  run = run_client({"-h"});
+  EXPECT_EQ(run.exit_code, 3);
   EXPECT_NE(run.err.find("-disruptionManagerUrl"), std::string::npos);
 }
 
@@ -386,9 +353,9 @@ TEST_F(client_program, bad_record_files_exit_4) {
                              {dir.file("broken.json"), "not valid JSON"},
                              {dir.file("wrong-type.json"), "Tags"},
                              {dir.file("list.json"), "object"}}) {
-    auto run = run_client(dir, {"-disruptionManagerUrl=" + url(),
-                                "-mdbFile=" + bad.path, "check"});
-    EXPECT_EQ(run.code, 4) << bad.path << ": " << run.err;
+    auto run = run_client(
+        {"-disruptionManagerUrl=" + url(), "-mdbFile=" + bad.path, "check"});
+    EXPECT_EQ(run.exit_code, 4) << bad.path << ": " << run.err;
     expect_one_line_reason(run);
     EXPECT_NE(run.err.find(bad.path), std::string::npos) << run.err;
     EXPECT_NE(run.err.find(bad.mentions), std::string::npos) << run.err;
@@ -399,25 +366,25 @@ TEST_F(client_program, acting_for_another_machine_is_a_server_error) {
   start();
   // The record names 127.0.37.9 but the call comes from 127.0.37.8.
   auto other = "-mdbFile=" + record("127.0.37.9", "G");
-  auto run = run_client(dir, {"-disruptionManagerUrl=" + url(), other,
-                              "-sourceAddress=127.0.37.8", "request"});
-  EXPECT_EQ(run.code, 6) << run.err;
+  auto run = run_client({"-disruptionManagerUrl=" + url(), other,
+                         "-sourceAddress=127.0.37.8", "request"});
+  EXPECT_EQ(run.exit_code, 6) << run.err;
   expect_one_line_reason(run);
   EXPECT_NE(run.err.find("403"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("127.0.37.9 not permitted"), std::string::npos)
       << run.err;
   for (const std::string scheme : {"srpc", "srpc+json"}) {
-    run = run_client(dir, {"-disruptionManagerUrl=" + url(scheme), other,
-                           "-sourceAddress=127.0.37.8", "cancel"});
-    EXPECT_EQ(run.code, 6) << scheme << ": " << run.err;
+    run = run_client({"-disruptionManagerUrl=" + url(scheme), other,
+                      "-sourceAddress=127.0.37.8", "cancel"});
+    EXPECT_EQ(run.exit_code, 6) << scheme << ": " << run.err;
     expect_one_line_reason(run);
     EXPECT_NE(run.err.find("127.0.37.9 not permitted"), std::string::npos)
         << run.err;
   }
   // check is open to anyone.
-  run = run_client(dir, {"-disruptionManagerUrl=" + url(), other,
-                         "-sourceAddress=127.0.37.8", "check"});
-  EXPECT_EQ(run.code, 2) << run.err;
+  run = run_client({"-disruptionManagerUrl=" + url(), other,
+                    "-sourceAddress=127.0.37.8", "check"});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
 }
 
 namespace {
@@ -432,8 +399,8 @@ struct client_program_tls : client_program {
   }
 
   // The machine whose certificate test_pki issues is 127.0.0.5.
-  client_run machine(const std::string& op, const std::string& server_url,
-                     std::vector<std::string> extra) {
+  program_run machine(const std::string& op, const std::string& server_url,
+                      std::vector<std::string> extra) {
     return as("127.0.0.5", "T", op, server_url, std::move(extra));
   }
   std::vector<std::string> with_cert(const std::string& ca) const {
@@ -447,42 +414,42 @@ struct client_program_tls : client_program {
 TEST_F(client_program_tls, srpc_over_tls_with_both_coders_and_https) {
   auto tls = with_cert(pki.ca_cert);
   auto run = machine("request", url("srpc"), tls);
-  EXPECT_EQ(run.code, 0) << run.err;
-  EXPECT_EQ(machine("check", url("srpc+json"), tls).code, 0);
-  EXPECT_EQ(machine("check", url("https"), tls).code, 0);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(machine("check", url("srpc+json"), tls).exit_code, 0);
+  EXPECT_EQ(machine("check", url("https"), tls).exit_code, 0);
   run = machine("cancel", url("https"), tls);
-  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_EQ(run.exit_code, 2) << run.err;
 }
 
 TEST_F(client_program_tls, https_without_a_certificate_of_our_own) {
   auto run = machine("check", url("https"), {"-CAfile=" + pki.ca_cert});
-  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_EQ(run.exit_code, 2) << run.err;
   run = machine("check", url("https"), {"-insecureSkipVerify"});
-  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_EQ(run.exit_code, 2) << run.err;
 }
 
 TEST_F(client_program_tls, server_verification_is_never_skipped_silently) {
   // No CA and no -insecureSkipVerify: refused before connecting.
   auto run = machine("check", url("https"), {});
-  EXPECT_EQ(run.code, 3) << run.err;
+  EXPECT_EQ(run.exit_code, 3) << run.err;
   expect_one_line_reason(run);
   EXPECT_NE(run.err.find("-CAfile"), std::string::npos) << run.err;
   // A CA that did not sign the server's certificate.
   for (const std::string scheme : {"https", "srpc"}) {
     run = machine("check", url(scheme), with_cert(pki.foreign_ca_cert));
-    EXPECT_EQ(run.code, 5) << scheme << ": " << run.err;
+    EXPECT_EQ(run.exit_code, 5) << scheme << ": " << run.err;
     expect_one_line_reason(run);
     EXPECT_NE(run.err.find("TLS"), std::string::npos) << run.err;
   }
   // A CA file that is not there.
   run = machine("check", url("https"), with_cert(dir.file("no-ca.pem")));
-  EXPECT_EQ(run.code, 3) << run.err;
+  EXPECT_EQ(run.exit_code, 3) << run.err;
   expect_one_line_reason(run);
 }
 
 TEST_F(client_program_tls, plain_srpc_refused_by_a_tls_server) {
   auto run = machine("check", url("srpc"), {});
-  EXPECT_EQ(run.code, 6) << run.err;
+  EXPECT_EQ(run.exit_code, 6) << run.err;
   expect_one_line_reason(run);
   EXPECT_NE(run.err.find("405"), std::string::npos) << run.err;
 }

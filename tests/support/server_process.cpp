@@ -103,18 +103,16 @@ bool server_process::start_once(std::chrono::seconds wait) {
                                    "-alsoLogToStderr",
                                    "-allowRoot"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int log = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(log, 2);
-    ::dup2(log, 1);
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    _exit(127);
-  }
+  int log = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                   0644);
+  child_io io;
+  io.out_fd = log;
+  io.err_fd = log;
+  pid_ = start_program(args, io);
+  if (log >= 0)
+    ::close(log);
+  if (pid_ < 0)
+    return false;
   auto deadline = std::chrono::steady_clock::now() + wait;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -137,8 +135,7 @@ void server_process::kill_hard() {
   if (pid_ <= 0)
     return;
   ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
+  reap(pid_);
   pid_ = -1;
 }
 
@@ -146,10 +143,9 @@ int server_process::stop() {
   if (pid_ <= 0)
     return -1;
   ::kill(pid_, SIGTERM);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
+  int code = reap(pid_);
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return code;
 }
 
 std::string server_process::log_text() const {
@@ -157,35 +153,6 @@ std::string server_process::log_text() const {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-int run_program(const std::vector<std::string>& argv_in, std::string& output) {
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0)
-    return -1;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(pipe_fds[1], 1);
-    ::dup2(pipe_fds[1], 2);
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
-    std::vector<std::string> copy = argv_in;
-    std::vector<char*> argv;
-    for (auto& a : copy)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    _exit(127);
-  }
-  ::close(pipe_fds[1]);
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::read(pipe_fds[0], buffer, sizeof(buffer))) > 0)
-    output.append(buffer, static_cast<std::size_t>(n));
-  ::close(pipe_fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 } // namespace dm::test

@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include "tests/support/child_process.hpp"
+
 namespace dm::test {
 
 // A port nobody listens on right now.
@@ -44,8 +46,5 @@ private:
   int port_ = 0;
   pid_t pid_ = -1;
 };
-
-// Runs a program to completion; returns its exit code and output.
-int run_program(const std::vector<std::string>& argv, std::string& output);
 
 } // namespace dm::test
