@@ -26,7 +26,7 @@ struct certificate_spec {
   long not_before_seconds = -60; // relative to now
   long not_after_seconds = 24L * 60 * 60;
   // Extra non-critical extensions: dotted OID and the raw DER value.
-  std::vector<std::pair<std::string, std::string>> extensions;
+  std::vector<std::pair<std::string, std::string>> extensions{};
 };
 
 struct key_and_certificate {

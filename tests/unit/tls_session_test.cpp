@@ -70,10 +70,21 @@ protected:
   static void SetUpTestSuite() { pki = std::make_unique<test::test_pki>(); }
   static void TearDownTestSuite() { pki.reset(); }
 
+  // The server's certificate, key and client CA files; no trust flags.
+  static server_tls_options server_options(const std::string& cert,
+                                           const std::string& key,
+                                           const std::string& client_ca) {
+    server_tls_options options;
+    options.cert_file = cert;
+    options.key_file = key;
+    options.ca_file = client_ca;
+    return options;
+  }
+
   static tls_context server_context() {
     std::string error;
     auto ctx = tls_context::make_server(
-        {pki->server_cert, pki->server_key, pki->ca_cert}, error);
+        server_options(pki->server_cert, pki->server_key, pki->ca_cert), error);
     EXPECT_TRUE(ctx) << error;
     return std::move(*ctx);
   }
@@ -147,36 +158,37 @@ TEST_F(tls_session_test, server_context_errors_name_flag_file_and_reason) {
   std::string error;
   std::string missing = pki->dir() + "/nope.pem";
   EXPECT_FALSE(tls_context::make_server(
-      {missing, pki->server_key, pki->ca_cert}, error));
+      server_options(missing, pki->server_key, pki->ca_cert), error));
   EXPECT_NE(error.find("-certFile " + missing), std::string::npos) << error;
   EXPECT_NE(error.find("No such file"), std::string::npos) << error;
 
   EXPECT_FALSE(tls_context::make_server(
-      {pki->server_cert, missing, pki->ca_cert}, error));
+      server_options(pki->server_cert, missing, pki->ca_cert), error));
   EXPECT_NE(error.find("-keyFile " + missing), std::string::npos) << error;
 
   EXPECT_FALSE(tls_context::make_server(
-      {pki->server_cert, pki->server_key, missing}, error));
+      server_options(pki->server_cert, pki->server_key, missing), error));
   EXPECT_NE(error.find("-CAfile " + missing), std::string::npos) << error;
 
-  EXPECT_FALSE(
-      tls_context::make_server({pki->server_cert, pki->server_key, ""}, error));
+  EXPECT_FALSE(tls_context::make_server(
+      server_options(pki->server_cert, pki->server_key, ""), error));
   EXPECT_NE(error.find("-CAfile"), std::string::npos) << error;
 
   // A key file given as the certificate: no certificate in it.
   EXPECT_FALSE(tls_context::make_server(
-      {pki->server_key, pki->server_key, pki->ca_cert}, error));
+      server_options(pki->server_key, pki->server_key, pki->ca_cert), error));
   EXPECT_NE(error.find("no PEM certificate"), std::string::npos) << error;
 
   // A certificate given as the key.
   EXPECT_FALSE(tls_context::make_server(
-      {pki->server_cert, pki->server_cert, pki->ca_cert}, error));
+      server_options(pki->server_cert, pki->server_cert, pki->ca_cert), error));
   EXPECT_NE(error.find("-keyFile " + pki->server_cert), std::string::npos)
       << error;
 
   // Someone else's key.
   EXPECT_FALSE(tls_context::make_server(
-      {pki->server_cert, pki->operator_key, pki->ca_cert}, error));
+      server_options(pki->server_cert, pki->operator_key, pki->ca_cert),
+      error));
   EXPECT_NE(error.find("does not match"), std::string::npos) << error;
 
   // A damaged PEM block.
@@ -184,12 +196,12 @@ TEST_F(tls_session_test, server_context_errors_name_flag_file_and_reason) {
   std::ofstream(damaged) << "-----BEGIN CERTIFICATE-----\n@@@@\n"
                             "-----END CERTIFICATE-----\n";
   EXPECT_FALSE(tls_context::make_server(
-      {pki->server_cert, pki->server_key, damaged}, error));
+      server_options(pki->server_cert, pki->server_key, damaged), error));
   EXPECT_NE(error.find("-CAfile " + damaged), std::string::npos) << error;
 
   // A directory.
   EXPECT_FALSE(tls_context::make_server(
-      {pki->dir(), pki->server_key, pki->ca_cert}, error));
+      server_options(pki->dir(), pki->server_key, pki->ca_cert), error));
   EXPECT_NE(error.find("-certFile " + pki->dir() + ": Is a directory"),
             std::string::npos)
       << error;
@@ -619,7 +631,8 @@ TEST_F(webcert_test, generates_missing_files_once_and_serves_with_them) {
   EXPECT_EQ(std::filesystem::last_write_time(cert), before);
 
   // A server runs on it; a client that skips verification talks to it.
-  auto webcert_ctx = tls_context::make_server({cert, key, pki->ca_cert}, error);
+  auto webcert_ctx =
+      tls_context::make_server(server_options(cert, key, pki->ca_cert), error);
   ASSERT_TRUE(webcert_ctx) << error;
   server_ctx = std::move(*webcert_ctx);
   use_client(pki->operator_cert, pki->operator_key, "");
@@ -642,7 +655,8 @@ TEST_F(webcert_test, rsa_variant_works) {
   ASSERT_TRUE(parsed);
   EXPECT_EQ(EVP_PKEY_get_base_id(X509_get0_pubkey(parsed.get())), EVP_PKEY_RSA);
   EXPECT_EQ(EVP_PKEY_get_bits(X509_get0_pubkey(parsed.get())), 2048);
-  EXPECT_TRUE(tls_context::make_server({cert, key, pki->ca_cert}, error))
+  EXPECT_TRUE(
+      tls_context::make_server(server_options(cert, key, pki->ca_cert), error))
       << error;
 }
 
