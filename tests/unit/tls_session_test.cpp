@@ -209,7 +209,7 @@ TEST_F(tls_session_test, server_context_errors_name_flag_file_and_reason) {
   // A device, and a FIFO nobody writes to (reading it would wait for ever):
   // refused at once, as every file but a regular one.
   EXPECT_FALSE(tls_context::make_server(
-      {"/dev/zero", pki->server_key, pki->ca_cert}, error));
+      server_options("/dev/zero", pki->server_key, pki->ca_cert), error));
   EXPECT_NE(error.find("-certFile /dev/zero: not a regular file (a character "
                        "device)"),
             std::string::npos)
@@ -217,7 +217,7 @@ TEST_F(tls_session_test, server_context_errors_name_flag_file_and_reason) {
   std::string fifo = pki->dir() + "/fifo.pem";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   EXPECT_FALSE(tls_context::make_server(
-      {pki->server_cert, pki->server_key, fifo}, error));
+      server_options(pki->server_cert, pki->server_key, fifo), error));
   EXPECT_NE(error.find("-CAfile " + fifo + ": not a regular file (a FIFO)"),
             std::string::npos)
       << error;
@@ -561,7 +561,36 @@ TEST_F(tls_session_test, many_sessions_share_one_context) {
 
 // ---- the generated webcert ----
 
-class webcert_test : public tls_session_test {};
+class webcert_test : public tls_session_test {
+protected:
+  // A TLS 1.2 client offering only `ciphers` against a server with an RSA
+  // certificate (static RSA key exchange needs one): whether the handshake
+  // completes.
+  bool tls12_handshake_with(const std::string& ciphers, bool legacy,
+                            const std::string& cert, const std::string& key,
+                            const std::string& ca, std::string& why) {
+    std::string error;
+    auto options = server_options(cert, key, ca);
+    options.legacy_ciphers = legacy;
+    auto made = tls_context::make_server(options, error);
+    EXPECT_TRUE(made) << error;
+    if (!made)
+      return false;
+    server_ctx = std::move(*made);
+    use_client("", "", ""); // no certificate, no verification
+    SSL_CTX_set_max_proto_version(client_ctx->native(), TLS1_2_VERSION);
+    EXPECT_EQ(SSL_CTX_set_cipher_list(client_ctx->native(), ciphers.c_str()), 1)
+        << ciphers;
+    open();
+    pump();
+    why = server->error();
+    EXPECT_EQ(client->handshake_done(), server->handshake_done());
+    if (server->handshake_done()) {
+      EXPECT_EQ(server->protocol_version(), "TLSv1.2");
+    }
+    return server->handshake_done() && client->handshake_done();
+  }
+};
 
 x509_ptr read_certificate(const std::string& path) {
   bio_ptr bio(BIO_new_file(path.c_str(), "r"));
@@ -699,36 +728,6 @@ TEST_F(webcert_test, unwritable_directory_is_reported) {
                                      "/proc/dm-test/key.pem", error),
             webcert_status::failed);
   EXPECT_NE(error.find("/proc/dm-test"), std::string::npos) << error;
-}
-
-// A TLS 1.2 client offering only `ciphers` against a server with an RSA
-// certificate (static RSA key exchange needs one): whether the handshake
-// completes.
-bool tls12_handshake_with(const std::string& ciphers, bool legacy,
-                          const std::string& cert, const std::string& key,
-                          const std::string& ca, std::string& why) {
-  std::string error;
-  server_tls_options server_options{cert, key, ca};
-  server_options.legacy_ciphers = legacy;
-  auto server_ctx = tls_context::make_server(server_options, error);
-  EXPECT_TRUE(server_ctx) << error;
-  client_tls_options client_options;
-  client_options.check = server_check::insecure_skip_verify;
-  auto client_ctx = tls_context::make_client(client_options, error);
-  EXPECT_TRUE(client_ctx) << error;
-  if (!server_ctx || !client_ctx)
-    return false;
-  SSL_CTX_set_max_proto_version(client_ctx->native(), TLS1_2_VERSION);
-  EXPECT_EQ(SSL_CTX_set_cipher_list(client_ctx->native(), ciphers.c_str()), 1)
-      << ciphers;
-  tls_session server(*server_ctx);
-  tls_session client(*client_ctx, "localhost");
-  pump(client, server);
-  why = server.error();
-  EXPECT_EQ(client.handshake_done(), server.handshake_done());
-  if (server.handshake_done())
-    EXPECT_EQ(server.protocol_version(), "TLSv1.2");
-  return server.handshake_done() && client.handshake_done();
 }
 
 TEST_F(webcert_test, tls_1_2_offers_only_forward_secret_aead_suites) {
