@@ -11,8 +11,9 @@ TEST(connection_state, moves_follow_the_documented_table) {
                    s::producing, s::closing,   s::lingering, s::closed};
   for (auto to : all) {
     // Anything can end; nothing comes back from closed.
-    if (to != s::closed && to != s::lingering)
+    if (to != s::closed && to != s::lingering) {
       EXPECT_TRUE(may_move(s::idle, to) || to == s::idle) << to_string(to);
+    }
     EXPECT_TRUE(may_move(s::handshake, s::closed));
     EXPECT_FALSE(may_move(s::closed, to)) << to_string(to);
   }
