@@ -115,8 +115,9 @@ TEST(srpc_protocol, a_value_split_over_many_reads) {
       // One unit from its first byte to its last, whatever was consumed.
       auto now = proto.unfinished_unit(ch);
       EXPECT_NE(now, 0u) << i;
-      if (i > 0)
+      if (i > 0) {
         EXPECT_EQ(now, mark) << i;
+      }
       mark = now;
     }
     ch.feed(proto, value.substr(value.size() - 1));
