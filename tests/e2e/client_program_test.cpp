@@ -464,12 +464,13 @@ TEST_F(client_program, timeout_at_gos_largest_duration) {
          {"2562047h47m16.854775807s", "9223372036854775807ns", "2100000h"}) {
       auto run =
           as("127.0.34.9", "G", "check", server_url, {"-timeout=" + timeout});
-      EXPECT_EQ(run.code, 2) << server_url << " " << timeout << ": " << run.err;
+      EXPECT_EQ(run.exit_code, 2)
+          << server_url << " " << timeout << ": " << run.err;
       EXPECT_EQ(run.out, "denied\n");
     }
   }
   auto run = as("127.0.34.9", "G", "check", url(),
                 {"-timeout=2562047h47m16.854775808s"});
-  EXPECT_EQ(run.code, 3) << run.err;
+  EXPECT_EQ(run.exit_code, 3) << run.err;
   EXPECT_NE(run.err.find("timeout"), std::string::npos) << run.err;
 }
