@@ -11,6 +11,7 @@
 #include "actors/reply.hpp"
 #include "disruption/group_rules.hpp"
 #include "model/machine_record.hpp"
+#include "model/state_view.hpp"
 #include "storage/state_store.hpp"
 
 namespace dm {
@@ -57,18 +58,7 @@ struct persist_batch {
   std::vector<held_reply> replies;
 };
 
-// One machine as the status pages show it.
-struct machine_view {
-  std::string host;
-  std::string group;
-  std::string state; // permitted, requested, waiting
-  std::int64_t last_request_ns = 0;
-  std::int64_t expires_ns = 0;
-  std::int64_t ready_deadline_ns = 0;
-  std::string ready_url;
-  std::uint64_t queue_position = 0; // 1 = next in line; 0 = not queued
-};
-
+// The views' inspect overloads (the structs live in model/state_view.hpp).
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, machine_view& x) {
   return f(caf::meta::type_name("machine_view"), x.host, x.group, x.state,
@@ -76,27 +66,11 @@ typename Inspector::result_type inspect(Inspector& f, machine_view& x) {
            x.queue_position);
 }
 
-// One group as the status pages show it.
-struct group_view {
-  std::string identifier;
-  std::uint64_t limit = 1;
-  std::uint64_t permitted = 0;
-  std::uint64_t waiting = 0;
-  std::uint64_t queued = 0;
-  std::vector<machine_view> machines;   // permitted, then queue order, waiting
-  std::vector<std::string> gate_errors; // recent "host: reason" lines
-};
-
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, group_view& x) {
   return f(caf::meta::type_name("group_view"), x.identifier, x.limit,
            x.permitted, x.waiting, x.queued, x.machines, x.gate_errors);
 }
-
-// The whole service state for pages and GET /api/v1/state.
-struct state_view {
-  std::vector<group_view> groups;
-};
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, state_view& x) {

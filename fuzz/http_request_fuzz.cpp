@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "http/http_request.hpp"
+#include "codec/http_request.hpp"
 #include "invariant.hpp"
 
 namespace {

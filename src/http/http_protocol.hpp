@@ -8,7 +8,7 @@
 
 #include "frontend/admission.hpp"
 #include "frontend/channel.hpp"
-#include "http/http_request.hpp"
+#include "codec/http_request.hpp"
 #include "model/machine_record.hpp"
 #include "web/pages.hpp"
 #include "web/web_context.hpp"

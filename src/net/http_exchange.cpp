@@ -14,7 +14,7 @@
 
 #include <algorithm>
 
-#include "http/http_request.hpp"
+#include "codec/http_request.hpp"
 #include "net/ip_address.hpp"
 #include "tls/tls_session.hpp"
 

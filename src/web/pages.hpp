@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/messages.hpp"
+#include "model/state_view.hpp"
 #include "web/web_context.hpp"
 
 namespace dm {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "disruption/group_book.hpp"
-#include "http/http_request.hpp"
+#include "codec/http_request.hpp"
 
 namespace dm {
 

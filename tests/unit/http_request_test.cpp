@@ -1,6 +1,6 @@
 // parse_http_request: framing, the keep-alive rules, limits, and one
 // request object reused for a connection's pipelined requests.
-#include "http/http_request.hpp"
+#include "codec/http_request.hpp"
 
 #include <gtest/gtest.h>
 

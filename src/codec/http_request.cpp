@@ -1,5 +1,5 @@
 // HTTP/1.x request parsing and response framing.
-#include "http/http_request.hpp"
+#include "codec/http_request.hpp"
 
 #include <algorithm>
 #include <array>

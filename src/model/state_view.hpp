@@ -1,0 +1,39 @@
+// What the status pages, the state API and the metrics show of the
+// service: plain snapshots of every group, made by the actors on request.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dm {
+
+// One machine as the status pages show it.
+struct machine_view {
+  std::string host;
+  std::string group;
+  std::string state; // permitted, requested, waiting
+  std::int64_t last_request_ns = 0;
+  std::int64_t expires_ns = 0;
+  std::int64_t ready_deadline_ns = 0;
+  std::string ready_url;
+  std::uint64_t queue_position = 0; // 1 = next in line; 0 = not queued
+};
+
+// One group as the status pages show it.
+struct group_view {
+  std::string identifier;
+  std::uint64_t limit = 1;
+  std::uint64_t permitted = 0;
+  std::uint64_t waiting = 0;
+  std::uint64_t queued = 0;
+  std::vector<machine_view> machines;   // permitted, then queue order, waiting
+  std::vector<std::string> gate_errors; // recent "host: reason" lines
+};
+
+// The whole service state for pages and GET /api/v1/state.
+struct state_view {
+  std::vector<group_view> groups;
+};
+
+} // namespace dm
