@@ -179,8 +179,9 @@ TEST(file_store_sync_failure, failed_compaction_backs_off_exponentially) {
   auto batches = [&](int count) {
     int warnings = 0;
     for (int i = 0; i < count; ++i) {
+      ++seq;
       ASSERT_TRUE(store->append({permit("host-" + std::to_string(seq % 7),
-                                        static_cast<std::uint64_t>(++seq))},
+                                        static_cast<std::uint64_t>(seq))},
                                 error));
       error.clear();
       ASSERT_TRUE(store->sync(error)) << error; // the batch itself is saved
