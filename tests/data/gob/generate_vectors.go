@@ -348,6 +348,27 @@ func addResponse(name string, value interface{}, errText string,
 
 func str(s string) *string { return &s }
 
+// A machine with every field set, with the given tags.
+func fullMachine(tags Tags) Machine {
+	return Machine{
+		Hostname:             "kube-17.example.com",
+		DataSourceIdentifier: "mdbd-1",
+		DataSourceType:       "text",
+		IpAddress:            "10.1.2.17",
+		Location:             "rack-4",
+		RequiredImage:        "kubelet/2026-11-01.2",
+		PlannedImage:         "kubelet/2026-11-20.1",
+		DisableUpdates:       true,
+		OwnerGroup:           "kube-admins",
+		OwnerGroups:          []string{"kube-admins", "sre"},
+		OwnerUsers:           []string{"alice"},
+		Tags:                 tags,
+		AwsMetadata: &AwsMetadata{AccountId: "123456789012",
+			AccountName: "prod", InstanceId: "i-0abc", Region: "us-east-1",
+			Tags: Tags{"Name": "kube-17"}},
+	}
+}
+
 // An entry of reference-vectors.json: the value as Go's JSON encoder
 // writes it, the bytes of a fresh gob encoder, and json.Encoder's text.
 type referenceVector struct {
@@ -379,27 +400,11 @@ func referenceVectors() []referenceVector {
 	tagged := Machine{Hostname: "nomad-node-0", Tags: Tags{
 		"BusinessUnit":                     "core-team",
 		"DisruptionManagerGroupIdentifier": "NomadNodes"}}
-	full := Machine{
-		Hostname:             "kube-17.example.com",
-		DataSourceIdentifier: "mdbd-1",
-		DataSourceType:       "text",
-		IpAddress:            "10.1.2.17",
-		Location:             "rack-4",
-		RequiredImage:        "kubelet/2026-11-01.2",
-		PlannedImage:         "kubelet/2026-11-20.1",
-		DisableUpdates:       true,
-		OwnerGroup:           "kube-admins",
-		OwnerGroups:          []string{"kube-admins", "sre"},
-		OwnerUsers:           []string{"alice"},
-		Tags: Tags{
-			"DisruptionManagerGroupIdentifier":        "Kubelets",
-			"DisruptionManagerGroupMaximumDisrupting": "3",
-			"DisruptionManagerReadyTimeout":           "10m",
-			"DisruptionManagerReadyUrl":               "http://{{.Hostname}}:10248/healthz"},
-		AwsMetadata: &AwsMetadata{AccountId: "123456789012",
-			AccountName: "prod", InstanceId: "i-0abc", Region: "us-east-1",
-			Tags: Tags{"Name": "kube-17"}},
-	}
+	full := fullMachine(Tags{
+		"DisruptionManagerGroupIdentifier":        "Kubelets",
+		"DisruptionManagerGroupMaximumDisrupting": "3",
+		"DisruptionManagerReadyTimeout":           "10m",
+		"DisruptionManagerReadyUrl":               "http://{{.Hostname}}:10248/healthz"})
 	for _, m := range []struct {
 		name    string
 		machine Machine
@@ -445,23 +450,7 @@ func main() {
 	}
 	gob.Register(InterfaceHolder{})
 
-	full := Machine{
-		Hostname:             "kube-17.example.com",
-		DataSourceIdentifier: "mdbd-1",
-		DataSourceType:       "text",
-		IpAddress:            "10.1.2.17",
-		Location:             "rack-4",
-		RequiredImage:        "kubelet/2026-11-01.2",
-		PlannedImage:         "kubelet/2026-11-20.1",
-		DisableUpdates:       true,
-		OwnerGroup:           "kube-admins",
-		OwnerGroups:          []string{"kube-admins", "sre"},
-		OwnerUsers:           []string{"alice"},
-		Tags:                 Tags{"DisruptionManagerGroupIdentifier": "Kubelets"},
-		AwsMetadata: &AwsMetadata{AccountId: "123456789012",
-			AccountName: "prod", InstanceId: "i-0abc", Region: "us-east-1",
-			Tags: Tags{"Name": "kube-17"}},
-	}
+	full := fullMachine(Tags{"DisruptionManagerGroupIdentifier": "Kubelets"})
 
 	// Encoded first, so the real request types get ids 65 to 69 as in a
 	// fresh process.
