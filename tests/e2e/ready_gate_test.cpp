@@ -2,7 +2,6 @@
 // ready endpoints; the URL's path comes from the record through the template.
 #include <gtest/gtest.h>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "tests/support/http_client.hpp"
+#include "tests/support/ready_endpoint.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -17,36 +17,6 @@ using namespace dm::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// An HTTP server answering /ready/<host> with a status the test sets.
-class ready_endpoint {
-public:
-  ready_endpoint() {
-    server_.Get(R"(/ready/(.+))",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  ++hits;
-                  last_path = req.path;
-                  res.status = status.load();
-                  res.set_content("", "text/plain");
-                });
-    port = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running())
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ~ready_endpoint() {
-    server_.stop();
-    thread_.join();
-  }
-  std::atomic<int> status{503};
-  std::atomic<int> hits{0};
-  std::string last_path;
-  int port = 0;
-
-private:
-  httplib::Server server_;
-  std::thread thread_;
-};
 
 struct ready_fixture : ::testing::Test {
   temp_dir dir;
@@ -85,7 +55,7 @@ TEST_F(ready_fixture, next_machine_waits_until_url_answers_200) {
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(op("check", "127.0.30.2", t), "requested");
   EXPECT_GE(endpoint.hits.load(), 2);
-  EXPECT_EQ(endpoint.last_path, "/ready/127.0.30.1");
+  EXPECT_EQ(endpoint.last_path(), "/ready/127.0.30.1");
   auto state =
       nlohmann::json::parse(http_get(server->port(), "/api/v1/state").body);
   ASSERT_EQ(state["Groups"][0]["Waiting"].size(), 1u);

@@ -1,31 +1,21 @@
-// The state directory when syncs fail: fdatasync is interposed for this
-// test binary (it passes every call through unless a test arms it), and a
-// file size limit set on the test process stands for a full disk.
+// The state directory when syncs fail (tests/support/failing_sync makes
+// them fail on demand), and when a file size limit set on the test process
+// stands for a full disk.
 #include <gtest/gtest.h>
 
-#include <dlfcn.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <csignal>
 
 #include "storage/file_store.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/failing_sync.hpp"
+#include "tests/support/state_directory.hpp"
 
 using namespace dm;
 
 namespace {
-
-int fail_in = 0; // fail the n-th fdatasync from now; 0: none
-
-state_change permit(const std::string& host, std::uint64_t seq) {
-  return state_change::host_update(
-      "G", host,
-      host_entry{holding{true, timestamp{std::chrono::seconds(1000)}, seq},
-                 std::nullopt});
-}
 
 // While it lives, no write of this process may make a file larger than
 // `bytes` (the write fails with EFBIG, as on a full disk with ENOSPC).
@@ -60,16 +50,6 @@ std::uint64_t size_of(const std::string& path) {
 
 } // namespace
 
-extern "C" int fdatasync(int fd) {
-  using real_fn = int (*)(int);
-  static auto real = reinterpret_cast<real_fn>(dlsym(RTLD_NEXT, "fdatasync"));
-  if (fail_in > 0 && --fail_in == 0) {
-    errno = EIO;
-    return -1;
-  }
-  return real(fd);
-}
-
 TEST(file_store_sync_failure, journal_stays_readable_after_a_compaction_fails) {
   test::temp_dir dir;
   file_store_options options;
@@ -82,18 +62,18 @@ TEST(file_store_sync_failure, journal_stays_readable_after_a_compaction_fails) {
     ASSERT_TRUE(store) << error;
     std::vector<state_change> many;
     for (int i = 0; i < 10; ++i)
-      many.push_back(permit("host-" + std::to_string(i), i + 1));
+      many.push_back(test::permit_change("host-" + std::to_string(i), i + 1));
     store->append(many, error);
     // The batch's own sync works; the compaction that follows empties the
     // journal, but its sync fails: the batch is saved all the same.
-    fail_in = 2;
+    test::fail_nth_sync(2);
     ASSERT_TRUE(store->sync(error)) << error;
     EXPECT_NE(error.find("cannot empty"), std::string::npos) << error;
     EXPECT_EQ(store->journal_bytes(), 0u);
     // The next batch's sync fails too: the journal is cut back to what it
     // held, an empty file, not grown to the length it had before.
-    store->append({permit("host-10", 11)}, error);
-    fail_in = 1;
+    store->append({test::permit_change("host-10", 11)}, error);
+    test::fail_nth_sync(1);
     error.clear();
     EXPECT_FALSE(store->sync(error));
     struct stat info {};
@@ -101,7 +81,7 @@ TEST(file_store_sync_failure, journal_stays_readable_after_a_compaction_fails) {
     EXPECT_EQ(info.st_size, 0);
     // Writes work again; no compaction this time (a crash would come here).
     ASSERT_EQ(::mkdir(dir.file("state.snapshot.tmp").c_str(), 0755), 0);
-    store->append({permit("host-11", 12)}, error);
+    store->append({test::permit_change("host-11", 12)}, error);
     error.clear();
     EXPECT_TRUE(store->sync(error));
   }
@@ -127,14 +107,15 @@ TEST(file_store_sync_failure,
   {
     auto store = file_store::open(options, error, notes);
     ASSERT_TRUE(store) << error;
-    ASSERT_TRUE(store->append({permit("host-0", 1)}, error));
+    ASSERT_TRUE(store->append({test::permit_change("host-0", 1)}, error));
     ASSERT_TRUE(store->sync(error)) << error;
     const auto journal = dir.file("state.journal");
     const auto full = size_of(journal);
     file_size_limit limit(full); // not one byte more
     std::vector<state_change> unsaved;
     for (int i = 1; i <= machines; ++i) {
-      unsaved.push_back(permit("host-" + std::to_string(i), i + 1));
+      unsaved.push_back(
+          test::permit_change("host-" + std::to_string(i), i + 1));
       ASSERT_TRUE(store->append(unsaved, error));
       error.clear();
       EXPECT_FALSE(store->sync(error));
@@ -180,9 +161,10 @@ TEST(file_store_sync_failure, failed_compaction_backs_off_exponentially) {
     int warnings = 0;
     for (int i = 0; i < count; ++i) {
       ++seq;
-      ASSERT_TRUE(store->append({permit("host-" + std::to_string(seq % 7),
-                                        static_cast<std::uint64_t>(seq))},
-                                error));
+      ASSERT_TRUE(
+          store->append({test::permit_change("host-" + std::to_string(seq % 7),
+                                             static_cast<std::uint64_t>(seq))},
+                        error));
       error.clear();
       ASSERT_TRUE(store->sync(error)) << error; // the batch itself is saved
       warnings += !error.empty();
@@ -238,14 +220,15 @@ std::string as_lines(const stored_state& state) {
 TEST(file_store_sync_failure, backlog_reads_back_as_the_changes_would) {
   const std::string bad = "G\xff";
   std::vector<std::vector<state_change>> batches = {
-      {permit("a", 1), permit("b", 2), state_change::limit_update("L", 3)},
+      {test::permit_change("a", 1), test::permit_change("b", 2),
+       state_change::limit_update("L", 3)},
       {state_change::host_update("G", "a", host_entry{}),
        state_change::host_update(bad, "x\xfe", host_entry{})},
       {state_change::host_update(
            bad, "x\xfe",
            host_entry{holding{false, timestamp{std::chrono::seconds(5)}, 9},
                       std::nullopt}),
-       state_change::limit_update("L", 1), permit("a", 4)},
+       state_change::limit_update("L", 1), test::permit_change("a", 4)},
       {state_change::host_update("G", "b", host_entry{}),
        state_change::limit_update("M", 2)},
   };

@@ -1,0 +1,394 @@
+// The router under CAF's testing scheduler, with the real group and storage
+// actors behind it writing to a temp directory: calls find their group,
+// machines moving between groups leave the old one, the state comes back
+// after a restart, and the pages see every group in order.
+#include "actors/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include <random>
+
+#include "tests/support/disruption_calls.hpp"
+#include "tests/support/ready_endpoint.hpp"
+#include "tests/support/stored_actor_fixture.hpp"
+
+using namespace dm;
+using namespace std::chrono_literals;
+using namespace dm::test::call_names;
+
+namespace {
+
+using tag_map = std::map<std::string, std::string>;
+
+struct router_actor_test : test::stored_actor_fixture {
+  router_actor router_handle;
+  std::chrono::nanoseconds max_duration = 1h;
+
+  router_actor_test() { boot(); }
+  ~router_actor_test() override { shut_down(); }
+
+  // The router as the service starts it: from what the directory holds.
+  void boot() {
+    if (auto store = start_storage()) {
+      auto s = settings();
+      s.max_duration = max_duration;
+      router_handle = actors.system().spawn(router, store->loaded(), s);
+    }
+    actors.run();
+  }
+
+  void shut_down() { actors.stop(router_handle, storage_handle, timer_handle); }
+
+  // Like a crash and restart: the actors go, the directory stays, and the
+  // clock goes on.
+  void restart() {
+    shut_down();
+    actors.restart();
+    boot();
+  }
+
+  disruption_state call(request_kind kind, const std::string& host,
+                        const std::string& group = "G") {
+    return call(kind, host,
+                tag_map{{"DisruptionManagerGroupIdentifier", group}});
+  }
+
+  disruption_state call(request_kind kind, const std::string& host,
+                        tag_map tags) {
+    return test::answer_of(actors, router_handle, kind, host, std::move(tags));
+  }
+
+  state_view snapshot() {
+    return actors.ask<state_view>(router_handle, snapshot_atom::value);
+  }
+
+  std::string state_of(const std::string& host) {
+    for (const auto& g : snapshot().groups)
+      for (const auto& m : g.machines)
+        if (m.host == host)
+          return m.state;
+    return "denied";
+  }
+};
+
+} // namespace
+
+TEST_F(router_actor_test, groups_decide_apart) {
+  EXPECT_EQ(call(request, "a", "G"), P);
+  EXPECT_EQ(call(request, "b", "H"), P);
+  EXPECT_EQ(call(request, "c", "G"), R);
+  EXPECT_EQ(call(check, "b", "H"), P);
+  auto disk = dir.on_disk();
+  EXPECT_EQ(disk.groups.size(), 2u);
+  EXPECT_EQ(disk.groups.at("H").hosts.count("b"), 1u);
+}
+
+TEST_F(router_actor_test, machine_moving_group_is_cancelled_in_the_old_one) {
+  EXPECT_EQ(call(request, "a"), P);
+  EXPECT_EQ(call(request, "b"), R);
+  EXPECT_EQ(call(request, "a", "H"), P);
+  EXPECT_EQ(call(check, "b"), P);
+  auto view = snapshot();
+  ASSERT_EQ(view.groups.size(), 2u);
+  EXPECT_EQ(view.groups[0].identifier, "G");
+  ASSERT_EQ(view.groups[0].machines.size(), 1u);
+  EXPECT_EQ(view.groups[0].machines[0].host, "b");
+  EXPECT_EQ(view.groups[1].identifier, "H");
+  ASSERT_EQ(view.groups[1].machines.size(), 1u);
+  EXPECT_EQ(view.groups[1].machines[0].host, "a");
+  EXPECT_EQ(dir.on_disk().groups.at("G").hosts.count("a"), 0u);
+}
+
+TEST_F(router_actor_test, any_call_naming_another_group_leaves_the_old_one) {
+  // The record's group is where the machine is now: even a check naming
+  // another group takes it out of the old group's queue.
+  EXPECT_EQ(call(request, "a"), P);
+  EXPECT_EQ(call(request, "b"), R);
+  EXPECT_EQ(call(check, "b", "H"), D);
+  EXPECT_EQ(call(cancel, "a"), D);
+  EXPECT_EQ(call(check, "b"), D);
+  EXPECT_EQ(dir.on_disk().groups.size(), 0u);
+}
+
+TEST_F(router_actor_test, queue_order_survives_restart) {
+  EXPECT_EQ(call(request, "a"), P);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(call(request, "q" + std::to_string(i)), R);
+  restart();
+  EXPECT_EQ(call(check, "a"), P);
+  EXPECT_EQ(call(request, "late"), R);
+  for (int i = 0; i < 5; ++i) {
+    auto holder = i == 0 ? std::string("a") : "q" + std::to_string(i - 1);
+    EXPECT_EQ(call(cancel, holder), D);
+    EXPECT_EQ(call(check, "q" + std::to_string(i)), P);
+    EXPECT_EQ(call(check, "late"), R);
+  }
+}
+
+TEST_F(router_actor_test, restored_permits_still_expire) {
+  EXPECT_EQ(call(request, "a"), P);
+  actors.advance(30min);
+  EXPECT_EQ(call(request, "b"), R);
+  restart();
+  actors.advance(29min);
+  EXPECT_EQ(call(check, "a"), P);
+  actors.advance(2min); // a's hour is over, b's is not
+  EXPECT_EQ(call(check, "a"), D);
+  EXPECT_EQ(call(check, "b"), P);
+}
+
+TEST_F(router_actor_test, snapshot_lists_groups_in_order_without_empty_ones) {
+  EXPECT_EQ(snapshot().groups.size(), 0u);
+  for (const char* group : {"zeta", "alpha", "mid"})
+    EXPECT_EQ(call(request, "m-" + std::string(group), group), P);
+  EXPECT_EQ(call(cancel, "m-mid", "mid"), D);
+  auto view = snapshot();
+  ASSERT_EQ(view.groups.size(), 2u);
+  EXPECT_EQ(view.groups[0].identifier, "alpha");
+  EXPECT_EQ(view.groups[1].identifier, "zeta");
+  EXPECT_EQ(view.groups[1].permitted, 1u);
+}
+
+// A check with a new group name must not start a group actor that lives
+// forever and saves the limit, or checks alone grow memory and the state.
+TEST_F(router_actor_test, check_creates_no_permanent_group) {
+  auto running = actors.system().registry().running();
+  for (int i = 0; i < 200; ++i)
+    EXPECT_EQ(
+        call(check, "x" + std::to_string(i % 7),
+             {{"DisruptionManagerGroupIdentifier", "g" + std::to_string(i)},
+              {"DisruptionManagerGroupMaximumDisrupting", "5"}}),
+        D);
+  EXPECT_EQ(call(cancel, "x1", "c"), D);
+  EXPECT_EQ(actors.system().registry().running(), running);
+  EXPECT_TRUE(dir.on_disk().groups.empty());
+  EXPECT_TRUE(snapshot().groups.empty());
+}
+
+TEST_F(router_actor_test, group_without_machines_is_reclaimed) {
+  auto running = actors.system().registry().running();
+  tag_map tags = {{"DisruptionManagerGroupMaximumDisrupting", "5"},
+                  {"DisruptionManagerReadyTimeout", "10m"}};
+  EXPECT_EQ(call(request, "a", tags), P);
+  EXPECT_EQ(actors.system().registry().running(), running + 1);
+  EXPECT_EQ(dir.on_disk().groups.at("G").limit, 5u);
+  // A waiting machine still holds a slot: the group and its limit stay.
+  EXPECT_EQ(call(cancel, "a", tags), D);
+  EXPECT_EQ(state_of("a"), "waiting");
+  EXPECT_EQ(actors.system().registry().running(), running + 1);
+  EXPECT_EQ(dir.on_disk().groups.at("G").limit, 5u);
+  actors.advance(10min + 10ms);
+  EXPECT_EQ(state_of("a"), "denied");
+  EXPECT_EQ(actors.system().registry().running(), running);
+  EXPECT_TRUE(dir.on_disk().groups.empty());
+  // A machine that moves away takes the group with it.
+  EXPECT_EQ(call(request, "b", tags), P);
+  EXPECT_EQ(call(request, "b", "H"), P);
+  EXPECT_EQ(actors.system().registry().running(), running + 1);
+  EXPECT_EQ(dir.on_disk().groups.count("G"), 0u);
+  EXPECT_EQ(call(cancel, "b", "H"), D);
+  EXPECT_EQ(actors.system().registry().running(), running);
+  // Retired groups leave no wake-up of their own behind in CAF's clock
+  // (the timer's, superseded or not, are at most two here).
+  EXPECT_LE(actors.scheduler().clock().schedule().size(), 2u);
+}
+
+// Groups are reclaimed when they know no machine and come back on the next
+// request; the answers must be those of groups that stayed forever (plain
+// books here), across restarts too (so the limit is saved whenever the disk
+// may have dropped it).
+TEST_F(router_actor_test, reclaimed_group_decides_as_if_it_had_stayed) {
+  std::mt19937_64 random(20261206);
+  auto pick = [&](std::size_t n) {
+    return static_cast<std::size_t>(random() % n);
+  };
+  std::map<std::string, group_book> books;
+  auto now = [&] {
+    return timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+        actors.now().time_since_epoch())};
+  };
+  std::size_t answers[4] = {0, 0, 0, 0};
+  for (int step = 0; step < 3000; ++step) {
+    std::string host = "m" + std::to_string(pick(6));
+    std::string group = "g" + std::to_string(pick(4));
+    std::uint64_t limit =
+        pick(4) == 0 ? 1 + pick(3) : 1 + (group.back() - '0') % 3;
+    tag_map tags = {
+        {"DisruptionManagerGroupIdentifier", group},
+        {"DisruptionManagerGroupMaximumDisrupting", std::to_string(limit)}};
+    std::optional<ready_gate> gate;
+    auto kind = static_cast<request_kind>(pick(3));
+    if (kind == cancel && pick(2) == 0) {
+      auto minutes = 1 + pick(30);
+      tags["DisruptionManagerReadyTimeout"] = std::to_string(minutes) + "m";
+      gate = ready_gate{std::chrono::minutes(minutes), ""};
+    }
+    switch (pick(10)) {
+    case 0:
+      actors.advance(std::chrono::minutes(pick(40)));
+      continue;
+    case 1:
+      restart();
+      continue;
+    default:
+      break;
+    }
+    auto t = now();
+    for (auto& [other, book] : books)
+      if (other != group)
+        book.evict(host, t);
+    auto it = books.find(group);
+    if (it == books.end())
+      it = books.emplace(group, group_book(group, 1h)).first;
+    auto expected = it->second.operate(kind, host, limit, gate, t);
+    ASSERT_EQ(call(kind, host, tags), expected) << "step " << step;
+    ++answers[static_cast<int>(expected)];
+  }
+  EXPECT_GT(answers[1], 100u);
+  EXPECT_GT(answers[2], 100u);
+  EXPECT_GT(answers[3], 100u);
+}
+
+namespace {
+
+// Wall time as in 2026, from where sums with Go's largest durations
+// (2562047h47m16.854775807s) pass the last instant 64 bits of nanoseconds
+// hold (docs/semantics.md, "Edges").
+struct router_actor_test_today : router_actor_test {
+  explicit router_actor_test_today(caf::timespan clock_at = caf::timespan{0}) {
+    wall_offset = std::chrono::hours(500000) - clock_at;
+    shut_down();
+    actors.restart();
+    actors.scheduler().clock().current_time =
+        caf::actor_clock::time_point{clock_at};
+    boot();
+  }
+  void reboot_with_max_duration(std::chrono::nanoseconds max) {
+    max_duration = max;
+    restart();
+  }
+  // Whether every timer of the actor clock lies ahead: a delay that wrapped
+  // would sit in the past and fire at once.
+  bool timers_all_ahead() {
+    auto& clock = actors.scheduler().clock();
+    for (const auto& entry : clock.schedule())
+      if (entry.first <= clock.now())
+        return false;
+    return true;
+  }
+  // One step of virtual time, however long, and what it made due.
+  void jump(caf::timespan d) {
+    actors.scheduler().clock().advance_time(d);
+    actors.run();
+  }
+};
+
+// The actor clock itself far along (a host up for decades, as far as
+// nanosecond counts go): a timer for a wait of centuries would wrap there.
+struct router_actor_test_late_clock : router_actor_test_today {
+  router_actor_test_late_clock()
+      : router_actor_test_today(
+            std::chrono::nanoseconds(3'000'000'000'000'000'000)) {}
+  test::ready_endpoint endpoint;
+};
+
+const char* const huge_ready_timeouts[] = {
+    "2100000h", "2562047h47m16.854775807s", "9223372036854775807ns"};
+
+} // namespace
+
+TEST_F(router_actor_test_today, huge_maximum_duration_never_lapses) {
+  for (auto max :
+       {std::chrono::nanoseconds(2500000h), std::chrono::nanoseconds::max()}) {
+    reboot_with_max_duration(max);
+    std::string a = "a" + std::to_string(max.count());
+    std::string b = "b" + std::to_string(max.count());
+    EXPECT_EQ(call(request, a), P);
+    actors.advance(300ms);
+    EXPECT_EQ(call(check, a), P) << max.count();
+    EXPECT_EQ(call(request, b), R) << max.count();
+    EXPECT_TRUE(timers_all_ahead());
+    // A day and more in one step: whatever timer is set fires, and the
+    // permit and the queue stay.
+    jump(25h);
+    EXPECT_EQ(state_of(a), "permitted") << max.count();
+    EXPECT_EQ(state_of(b), "requested") << max.count();
+    EXPECT_TRUE(timers_all_ahead());
+    EXPECT_EQ(call(cancel, a), D);
+    EXPECT_EQ(call(check, b), P);
+    EXPECT_EQ(call(cancel, b), D);
+  }
+}
+
+TEST_F(router_actor_test_today, huge_ready_timeout_holds_the_slot) {
+  for (const char* timeout : huge_ready_timeouts) {
+    tag_map tags = {{"DisruptionManagerGroupIdentifier", timeout},
+                    {"DisruptionManagerReadyTimeout", timeout}};
+    std::string a = std::string("a-") + timeout;
+    std::string b = std::string("b-") + timeout;
+    EXPECT_EQ(call(request, a, tags), P);
+    EXPECT_EQ(call(cancel, a, tags), D);
+    actors.advance(300ms);
+    EXPECT_EQ(call(request, b, tags), R) << timeout;
+    EXPECT_EQ(state_of(a), "waiting") << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+    jump(25h);
+    EXPECT_EQ(state_of(a), "waiting") << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+    // Saved with the last deadline a state file holds, 2200-01-01.
+    auto disk = dir.on_disk();
+    ASSERT_TRUE(disk.groups.count(timeout) &&
+                disk.groups.at(timeout).hosts.count(a))
+        << timeout;
+    auto& saved = disk.groups.at(timeout).hosts.at(a);
+    ASSERT_TRUE(saved.wait);
+    EXPECT_EQ(saved.wait->deadline, latest_wait_deadline);
+  }
+  // And after a restart the machines still wait.
+  restart();
+  for (const char* timeout : huge_ready_timeouts)
+    EXPECT_EQ(state_of(std::string("a-") + timeout), "waiting") << timeout;
+}
+
+TEST_F(router_actor_test_today, ready_timeout_beyond_gos_largest_applies_none) {
+  // Go's ParseDuration refuses it, so the original holds no slot for it.
+  tag_map tags = {
+      {"DisruptionManagerGroupIdentifier", "G"},
+      {"DisruptionManagerReadyTimeout", "2562047h47m16.854775808s"}};
+  EXPECT_EQ(call(request, "a", tags), P);
+  EXPECT_EQ(call(cancel, "a", tags), D);
+  EXPECT_EQ(call(request, "b", tags), P);
+}
+
+TEST_F(router_actor_test_late_clock,
+       huge_ready_timeout_sets_no_timer_that_wraps) {
+  for (const char* timeout : huge_ready_timeouts) {
+    tag_map tags = {
+        {"DisruptionManagerGroupIdentifier", timeout},
+        {"DisruptionManagerReadyTimeout", timeout},
+        {"DisruptionManagerReadyUrl", endpoint.url("/ready/{{.Hostname}}")}};
+    std::string a = std::string("a-") + timeout;
+    std::string b = std::string("b-") + timeout;
+    EXPECT_EQ(call(request, a, tags), P);
+    EXPECT_EQ(call(cancel, a, tags), D);
+    EXPECT_EQ(call(request, b, tags), R) << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+    int probes = endpoint.hits;
+    actors.advance(10s);
+    EXPECT_EQ(state_of(a), "waiting") << timeout;
+    EXPECT_EQ(state_of(b), "requested") << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+    // Probes go on, spaced by the back-off's ceiling of five minutes.
+    jump(6min);
+    EXPECT_GT(endpoint.hits, probes) << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+    EXPECT_EQ(call(cancel, b, tags), D);
+    // Past the hour a's own request set a timer for, the wait's deadline
+    // is all the group has left to time.
+    jump(61min);
+    EXPECT_EQ(state_of(a), "waiting") << timeout;
+    EXPECT_TRUE(timers_all_ahead()) << timeout;
+  }
+}
