@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstdio>
 
-#include "codec/hex_digit.hpp"
+#include "text/hex_digit.hpp"
 
 namespace dm {
 

@@ -1,6 +1,6 @@
 #include "codec/json_reader.hpp"
 
-#include "codec/hex_digit.hpp"
+#include "text/hex_digit.hpp"
 #include "text/utf8.hpp"
 
 #include <array>

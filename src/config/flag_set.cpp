@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string_view>
 
-#include "codec/hex_digit.hpp"
+#include "text/go_number.hpp"
 #include "duration/go_duration.hpp"
 
 namespace dm {
@@ -105,39 +105,6 @@ char lower_ascii(char c) {
   return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-// Go's underscoreOK: each "_" stands between digits (or after a base
-// prefix and before a digit).
-bool underscores_ok(const std::string& text) {
-  char saw = '^';
-  std::size_t i = 0;
-  bool hex = false;
-  char prefix =
-      text.size() >= 2 && text[0] == '0' ? lower_ascii(text[1]) : '\0';
-  if (prefix == 'b' || prefix == 'o' || prefix == 'x') {
-    i = 2;
-    saw = '0';
-    hex = prefix == 'x';
-  }
-  for (; i < text.size(); ++i) {
-    char c = text[i];
-    int digit = hex_digit_value(c);
-    if (digit >= 0 && (hex || digit < 10)) {
-      saw = '0';
-      continue;
-    }
-    if (c == '_') {
-      if (saw != '0')
-        return false;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_')
-      return false;
-    saw = '!';
-  }
-  return saw != '_';
-}
-
 } // namespace
 
 bool parse_go_uint(const std::string& text, std::uint64_t& out,
@@ -174,7 +141,7 @@ bool parse_go_uint(const std::string& text, std::uint64_t& out,
     }
     value = value * base + digit;
   }
-  if (underscores && !underscores_ok(text))
+  if (underscores && !go_underscores_ok(text))
     return false;
   out = value;
   error.clear();

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "codec/hex_digit.hpp"
+#include "text/hex_digit.hpp"
 
 namespace dm {
 

@@ -12,6 +12,7 @@
 
 #include "template/go_fmt.hpp"
 #include "template/go_text.hpp"
+#include "text/html_escape.hpp"
 
 namespace dm::tmpl {
 namespace {
@@ -416,30 +417,7 @@ std::string eval_args(const std::vector<value>& args, std::size_t limit) {
 
 std::string html_escape(const std::string& s) {
   std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '\0':
-      out += "\xEF\xBF\xBD";
-      break;
-    case '"':
-      out += "&#34;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    default:
-      out += c;
-    }
-  }
+  append_html_escaped(out, s);
   return out;
 }
 

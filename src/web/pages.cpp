@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "disruption/group_rules.hpp"
+#include "text/html_escape.hpp"
 
 namespace dm {
 
@@ -98,30 +99,6 @@ const char* refresh_script = R"(<script>
 </body></html>
 )";
 
-void append_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      out += c;
-    }
-  }
-}
-
 std::string since(std::int64_t from_ns, std::int64_t to_ns) {
   return short_duration(std::chrono::nanoseconds(to_ns - from_ns));
 }
@@ -190,8 +167,9 @@ private:
 
   static void write_group_row(std::string& out, const group_view& g) {
     out += "<tr><td>";
-    append_escaped(out, g.identifier.empty() ? "(global group)"
-                                             : std::string_view(g.identifier));
+    append_html_escaped(out, g.identifier.empty()
+                                 ? "(global group)"
+                                 : std::string_view(g.identifier));
     for (auto n :
          {g.limit, g.permitted + g.waiting, g.permitted, g.waiting, g.queued}) {
       out += "<td>";
@@ -208,9 +186,9 @@ private:
     }
     for (const auto& e : g.gate_errors) {
       out += "<tr class=e><td colspan=6>ready gate not applied: ";
-      append_escaped(out, e);
+      append_html_escaped(out, e);
       out += " (";
-      append_escaped(out, group_text(g.identifier));
+      append_html_escaped(out, group_text(g.identifier));
       out += ")</tr>\n";
     }
     machine_ = 0;
@@ -223,7 +201,7 @@ private:
     out += "<tr class=";
     out += waiting ? 'w' : m.state == "permitted" ? 'p' : 'r';
     out += "><td>";
-    append_escaped(out, m.host);
+    append_html_escaped(out, m.host);
     out += "<td>";
     out += m.state;
     if (m.queue_position > 0) {
@@ -232,13 +210,13 @@ private:
       out += ')';
     }
     out += "<td>";
-    append_escaped(out, g.identifier);
+    append_html_escaped(out, g.identifier);
     out += "<td>";
     if (waiting) {
       out += "<td>";
       out += since(now_ns_, m.ready_deadline_ns);
       out += "<td>";
-      append_escaped(out, m.ready_url);
+      append_html_escaped(out, m.ready_url);
     } else {
       out += since(m.last_request_ns, now_ns_);
       out += '/';
@@ -379,7 +357,7 @@ std::string render_whole(page_writer& writer) {
 std::string html_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  append_escaped(out, text);
+  append_html_escaped(out, text);
   return out;
 }
 

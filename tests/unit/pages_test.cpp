@@ -136,7 +136,7 @@ TEST(pages, dashboard_is_the_same_page_in_any_piece_size) {
 
 TEST(pages, dashboard_rows_hold_each_machine_once) {
   auto page = render_dashboard(sample_view(), noon());
-  const std::string alpha = "Alpha &lt;&amp;&gt; &quot;quoted&quot; \xc3\xa9";
+  const std::string alpha = "Alpha &lt;&amp;&gt; &#34;quoted&#34; \xc3\xa9";
   EXPECT_NE(page.find("<tr><td>" + alpha + "<td>2<td>2<td>1<td>1<td>2</tr>\n"),
             std::string::npos)
       << page;
@@ -150,7 +150,7 @@ TEST(pages, dashboard_rows_hold_each_machine_once) {
             std::string::npos);
   EXPECT_NE(page.find("<tr class=w><td>w1<td>waiting<td>" + alpha +
                       "<td><td>10m0s<td>http://ready.example/?h=w1&amp;"
-                      "x=&quot;1&quot;</tr>\n"),
+                      "x=&#34;1&#34;</tr>\n"),
             std::string::npos);
   EXPECT_NE(
       page.find("<tr class=p><td>g1<td>permitted<td><td>1m30s/58m30s</tr>\n"),
