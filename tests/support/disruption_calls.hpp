@@ -11,20 +11,11 @@
 
 #include "actors/messages.hpp"
 #include "frontend/call_builder.hpp"
+#include "tests/support/call_names.hpp"
 #include "tests/support/recording_sink.hpp"
 #include "tests/support/virtual_time_system.hpp"
 
 namespace dm::test {
-
-// Short names for tables of calls and answers.
-namespace call_names {
-inline constexpr auto P = disruption_state::permitted;
-inline constexpr auto R = disruption_state::requested;
-inline constexpr auto D = disruption_state::denied;
-inline constexpr auto request = request_kind::request;
-inline constexpr auto check = request_kind::check;
-inline constexpr auto cancel = request_kind::cancel;
-} // namespace call_names
 
 // A call for `host`; its group is "G" unless `tags` name one.
 inline disruption_call call_for(request_kind kind, const std::string& host,

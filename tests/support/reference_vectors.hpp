@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "codec/machine_json.hpp"
 
@@ -50,6 +51,17 @@ inline std::string short_type(const nlohmann::json& vector) {
 inline bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The reference vectors whose Go type ends in `kind` ("Request",
+// "Response"), in file order.
+inline std::vector<nlohmann::json>
+reference_vectors_of_kind(const std::string& kind) {
+  std::vector<nlohmann::json> out;
+  for (const auto& vector : reference_vectors())
+    if (ends_with(short_type(vector), kind))
+      out.push_back(vector);
+  return out;
 }
 
 inline machine_record expected_machine(const nlohmann::json& mdb) {

@@ -9,15 +9,15 @@
 
 #include "disruption/group_book.hpp"
 #include "frontend/answer_replica.hpp"
+#include "tests/support/call_names.hpp"
 
 using namespace dm;
 using namespace std::chrono_literals;
+using dm::test::call_names::D;
+using dm::test::call_names::P;
+using dm::test::call_names::R;
 
 namespace {
-
-constexpr auto P = disruption_state::permitted;
-constexpr auto R = disruption_state::requested;
-constexpr auto D = disruption_state::denied;
 
 // Several groups as the router and the group actors keep them, with every
 // change handed to the replica as the storage actor would after a sync.

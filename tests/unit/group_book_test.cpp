@@ -4,15 +4,15 @@
 #include <cstdint>
 
 #include "disruption/group_book.hpp"
+#include "tests/support/call_names.hpp"
 
 using namespace dm;
 using namespace std::chrono_literals;
+using dm::test::call_names::D;
+using dm::test::call_names::P;
+using dm::test::call_names::R;
 
 namespace {
-
-constexpr auto P = disruption_state::permitted;
-constexpr auto R = disruption_state::requested;
-constexpr auto D = disruption_state::denied;
 
 struct book_fixture : ::testing::Test {
   group_book book{"G", 1h};
