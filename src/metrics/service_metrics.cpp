@@ -123,7 +123,9 @@ void service_metrics::count_http_status(int status) {
         1, std::memory_order_relaxed);
 }
 
-std::string service_metrics::render(const state_figures& state) const {
+std::string
+service_metrics::render(const state_figures& state,
+                        const std::optional<replica_role>& role) const {
   std::string out;
   out.reserve(8192);
   auto load = [](const std::atomic<std::uint64_t>& a) {
@@ -240,6 +242,37 @@ std::string service_metrics::render(const state_figures& state) const {
   header(out, "storage_sync_duration_seconds", "histogram",
          "Time to write and sync one batch.");
   storage_sync_latency.render("storage_sync_duration_seconds", "", out);
+
+  if (role && role->replicated) {
+    header(out, "replica_leader", "gauge",
+           "1 while this replica leads, 0 while it follows.");
+    sample(out, "replica_leader", "", role->leader ? 1 : 0);
+    header(out, "replica_leader_known", "gauge",
+           "1 while this replica knows a leader (itself or another).");
+    sample(out, "replica_leader_known", "",
+           role->leader_address.empty() ? 0 : 1);
+    header(out, "replica_role_since_seconds", "gauge",
+           "Unix time at which this replica took its current role.");
+    sample(out, "replica_role_since_seconds", "",
+           static_cast<double>(role->since_unix_ns) / 1e9);
+    header(out, "replica_leader_changes_total", "counter",
+           "Leaders this replica has seen take over since it started.");
+    sample(out, "replica_leader_changes_total", "",
+           static_cast<double>(role->leader_changes));
+    header(out, "etcd_txns_total", "counter",
+           "etcd transactions sent by this replica's store.");
+    sample(out, "etcd_txns_total", "", load(etcd_txns));
+    header(out, "etcd_txn_failures_total", "counter",
+           "etcd transactions that failed or were refused.");
+    sample(out, "etcd_txn_failures_total", "", load(etcd_txn_failures));
+    header(out, "etcd_fence_refusals_total", "counter",
+           "etcd transactions refused because this replica's leader key was "
+           "gone.");
+    sample(out, "etcd_fence_refusals_total", "", load(etcd_fence_refusals));
+    header(out, "etcd_txn_duration_seconds", "histogram",
+           "Time of one etcd transaction.");
+    etcd_txn_latency.render("etcd_txn_duration_seconds", "", out);
+  }
 
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

@@ -7,10 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/machine_record.hpp"
+#include "model/replica_role.hpp"
 
 namespace dm {
 
@@ -87,8 +89,17 @@ public:
   std::atomic<std::uint64_t> compaction_backoff_ms{0};
   latency_histogram storage_sync_latency;
 
+  // The replicated store (shown only when the state is in etcd).
+  std::atomic<bool> replicated{false};
+  std::atomic<std::uint64_t> etcd_txns{0};
+  std::atomic<std::uint64_t> etcd_txn_failures{0};   // errors and refusals
+  std::atomic<std::uint64_t> etcd_fence_refusals{0}; // leader key gone
+  latency_histogram etcd_txn_latency;
+
   // The whole page; `state` gives the machine and group gauges.
-  std::string render(const state_figures& state) const;
+  // With a replica's role, also the role and the etcd figures.
+  std::string render(const state_figures& state,
+                     const std::optional<replica_role>& role = {}) const;
 
 private:
   service_metrics();

@@ -185,32 +185,17 @@ bool replay_lines(const std::string& text, const std::string& name,
       return fail("is incomplete");
     }
     std::string_view line(text.data() + pos, end - pos);
-    if (line.size() < 10 || line[8] != ' ')
-      return fail("is malformed");
-    std::uint32_t expected = 0;
-    for (size_t i = 0; i < 8; ++i) {
-      char c = line[i];
-      int v = (c >= '0' && c <= '9')   ? c - '0'
-              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                                       : -1;
-      if (v < 0)
-        return fail("is malformed");
-      expected = expected << 4 | static_cast<std::uint32_t>(v);
-    }
-    auto body = line.substr(9);
-    if (state_crc32(body.data(), body.size()) != expected)
-      return fail("is corrupt (checksum mismatch)");
-    json value = json::parse(body.begin(), body.end(), nullptr, false);
     state_change change;
     std::string why;
-    if (value.is_object() &&
-        (value.contains("format") || value.contains("end"))) {
-      // Header and trailer lines of a snapshot.
-    } else if (!change_from_json(value, change, why)) {
-      return fail(why + ": " + excerpt(body));
-    } else {
+    switch (decode_state_line(line, change, why)) {
+    case line_kind::damaged:
+      return fail(why);
+    case line_kind::marker:
+      break; // Header and trailer lines of a snapshot.
+    case line_kind::change:
       apply_change(state, change);
       ++records;
+      break;
     }
     pos = end + 1;
     good_bytes = pos;
@@ -241,6 +226,39 @@ bool read_state_file(const std::string& path, std::uint64_t limit,
 }
 
 } // namespace
+
+line_kind decode_state_line(std::string_view line, state_change& change,
+                            std::string& why) {
+  if (line.size() < 10 || line[8] != ' ') {
+    why = "is malformed";
+    return line_kind::damaged;
+  }
+  std::uint32_t expected = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    char c = line[i];
+    int v = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                                     : -1;
+    if (v < 0) {
+      why = "is malformed";
+      return line_kind::damaged;
+    }
+    expected = expected << 4 | static_cast<std::uint32_t>(v);
+  }
+  auto body = line.substr(9);
+  if (state_crc32(body.data(), body.size()) != expected) {
+    why = "is corrupt (checksum mismatch)";
+    return line_kind::damaged;
+  }
+  json value = json::parse(body.begin(), body.end(), nullptr, false);
+  if (value.is_object() && (value.contains("format") || value.contains("end")))
+    return line_kind::marker;
+  if (!change_from_json(value, change, why)) {
+    why += ": " + excerpt(body);
+    return line_kind::damaged;
+  }
+  return line_kind::change;
+}
 
 std::uint32_t state_crc32(const char* data, std::size_t size) {
   static const auto table = make_crc_table();
@@ -396,16 +414,8 @@ std::unique_ptr<file_store> file_store::open(const file_store_options& options,
 
 bool file_store::append(const std::vector<state_change>& changes,
                         std::string& error) {
-  for (const auto& change : changes) {
-    const auto& hold = change.entry.hold;
-    const auto& wait = change.entry.wait;
-    if ((hold && !storable_time(hold->last_request)) ||
-        (wait && !storable_time(wait->deadline))) {
-      error = "a time out of the storable range (1970 to 2200) for " +
-              change.host + " in group \"" + change.group + "\"";
-      return false;
-    }
-  }
+  if (!storable_changes(changes, error))
+    return false;
   for (const auto& change : changes) {
     if (backlog_)
       add_to_backlog(change);

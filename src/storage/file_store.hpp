@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -104,5 +105,12 @@ private:
 void append_state_line(std::string& out, const state_change& change);
 std::string encode_state_line(const state_change& change);
 std::uint32_t state_crc32(const char* data, std::size_t size);
+
+// What one line (without its newline) holds: a change, a snapshot's header
+// or trailer, or nothing this version can read (`why` says what is wrong,
+// quoting the line's start).
+enum class line_kind { change, marker, damaged };
+line_kind decode_state_line(std::string_view line, state_change& change,
+                            std::string& why);
 
 } // namespace dm

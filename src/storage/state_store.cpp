@@ -36,6 +36,21 @@ timestamp clamp_to_storable(timestamp when) {
   return timestamp{std::chrono::nanoseconds(ns)};
 }
 
+bool storable_changes(const std::vector<state_change>& changes,
+                      std::string& error) {
+  for (const auto& change : changes) {
+    const auto& hold = change.entry.hold;
+    const auto& wait = change.entry.wait;
+    if ((hold && !storable_time(hold->last_request)) ||
+        (wait && !storable_time(wait->deadline))) {
+      error = "a time out of the storable range (1970 to 2200) for " +
+              change.host + " in group \"" + change.group + "\"";
+      return false;
+    }
+  }
+  return true;
+}
+
 void apply_change(stored_state& state, const state_change& change) {
   if (change.host.empty()) {
     state.groups[change.group].limit = change.limit;

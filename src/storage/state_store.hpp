@@ -60,6 +60,11 @@ inline bool storable_time(timestamp when) {
   return ns >= earliest_stored_ns && ns <= latest_stored_ns;
 }
 
+// Whether every time in `changes` is storable; else false with `error`
+// naming the machine (a store refuses such a batch whole).
+bool storable_changes(const std::vector<state_change>& changes,
+                      std::string& error);
+
 // `when` moved into that range (for times read from the original's file).
 timestamp clamp_to_storable(timestamp when);
 

@@ -1,0 +1,317 @@
+// The etcd store: keys, values, the paged load and the fenced writes.
+#include "etcd/etcd_store.hpp"
+
+#include <chrono>
+
+#include "metrics/service_metrics.hpp"
+#include "storage/file_store.hpp"
+
+namespace dm::etcd {
+
+namespace {
+
+const char* const machines_folder = "machines/";
+const char* const limits_folder = "limits/";
+
+void append_escaped(std::string& out, const std::string& name) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (char c : name) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '/' || c == '%' || byte < 0x20 || byte == 0x7F) {
+      out += '%';
+      out += hex[byte >> 4];
+      out += hex[byte & 0xF];
+    } else {
+      out += c;
+    }
+  }
+}
+
+// The printable start of a key, for an error that names it.
+std::string printable(const std::string& key) {
+  std::string out;
+  for (char c : key.substr(0, 200)) {
+    auto byte = static_cast<unsigned char>(c);
+    out += byte < 0x20 || byte == 0x7F ? '?' : c;
+  }
+  return key.size() > 200 ? out + "..." : out;
+}
+
+std::size_t op_bytes(const txn_op& op) {
+  return op.key.size() + op.value.size() + 16;
+}
+
+// Reads every key under `folder`, a page at a time, at `revision` (0: now,
+// then set to the revision read).
+bool read_folder(client& etcd, const std::string& folder,
+                 std::int64_t page_size, std::int64_t& revision,
+                 std::vector<key_value>& out, std::string& error) {
+  const std::string end = prefix_end(folder);
+  std::string from = folder;
+  for (;;) {
+    range_page page;
+    if (!etcd.range(from, end, page_size, revision, page, error))
+      return false;
+    if (revision == 0)
+      revision = page.revision;
+    for (auto& kv : page.kvs)
+      out.push_back(std::move(kv));
+    if (!page.more || page.kvs.empty())
+      return true;
+    from = out.back().key + '\0';
+  }
+}
+
+// Where `ops` split into transactions that stay within etcd's limits:
+// [begin, end) of each, in order.
+std::vector<std::pair<std::size_t, std::size_t>>
+split_ops(const std::vector<txn_op>& ops, std::size_t max_ops,
+          std::size_t max_bytes) {
+  std::vector<std::pair<std::size_t, std::size_t>> chunks;
+  std::size_t begin = 0;
+  while (begin < ops.size()) {
+    std::size_t end = begin;
+    std::size_t bytes = 0;
+    while (end < ops.size() && end - begin < max_ops &&
+           (end == begin || bytes + op_bytes(ops[end]) <= max_bytes)) {
+      bytes += op_bytes(ops[end]);
+      ++end;
+    }
+    chunks.emplace_back(begin, end);
+    begin = end;
+  }
+  return chunks;
+}
+
+// One transaction of `ops[begin, end)` guarded by `guards`, counted.
+bool write_chunk(client& etcd, const std::vector<txn_guard>& guards,
+                 const std::vector<txn_op>& ops, std::size_t begin,
+                 std::size_t end, std::uint64_t& transactions,
+                 std::string& error) {
+  auto& metrics = service_metrics::instance();
+  std::vector<txn_op> chunk(ops.begin() + static_cast<std::ptrdiff_t>(begin),
+                            ops.begin() + static_cast<std::ptrdiff_t>(end));
+  bool applied = false;
+  auto started = std::chrono::steady_clock::now();
+  bool ok = etcd.txn(guards, chunk, applied, error);
+  metrics.etcd_txn_latency.observe(std::chrono::steady_clock::now() - started);
+  ++metrics.etcd_txns;
+  ++transactions;
+  if (ok && applied)
+    return true;
+  ++metrics.etcd_txn_failures;
+  if (ok) {
+    ++metrics.etcd_fence_refusals;
+    error = "this replica no longer leads (its leader key is gone): nothing "
+            "written";
+  }
+  return false;
+}
+
+} // namespace
+
+std::string machine_key(const std::string& prefix, const std::string& group,
+                        const std::string& host) {
+  std::string key = prefix + machines_folder;
+  append_escaped(key, group);
+  key += '/';
+  append_escaped(key, host);
+  return key;
+}
+
+std::string limit_key(const std::string& prefix, const std::string& group) {
+  std::string key = prefix + limits_folder;
+  append_escaped(key, group);
+  return key;
+}
+
+std::string election_name(const std::string& prefix) {
+  return prefix + "leader";
+}
+
+bool decode_stored_value(const std::string& prefix, const std::string& key,
+                         const std::string& value, state_change& change,
+                         std::string& error) {
+  auto fail = [&](const std::string& why) {
+    error = "etcd key " + printable(key) + " " + why;
+    return false;
+  };
+  if (value.empty() || value.back() != '\n')
+    return fail("is damaged (not one whole record)");
+  std::string why;
+  std::string_view line(value.data(), value.size() - 1);
+  if (line.find('\n') != std::string_view::npos)
+    return fail("is damaged (more than one record)");
+  if (decode_state_line(line, change, why) != line_kind::change)
+    return fail(why.empty() ? "holds no record" : why);
+  if (change.host.empty()) {
+    if (key != limit_key(prefix, change.group))
+      return fail("holds the limit of another key (group \"" +
+                  printable(change.group) + "\")");
+    return true;
+  }
+  if (key != machine_key(prefix, change.group, change.host))
+    return fail("holds the record of another key (" + printable(change.host) +
+                " in group \"" + printable(change.group) + "\")");
+  if (!change.entry.hold && !change.entry.wait)
+    return fail("holds an empty record");
+  return true;
+}
+
+bool load_state(client& etcd, const store_options& options, stored_state& state,
+                std::string& error) {
+  state = stored_state{};
+  std::int64_t revision = 0;
+  std::vector<key_value> limits;
+  std::vector<key_value> machines;
+  if (!read_folder(etcd, options.prefix + limits_folder, options.page_size,
+                   revision, limits, error) ||
+      !read_folder(etcd, options.prefix + machines_folder, options.page_size,
+                   revision, machines, error))
+    return false;
+  for (const auto* folder : {&limits, &machines}) {
+    for (const auto& kv : *folder) {
+      state_change change;
+      if (!decode_stored_value(options.prefix, kv.key, kv.value, change,
+                               error)) {
+        state = stored_state{};
+        return false;
+      }
+      apply_change(state, change);
+    }
+  }
+  forget_empty_groups(state);
+  return true;
+}
+
+bool import_state(client& etcd, const std::string& prefix,
+                  const stored_state& state, std::size_t& keys_written,
+                  std::string& error) {
+  keys_written = 0;
+  for (const char* folder : {machines_folder, limits_folder}) {
+    bool found = false;
+    if (!etcd.any_key(prefix + folder, prefix_end(prefix + folder), found,
+                      error))
+      return false;
+    if (found) {
+      error = "etcd prefix " + prefix +
+              " already holds state: the import writes only into an empty "
+              "prefix";
+      return false;
+    }
+  }
+  std::vector<txn_op> ops;
+  for (const auto& [group, stored] : state.groups) {
+    if (stored.limit != 1)
+      ops.push_back(txn_op::put(
+          limit_key(prefix, group),
+          encode_state_line(state_change::limit_update(group, stored.limit))));
+    for (const auto& [host, entry] : stored.hosts)
+      ops.push_back(txn_op::put(
+          machine_key(prefix, group, host),
+          encode_state_line(state_change::host_update(group, host, entry))));
+  }
+  // Each key must still be absent: an import that meets a writer fails
+  // rather than overwrite it (a guard per key: half the operations).
+  std::uint64_t transactions = 0;
+  store_options limits;
+  for (auto [begin, end] :
+       split_ops(ops, limits.max_ops_per_txn / 2, limits.max_txn_bytes / 2)) {
+    std::vector<txn_guard> guards;
+    for (std::size_t i = begin; i < end; ++i)
+      guards.push_back(txn_guard{ops[i].key, 0});
+    if (!write_chunk(etcd, guards, ops, begin, end, transactions, error)) {
+      if (error.find("no longer leads") != std::string::npos)
+        error = "etcd prefix " + prefix +
+                " was written to during the import: stopped";
+      return false;
+    }
+    keys_written += end - begin;
+  }
+  return true;
+}
+
+store::store(std::shared_ptr<client> etcd, store_options options)
+    : etcd_(std::move(etcd)), options_(std::move(options)) {
+  // nop
+}
+
+std::unique_ptr<store> store::open(std::shared_ptr<client> etcd,
+                                   store_options options, std::string& error) {
+  std::unique_ptr<store> made(new store(std::move(etcd), std::move(options)));
+  if (!load_state(*made->etcd_, made->options_, made->loaded_, error))
+    return nullptr;
+  return made;
+}
+
+bool store::append(const std::vector<state_change>& changes,
+                   std::string& error) {
+  if (!storable_changes(changes, error))
+    return false;
+  for (const auto& change : changes) {
+    auto key = change.host.empty()
+                   ? limit_key(options_.prefix, change.group)
+                   : machine_key(options_.prefix, change.group, change.host);
+    auto [it, fresh] = pending_index_.emplace(key, pending_.size());
+    if (fresh)
+      pending_.emplace_back(std::move(key), change);
+    else
+      pending_[it->second].second = change;
+  }
+  return true;
+}
+
+bool store::sync(std::string& error) {
+  if (pending_.empty())
+    return true;
+  std::vector<txn_op> ops;
+  ops.reserve(pending_.size());
+  for (const auto& [key, change] : pending_) {
+    bool erase =
+        !change.host.empty() && !change.entry.hold && !change.entry.wait;
+    ops.push_back(erase ? txn_op::erase(key)
+                        : txn_op::put(key, encode_state_line(change)));
+  }
+  std::vector<txn_guard> guards;
+  if (!options_.fence.key.empty())
+    guards.push_back(options_.fence);
+  std::size_t written = 0;
+  bool ok = true;
+  for (auto [begin, end] :
+       split_ops(ops, options_.max_ops_per_txn, options_.max_txn_bytes)) {
+    ok = write_chunk(*etcd_, guards, ops, begin, end, transactions_, error);
+    if (!ok)
+      break;
+    written = end;
+  }
+  changes_written_ += written;
+  if (written == pending_.size()) {
+    pending_.clear();
+    pending_index_.clear();
+  } else if (written > 0) {
+    pending_.erase(pending_.begin(),
+                   pending_.begin() + static_cast<std::ptrdiff_t>(written));
+    pending_index_.clear();
+    for (std::size_t i = 0; i < pending_.size(); ++i)
+      pending_index_.emplace(pending_[i].first, i);
+  }
+  return ok;
+}
+
+std::string store::describe() const {
+  std::string endpoints;
+  for (const auto& endpoint : etcd_->options().endpoints)
+    endpoints += (endpoints.empty() ? "" : ",") + endpoint;
+  return "etcd " + endpoints + " prefix " + options_.prefix + ", " +
+         std::to_string(loaded_.host_count()) + " machines in " +
+         std::to_string(loaded_.groups.size()) + " groups loaded";
+}
+
+store_health store::health() const {
+  store_health health;
+  health.pending_changes = pending_.size();
+  health.changes_written = changes_written_;
+  return health;
+}
+
+} // namespace dm::etcd

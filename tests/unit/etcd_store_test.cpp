@@ -1,0 +1,311 @@
+// The etcd client and the etcd store against a real one-member etcd: keys
+// and values, paged loads, split transactions, the fence, damaged values
+// and the import.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "etcd/etcd_client.hpp"
+#include "etcd/etcd_store.hpp"
+#include "storage/file_store.hpp"
+#include "tests/support/etcd_cluster.hpp"
+
+using namespace dm;
+using namespace std::chrono_literals;
+
+namespace {
+
+timestamp at(std::int64_t seconds) {
+  return timestamp{std::chrono::seconds(seconds)};
+}
+
+state_change permit(const std::string& group, const std::string& host,
+                    std::int64_t when, std::uint64_t seq = 1) {
+  host_entry entry;
+  entry.hold = holding{true, at(when), seq};
+  return state_change::host_update(group, host, entry);
+}
+
+state_change erase(const std::string& group, const std::string& host) {
+  return state_change::host_update(group, host, host_entry{});
+}
+
+class etcd_store_test : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    cluster_ = new test::etcd_cluster(1);
+    std::string error;
+    ASSERT_TRUE(cluster_->start(error)) << error;
+    etcd::client_options options;
+    options.endpoints = cluster_->endpoint_list();
+    client_ = etcd::client::connect(options, error);
+    ASSERT_TRUE(client_) << error;
+  }
+  static void TearDownTestSuite() {
+    client_.reset();
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(client_);
+    prefix_ = std::string("/test/") +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+              "/";
+  }
+
+  // A leader key under the prefix held by a fresh lease, as the election
+  // makes one: the fence of the stores these tests open.
+  etcd::txn_guard make_leader_key(std::int64_t& lease) {
+    std::string error;
+    EXPECT_TRUE(client_->grant_lease(5, lease, error)) << error;
+    std::string key = prefix_ + "leader/" + std::to_string(lease);
+    bool applied = false;
+    EXPECT_TRUE(
+        client_->txn({}, {etcd::txn_op::put(key, "me", lease)}, applied, error))
+        << error;
+    etcd::range_page page;
+    EXPECT_TRUE(client_->range(key, "", 0, 0, page, error)) << error;
+    EXPECT_EQ(page.kvs.size(), 1u);
+    return etcd::txn_guard{key,
+                           page.kvs.empty() ? 0 : page.kvs[0].create_revision};
+  }
+
+  std::unique_ptr<etcd::store> open(etcd::store_options options) {
+    options.prefix = prefix_;
+    std::string error;
+    auto store = etcd::store::open(client_, options, error);
+    EXPECT_TRUE(store) << error;
+    return store;
+  }
+
+  static test::etcd_cluster* cluster_;
+  static std::shared_ptr<etcd::client> client_;
+  std::string prefix_;
+};
+
+test::etcd_cluster* etcd_store_test::cluster_ = nullptr;
+std::shared_ptr<etcd::client> etcd_store_test::client_;
+
+TEST_F(etcd_store_test, client_ranges_puts_and_guards) {
+  std::string error;
+  ASSERT_TRUE(client_->put(prefix_ + "a", "1", error)) << error;
+  ASSERT_TRUE(client_->put(prefix_ + "b", "2", error)) << error;
+  etcd::range_page page;
+  ASSERT_TRUE(
+      client_->range(prefix_, etcd::prefix_end(prefix_), 0, 0, page, error))
+      << error;
+  ASSERT_EQ(page.kvs.size(), 2u);
+  EXPECT_EQ(page.kvs[0].value, "1");
+  EXPECT_EQ(page.kvs[1].value, "2");
+  // A guard on a create revision that is not the key's: nothing applied.
+  bool applied = true;
+  ASSERT_TRUE(client_->txn({{prefix_ + "a", page.kvs[0].create_revision + 1}},
+                           {etcd::txn_op::put(prefix_ + "c", "3")}, applied,
+                           error))
+      << error;
+  EXPECT_FALSE(applied);
+  ASSERT_TRUE(client_->txn({{prefix_ + "a", page.kvs[0].create_revision}},
+                           {etcd::txn_op::put(prefix_ + "c", "3"),
+                            etcd::txn_op::erase(prefix_ + "b")},
+                           applied, error))
+      << error;
+  EXPECT_TRUE(applied);
+  ASSERT_TRUE(
+      client_->range(prefix_, etcd::prefix_end(prefix_), 0, 0, page, error));
+  ASSERT_EQ(page.kvs.size(), 2u);
+  EXPECT_EQ(page.kvs[1].key, prefix_ + "c");
+  bool found = false;
+  ASSERT_TRUE(client_->erase_range(prefix_, etcd::prefix_end(prefix_), error));
+  ASSERT_TRUE(
+      client_->any_key(prefix_, etcd::prefix_end(prefix_), found, error));
+  EXPECT_FALSE(found);
+}
+
+TEST_F(etcd_store_test, leases_renew_and_revoke_their_keys) {
+  std::string error;
+  std::int64_t lease = 0;
+  auto guard = make_leader_key(lease);
+  std::int64_t ttl = 0;
+  ASSERT_TRUE(client_->keep_alive(lease, ttl, error)) << error;
+  EXPECT_GT(ttl, 0);
+  ASSERT_TRUE(client_->revoke_lease(lease, error)) << error;
+  bool found = true;
+  ASSERT_TRUE(client_->any_key(guard.key, "", found, error));
+  EXPECT_FALSE(found);
+  ASSERT_TRUE(client_->keep_alive(lease, ttl, error)) << error;
+  EXPECT_LE(ttl, 0);
+}
+
+TEST_F(etcd_store_test, watch_sees_puts_and_deletes) {
+  std::string error;
+  std::atomic<bool> cancel{false};
+  std::vector<etcd::key_value> seen;
+  std::mutex seen_mutex;
+  std::thread watcher([&] {
+    std::string watch_error;
+    client_->watch(
+        prefix_, etcd::prefix_end(prefix_), 0, cancel,
+        [&](const std::vector<etcd::key_value>& events) {
+          std::lock_guard<std::mutex> lock(seen_mutex);
+          seen.insert(seen.end(), events.begin(), events.end());
+        },
+        watch_error);
+  });
+  // The watch starts "now": write until it has seen a put and a delete.
+  bool done = false;
+  for (int i = 0; i < 100 && !done; ++i) {
+    ASSERT_TRUE(client_->put(prefix_ + "w", std::to_string(i), error));
+    ASSERT_TRUE(client_->erase_range(prefix_ + "w", "", error));
+    std::this_thread::sleep_for(50ms);
+    std::lock_guard<std::mutex> lock(seen_mutex);
+    bool put = false, deleted = false;
+    for (const auto& kv : seen) {
+      put = put || !kv.value.empty();
+      deleted = deleted || kv.create_revision == 0;
+    }
+    done = put && deleted;
+  }
+  cancel = true;
+  watcher.join();
+  EXPECT_TRUE(done);
+}
+
+TEST_F(etcd_store_test, changes_round_trip_one_key_per_machine) {
+  {
+    auto store = open({});
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->loaded().host_count(), 0u);
+    std::string error;
+    ASSERT_TRUE(store->append(
+        {permit("g/1", "a", 100), permit("g/1", "b%c", 101, 2),
+         state_change::limit_update("g/1", 3), permit("other", "a", 102)},
+        error));
+    ASSERT_TRUE(
+        store->append({erase("other", "a"), permit("g/1", "a", 103)}, error));
+    ASSERT_TRUE(store->sync(error)) << error;
+    EXPECT_EQ(store->health().pending_changes, 0u);
+    // Each key once: the later change of a machine replaced the earlier.
+    EXPECT_EQ(store->health().changes_written, 4u);
+    EXPECT_EQ(store->transactions(), 1u);
+  }
+  auto again = open({});
+  ASSERT_TRUE(again);
+  const auto& state = again->loaded();
+  ASSERT_EQ(state.groups.size(), 1u);
+  const auto& group = state.groups.at("g/1");
+  EXPECT_EQ(group.limit, 3u);
+  ASSERT_EQ(group.hosts.size(), 2u);
+  EXPECT_EQ(group.hosts.at("a").hold->last_request, at(103));
+  EXPECT_EQ(group.hosts.at("b%c").hold->queue_seq, 2u);
+  std::string error;
+  etcd::range_page page;
+  ASSERT_TRUE(client_->range(etcd::machine_key(prefix_, "g/1", "b%c"), "", 0, 0,
+                             page, error));
+  ASSERT_EQ(page.kvs.size(), 1u);
+  EXPECT_EQ(page.kvs[0].key, prefix_ + "machines/g%2F1/b%25c");
+}
+
+TEST_F(etcd_store_test, large_batches_split_and_load_in_pages) {
+  etcd::store_options options;
+  options.max_ops_per_txn = 7;
+  options.page_size = 4;
+  auto store = open(options);
+  ASSERT_TRUE(store);
+  std::vector<state_change> changes;
+  for (int i = 0; i < 30; ++i)
+    changes.push_back(permit("g", "host" + std::to_string(100 + i), 100 + i,
+                             static_cast<std::uint64_t>(i + 1)));
+  std::string error;
+  ASSERT_TRUE(store->append(changes, error));
+  ASSERT_TRUE(store->sync(error)) << error;
+  EXPECT_EQ(store->transactions(), 5u); // 7+7+7+7+2
+  auto again = open(options);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->loaded().host_count(), 30u);
+}
+
+// The fence: once the leader's key is gone (its lease revoked, as when it
+// expires), a store that still thinks it leads cannot write at all.
+TEST_F(etcd_store_test, a_store_whose_leader_key_is_gone_writes_nothing) {
+  std::int64_t lease = 0;
+  etcd::store_options options;
+  options.fence = make_leader_key(lease);
+  auto store = open(options);
+  ASSERT_TRUE(store);
+  std::string error;
+  ASSERT_TRUE(store->append({permit("g", "first", 100)}, error));
+  ASSERT_TRUE(store->sync(error)) << error;
+  ASSERT_TRUE(client_->revoke_lease(lease, error)) << error;
+  ASSERT_TRUE(store->append({permit("g", "second", 101)}, error));
+  EXPECT_FALSE(store->sync(error));
+  EXPECT_NE(error.find("no longer leads"), std::string::npos) << error;
+  EXPECT_EQ(store->health().pending_changes, 1u);
+  // A new leader key with the same name is another key: still refused.
+  std::int64_t other = 0;
+  ASSERT_TRUE(client_->grant_lease(5, other, error));
+  bool applied = false;
+  ASSERT_TRUE(client_->txn(
+      {}, {etcd::txn_op::put(options.fence.key, "x", other)}, applied, error));
+  EXPECT_FALSE(store->sync(error));
+  auto reader = open({});
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->loaded().host_count(), 1u);
+  client_->revoke_lease(other, error);
+}
+
+TEST_F(etcd_store_test, damaged_values_are_refused_by_name) {
+  std::string error;
+  auto key = etcd::machine_key(prefix_, "g", "a");
+  auto good = encode_state_line(permit("g", "a", 100));
+  ASSERT_TRUE(client_->put(key, good, error));
+  ASSERT_TRUE(open({}));
+  struct damaged {
+    std::string key;
+    std::string value;
+    const char* says;
+  };
+  std::string flipped = good;
+  flipped[12] = flipped[12] == 'x' ? 'y' : 'x';
+  for (const auto& d : std::vector<damaged>{
+           {key, flipped, "checksum"},
+           {key, good.substr(0, good.size() - 1), "not one whole record"},
+           {key, "", "not one whole record"},
+           {key, good + good, "more than one record"},
+           {etcd::machine_key(prefix_, "g", "b"), good, "another key"},
+           {etcd::limit_key(prefix_, "g"), good, "another key"},
+           {key, encode_state_line(erase("g", "a")), "empty record"},
+       }) {
+    ASSERT_TRUE(
+        client_->erase_range(prefix_, etcd::prefix_end(prefix_), error));
+    ASSERT_TRUE(client_->put(d.key, d.value, error));
+    etcd::store_options options;
+    options.prefix = prefix_;
+    auto store = etcd::store::open(client_, options, error);
+    EXPECT_FALSE(store);
+    EXPECT_NE(error.find(d.key), std::string::npos) << error;
+    EXPECT_NE(error.find(d.says), std::string::npos) << error;
+  }
+}
+
+TEST_F(etcd_store_test, import_fills_an_empty_prefix_only) {
+  stored_state state;
+  state.groups["g"].limit = 2;
+  state.groups["g"].hosts["a"].hold = holding{true, at(100), 1};
+  state.groups["g"].hosts["b"].hold = holding{false, at(101), 2};
+  std::size_t written = 0;
+  std::string error;
+  ASSERT_TRUE(etcd::import_state(*client_, prefix_, state, written, error))
+      << error;
+  EXPECT_EQ(written, 3u);
+  auto store = open({});
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->loaded().groups.at("g").limit, 2u);
+  EXPECT_EQ(store->loaded().host_count(), 2u);
+  EXPECT_FALSE(etcd::import_state(*client_, prefix_, state, written, error));
+  EXPECT_NE(error.find("already holds state"), std::string::npos) << error;
+}
+
+} // namespace
