@@ -104,6 +104,26 @@ void add_flags(flag_set& flags, service_config& c) {
                      "to arrive (at least 1s)");
   flags.add_uint("maxRequestBytes", &c.max_body_bytes,
                  "Largest request body accepted (at least 1024)");
+  flags.add_string("etcdEndpoints", &c.etcd_endpoints,
+                   "If set, keep the state in this etcd v3 cluster "
+                   "(host:port,...) and run as one of several replicas");
+  flags.add_string("etcdPrefix", &c.etcd_prefix,
+                   "Key prefix of the state and the election in etcd");
+  flags.add_string("etcdCAfile", &c.etcd_ca_file,
+                   "CA certificate of the etcd members (TLS to etcd)");
+  flags.add_string("etcdCertFile", &c.etcd_cert_file,
+                   "Client certificate for etcd");
+  flags.add_string("etcdKeyFile", &c.etcd_key_file,
+                   "Key of the client certificate for etcd");
+  flags.add_duration("etcdLeaseTTL", &c.etcd_lease_ttl,
+                     "Lease of the leader in etcd: a dead leader is replaced "
+                     "after about this long (whole seconds, 2s to 60s)");
+  flags.add_string("advertiseAddress", &c.advertise_address,
+                   "Address (host:port) the other replicas are told to use "
+                   "for this one (default: host name and -portNum)");
+  flags.add_string("etcdImport", &c.etcd_import,
+                   "Copy this state directory or state.json into the empty "
+                   "-etcdPrefix of -etcdEndpoints, then exit");
 }
 
 // The checks of values each flag's type allows but the service cannot use.
@@ -137,6 +157,18 @@ std::string check(const service_config& c) {
   if (c.scheduler != "stealing" && c.scheduler != "sharing")
     return "invalid value \"" + c.scheduler +
            "\" for flag -scheduler: stealing or sharing";
+  if (!c.etcd_endpoints.empty()) {
+    auto ttl = c.etcd_lease_ttl;
+    if (ttl < std::chrono::seconds(2) || ttl > std::chrono::seconds(60) ||
+        ttl % std::chrono::seconds(1) != std::chrono::nanoseconds(0))
+      return "invalid value for flag -etcdLeaseTTL: whole seconds from 2s "
+             "to 60s";
+    if (c.etcd_prefix.empty() || c.etcd_prefix.back() != '/')
+      return "invalid value \"" + c.etcd_prefix +
+             "\" for flag -etcdPrefix: must end with /";
+  }
+  if (!c.etcd_import.empty() && c.etcd_endpoints.empty())
+    return "flag -etcdImport needs -etcdEndpoints";
   // An abstract name is at most 107 bytes after its "@", a path 107 bytes.
   if (c.unix_socket_path.size() > 107)
     return "invalid value for flag -srpcUnixSocketPath: longer than 107 "

@@ -62,6 +62,17 @@ struct service_config {
   std::chrono::nanoseconds idle_timeout = std::chrono::minutes(2);
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(10);
   std::uint64_t max_body_bytes = 1u << 20;
+
+  // Replicas on etcd (docs/architecture.md, "Replicas on etcd"); no
+  // endpoints: one process on its state directory.
+  std::string etcd_endpoints; // host:port,...
+  std::string etcd_prefix = "/disruption-manager/";
+  std::string etcd_ca_file;
+  std::string etcd_cert_file;
+  std::string etcd_key_file;
+  std::chrono::nanoseconds etcd_lease_ttl = std::chrono::seconds(3);
+  std::string advertise_address; // empty: host name and -portNum
+  std::string etcd_import;       // a state directory or state.json to copy
 };
 
 // The original's default for -srpcUnixSocketPath: "@SRPC.<pid>".

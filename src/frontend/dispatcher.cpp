@@ -134,12 +134,44 @@ void dispatcher::submit_call(session& s, disruption_call call) {
       return;
     }
   }
+  if (role_) {
+    router_actor router;
+    if (role_->may_decide()) {
+      std::lock_guard<std::mutex> guard(actors_mutex_);
+      router = router_;
+    }
+    if (!router) {
+      call_result refused;
+      refused.error = role_->refusal();
+      s.deliver(std::move(refused));
+      return;
+    }
+    s.conn().await_answer();
+    call.reply = reply_to(answers_, s.conn().id());
+    caf::anon_send(router, operate_atom::value, std::move(call));
+    return;
+  }
   s.conn().await_answer();
   call.reply = reply_to(answers_, s.conn().id());
   caf::anon_send(router_, operate_atom::value, std::move(call));
 }
 
 void dispatcher::request_snapshot(session& s) {
+  if (role_) {
+    front_desk_actor desk;
+    {
+      std::lock_guard<std::mutex> guard(actors_mutex_);
+      desk = desk_;
+    }
+    if (!desk) {
+      // A follower holds no groups: its pages show the role alone.
+      s.deliver(state_view{});
+      return;
+    }
+    s.conn().await_answer();
+    caf::anon_send(desk, snapshot_atom::value, s.conn().id());
+    return;
+  }
   s.conn().await_answer();
   caf::anon_send(desk_, snapshot_atom::value, s.conn().id());
 }

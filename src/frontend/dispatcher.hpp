@@ -17,6 +17,7 @@
 #include "actors/interfaces.hpp"
 #include "frontend/answer_replica.hpp"
 #include "frontend/channel.hpp"
+#include "metrics/replica_role_board.hpp"
 #include "net/host_resolver.hpp"
 #include "net/io_loop.hpp"
 
@@ -42,8 +43,16 @@ public:
   // Where calls go (the router, each with its reply_to) and snapshots go
   // (this loop's front desk); set both before run().
   void set_actors(router_actor router, front_desk_actor desk) {
+    std::lock_guard<std::mutex> guard(actors_mutex_);
     router_ = std::move(router);
     desk_ = std::move(desk);
+  }
+  // Replicated: calls are taken only while `role` says this replica may
+  // decide, else refused with its reason; the actors come and go with the
+  // leadership (set_actors may then be called while the loop runs).
+  // Call before run().
+  void follow_role(std::shared_ptr<const replica_role_board> role) {
+    role_ = std::move(role);
   }
 
   // Answers `check` from a replica of the durable state when it can be
@@ -78,8 +87,10 @@ private:
   host_resolver& resolver_;
   protocol_factory first_protocol_;
   std::shared_ptr<answer_queue> answers_;
+  std::mutex actors_mutex_; // taken only when following a role
   router_actor router_;
   front_desk_actor desk_;
+  std::shared_ptr<const replica_role_board> role_;
   std::optional<answer_replica> replica_;
   std::chrono::nanoseconds wall_offset_{0};
   std::mutex replica_mutex_;

@@ -54,8 +54,7 @@ http_protocol::http_protocol(std::shared_ptr<const web_context> ctx)
 }
 
 void http_protocol::reply(channel& ch, int status,
-                          std::string_view content_type,
-                          std::string_view body,
+                          std::string_view content_type, std::string_view body,
                           std::string_view extra_headers) {
   service_metrics::instance().count_http_status(status);
   append_response_head(ch.output(), status, content_type, body.size(),
@@ -188,6 +187,18 @@ void http_protocol::handle(channel& ch, const http_request& request) {
   }
   if (path == "/healthz") {
     auto& metrics = service_metrics::instance();
+    if (ctx_->role) {
+      // A replica: healthy while it leads and saves, or follows a leader.
+      auto role = ctx_->role();
+      if (!role.leader) {
+        if (role.leader_address.empty())
+          reply_error(ch, 503, "no leader elected yet");
+        else
+          reply(ch, 200, text_plain,
+                "ok, follower of " + role.leader_address + "\n");
+        return;
+      }
+    }
     if (metrics.storage_failing)
       reply_error(ch, 503, "state cannot be saved");
     else if (metrics.compaction_failing)
@@ -305,10 +316,17 @@ void http_protocol::on_state(channel& ch, state_view view) {
     break;
   case waiting_for::metrics:
     reply(ch, 200, "text/plain; version=0.0.4; charset=utf-8",
-          service_metrics::instance().render(figures_of(view)));
+          service_metrics::instance().render(
+              figures_of(view), ctx_->role
+                                    ? std::optional<replica_role>(ctx_->role())
+                                    : std::nullopt));
     break;
   default:
-    reply_in_pieces(ch, application_json, state_json_writer(std::move(view)));
+    reply_in_pieces(
+        ch, application_json,
+        state_json_writer(std::move(view),
+                          ctx_->role ? std::optional<replica_role>(ctx_->role())
+                                     : std::nullopt));
     break;
   }
 }

@@ -58,19 +58,23 @@ int main(int argc, char** argv) {
                  fmt::join(config.inert_flags_given, ", -"));
 
   std::string error;
-  dm::file_store_options store_opts;
-  store_opts.directory = config.state_dir;
-  std::vector<std::string> notes;
-  std::shared_ptr<dm::file_store> store =
-      dm::file_store::open(store_opts, error, notes);
-  for (const auto& note : notes)
-    spdlog::warn("{}", note);
-  if (!store) {
-    spdlog::critical("Unable to create Disruption Manager: {}", error);
-    std::cerr << "Unable to create Disruption Manager: " << error << "\n";
-    return 1;
+  if (!config.etcd_import.empty())
+    return dm::run_etcd_import(config, std::cerr);
+  std::shared_ptr<dm::file_store> store;
+  if (config.etcd_endpoints.empty()) {
+    dm::file_store_options store_opts;
+    store_opts.directory = config.state_dir;
+    std::vector<std::string> notes;
+    store = dm::file_store::open(store_opts, error, notes);
+    for (const auto& note : notes)
+      spdlog::warn("{}", note);
+    if (!store) {
+      spdlog::critical("Unable to create Disruption Manager: {}", error);
+      std::cerr << "Unable to create Disruption Manager: " << error << "\n";
+      return 1;
+    }
+    spdlog::info("state: {}", store->describe());
   }
-  spdlog::info("state: {}", store->describe());
 
   std::shared_ptr<const dm::tls_context> tls;
   if (!dm::load_server_tls(config, tls, error)) {
@@ -81,7 +85,10 @@ int main(int argc, char** argv) {
   auto web = dm::web_context_from(config, tls);
   web->logs_text = [logs] { return logs->recent_text(); };
   auto opts = dm::service_options_from(config, tls);
-  auto svc = dm::service::start(opts, store, web, error);
+  auto svc = store
+                 ? dm::service::start(opts, store, web, error)
+                 : dm::service::start_replica(
+                       opts, dm::replication_options_from(config), web, error);
   if (!svc) {
     spdlog::critical("{}", error);
     std::cerr << error << "\n";

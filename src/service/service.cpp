@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/front_desk.hpp"
 #include "actors/router.hpp"
@@ -18,7 +19,9 @@
 #include "actors/timer.hpp"
 #include "actors/wall_clock.hpp"
 #include "http/http_protocol.hpp"
+#include "etcd/etcd_store.hpp"
 #include "http/protocol_detector.hpp"
+#include "metrics/service_metrics.hpp"
 
 namespace dm {
 
@@ -93,15 +96,12 @@ std::size_t default_actor_threads(unsigned cores, std::size_t io_threads) {
   return all > io_threads ? all - io_threads : 1;
 }
 
-std::unique_ptr<service> service::start(const service_options& options,
-                                        std::shared_ptr<state_store> store,
-                                        std::shared_ptr<web_context> web,
-                                        std::string& error) {
-  std::unique_ptr<service> svc(new service());
-  svc->listen_fd_ =
-      open_listener(options.listen_address, options.port, svc->port_, error);
-  if (svc->listen_fd_ < 0)
-    return nullptr;
+bool service::open(const service_options& options,
+                   std::shared_ptr<web_context> web, std::string& error) {
+  listen_fd_ =
+      open_listener(options.listen_address, options.port, port_, error);
+  if (listen_fd_ < 0)
+    return false;
   // CAF's own default is at least four threads, whatever the core count.
   // Ours is the cores the I/O threads leave, at least one: a worker more
   // than that only hands messages between threads (docs/architecture.md).
@@ -109,81 +109,168 @@ std::unique_ptr<service> service::start(const service_options& options,
   if (actor_threads == 0)
     actor_threads = default_actor_threads(std::thread::hardware_concurrency(),
                                           options.io_threads);
-  svc->config_.set("scheduler.max-threads", actor_threads);
-  svc->config_.set("scheduler.policy", options.scheduler == "sharing"
-                                           ? caf::atom("sharing")
-                                           : caf::atom("stealing"));
-  svc->config_.set("logger.file-verbosity", caf::atom("quiet"));
-  svc->config_.set("logger.console", caf::atom("none"));
-  svc->system_ = std::make_unique<caf::actor_system>(svc->config_);
-  auto& sys = *svc->system_;
-  const stored_state initial = store->loaded();
-  auto wall_offset = system_wall_offset();
-  svc->resolver_ = std::make_unique<host_resolver>();
+  config_.set("scheduler.max-threads", actor_threads);
+  config_.set("scheduler.policy", options.scheduler == "sharing"
+                                      ? caf::atom("sharing")
+                                      : caf::atom("stealing"));
+  config_.set("logger.file-verbosity", caf::atom("quiet"));
+  config_.set("logger.console", caf::atom("none"));
+  system_ = std::make_unique<caf::actor_system>(config_);
+  wall_offset_ = system_wall_offset();
+  resolver_ = std::make_unique<host_resolver>();
   auto open_connections = std::make_shared<std::atomic<std::size_t>>(0);
   std::shared_ptr<const web_context> ctx = web;
   auto first_protocol = [ctx]() -> std::unique_ptr<protocol> {
     return std::make_unique<protocol_detector>(ctx);
   };
-  // The loops exist (not yet running) before the storage actor, which
-  // feeds their replicas.
   std::size_t io_threads = options.io_threads > 0 ? options.io_threads : 1;
+  for (std::size_t i = 0; i < io_threads; ++i)
+    loops_.push_back(std::make_unique<dispatcher>(
+        listen_fd_, options.limits, *resolver_, first_protocol,
+        open_connections, options.tls));
+  return true;
+}
+
+void service::start_deciding(const service_options& options,
+                             std::shared_ptr<state_store> store) {
+  auto& sys = *system_;
+  const stored_state initial = store->loaded();
+  // The loops' replicas are fed by the storage actor.
   std::vector<synced_listener> listeners;
-  for (std::size_t i = 0; i < io_threads; ++i) {
-    auto loop = std::make_unique<dispatcher>(svc->listen_fd_, options.limits,
-                                             *svc->resolver_, first_protocol,
-                                             open_connections, options.tls);
-    if (options.local_checks) {
-      loop->enable_local_checks(initial, options.max_duration, wall_offset);
+  if (options.local_checks) {
+    for (auto& loop : loops_) {
+      loop->enable_local_checks(initial, options.max_duration, wall_offset_);
       listeners.push_back(
           [raw =
                loop.get()](std::shared_ptr<const std::vector<state_change>> c) {
             raw->replicate(std::move(c));
           });
     }
-    svc->loops_.push_back(std::move(loop));
   }
-  svc->storage_ =
+  storage_ =
       sys.spawn<caf::detached>(storage, std::move(store), std::move(listeners));
   group_settings settings;
   settings.max_duration = options.max_duration;
-  settings.wall_offset = wall_offset;
-  settings.storage = svc->storage_;
-  svc->timer_ = sys.spawn(timer, wall_offset);
-  settings.timer = svc->timer_;
+  settings.wall_offset = wall_offset_;
+  settings.storage = storage_;
+  timer_ = sys.spawn(timer, wall_offset_);
+  settings.timer = timer_;
   settings.fetcher = std::make_shared<http_url_fetcher>();
   settings.probe_timeout = options.probe_timeout;
   settings.detached_probers = true;
-  svc->router_ = sys.spawn(router, initial, settings);
-  for (auto& loop : svc->loops_) {
-    auto desk = sys.spawn(front_desk, svc->router_, loop->sink());
-    loop->set_actors(svc->router_, desk);
-    svc->desks_.push_back(desk);
+  router_ = sys.spawn(router, initial, settings);
+  for (auto& loop : loops_) {
+    auto desk = sys.spawn(front_desk, router_, loop->sink());
+    loop->set_actors(router_, desk);
+    desks_.push_back(desk);
   }
+}
+
+void service::stop_deciding() {
+  for (auto& loop : loops_)
+    loop->set_actors(router_actor{}, front_desk_actor{});
+  for (auto& desk : desks_)
+    caf::anon_send_exit(desk, caf::exit_reason::user_shutdown);
+  if (router_)
+    caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);
+  if (storage_)
+    caf::anon_send_exit(storage_, caf::exit_reason::user_shutdown);
+  if (timer_)
+    caf::anon_send_exit(timer_, caf::exit_reason::user_shutdown);
+  desks_.clear();
+  router_ = nullptr;
+  timer_ = nullptr;
+  storage_ = nullptr;
+}
+
+void service::run_loops() {
+  for (auto& loop : loops_)
+    threads_.emplace_back([raw = loop.get()] { raw->run(); });
+}
+
+std::unique_ptr<service> service::start(const service_options& options,
+                                        std::shared_ptr<state_store> store,
+                                        std::shared_ptr<web_context> web,
+                                        std::string& error) {
+  std::unique_ptr<service> svc(new service());
+  if (!svc->open(options, std::move(web), error))
+    return nullptr;
+  svc->start_deciding(options, std::move(store));
+  svc->run_loops();
+  return svc;
+}
+
+std::unique_ptr<service>
+service::start_replica(const service_options& options,
+                       const replication_options& replication,
+                       std::shared_ptr<web_context> web, std::string& error) {
+  auto client = std::shared_ptr<etcd::client>(
+      etcd::client::connect(replication.etcd, error));
+  if (!client)
+    return nullptr;
+  std::unique_ptr<service> svc(new service());
+  svc->role_ = std::make_shared<replica_role_board>();
+  svc->role_->set_self(replication.advertise);
+  service_metrics::instance().replicated = true;
+  auto role = svc->role_;
+  web->role = [role] { return role->get(); };
+  if (!svc->open(options, web, error))
+    return nullptr;
+  // Checks go to the leader's groups: a follower's replica would answer
+  // from a state that is not the leader's.
+  svc->options_ = options;
+  svc->options_.local_checks = false;
   for (auto& loop : svc->loops_)
-    svc->threads_.emplace_back([raw = loop.get()] { raw->run(); });
+    loop->follow_role(svc->role_);
+  svc->run_loops();
+  etcd::election_options election;
+  election.prefix = replication.prefix;
+  election.advertise = replication.advertise;
+  election.lease_ttl = replication.lease_ttl;
+  auto* raw = svc.get();
+  auto prefix = replication.prefix;
+  svc->election_ = std::make_unique<etcd::leader_election>(
+      client, election, *svc->role_,
+      [raw, client, prefix](const etcd::leadership& held) {
+        etcd::store_options store_options;
+        store_options.prefix = prefix;
+        store_options.fence = held.fence;
+        std::string why;
+        auto store = std::shared_ptr<etcd::store>(
+            etcd::store::open(client, store_options, why));
+        if (!store) {
+          spdlog::error("state not loaded from etcd: {}", why);
+          return false;
+        }
+        spdlog::info("state: {}", store->describe());
+        std::lock_guard<std::mutex> lock(raw->deciding_mutex_);
+        if (raw->stopped_)
+          return false;
+        raw->start_deciding(raw->options_, std::move(store));
+        return true;
+      },
+      [raw] {
+        std::lock_guard<std::mutex> lock(raw->deciding_mutex_);
+        raw->stop_deciding();
+      });
+  svc->election_->start();
   return svc;
 }
 
 void service::stop() {
   if (stopped_)
     return;
+  // Replicated: stepping down stops the deciding actors and lets another
+  // replica take over at once.
+  if (election_)
+    election_->stop();
+  std::lock_guard<std::mutex> lock(deciding_mutex_);
   stopped_ = true;
   for (auto& loop : loops_)
     loop->stop();
   for (auto& thread : threads_)
     thread.join();
-  for (auto& loop : loops_)
-    loop->set_actors(router_actor{}, front_desk_actor{});
-  for (auto& desk : desks_)
-    caf::anon_send_exit(desk, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(storage_, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(timer_, caf::exit_reason::user_shutdown);
-  desks_.clear();
-  router_ = nullptr;
-  timer_ = nullptr;
-  storage_ = nullptr;
+  stop_deciding();
   system_.reset();   // Waits for every actor to finish.
   resolver_.reset(); // Joins the look-up threads.
   // Only now: until the last actor and look-up are gone, answers and synced

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +15,8 @@
 #include <caf/actor_system_config.hpp>
 
 #include "actors/interfaces.hpp"
+#include "etcd/etcd_client.hpp"
+#include "etcd/leader_election.hpp"
 #include "frontend/dispatcher.hpp"
 #include "storage/state_store.hpp"
 #include "web/web_context.hpp"
@@ -37,6 +40,14 @@ struct service_options {
 // threads leave, at least one. `cores` 0 (unknown) counts as one.
 std::size_t default_actor_threads(unsigned cores, std::size_t io_threads);
 
+// One replica of several sharing their state in etcd.
+struct replication_options {
+  etcd::client_options etcd;
+  std::string prefix = "/disruption-manager/";
+  std::string advertise; // this replica's address for the others
+  std::chrono::seconds lease_ttl{3};
+};
+
 class service {
 public:
   // Starts everything on top of an opened store. Returns nullptr with
@@ -45,6 +56,13 @@ public:
                                         std::shared_ptr<state_store> store,
                                         std::shared_ptr<web_context> web,
                                         std::string& error);
+  // Starts a replica: it serves the port at once, campaigns, and runs the
+  // groups only while it leads, on the state it loads from etcd once it
+  // has won (see docs/architecture.md, "Replicas on etcd").
+  static std::unique_ptr<service>
+  start_replica(const service_options& options,
+                const replication_options& replication,
+                std::shared_ptr<web_context> web, std::string& error);
   ~service();
 
   // The port actually bound (useful with port 0).
@@ -53,6 +71,14 @@ public:
 
 private:
   service() = default;
+  // The listener, the actor system and the I/O loops (not yet running).
+  bool open(const service_options& options, std::shared_ptr<web_context> web,
+            std::string& error);
+  // The actors that decide, on `store`; the loops send to them.
+  void start_deciding(const service_options& options,
+                      std::shared_ptr<state_store> store);
+  void stop_deciding();
+  void run_loops();
 
   caf::actor_system_config config_;
   std::unique_ptr<caf::actor_system> system_;
@@ -66,6 +92,12 @@ private:
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
   bool stopped_ = false;
+  std::chrono::nanoseconds wall_offset_{0};
+  // Replicated only.
+  service_options options_;
+  std::shared_ptr<replica_role_board> role_;
+  std::unique_ptr<etcd::leader_election> election_;
+  std::mutex deciding_mutex_; // the election's thread against stop()
 };
 
 // Binds and listens (IPv6 dual-stack when possible, else IPv4).

@@ -3,6 +3,19 @@
 
 #include "srpc/local_upgrade.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+
+#include "etcd/etcd_store.hpp"
+#include "files/file_io.hpp"
+#include "storage/file_store.hpp"
+#include "storage/legacy_state.hpp"
+
 #include <unistd.h>
 
 #include <spdlog/fmt/ranges.h>
@@ -116,6 +129,113 @@ service_options service_options_from(const service_config& config,
   options.limits.tls_handshake_timeout = to_ms(config.tls_handshake_timeout);
   options.tls = std::move(tls);
   return options;
+}
+
+namespace {
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos)
+      end = text.size();
+    if (end > start)
+      parts.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+etcd::client_options etcd_client_options(const service_config& config) {
+  etcd::client_options options;
+  options.endpoints = split_commas(config.etcd_endpoints);
+  options.ca_file = config.etcd_ca_file;
+  options.cert_file = config.etcd_cert_file;
+  options.key_file = config.etcd_key_file;
+  // Long enough to outlast an election among the etcd members (about a
+  // second by etcd's defaults), short enough that a renewal still fits in
+  // the lease.
+  auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(
+      config.etcd_lease_ttl);
+  options.call_timeout = std::clamp<std::chrono::milliseconds>(
+      ttl / 2, std::chrono::seconds(1), std::chrono::seconds(3));
+  return options;
+}
+
+} // namespace
+
+replication_options replication_options_from(const service_config& config) {
+  replication_options options;
+  options.etcd = etcd_client_options(config);
+  options.prefix = config.etcd_prefix;
+  options.lease_ttl =
+      std::chrono::duration_cast<std::chrono::seconds>(config.etcd_lease_ttl);
+  options.advertise = config.advertise_address;
+  if (options.advertise.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+      std::snprintf(host, sizeof(host), "localhost");
+    options.advertise = std::string(host) + ":" + std::to_string(config.port);
+  }
+  return options;
+}
+
+int run_etcd_import(const service_config& config, std::ostream& out) {
+  std::string path = config.etcd_import;
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    out << "etcd import: " << path << ": " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  std::string error;
+  std::optional<stored_state> state;
+  if (S_ISDIR(info.st_mode)) {
+    // Read only: a directory that is no state directory is refused, never
+    // made into one.
+    std::string probe;
+    bool any = false;
+    for (const char* name : {"state.snapshot", "state.journal", "state.json"})
+      any = any || ::access((path + "/" + name).c_str(), F_OK) == 0;
+    if (!any) {
+      out << "etcd import: " << path
+          << " holds no state (state.snapshot, state.journal or state.json)\n";
+      return 1;
+    }
+    file_store_options options;
+    options.directory = path;
+    std::vector<std::string> notes;
+    auto store = file_store::open(options, error, notes);
+    for (const auto& note : notes)
+      out << "etcd import: " << note << "\n";
+    if (!store) {
+      out << "etcd import: " << error << "\n";
+      return 1;
+    }
+    state = store->loaded();
+  } else {
+    std::string text;
+    if (read_whole_file(path, 1u << 30, text, error) != read_status::ok) {
+      out << "etcd import: cannot read " << path << ": " << error << "\n";
+      return 1;
+    }
+    state = parse_legacy_state(text, wall_clock_now(), error);
+    if (!state) {
+      out << "etcd import: " << path << ": " << error << "\n";
+      return 1;
+    }
+  }
+  auto client = etcd::client::connect(etcd_client_options(config), error);
+  std::size_t written = 0;
+  if (!client || !etcd::import_state(*client, config.etcd_prefix, *state,
+                                     written, error)) {
+    out << "etcd import: " << error << "\n";
+    return 1;
+  }
+  out << "etcd import: " << state->host_count() << " machines in "
+      << state->groups.size() << " groups from " << path << " written to "
+      << config.etcd_prefix << " (" << written << " keys)\n";
+  return 0;
 }
 
 } // namespace dm

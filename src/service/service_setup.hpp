@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "config/service_config.hpp"
@@ -29,5 +30,13 @@ web_context_from(const service_config& config,
 
 service_options service_options_from(const service_config& config,
                                      std::shared_ptr<const tls_context> tls);
+
+// The etcd side of a replica (-etcdEndpoints and the flags beside it).
+replication_options replication_options_from(const service_config& config);
+
+// -etcdImport: copies a state directory (or the original's state.json, or
+// a directory holding one) into the empty -etcdPrefix; the exit status,
+// with what happened written to `out`.
+int run_etcd_import(const service_config& config, std::ostream& out);
 
 } // namespace dm

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ctime>
+#include <optional>
 
 #include "disruption/group_rules.hpp"
 #include "text/html_escape.hpp"
@@ -243,7 +244,8 @@ std::string json_string(const std::string& text) {
 // machine at a time.
 class state_document final : public page_writer {
 public:
-  explicit state_document(state_view view) : view_(std::move(view)) {
+  state_document(state_view view, std::optional<replica_role> role)
+      : view_(std::move(view)), role_(std::move(role)) {
     // nop
   }
 
@@ -257,6 +259,22 @@ public:
 private:
   // Sections of a group, in the (sorted) member order of the document.
   enum section { permitted, requested, waiting, sections };
+
+  // The replica's role after the groups, when there are replicas.
+  void finish(std::string& out) {
+    if (role_ && role_->replicated) {
+      const auto& r = *role_;
+      out += ",\n  \"Replica\": {\n    \"Role\": ";
+      out += r.leader ? "\"leader\"" : "\"follower\"";
+      out += ",\n    \"Self\": " + json_string(r.self);
+      out += ",\n    \"Leader\": " + json_string(r.leader_address);
+      out += ",\n    \"Since\": " + json_string(rfc3339(r.since_unix_ns));
+      out += ",\n    \"LeaderChanges\": " + std::to_string(r.leader_changes);
+      out += "\n  }";
+    }
+    out += "\n}\n";
+    done_ = true;
+  }
 
   bool belongs(const machine_view& m) const {
     switch (section_) {
@@ -274,14 +292,14 @@ private:
       started_ = true;
       out += "{\n  \"Groups\": [";
       if (view_.groups.empty()) {
-        out += "]\n}\n";
-        done_ = true;
+        out += "]";
+        finish(out);
       }
       return;
     }
     if (group_ == view_.groups.size()) {
-      out += "\n  ]\n}\n";
-      done_ = true;
+      out += "\n  ]";
+      finish(out);
       return;
     }
     const auto& g = view_.groups[group_];
@@ -337,6 +355,7 @@ private:
   }
 
   state_view view_;
+  std::optional<replica_role> role_;
   bool started_ = false;
   bool done_ = false;
   std::size_t group_ = 0;
@@ -393,6 +412,16 @@ std::string render_status_page(const state_view& view, const web_context& ctx,
          "<li><a href=\"metrics\">metrics</a></li>\n"
          "<li><a href=\"logs\">logs</a></li>\n"
          "<li><a href=\"api/v1/state\">state (JSON)</a></li>\n</ul>\n";
+  if (ctx.role) {
+    auto role = ctx.role();
+    out += "<p>Replica " + html_escape(role.self) + ": " +
+           (role.leader ? std::string("<b>leader</b>") : "follower") +
+           " since " + rfc3339(role.since_unix_ns) + "; leader " +
+           (role.leader_address.empty() ? std::string("none (electing)")
+                                        : html_escape(role.leader_address)) +
+           "; " + std::to_string(role.leader_changes) +
+           " leader changes seen.</p>\n";
+  }
   out += "<p>Version " + html_escape(ctx.version) + ", started " +
          rfc3339(ctx.started.time_since_epoch().count()) + ", up " +
          short_duration(now - ctx.started) + ".</p>\n";
@@ -404,16 +433,18 @@ std::unique_ptr<page_writer> dashboard_writer(state_view view, timestamp now) {
   return std::make_unique<dashboard>(std::move(view), now);
 }
 
-std::unique_ptr<page_writer> state_json_writer(state_view view) {
-  return std::make_unique<state_document>(std::move(view));
+std::unique_ptr<page_writer>
+state_json_writer(state_view view, std::optional<replica_role> role) {
+  return std::make_unique<state_document>(std::move(view), std::move(role));
 }
 
 std::string render_dashboard(state_view view, timestamp now) {
   return render_whole(*dashboard_writer(std::move(view), now));
 }
 
-std::string render_state_json(state_view view) {
-  return render_whole(*state_json_writer(std::move(view)));
+std::string render_state_json(state_view view,
+                              std::optional<replica_role> role) {
+  return render_whole(*state_json_writer(std::move(view), std::move(role)));
 }
 
 } // namespace dm

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "model/state_view.hpp"
@@ -20,13 +21,16 @@ public:
 };
 
 std::unique_ptr<page_writer> dashboard_writer(state_view view, timestamp now);
-std::unique_ptr<page_writer> state_json_writer(state_view view);
+// With a role of a replica, the document ends with it ("Replica").
+std::unique_ptr<page_writer>
+state_json_writer(state_view view, std::optional<replica_role> role = {});
 
 // Whole pages at once.
 std::string render_status_page(const state_view& view, const web_context& ctx,
                                timestamp now);
 std::string render_dashboard(state_view view, timestamp now);
-std::string render_state_json(state_view view);
+std::string render_state_json(state_view view,
+                              std::optional<replica_role> role = {});
 
 // "1h2m3s"-style short durations for tables (Go's time.Duration text
 // rounded to the second).

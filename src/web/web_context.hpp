@@ -9,6 +9,7 @@
 
 #include "disruption/group_book.hpp"
 #include "codec/http_request.hpp"
+#include "model/replica_role.hpp"
 
 namespace dm {
 
@@ -26,6 +27,8 @@ struct web_context {
   std::shared_ptr<unix_upgrade_listener> unix_listener;
   bool tls_configured = false;            // a server certificate is loaded
   std::function<std::string()> logs_text; // /logs body, newest last
+  // Replicated: who leads, as this replica sees it; empty: one process.
+  std::function<replica_role()> role;
 };
 
 timestamp wall_clock_now();

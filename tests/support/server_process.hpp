@@ -25,6 +25,10 @@ public:
                  std::vector<std::string> extra_args = {});
   ~server_process();
 
+  // Flags for the next starts (those that name the port, once it is known).
+  void add_args(const std::vector<std::string>& args) {
+    extra_args_.insert(extra_args_.end(), args.begin(), args.end());
+  }
   // Starts and waits until the port accepts; false if it exited instead.
   bool start(std::chrono::seconds wait = std::chrono::seconds(20));
   void kill_hard(); // SIGKILL, then reap

@@ -1,0 +1,376 @@
+// Replicas on etcd, end to end: three real servers on a real three-member
+// etcd cluster. The leader decides and followers refuse naming it; a
+// leader killed is replaced within seconds by one that resumes the permits
+// and the queue from etcd; a leader paused past its lease grants nothing
+// once it resumes; etcd losing one member is unseen, losing two refuses
+// calls, and its quorum back resumes service without a restart.
+// DM_HA_ROUNDS (default 8) sets the failovers of the crash test.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "etcd/etcd_client.hpp"
+#include "etcd/etcd_store.hpp"
+#include "srpc/srpc_client.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/replica_set.hpp"
+
+using namespace dm;
+using namespace dm::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string tags(const std::string& group, int limit) {
+  return nlohmann::json{
+      {"DisruptionManagerGroupIdentifier", group},
+      {"DisruptionManagerGroupMaximumDisrupting", std::to_string(limit)}}
+      .dump();
+}
+
+// The answer of a call, retried while replicas elect (503 without a
+// leader): what a client of a replicated service does.
+std::string settled(int port, const std::string& op, const std::string& host,
+                    const std::string& tag_json) {
+  std::string answer;
+  for (int i = 0; i < 100; ++i) {
+    answer = disruption(port, op, host, tag_json);
+    if (answer.rfind("HTTP 503", 0) != 0 && answer.rfind("HTTP 0", 0) != 0)
+      return answer;
+    std::this_thread::sleep_for(100ms);
+  }
+  return answer;
+}
+
+class replicas : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!etcd_available())
+      GTEST_FAIL() << "/usr/bin/etcd is missing: run scripts/setup";
+  }
+  void start(std::vector<std::string> extra = {}) {
+    set = std::make_unique<replica_set>(DM_SERVER_BINARY, 3, "2s");
+    for (std::size_t i = 0; i < set->size(); ++i)
+      set->replica(i).add_args(extra);
+    std::string error;
+    ASSERT_TRUE(set->start(error)) << error;
+    auto found = set->wait_for_leader();
+    ASSERT_TRUE(found) << set->logs();
+    leader = *found;
+  }
+  int port(std::size_t index) { return set->replica(index).port(); }
+  std::size_t other(std::size_t not_this, std::size_t skip = 99) {
+    for (std::size_t i = 0; i < set->size(); ++i)
+      if (i != not_this && i != skip)
+        return i;
+    return 0;
+  }
+
+  std::unique_ptr<replica_set> set;
+  std::size_t leader = 0;
+};
+
+} // namespace
+
+TEST_F(replicas, the_leader_grants_and_followers_refuse_naming_it) {
+  start();
+  auto follower = other(leader);
+  auto g = tags("G", 1);
+  EXPECT_EQ(disruption(port(leader), "request", "127.0.70.1", g), "permitted");
+  EXPECT_EQ(disruption(port(leader), "request", "127.0.70.2", g), "requested");
+  auto refused = disruption(port(follower), "request", "127.0.70.3", g);
+  EXPECT_EQ(refused.rfind("HTTP 503", 0), 0u) << refused;
+  EXPECT_NE(
+      refused.find("not the leader; the leader is " + set->address(leader)),
+      std::string::npos)
+      << refused;
+  // SRPC: the error field of the answer, naming the leader as well.
+  srpc_client_options options;
+  options.port = port(follower);
+  options.source_address = "127.0.70.3";
+  options.coder = srpc_coder::gob;
+  std::string error;
+  auto client = srpc_client::connect(options, error);
+  ASSERT_TRUE(client) << error;
+  machine_record m;
+  m.hostname = "127.0.70.3";
+  m.tags["DisruptionManagerGroupIdentifier"] = "G";
+  disruption_state state = disruption_state::anytime;
+  std::string response_error;
+  ASSERT_TRUE(
+      client->call(request_kind::check, m, state, response_error, error))
+      << error;
+  EXPECT_NE(response_error.find(set->address(leader)), std::string::npos)
+      << response_error;
+  // Seeing it: health, the state API and the metrics of both roles.
+  auto health = http_get(port(follower), "/healthz");
+  EXPECT_EQ(health.status, 200) << health.body;
+  EXPECT_EQ(set->view(follower).leader, set->address(leader));
+  auto metrics = http_get(port(leader), "/metrics").body;
+  EXPECT_NE(metrics.find("disruption_manager_replica_leader 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("disruption_manager_etcd_txn_duration_seconds_count"),
+            std::string::npos);
+  auto follower_metrics = http_get(port(follower), "/metrics").body;
+  EXPECT_NE(follower_metrics.find("disruption_manager_replica_leader 0"),
+            std::string::npos);
+  EXPECT_NE(http_get(port(follower), "/").body.find("follower"),
+            std::string::npos);
+  EXPECT_NE(set->replica(leader).log_text().find("role: leader"),
+            std::string::npos);
+}
+
+TEST_F(replicas, a_killed_leader_is_replaced_and_its_successor_resumes) {
+  start();
+  auto g = tags("Q", 1);
+  ASSERT_EQ(disruption(port(leader), "request", "127.0.71.1", g), "permitted");
+  ASSERT_EQ(disruption(port(leader), "request", "127.0.71.2", g), "requested");
+  ASSERT_EQ(disruption(port(leader), "request", "127.0.71.3", g), "requested");
+  auto old = leader;
+  set->replica(old).kill_hard();
+  auto found = set->wait_for_leader();
+  ASSERT_TRUE(found) << set->logs();
+  leader = *found;
+  ASSERT_NE(leader, old);
+  // The permit and the queue came from etcd: the limit holds, FIFO too.
+  EXPECT_EQ(settled(port(leader), "check", "127.0.71.1", g), "permitted");
+  EXPECT_EQ(settled(port(leader), "request", "127.0.71.3", g), "requested");
+  EXPECT_EQ(settled(port(leader), "cancel", "127.0.71.1", g), "denied");
+  EXPECT_EQ(settled(port(leader), "request", "127.0.71.3", g), "requested");
+  EXPECT_EQ(settled(port(leader), "request", "127.0.71.2", g), "permitted");
+  // The old leader comes back as a follower.
+  ASSERT_TRUE(set->replica(old).start()) << set->replica(old).log_text();
+  ASSERT_TRUE(set->wait_for_leader());
+  EXPECT_EQ(set->view(old).role, "follower");
+}
+
+// Machines cycle request / hold / cancel through random replicas while the
+// leader is killed again and again: the limit is never exceeded, no
+// announced permit is lost, and every call is answered (an answer or a
+// clear refusal, never silence).
+TEST_F(replicas, crash_test_failovers_never_exceed_the_limit) {
+  start();
+  int rounds = 8;
+  if (const char* env = std::getenv("DM_HA_ROUNDS"))
+    rounds = std::max(1, std::atoi(env));
+  const int limit = 2;
+  const std::string group = "C";
+  auto g = tags(group, limit);
+  std::mutex mutex;
+  std::set<std::string> holders;
+  std::atomic<int> violations{0};
+  std::atomic<int> grants{0};
+  std::atomic<int> unexpected{0};
+  std::atomic<bool> stop{false};
+  std::string first_unexpected;
+  std::vector<std::thread> clients;
+  for (int m = 0; m < 5; ++m) {
+    std::string host = "127.0.72." + std::to_string(10 + m);
+    clients.emplace_back([&, host, m] {
+      std::mt19937 rng(static_cast<unsigned>(m) * 7919u + 3u);
+      std::uniform_int_distribution<int> hold_ms(100, 600);
+      std::uniform_int_distribution<std::size_t> pick(0, 2);
+      bool holding = false;
+      auto note = [&](const std::string& answer) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (unexpected++ == 0)
+          first_unexpected = host + ": " + answer;
+      };
+      // A refusal says why; silence (no answer at all) only from a
+      // replica that is down.
+      auto refused = [](const std::string& answer) {
+        return answer.rfind("HTTP 0", 0) == 0 ||
+               (answer.rfind("HTTP 503", 0) == 0 && answer.size() > 10);
+      };
+      std::chrono::steady_clock::time_point release_at;
+      while (!stop) {
+        int p = port(pick(rng));
+        if (!holding) {
+          auto answer = disruption(p, "request", host, g);
+          if (answer == "permitted") {
+            std::lock_guard<std::mutex> lock(mutex);
+            holders.insert(host);
+            if (static_cast<int>(holders.size()) > limit)
+              ++violations;
+            ++grants;
+            holding = true;
+            release_at = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(hold_ms(rng));
+          } else if (answer != "requested" && !refused(answer)) {
+            note(answer);
+          }
+          std::this_thread::sleep_for(30ms);
+          continue;
+        }
+        if (std::chrono::steady_clock::now() < release_at) {
+          auto answer = disruption(p, "check", host, g);
+          if (answer != "permitted" && !refused(answer))
+            note("check while holding: " + answer);
+          std::this_thread::sleep_for(50ms);
+          continue;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          holders.erase(host);
+        }
+        holding = false;
+        while (!stop) {
+          auto answer = disruption(port(pick(rng)), "cancel", host, g);
+          if (answer == "denied")
+            break;
+          if (!refused(answer))
+            note("cancel: " + answer);
+          std::this_thread::sleep_for(30ms);
+        }
+      }
+    });
+  }
+  int failovers = 0;
+  std::vector<double> seconds;
+  for (int round = 0; round < rounds; ++round) {
+    std::this_thread::sleep_for(400ms);
+    auto old = leader;
+    auto killed = std::chrono::steady_clock::now();
+    set->replica(old).kill_hard();
+    auto found = set->wait_for_leader(30s);
+    ASSERT_TRUE(found) << set->logs();
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - killed)
+            .count());
+    leader = *found;
+    ++failovers;
+    ASSERT_TRUE(set->replica(old).start()) << set->replica(old).log_text();
+  }
+  std::this_thread::sleep_for(500ms);
+  stop = true;
+  for (auto& c : clients)
+    c.join();
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_EQ(unexpected.load(), 0) << first_unexpected;
+  // Every machine the clients think holds is still permitted.
+  auto found = set->wait_for_leader();
+  ASSERT_TRUE(found);
+  for (const auto& host : holders)
+    EXPECT_EQ(settled(port(*found), "check", host, g), "permitted") << host;
+  EXPECT_GT(grants.load(), 0);
+  std::sort(seconds.begin(), seconds.end());
+  std::printf("replica crash test: %d failovers, %d grants; time to a new "
+              "leader: median %.2f s, max %.2f s\n",
+              failovers, grants.load(), seconds[seconds.size() / 2],
+              seconds.back());
+}
+
+// A leader stopped longer than its lease: another takes over and grants;
+// the old one, continued, grants nothing (its clock says its lease ended,
+// and etcd refuses its writes: its leader key is gone), steps down and
+// names the new leader. On resuming, its own timer expires .1 and promotes
+// .2, which the new leader has dealt with meanwhile: only the fence on its
+// writes keeps that stale permit out of etcd (where the next leader would
+// load it beside .3's, over the limit).
+TEST_F(replicas, a_paused_leader_grants_nothing_once_it_resumes) {
+  start({"-maximumPermittedDuration=6s"});
+  auto g = tags("P", 1);
+  ASSERT_EQ(disruption(port(leader), "request", "127.0.73.1", g), "permitted");
+  auto first_at = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(2500ms);
+  ASSERT_EQ(disruption(port(leader), "request", "127.0.73.2", g), "requested");
+  auto second_at = std::chrono::steady_clock::now();
+  auto paused = leader;
+  set->pause(paused);
+  std::optional<std::size_t> found;
+  for (int i = 0; i < 300 && !found; ++i) {
+    for (std::size_t r = 0; r < set->size(); ++r)
+      if (r != paused && set->view(r).role == "leader")
+        found = r;
+    if (!found)
+      std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(found) << set->logs();
+  auto fresh = *found;
+  // The new leader: .1 leaves, .2 gets its turn and leaves, .3 holds.
+  EXPECT_EQ(settled(port(fresh), "cancel", "127.0.73.1", g), "denied");
+  EXPECT_EQ(settled(port(fresh), "request", "127.0.73.2", g), "permitted");
+  EXPECT_EQ(settled(port(fresh), "cancel", "127.0.73.2", g), "denied");
+  EXPECT_EQ(settled(port(fresh), "request", "127.0.73.3", g), "permitted");
+  // Past .1's expiry by the old leader's clock, before .2's: on resuming,
+  // its timer drops .1 and hands the slot to .2.
+  while (std::chrono::steady_clock::now() - first_at < 6300ms)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_LT(std::chrono::steady_clock::now() - second_at, 5500ms)
+      << "too slow to stage the stale promotion";
+  set->resume(paused);
+  auto answer = disruption(port(paused), "request", "127.0.73.4", g);
+  EXPECT_EQ(answer.rfind("HTTP 503", 0), 0u) << answer;
+  // It steps down and names the new leader.
+  bool follows = false;
+  for (int i = 0; i < 100 && !follows; ++i) {
+    auto view = set->view(paused);
+    follows = view.role == "follower" && view.leader == set->address(fresh);
+    if (!follows)
+      std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(follows) << set->replica(paused).log_text();
+  auto log = set->replica(paused).log_text();
+  EXPECT_NE(log.find("role: follower (stepped down"), std::string::npos) << log;
+  // etcd holds what the new leader decided, and nothing of the old one's.
+  etcd::client_options client_options;
+  client_options.endpoints = set->etcd().endpoint_list();
+  std::string error;
+  auto client = etcd::client::connect(client_options, error);
+  ASSERT_TRUE(client) << error;
+  stored_state state;
+  ASSERT_TRUE(etcd::load_state(*client, etcd::store_options{}, state, error))
+      << error;
+  std::set<std::string> permitted;
+  for (const auto& [host, entry] : state.groups["P"].hosts)
+    if (entry.hold && entry.hold->permitted)
+      permitted.insert(host);
+  EXPECT_EQ(permitted, (std::set<std::string>{"127.0.73.3"})) << log;
+}
+
+TEST_F(replicas, etcd_losing_one_member_is_unseen_and_two_refuse_calls) {
+  start();
+  auto g = tags("E", 1);
+  ASSERT_EQ(disruption(port(leader), "request", "127.0.74.1", g), "permitted");
+  set->etcd().kill_member(0);
+  // One of three gone: calls go on, answered as before.
+  EXPECT_EQ(disruption(port(leader), "request", "127.0.74.2", g), "requested")
+      << set->logs();
+  EXPECT_EQ(disruption(port(leader), "cancel", "127.0.74.1", g), "denied");
+  EXPECT_EQ(disruption(port(leader), "request", "127.0.74.2", g), "permitted");
+  // Two gone: no quorum. Requests and cancels get clear errors, nothing
+  // is granted.
+  set->etcd().kill_member(1);
+  bool refused_request = false;
+  bool refused_cancel = false;
+  for (int i = 0; i < 100 && !(refused_request && refused_cancel); ++i) {
+    auto r = disruption(port(leader), "request", "127.0.74.3", g);
+    EXPECT_NE(r, "permitted");
+    refused_request = refused_request || r.rfind("HTTP 503", 0) == 0;
+    auto c = disruption(port(leader), "cancel", "127.0.74.2", g);
+    EXPECT_NE(c, "denied") << "a cancel was announced without etcd";
+    refused_cancel = refused_cancel || c.rfind("HTTP 503", 0) == 0;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(refused_request);
+  EXPECT_TRUE(refused_cancel);
+  // Quorum back: service resumes, no replica restarted.
+  ASSERT_TRUE(set->etcd().restart_member(0));
+  ASSERT_TRUE(set->etcd().restart_member(1));
+  auto found = set->wait_for_leader(60s);
+  ASSERT_TRUE(found) << set->logs();
+  // A call refused for want of etcd has an unknown outcome (its write may
+  // still commit once the quorum is back), as after a lost answer.
+  EXPECT_EQ(settled(port(*found), "cancel", "127.0.74.2", g), "denied");
+  EXPECT_EQ(settled(port(*found), "request", "127.0.74.3", g), "permitted");
+  for (std::size_t i = 0; i < set->size(); ++i)
+    EXPECT_TRUE(set->replica(i).running());
+}
