@@ -29,6 +29,7 @@ struct disruption_call {
   std::string gate_url;
   std::string gate_error;      // why the record's gate tags were unusable
   std::uint64_t route_seq = 0; // set by the router: order of requests
+  bool forwarded = false;      // by another replica: never sent on again
   reply_to reply;
 };
 
@@ -36,7 +37,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, disruption_call& x) {
   return f(caf::meta::type_name("disruption_call"), x.kind, x.host, x.group,
            x.limit, x.has_gate, x.gate_timeout_ns, x.gate_url, x.gate_error,
-           x.route_seq);
+           x.route_seq, x.forwarded);
 }
 
 template <class Inspector>

@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include <openssl/rand.h>
+
 #include "metrics/service_metrics.hpp"
 #include "storage/file_store.hpp"
 
@@ -181,6 +183,34 @@ bool load_state(client& etcd, const store_options& options, stored_state& state,
     }
   }
   forget_empty_groups(state);
+  return true;
+}
+
+bool replica_secret(client& etcd, const std::string& prefix,
+                    std::string& secret, std::string& error) {
+  const std::string key = prefix + "replica-secret";
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    error = "no random bytes for the replicas' secret";
+    return false;
+  }
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string fresh;
+  for (unsigned char byte : bytes) {
+    fresh += hex[byte >> 4];
+    fresh += hex[byte & 0xF];
+  }
+  bool applied = false;
+  if (!etcd.txn({txn_guard{key, 0}}, {txn_op::put(key, fresh)}, applied, error))
+    return false;
+  range_page page;
+  if (!etcd.range(key, "", 0, 0, page, error))
+    return false;
+  if (page.kvs.size() != 1 || page.kvs[0].value.size() < 32) {
+    error = "etcd key " + printable(key) + " holds no usable secret";
+    return false;
+  }
+  secret = page.kvs[0].value;
   return true;
 }
 

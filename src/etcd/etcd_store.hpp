@@ -50,6 +50,12 @@ bool decode_stored_value(const std::string& prefix, const std::string& key,
 bool load_state(client& etcd, const store_options& options, stored_state& state,
                 std::string& error);
 
+// The secret the replicas under `prefix` sign forwarded calls with: made
+// (random) by the first replica that asks, read by the others. Only who
+// may read the prefix can have it.
+bool replica_secret(client& etcd, const std::string& prefix,
+                    std::string& secret, std::string& error);
+
 // Writes `state` under an empty prefix (refuses one that holds any state).
 bool import_state(client& etcd, const std::string& prefix,
                   const stored_state& state, std::size_t& keys_written,

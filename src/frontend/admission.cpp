@@ -64,6 +64,12 @@ admission::resolved(channel& ch, const std::vector<std::string>& addresses,
   return finish(ch, std::move(call), *record);
 }
 
+std::optional<refusal> admission::admit_forwarded(channel& ch,
+                                                  disruption_call call) {
+  ch.submit_call(std::move(call));
+  return std::nullopt;
+}
+
 std::optional<refusal> admission::finish(channel& ch, disruption_call call,
                                          const machine_record& machine) {
   if (call.kind == request_kind::cancel) {

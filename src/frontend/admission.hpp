@@ -58,6 +58,11 @@ public:
                                   const std::vector<std::string>& addresses,
                                   const std::string& lookup_error);
 
+  // A call another replica forwards (the entry checked that a replica sent
+  // it): steps 1 to 4 were taken there, where the caller connected, so
+  // it goes to step 5 as it came.
+  std::optional<refusal> admit_forwarded(channel& ch, disruption_call call);
+
 private:
   std::optional<refusal> finish(channel& ch, disruption_call call,
                                 const machine_record& machine);

@@ -140,6 +140,14 @@ void dispatcher::submit_call(session& s, disruption_call call) {
       std::lock_guard<std::mutex> guard(actors_mutex_);
       router = router_;
     }
+    if (!router && forwarder_ && !call.forwarded && role_->forwards()) {
+      // Access was decided here, where the caller connected.
+      s.conn().await_answer();
+      call.reply = reply_to(answers_, s.conn().id());
+      ++service_metrics::instance().calls_forwarded;
+      forwarder_->forward(std::move(call));
+      return;
+    }
     if (!router) {
       call_result refused;
       refused.error = role_->refusal();

@@ -16,6 +16,7 @@
 
 #include "actors/interfaces.hpp"
 #include "frontend/answer_replica.hpp"
+#include "frontend/call_forwarder.hpp"
 #include "frontend/channel.hpp"
 #include "metrics/replica_role_board.hpp"
 #include "net/host_resolver.hpp"
@@ -51,8 +52,12 @@ public:
   // decide, else refused with its reason; the actors come and go with the
   // leadership (set_actors may then be called while the loop runs).
   // Call before run().
-  void follow_role(std::shared_ptr<const replica_role_board> role) {
+  // A follower sends calls through `forwarder` to the leader (null:
+  // refuses them naming it).
+  void follow_role(std::shared_ptr<const replica_role_board> role,
+                   std::shared_ptr<call_forwarder> forwarder = nullptr) {
     role_ = std::move(role);
+    forwarder_ = std::move(forwarder);
   }
 
   // Answers `check` from a replica of the durable state when it can be
@@ -91,6 +96,7 @@ private:
   router_actor router_;
   front_desk_actor desk_;
   std::shared_ptr<const replica_role_board> role_;
+  std::shared_ptr<call_forwarder> forwarder_;
   std::optional<answer_replica> replica_;
   std::chrono::nanoseconds wall_offset_{0};
   std::mutex replica_mutex_;

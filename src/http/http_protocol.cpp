@@ -6,6 +6,7 @@
 #include <array>
 
 #include "codec/machine_json.hpp"
+#include "frontend/forwarded_call.hpp"
 #include "metrics/service_metrics.hpp"
 #include "srpc/srpc_protocol.hpp"
 #include "web/pages.hpp"
@@ -172,6 +173,10 @@ void http_protocol::handle(channel& ch, const http_request& request) {
     handle_api_request(ch, request);
     return;
   }
+  if (path == forwarded_call_path && !ctx_->replica_secret.empty()) {
+    handle_forwarded_call(ch, request);
+    return;
+  }
   if (path == "/" || path == "/showState" || path == "/api/v1/state" ||
       path == "/metrics") {
     if (!get) {
@@ -245,6 +250,37 @@ void http_protocol::handle_api_request(channel& ch,
     refuse(ch, *refused);
 }
 
+void http_protocol::handle_forwarded_call(channel& ch,
+                                          const http_request& request) {
+  if (request.method != "POST") {
+    reply_error(ch, 405, "unsupported method");
+    return;
+  }
+  const auto* time = request.header(replica_time_header);
+  const auto* signature = request.header(replica_signature_header);
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  if (!time || !signature ||
+      !replica_signature_valid(ctx_->replica_secret, *time, request.body,
+                               *signature, now)) {
+    reply_error(ch, 403, "only a replica may forward calls");
+    return;
+  }
+  disruption_call call;
+  std::string error;
+  if (!decode_forwarded_call(request.body, call, error)) {
+    reply_error(ch, 400, error);
+    return;
+  }
+  ++service_metrics::instance().forwarded_calls_taken;
+  call_kind_ = call.kind;
+  call_started_ = std::chrono::steady_clock::now();
+  waiting_ = waiting_for::forwarded_call;
+  if (auto refused = admission_.admit_forwarded(ch, std::move(call)))
+    refuse(ch, *refused);
+}
+
 void http_protocol::refuse(channel& ch, const refusal& why) {
   waiting_ = waiting_for::nothing;
   reply_error(ch, why.kind == refusal_kind::forbidden ? 403 : 400, why.reason);
@@ -292,6 +328,12 @@ void http_protocol::on_resolved(channel& ch, std::vector<std::string> addresses,
 }
 
 void http_protocol::on_call_result(channel& ch, call_result result) {
+  if (waiting_ == waiting_for::forwarded_call) {
+    // The follower relays the answer, error or not, as it is.
+    waiting_ = waiting_for::nothing;
+    reply(ch, 200, application_json, encode_forwarded_result(result));
+    return;
+  }
   waiting_ = waiting_for::nothing;
   service_metrics::instance().count_call(
       front_end::rest, call_kind_, result.state, !result.error.empty(),

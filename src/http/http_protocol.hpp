@@ -31,6 +31,8 @@ private:
   void handle(channel& ch, const http_request& request);
   void handle_api_request(channel& ch, const http_request& request);
   void handle_connect(channel& ch, const http_request& request);
+  // A call another replica forwards: taken only with the replicas' secret.
+  void handle_forwarded_call(channel& ch, const http_request& request);
   void reply(channel& ch, int status, std::string_view content_type,
              std::string_view body, std::string_view extra_headers = {});
   void reply_error(channel& ch, int status, std::string_view reason);
@@ -43,6 +45,7 @@ private:
   enum class waiting_for {
     nothing,
     call,
+    forwarded_call,
     status_page,
     dashboard,
     state,

@@ -74,6 +74,11 @@ bool replica_role_board::may_decide() const {
          deciding_until_ns_.load(std::memory_order_acquire);
 }
 
+bool replica_role_board::forwards() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !role_.leader && !role_.leader_address.empty();
+}
+
 std::string replica_role_board::refusal() const {
   auto role = get();
   if (role.leader)

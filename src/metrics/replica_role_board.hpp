@@ -30,6 +30,9 @@ public:
   // Whether this replica may decide now: it leads and its lease holds.
   // Unreplicated, always.
   bool may_decide() const;
+  // Whether a call is for another replica to decide: this one follows a
+  // known leader.
+  bool forwards() const;
   // The error a call gets when it may not.
   std::string refusal() const;
 

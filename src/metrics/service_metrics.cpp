@@ -269,6 +269,13 @@ service_metrics::render(const state_figures& state,
            "etcd transactions refused because this replica's leader key was "
            "gone.");
     sample(out, "etcd_fence_refusals_total", "", load(etcd_fence_refusals));
+    header(out, "replica_calls_forwarded_total", "counter",
+           "Calls this replica forwarded to the leader.");
+    sample(out, "replica_calls_forwarded_total", "", load(calls_forwarded));
+    header(out, "replica_forwarded_calls_taken_total", "counter",
+           "Calls other replicas forwarded to this one.");
+    sample(out, "replica_forwarded_calls_taken_total", "",
+           load(forwarded_calls_taken));
     header(out, "etcd_txn_duration_seconds", "histogram",
            "Time of one etcd transaction.");
     etcd_txn_latency.render("etcd_txn_duration_seconds", "", out);

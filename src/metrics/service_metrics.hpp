@@ -92,8 +92,10 @@ public:
   // The replicated store (shown only when the state is in etcd).
   std::atomic<bool> replicated{false};
   std::atomic<std::uint64_t> etcd_txns{0};
-  std::atomic<std::uint64_t> etcd_txn_failures{0};   // errors and refusals
-  std::atomic<std::uint64_t> etcd_fence_refusals{0}; // leader key gone
+  std::atomic<std::uint64_t> etcd_txn_failures{0};     // errors and refusals
+  std::atomic<std::uint64_t> etcd_fence_refusals{0};   // leader key gone
+  std::atomic<std::uint64_t> calls_forwarded{0};       // to the leader
+  std::atomic<std::uint64_t> forwarded_calls_taken{0}; // from followers
   latency_histogram etcd_txn_latency;
 
   // The whole page; `state` gives the machine and group gauges.

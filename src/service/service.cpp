@@ -208,12 +208,17 @@ service::start_replica(const service_options& options,
       etcd::client::connect(replication.etcd, error));
   if (!client)
     return nullptr;
+  std::string secret;
+  if (!etcd::replica_secret(*client, replication.prefix, secret, error))
+    return nullptr;
   std::unique_ptr<service> svc(new service());
   svc->role_ = std::make_shared<replica_role_board>();
   svc->role_->set_self(replication.advertise);
   service_metrics::instance().replicated = true;
   auto role = svc->role_;
   web->role = [role] { return role->get(); };
+  web->replica_secret = secret;
+  svc->forwarder_ = std::make_shared<call_forwarder>(svc->role_, secret);
   if (!svc->open(options, web, error))
     return nullptr;
   // Checks go to the leader's groups: a follower's replica would answer
@@ -221,7 +226,7 @@ service::start_replica(const service_options& options,
   svc->options_ = options;
   svc->options_.local_checks = false;
   for (auto& loop : svc->loops_)
-    loop->follow_role(svc->role_);
+    loop->follow_role(svc->role_, svc->forwarder_);
   svc->run_loops();
   etcd::election_options election;
   election.prefix = replication.prefix;
@@ -270,6 +275,8 @@ void service::stop() {
     loop->stop();
   for (auto& thread : threads_)
     thread.join();
+  if (forwarder_)
+    forwarder_->stop();
   stop_deciding();
   system_.reset();   // Waits for every actor to finish.
   resolver_.reset(); // Joins the look-up threads.

@@ -97,6 +97,7 @@ private:
   service_options options_;
   std::shared_ptr<replica_role_board> role_;
   std::unique_ptr<etcd::leader_election> election_;
+  std::shared_ptr<call_forwarder> forwarder_;
   std::mutex deciding_mutex_; // the election's thread against stop()
 };
 

@@ -29,6 +29,8 @@ struct web_context {
   std::function<std::string()> logs_text; // /logs body, newest last
   // Replicated: who leads, as this replica sees it; empty: one process.
   std::function<replica_role()> role;
+  // Replicated: the secret that signs calls forwarded between replicas.
+  std::string replica_secret;
 };
 
 timestamp wall_clock_now();

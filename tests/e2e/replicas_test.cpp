@@ -19,6 +19,7 @@
 
 #include "etcd/etcd_client.hpp"
 #include "etcd/etcd_store.hpp"
+#include "frontend/forwarded_call.hpp"
 #include "srpc/srpc_client.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/replica_set.hpp"
@@ -80,36 +81,72 @@ protected:
 
 } // namespace
 
-TEST_F(replicas, the_leader_grants_and_followers_refuse_naming_it) {
+TEST_F(replicas, followers_forward_calls_they_admitted_to_the_leader) {
   start();
   auto follower = other(leader);
   auto g = tags("G", 1);
   EXPECT_EQ(disruption(port(leader), "request", "127.0.70.1", g), "permitted");
-  EXPECT_EQ(disruption(port(leader), "request", "127.0.70.2", g), "requested");
-  auto refused = disruption(port(follower), "request", "127.0.70.3", g);
-  EXPECT_EQ(refused.rfind("HTTP 503", 0), 0u) << refused;
-  EXPECT_NE(
-      refused.find("not the leader; the leader is " + set->address(leader)),
-      std::string::npos)
-      << refused;
-  // SRPC: the error field of the answer, naming the leader as well.
+  // Through a follower: the leader's answers.
+  EXPECT_EQ(disruption(port(follower), "request", "127.0.70.2", g),
+            "requested");
+  EXPECT_EQ(disruption(port(follower), "check", "127.0.70.1", g), "permitted");
+  // Access is decided where the caller connected: not from the machine,
+  // without powers, refused there.
+  auto foreign =
+      disruption(port(follower), "request", "127.0.70.3", g, "127.0.70.4");
+  EXPECT_EQ(foreign.rfind("HTTP 403", 0), 0u) << foreign;
+  // SRPC through a follower, too.
   srpc_client_options options;
   options.port = port(follower);
-  options.source_address = "127.0.70.3";
+  options.source_address = "127.0.70.1";
   options.coder = srpc_coder::gob;
   std::string error;
   auto client = srpc_client::connect(options, error);
   ASSERT_TRUE(client) << error;
   machine_record m;
-  m.hostname = "127.0.70.3";
+  m.hostname = "127.0.70.1";
   m.tags["DisruptionManagerGroupIdentifier"] = "G";
   disruption_state state = disruption_state::anytime;
   std::string response_error;
   ASSERT_TRUE(
-      client->call(request_kind::check, m, state, response_error, error))
+      client->call(request_kind::cancel, m, state, response_error, error))
       << error;
-  EXPECT_NE(response_error.find(set->address(leader)), std::string::npos)
-      << response_error;
+  EXPECT_EQ(response_error, "");
+  EXPECT_EQ(state, disruption_state::denied);
+  EXPECT_EQ(disruption(port(follower), "check", "127.0.70.2", g), "permitted");
+  // Nothing but a replica can use the channel: unsigned, wrongly signed or
+  // stale calls are refused; the replicas' secret (in etcd) signs one.
+  std::string body = R"({"kind":"request","host":"127.0.70.9","group":"H",)"
+                     R"("limit":1,"has_gate":false,"gate_timeout_ns":0,)"
+                     R"("gate_url":"","gate_error":""})";
+  auto post = [&](const std::string& time, const std::string& signature) {
+    http_connection c(port(leader), "127.0.70.9");
+    return c.exchange(
+        "POST /api/v1/replica/call HTTP/1.1\r\nHost: dm\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\nX-Replica-Time: " + time +
+        "\r\nX-Replica-Signature: " + signature + "\r\n\r\n" + body);
+  };
+  auto now =
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
+  EXPECT_EQ(http_post(port(leader), "/api/v1/replica/call", body).status, 403);
+  EXPECT_EQ(post(now, replica_signature("guess", now, body)).status, 403);
+  etcd::client_options client_options;
+  client_options.endpoints = set->etcd().endpoint_list();
+  auto etcd_client = etcd::client::connect(client_options, error);
+  ASSERT_TRUE(etcd_client) << error;
+  std::string secret;
+  ASSERT_TRUE(
+      etcd::replica_secret(*etcd_client, "/disruption-manager/", secret, error))
+      << error;
+  auto old = std::to_string(std::stoll(now) - 120);
+  EXPECT_EQ(post(old, replica_signature(secret, old, body)).status, 403);
+  auto signed_now = post(now, replica_signature(secret, now, body));
+  EXPECT_EQ(signed_now.status, 200) << signed_now.body;
+  EXPECT_NE(signed_now.body.find("permitted"), std::string::npos)
+      << signed_now.body;
   // Seeing it: health, the state API and the metrics of both roles.
   auto health = http_get(port(follower), "/healthz");
   EXPECT_EQ(health.status, 200) << health.body;
@@ -122,6 +159,10 @@ TEST_F(replicas, the_leader_grants_and_followers_refuse_naming_it) {
   auto follower_metrics = http_get(port(follower), "/metrics").body;
   EXPECT_NE(follower_metrics.find("disruption_manager_replica_leader 0"),
             std::string::npos);
+  EXPECT_NE(follower_metrics.find(
+                "disruption_manager_replica_calls_forwarded_total 4"),
+            std::string::npos)
+      << follower_metrics;
   EXPECT_NE(http_get(port(follower), "/").body.find("follower"),
             std::string::npos);
   EXPECT_NE(set->replica(leader).log_text().find("role: leader"),
@@ -320,6 +361,8 @@ TEST_F(replicas, a_paused_leader_grants_nothing_once_it_resumes) {
   EXPECT_TRUE(follows) << set->replica(paused).log_text();
   auto log = set->replica(paused).log_text();
   EXPECT_NE(log.find("role: follower (stepped down"), std::string::npos) << log;
+  // And now forwards to the new leader.
+  EXPECT_EQ(settled(port(paused), "request", "127.0.73.4", g), "requested");
   // etcd holds what the new leader decided, and nothing of the old one's.
   etcd::client_options client_options;
   client_options.endpoints = set->etcd().endpoint_list();
@@ -373,4 +416,58 @@ TEST_F(replicas, etcd_losing_one_member_is_unseen_and_two_refuse_calls) {
   EXPECT_EQ(settled(port(*found), "request", "127.0.74.3", g), "permitted");
   for (std::size_t i = 0; i < set->size(); ++i)
     EXPECT_TRUE(set->replica(i).running());
+}
+
+// Moving in: a single server's state directory is imported into the empty
+// prefix once (a second import is refused), and the replicas then hold its
+// permits and queue.
+TEST_F(replicas, a_state_directory_moves_into_etcd_once) {
+  temp_dir dir;
+  auto g = tags("M", 1);
+  {
+    server_process single(DM_SERVER_BINARY, dir.file("state"));
+    ASSERT_TRUE(single.start()) << single.log_text();
+    ASSERT_EQ(disruption(single.port(), "request", "127.0.75.1", g),
+              "permitted");
+    ASSERT_EQ(disruption(single.port(), "request", "127.0.75.2", g),
+              "requested");
+    EXPECT_EQ(single.stop(), 0);
+  }
+  set = std::make_unique<replica_set>(DM_SERVER_BINARY, 3, "2s");
+  std::string error;
+  ASSERT_TRUE(set->etcd().start(error)) << error;
+  auto import = [&](const std::string& path) {
+    return run_program({DM_SERVER_BINARY, "-allowRoot",
+                        "-logDir=", "-etcdEndpoints=" + set->etcd().endpoints(),
+                        "-etcdImport=" + path},
+                       program_options{true});
+  };
+  auto first = import(dir.file("state"));
+  EXPECT_EQ(first.exit_code, 0) << first.out;
+  EXPECT_NE(first.out.find("2 machines in 1 groups"), std::string::npos)
+      << first.out;
+  auto second = import(dir.file("state"));
+  EXPECT_EQ(second.exit_code, 1) << second.out;
+  EXPECT_NE(second.out.find("already holds state"), std::string::npos)
+      << second.out;
+  auto missing = import(dir.file("nothing-here"));
+  EXPECT_EQ(missing.exit_code, 1) << missing.out;
+  auto alone = run_program({DM_SERVER_BINARY, "-allowRoot",
+                            "-logDir=", "-etcdImport=" + dir.file("state")},
+                           program_options{true});
+  EXPECT_EQ(alone.exit_code, 2) << alone.out;
+  EXPECT_NE(alone.out.find("-etcdImport needs -etcdEndpoints"),
+            std::string::npos)
+      << alone.out;
+  for (std::size_t i = 0; i < set->size(); ++i) {
+    set->replica(i).add_args({"-etcdEndpoints=" + set->etcd().endpoints(),
+                              "-etcdLeaseTTL=2s",
+                              "-advertiseAddress=" + set->address(i)});
+    ASSERT_TRUE(set->replica(i).start()) << set->replica(i).log_text();
+  }
+  auto found = set->wait_for_leader();
+  ASSERT_TRUE(found) << set->logs();
+  EXPECT_EQ(settled(port(*found), "check", "127.0.75.1", g), "permitted");
+  EXPECT_EQ(settled(port(*found), "cancel", "127.0.75.1", g), "denied");
+  EXPECT_EQ(settled(port(*found), "check", "127.0.75.2", g), "permitted");
 }

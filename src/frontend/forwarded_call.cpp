@@ -1,0 +1,118 @@
+// The forwarding channel's bodies and signatures.
+#include "frontend/forwarded_call.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+namespace dm {
+
+using json = nlohmann::json;
+
+std::string encode_forwarded_call(const disruption_call& call) {
+  json out = {{"kind", std::string(to_string(call.kind))},
+              {"host", call.host},
+              {"group", call.group},
+              {"limit", call.limit},
+              {"has_gate", call.has_gate},
+              {"gate_timeout_ns", call.gate_timeout_ns},
+              {"gate_url", call.gate_url},
+              {"gate_error", call.gate_error}};
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool decode_forwarded_call(std::string_view body, disruption_call& call,
+                           std::string& error) {
+  auto in = json::parse(body.begin(), body.end(), nullptr, false);
+  error = "not a forwarded call";
+  if (!in.is_object())
+    return false;
+  try {
+    auto kind = parse_request_kind(in.at("kind").get<std::string>());
+    if (!kind)
+      return false;
+    call.kind = *kind;
+    call.host = in.at("host").get<std::string>();
+    call.group = in.at("group").get<std::string>();
+    call.limit = in.at("limit").get<std::uint64_t>();
+    call.has_gate = in.at("has_gate").get<bool>();
+    call.gate_timeout_ns = in.at("gate_timeout_ns").get<std::int64_t>();
+    call.gate_url = in.at("gate_url").get<std::string>();
+    call.gate_error = in.at("gate_error").get<std::string>();
+  } catch (const json::exception&) {
+    return false;
+  }
+  if (call.host.empty() || call.limit == 0)
+    return false;
+  call.forwarded = true;
+  error.clear();
+  return true;
+}
+
+std::string encode_forwarded_result(const call_result& result) {
+  json out = {{"Response", std::string(to_string(result.state))},
+              {"Error", result.error}};
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool decode_forwarded_result(std::string_view body, call_result& result,
+                             std::string& error) {
+  auto in = json::parse(body.begin(), body.end(), nullptr, false);
+  error = "the leader's answer is not one";
+  if (!in.is_object() || !in.contains("Response") ||
+      !in["Response"].is_string() || !in.contains("Error") ||
+      !in["Error"].is_string())
+    return false;
+  auto state = parse_disruption_state(in["Response"].get<std::string>());
+  if (!state)
+    return false;
+  result.state = *state;
+  result.error = in["Error"].get<std::string>();
+  error.clear();
+  return true;
+}
+
+std::string replica_signature(const std::string& secret, std::string_view time,
+                              std::string_view body) {
+  std::string message;
+  message.reserve(time.size() + 1 + body.size());
+  message.append(time);
+  message += '\n';
+  message.append(body);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+       digest, &length);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+bool replica_signature_valid(const std::string& secret, std::string_view time,
+                             std::string_view body, std::string_view signature,
+                             std::int64_t now_unix) {
+  if (secret.empty())
+    return false;
+  std::int64_t sent = 0;
+  auto [end, ec] =
+      std::from_chars(time.data(), time.data() + time.size(), sent);
+  if (ec != std::errc() || end != time.data() + time.size())
+    return false;
+  auto window = forwarded_call_window.count();
+  if (sent < now_unix - window || sent > now_unix + window)
+    return false;
+  auto expected = replica_signature(secret, time, body);
+  return signature.size() == expected.size() &&
+         CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) == 0;
+}
+
+} // namespace dm

@@ -1,0 +1,74 @@
+// The forwarding channel's bodies and signatures: a call and an answer
+// read back as sent; only the secret, within the time window, signs.
+#include <gtest/gtest.h>
+
+#include "frontend/forwarded_call.hpp"
+
+using namespace dm;
+
+TEST(forwarded_call, a_call_reads_back_as_sent_and_is_marked_forwarded) {
+  disruption_call call;
+  call.kind = request_kind::cancel;
+  call.host = "h\xc3\xa9";
+  call.group = "g";
+  call.limit = 3;
+  call.has_gate = true;
+  call.gate_timeout_ns = 90'000'000'000;
+  call.gate_url = "http://h/ready";
+  call.gate_error = "";
+  disruption_call back;
+  std::string error;
+  ASSERT_TRUE(decode_forwarded_call(encode_forwarded_call(call), back, error))
+      << error;
+  EXPECT_EQ(back.kind, call.kind);
+  EXPECT_EQ(back.host, call.host);
+  EXPECT_EQ(back.group, call.group);
+  EXPECT_EQ(back.limit, 3u);
+  EXPECT_TRUE(back.has_gate);
+  EXPECT_EQ(back.gate_timeout_ns, call.gate_timeout_ns);
+  EXPECT_EQ(back.gate_url, call.gate_url);
+  EXPECT_TRUE(back.forwarded);
+  for (const char* bad :
+       {"", "[]", "{}", R"({"kind":"sleep","host":"h","group":"","limit":1,)"
+                        R"("has_gate":false,"gate_timeout_ns":0,)"
+                        R"("gate_url":"","gate_error":""})",
+        R"({"kind":"check","host":"","group":"","limit":1,"has_gate":false,)"
+        R"("gate_timeout_ns":0,"gate_url":"","gate_error":""})",
+        R"({"kind":"check","host":"h","group":"","limit":"1"})"})
+    EXPECT_FALSE(decode_forwarded_call(bad, back, error)) << bad;
+}
+
+TEST(forwarded_call, an_answer_reads_back_as_sent) {
+  call_result result;
+  result.state = disruption_state::requested;
+  result.error = "state could not be saved; try again";
+  call_result back;
+  std::string error;
+  ASSERT_TRUE(
+      decode_forwarded_result(encode_forwarded_result(result), back, error));
+  EXPECT_EQ(back.state, result.state);
+  EXPECT_EQ(back.error, result.error);
+  EXPECT_FALSE(decode_forwarded_result(R"({"Response":"maybe","Error":""})",
+                                       back, error));
+}
+
+TEST(forwarded_call, only_the_secret_within_the_window_signs) {
+  const std::string secret(64, 'a');
+  const std::string body = "{}";
+  const std::int64_t now = 1'800'000'000;
+  auto time = std::to_string(now);
+  auto signature = replica_signature(secret, time, body);
+  EXPECT_TRUE(replica_signature_valid(secret, time, body, signature, now));
+  EXPECT_TRUE(replica_signature_valid(secret, time, body, signature, now + 30));
+  EXPECT_FALSE(
+      replica_signature_valid(secret, time, body, signature, now + 31));
+  EXPECT_FALSE(replica_signature_valid(secret, time, "{ }", signature, now));
+  EXPECT_FALSE(replica_signature_valid(std::string(64, 'b'), time, body,
+                                       signature, now));
+  EXPECT_FALSE(replica_signature_valid("", time, body,
+                                       replica_signature("", time, body), now));
+  EXPECT_FALSE(replica_signature_valid(secret, time + "x", body, signature,
+                                       now));
+  EXPECT_FALSE(replica_signature_valid(secret, time, body,
+                                       signature.substr(1), now));
+}
