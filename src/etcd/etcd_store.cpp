@@ -7,6 +7,7 @@
 
 #include "metrics/service_metrics.hpp"
 #include "storage/file_store.hpp"
+#include "text/hex_digit.hpp"
 
 namespace dm::etcd {
 
@@ -194,12 +195,7 @@ bool replica_secret(client& etcd, const std::string& prefix,
     error = "no random bytes for the replicas' secret";
     return false;
   }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string fresh;
-  for (unsigned char byte : bytes) {
-    fresh += hex[byte >> 4];
-    fresh += hex[byte & 0xF];
-  }
+  std::string fresh = lower_hex(bytes, sizeof(bytes));
   bool applied = false;
   if (!etcd.txn({txn_guard{key, 0}}, {txn_op::put(key, fresh)}, applied, error))
     return false;

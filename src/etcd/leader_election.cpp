@@ -132,6 +132,13 @@ void leader_election::campaign_loop() {
       } else {
         spdlog::error("election: won, but cannot lead: giving it up");
         on_deposed_();
+        // Another replica may load what this one could not; if none can,
+        // retry at a pace the log can bear.
+        lease_ = 0;
+        std::string revoke_error;
+        etcd_->revoke_lease(lease, revoke_error);
+        pause(std::chrono::seconds(2));
+        continue;
       }
     } else if (!elected && !stopping_ && !lease_lost_) {
       spdlog::error("election: {}", error);

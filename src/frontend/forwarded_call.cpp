@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "text/hex_digit.hpp"
+
 namespace dm {
 
 using json = nlohmann::json;
@@ -88,13 +90,7 @@ std::string replica_signature(const std::string& secret, std::string_view time,
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(),
        digest, &length);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0xF];
-  }
-  return out;
+  return lower_hex(digest, length);
 }
 
 bool replica_signature_valid(const std::string& secret, std::string_view time,

