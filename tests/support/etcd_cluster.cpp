@@ -34,7 +34,9 @@ bool etcd_available() {
   return ::access(etcd_binary, X_OK) == 0;
 }
 
-etcd_cluster::etcd_cluster(std::size_t members) {
+etcd_cluster::etcd_cluster(std::size_t members,
+                           std::optional<etcd_tls_files> tls)
+    : tls_(std::move(tls)) {
   for (std::size_t i = 0; i < members; ++i) {
     member m;
     m.name = "m" + std::to_string(i);
@@ -78,7 +80,8 @@ bool etcd_cluster::start_member(std::size_t index, bool fresh) {
   for (const auto& other : members_)
     initial += (initial.empty() ? "" : ",") + other.name +
                "=http://127.0.0.1:" + std::to_string(other.peer_port);
-  std::string client_url = "http://127.0.0.1:" + std::to_string(m.client_port);
+  std::string client_url = std::string(tls_ ? "https" : "http") +
+                           "://127.0.0.1:" + std::to_string(m.client_port);
   std::string peer_url = "http://127.0.0.1:" + std::to_string(m.peer_port);
   std::vector<std::string> argv = {
       etcd_binary,
@@ -100,6 +103,12 @@ bool etcd_cluster::start_member(std::size_t index, bool fresh) {
       "--log-level=warn",
       "--logger=zap",
   };
+  if (tls_) {
+    argv.push_back("--cert-file=" + tls_->cert_file);
+    argv.push_back("--key-file=" + tls_->key_file);
+    argv.push_back("--trusted-ca-file=" + tls_->client_ca_file);
+    argv.push_back("--client-cert-auth");
+  }
   int log = ::open(dir_.file(m.name + ".log").c_str(),
                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   child_io io;
@@ -130,12 +139,14 @@ bool etcd_cluster::start(std::string& error, std::chrono::seconds wait) {
     for (const auto& m : members_)
       all = all && accepts(m.client_port);
     if (all) {
+      std::vector<std::string> curl = {"/usr/bin/curl", "-sf", "-m", "2"};
+      if (tls_)
+        curl.insert(curl.end(),
+                    {"-k", "--cert", tls_->cert_file, "--key", tls_->key_file});
+      curl.push_back(std::string(tls_ ? "https" : "http") + "://127.0.0.1:" +
+                     std::to_string(members_[0].client_port) + "/health");
       std::string output;
-      int code = run_program(
-          {"/usr/bin/curl", "-sf", "-m", "2",
-           "http://127.0.0.1:" + std::to_string(members_[0].client_port) +
-               "/health"},
-          output);
+      int code = run_program(curl, output);
       if (code == 0 && output.find("\"true\"") != std::string::npos)
         return true;
     }

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,10 +14,19 @@
 
 namespace dm::test {
 
+// TLS on the members' client URLs: their certificate and key, and the CA
+// their clients' certificates must come from.
+struct etcd_tls_files {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+};
+
 class etcd_cluster {
 public:
-  // `members` (1 or 3) members; `token` tells clusters apart.
-  explicit etcd_cluster(std::size_t members = 3);
+  // `members` (1 or 3) members, serving clients over TLS with `tls`.
+  explicit etcd_cluster(std::size_t members = 3,
+                        std::optional<etcd_tls_files> tls = std::nullopt);
   ~etcd_cluster();
   etcd_cluster(const etcd_cluster&) = delete;
   etcd_cluster& operator=(const etcd_cluster&) = delete;
@@ -46,6 +56,7 @@ private:
   bool start_member(std::size_t index, bool fresh);
   temp_dir dir_;
   std::vector<member> members_;
+  std::optional<etcd_tls_files> tls_;
 };
 
 // Whether the etcd binary is there (the tests need it: scripts/setup).

@@ -11,6 +11,7 @@
 #include "etcd/etcd_store.hpp"
 #include "storage/file_store.hpp"
 #include "tests/support/etcd_cluster.hpp"
+#include "tests/support/test_pki.hpp"
 
 using namespace dm;
 using namespace std::chrono_literals;
@@ -309,3 +310,60 @@ TEST_F(etcd_store_test, import_fills_an_empty_prefix_only) {
 }
 
 } // namespace
+
+// TLS to etcd (-etcdCAfile, -etcdCertFile, -etcdKeyFile): a member that
+// asks for client certificates serves a client with one from its CA, and
+// refuses one without, or one that does not trust the member's CA.
+TEST(etcd_client_tls, certificates_from_the_right_cas_are_needed) {
+  test::test_pki pki;
+  // etcd's own gateway calls the member with the member's certificate:
+  // it serves and is a client too.
+  test::certificate_spec member;
+  member.common_name = "etcd member";
+  member.dns_names = {"localhost"};
+  member.ip_addresses = {"127.0.0.1"};
+  member.server_auth = true;
+  member.client_auth = true;
+  auto [member_cert, member_key] = pki.write_client("etcd-member", member);
+  test::etcd_tls_files files{member_cert, member_key, pki.ca_cert};
+  test::etcd_cluster cluster(1, files);
+  std::string error;
+  ASSERT_TRUE(cluster.start(error)) << error;
+  etcd::client_options options;
+  options.endpoints = cluster.endpoint_list();
+  options.ca_file = pki.ca_cert;
+  options.cert_file = pki.operator_cert;
+  options.key_file = pki.operator_key;
+  options.kv_timeout = std::chrono::seconds(2);
+  auto good = etcd::client::connect(options, error);
+  ASSERT_TRUE(good) << error;
+  EXPECT_TRUE(good->put("/tls/a", "1", error)) << error;
+  etcd::range_page page;
+  ASSERT_TRUE(good->range("/tls/a", "", 0, 0, page, error)) << error;
+  ASSERT_EQ(page.kvs.size(), 1u);
+  EXPECT_EQ(page.kvs[0].value, "1");
+
+  auto without_certificate = options;
+  without_certificate.cert_file.clear();
+  without_certificate.key_file.clear();
+  auto anonymous = etcd::client::connect(without_certificate, error);
+  ASSERT_TRUE(anonymous) << error;
+  EXPECT_FALSE(anonymous->range("/tls/a", "", 0, 0, page, error));
+  EXPECT_FALSE(error.empty());
+
+  auto wrong_ca = options;
+  wrong_ca.ca_file = pki.foreign_ca_cert;
+  auto distrusting = etcd::client::connect(wrong_ca, error);
+  ASSERT_TRUE(distrusting) << error;
+  EXPECT_FALSE(distrusting->range("/tls/a", "", 0, 0, page, error));
+
+  // A key without its certificate is a configuration error at once.
+  auto half = options;
+  half.cert_file.clear();
+  EXPECT_FALSE(etcd::client::connect(half, error));
+  EXPECT_NE(error.find("needs its key"), std::string::npos) << error;
+  auto missing = options;
+  missing.ca_file = pki.dir() + "/none.pem";
+  EXPECT_FALSE(etcd::client::connect(missing, error));
+  EXPECT_NE(error.find("none.pem"), std::string::npos) << error;
+}
