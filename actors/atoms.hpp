@@ -18,5 +18,6 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using arm_atom = caf::atom_constant<caf::atom("arm")>;
 using disarm_atom = caf::atom_constant<caf::atom("disarm")>;
+using roster_atom = caf::atom_constant<caf::atom("roster")>;
 
 } // namespace dm

@@ -1,25 +1,29 @@
-// Front desk: every snapshot asked for gets a view, empty when the actors
-// time out.
+// Front desk: every snapshot asked for gets the gatherer's answer, the
+// whole state or the reason there is none (never an empty state that would
+// read as "nothing disrupted").
 #include "actors/front_desk.hpp"
 
 namespace dm {
 
 front_desk_actor::behavior_type
 front_desk(front_desk_actor::stateful_pointer<front_desk_state> self,
-           router_actor router, std::shared_ptr<reply_sink> sink) {
-  self->state.router = std::move(router);
+           gatherer_actor gatherer, std::shared_ptr<reply_sink> sink) {
+  self->state.gatherer = std::move(gatherer);
   self->state.sink = std::move(sink);
   return {
       [self](snapshot_atom, std::uint64_t ticket) {
-        auto timeout =
-            std::chrono::duration_cast<caf::timespan>(self->state.timeout);
-        self->request(self->state.router, timeout, snapshot_atom::value)
+        // No timeout of its own: the gatherer answers every request within
+        // its deadline, and a gatherer gone answers with an error.
+        self->request(self->state.gatherer, caf::infinite, snapshot_atom::value)
             .then(
-                [self, ticket](state_view& view) {
-                  self->state.sink->deliver_state(ticket, std::move(view));
+                [self, ticket](gathered_state& state) {
+                  self->state.sink->deliver_state(ticket, std::move(state));
                 },
-                [self, ticket](caf::error&) {
-                  self->state.sink->deliver_state(ticket, state_view{});
+                [self, ticket](caf::error& e) {
+                  gathered_state none;
+                  none.error =
+                      "the state is not available (" + to_string(e) + ")";
+                  self->state.sink->deliver_state(ticket, std::move(none));
                 });
       },
   };

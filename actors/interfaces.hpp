@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
@@ -44,8 +45,19 @@ using group_actor = caf::typed_actor<
     // group stops.
     caf::reacts_to<retire_atom>>;
 
+// The router's live group actors, in identifier order, for a gathering.
+struct group_roster {
+  std::vector<group_actor> groups;
+};
+
+} // namespace dm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::group_roster)
+
+namespace dm {
+
 // The router owns the map from groups to group actors and from machines to
-// their current group. I/O threads and front desks talk to it; group actors
+// their current group. I/O threads and the gatherer talk to it; group actors
 // report to it.
 using router_actor = caf::typed_actor<
     // I/O thread: a client call; sent on to the machine's group actor.
@@ -56,8 +68,8 @@ using router_actor = caf::typed_actor<
     // handling this many calls and evictions; the router retires it unless
     // it has sent it more since.
     caf::reacts_to<idle_atom, std::string, std::uint64_t>,
-    // Pages: every group's state.
-    caf::replies_to<snapshot_atom>::with<state_view>>;
+    // Gatherer: the live group actors, to ask each for its state.
+    caf::replies_to<roster_atom>::with<group_roster>>;
 
 // The timer wakes each group at its earliest deadline. Groups come and go
 // (a retired group's deadline must not keep anything of it alive, and CAF
@@ -83,9 +95,19 @@ using prober_actor = caf::typed_actor<
 
 namespace dm {
 
-// A front desk gathers the whole state for one I/O thread (pages and the
-// state API) and hands it to that thread's reply sink, tagged with a ticket.
-// (Calls skip it: they carry their own reply_to.)
+// The gatherer gathers the whole state for every page: one gathering at a
+// time, a bounded number of groups asked at once, and the whole state or an
+// error, never a part (actors/gatherer.hpp).
+using gatherer_actor = caf::typed_actor<
+    // Front desk: the whole state, or why not.
+    caf::replies_to<snapshot_atom>::with<gathered_state>,
+    // Internal: look whether the gathering under way is past its deadline.
+    caf::reacts_to<due_atom, std::uint64_t>>;
+
+// A front desk asks the gatherer for the whole state for one I/O thread
+// (pages and the state API) and hands its answer to that thread's reply
+// sink, tagged with a ticket. (Calls skip it: they carry their own
+// reply_to.)
 using front_desk_actor = caf::typed_actor<
     // I/O thread: the whole state; it goes to the sink under `ticket`.
     caf::reacts_to<snapshot_atom, std::uint64_t>>;

@@ -81,3 +81,5 @@ typename Inspector::result_type inspect(Inspector& f, state_view& x) {
 } // namespace dm
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::persist_batch)
+// Shared, read-only: every page that waited for one gathering reads it.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::gathered_state)

@@ -12,7 +12,7 @@
 
 namespace dm {
 
-struct state_view;
+struct gathered_state;
 
 // The answer to a call: the machine's state, or an error text for the client.
 struct call_result {
@@ -29,7 +29,7 @@ class reply_sink {
 public:
   virtual ~reply_sink() = default;
   virtual void deliver(std::uint64_t ticket, call_result result) = 0;
-  virtual void deliver_state(std::uint64_t ticket, state_view view) = 0;
+  virtual void deliver_state(std::uint64_t ticket, gathered_state state) = 0;
 };
 
 // One call's way back. Copies share one answer: the first given is the one

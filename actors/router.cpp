@@ -5,8 +5,6 @@
 // denied and nothing changes.
 #include "actors/router.hpp"
 
-#include <memory>
-
 namespace dm {
 
 namespace {
@@ -92,40 +90,14 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
             it->second.seq <= seq)
           hosts.erase(it);
       },
-      [self](snapshot_atom) -> caf::result<state_view> {
-        auto& st = self->state;
-        if (st.groups.empty())
-          return state_view{};
-        // (A promise made takes the answer over: make it only when needed.)
-        auto promise = self->make_response_promise<state_view>();
-        struct gathering {
-          state_view view;
-          std::size_t missing = 0;
-        };
-        auto gathered = std::make_shared<gathering>();
-        gathered->missing = st.groups.size();
-        for (const auto& [identifier, entry] : st.groups) {
-          auto finish = [promise, gathered]() mutable {
-            if (--gathered->missing == 0) {
-              auto& groups = gathered->view.groups;
-              std::sort(groups.begin(), groups.end(),
-                        [](const group_view& a, const group_view& b) {
-                          return a.identifier < b.identifier;
-                        });
-              promise.deliver(std::move(gathered->view));
-            }
-          };
-          self->request(entry.actor, std::chrono::seconds(10),
-                        snapshot_atom::value)
-              .then(
-                  [gathered, finish](group_view& view) mutable {
-                    if (!view.machines.empty())
-                      gathered->view.groups.push_back(std::move(view));
-                    finish();
-                  },
-                  [finish](caf::error&) mutable { finish(); });
-        }
-        return promise;
+      [self](roster_atom) {
+        // Handles only: the gatherer asks the groups, a few at a time, so
+        // calls keep flowing through here meanwhile.
+        group_roster roster;
+        roster.groups.reserve(self->state.groups.size());
+        for (const auto& [identifier, entry] : self->state.groups)
+          roster.groups.push_back(entry.actor);
+        return roster;
       },
   };
 }

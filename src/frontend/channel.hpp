@@ -94,7 +94,7 @@ public:
   virtual std::uint64_t unfinished_unit(const channel&) const { return 0; }
   // Answers to what the protocol asked for.
   virtual void on_call_result(channel&, call_result) {}
-  virtual void on_state(channel&, state_view) {}
+  virtual void on_state(channel&, gathered_state) {}
   virtual void on_resolved(channel&, std::vector<std::string>, std::string) {}
 };
 

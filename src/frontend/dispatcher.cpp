@@ -15,15 +15,15 @@ public:
     std::vector<std::string> addresses;
     std::string error;
   };
-  using answer = std::variant<call_result, state_view, resolution>;
+  using answer = std::variant<call_result, gathered_state, resolution>;
 
   explicit answer_queue(io_loop& loop) : loop_(&loop) {}
 
   void deliver(std::uint64_t ticket, call_result result) override {
     push(ticket, std::move(result));
   }
-  void deliver_state(std::uint64_t ticket, state_view view) override {
-    push(ticket, std::move(view));
+  void deliver_state(std::uint64_t ticket, gathered_state state) override {
+    push(ticket, std::move(state));
   }
   void deliver_resolution(std::uint64_t ticket, resolution r) {
     push(ticket, std::move(r));
@@ -173,7 +173,9 @@ void dispatcher::request_snapshot(session& s) {
     }
     if (!desk) {
       // A follower holds no groups: its pages show the role alone.
-      s.deliver(state_view{});
+      gathered_state none_held;
+      none_held.view = std::make_shared<const state_view>();
+      s.deliver(std::move(none_held));
       return;
     }
     s.conn().await_answer();
@@ -213,8 +215,8 @@ void dispatcher::on_wake() {
     auto& s = static_cast<session&>(conn->handler());
     if (auto* result = std::get_if<call_result>(&a))
       s.deliver(std::move(*result));
-    else if (auto* view = std::get_if<state_view>(&a))
-      s.deliver(std::move(*view));
+    else if (auto* state = std::get_if<gathered_state>(&a))
+      s.deliver(std::move(*state));
     else if (auto* r = std::get_if<answer_queue::resolution>(&a))
       s.deliver(std::move(r->addresses), std::move(r->error));
     loop_.resume(*conn);

@@ -32,8 +32,8 @@ void session::deliver(call_result result) {
   proto_->on_call_result(*this, std::move(result));
 }
 
-void session::deliver(state_view view) {
-  proto_->on_state(*this, std::move(view));
+void session::deliver(gathered_state state) {
+  proto_->on_state(*this, std::move(state));
 }
 
 void session::deliver(std::vector<std::string> addresses, std::string error) {

@@ -23,7 +23,7 @@ public:
 
   // Answers, on the loop's thread.
   void deliver(call_result result);
-  void deliver(state_view view);
+  void deliver(gathered_state state);
   void deliver(std::vector<std::string> addresses, std::string error);
 
   // channel

@@ -345,28 +345,34 @@ void http_protocol::on_call_result(channel& ch, call_result result) {
   reply(ch, 200, application_json, response_body(result.state));
 }
 
-void http_protocol::on_state(channel& ch, state_view view) {
+void http_protocol::on_state(channel& ch, gathered_state state) {
   auto what = waiting_;
   waiting_ = waiting_for::nothing;
+  if (!state.view) {
+    // No part of the state is ever shown as if it were all of it.
+    reply_error(ch, 503, state.error);
+    return;
+  }
   auto now = wall_clock_now();
   switch (what) {
   case waiting_for::status_page:
-    reply(ch, 200, text_html, render_status_page(view, *ctx_, now));
+    reply(ch, 200, text_html, render_status_page(*state.view, *ctx_, now));
     break;
   case waiting_for::dashboard:
-    reply_in_pieces(ch, text_html, dashboard_writer(std::move(view), now));
+    reply_in_pieces(ch, text_html,
+                    dashboard_writer(std::move(state.view), now));
     break;
   case waiting_for::metrics:
     reply(ch, 200, "text/plain; version=0.0.4; charset=utf-8",
           service_metrics::instance().render(
-              figures_of(view), ctx_->role
+              figures_of(*state.view), ctx_->role
                                     ? std::optional<replica_role>(ctx_->role())
                                     : std::nullopt));
     break;
   default:
     reply_in_pieces(
         ch, application_json,
-        state_json_writer(std::move(view),
+        state_json_writer(std::move(state.view),
                           ctx_->role ? std::optional<replica_role>(ctx_->role())
                                      : std::nullopt));
     break;

@@ -21,7 +21,7 @@ public:
 
   void on_input(channel& ch) override;
   void on_call_result(channel& ch, call_result result) override;
-  void on_state(channel& ch, state_view view) override;
+  void on_state(channel& ch, gathered_state state) override;
   void on_resolved(channel& ch, std::vector<std::string> addresses,
                    std::string error) override;
   // The request read in part: its head, or its body (a new deadline).

@@ -135,7 +135,7 @@ service_metrics::render(const state_figures& state,
   sample(out, "machines", "state=\"permitted\"", double(state.permitted));
   sample(out, "machines", "state=\"requested\"", double(state.requested));
   sample(out, "machines", "state=\"waiting\"", double(state.waiting));
-  header(out, "groups", "gauge", "Groups with machines or a remembered limit.");
+  header(out, "groups", "gauge", "Groups that know a machine.");
   sample(out, "groups", "", double(state.groups.size()));
   header(out, "group_slots_in_use", "gauge",
          "Permitted plus waiting machines per group.");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,14 @@ struct group_view {
 // The whole service state for pages and GET /api/v1/state.
 struct state_view {
   std::vector<group_view> groups;
+};
+
+// The whole state for a page, or why there is none: pages answer 503 with
+// `error` rather than show a part of the state as if it were all of it.
+// The view is shared by every request that waited for one gathering.
+struct gathered_state {
+  std::shared_ptr<const state_view> view; // null: see error
+  std::string error;
 };
 
 } // namespace dm

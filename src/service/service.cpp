@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/front_desk.hpp"
+#include "actors/gatherer.hpp"
 #include "actors/router.hpp"
 #include "actors/storage.hpp"
 #include "actors/timer.hpp"
@@ -159,8 +160,9 @@ void service::start_deciding(const service_options& options,
   settings.probe_timeout = options.probe_timeout;
   settings.detached_probers = true;
   router_ = sys.spawn(router, initial, settings);
+  gatherer_ = sys.spawn(gatherer, router_, gather_limits{});
   for (auto& loop : loops_) {
-    auto desk = sys.spawn(front_desk, router_, loop->sink());
+    auto desk = sys.spawn(front_desk, gatherer_, loop->sink());
     loop->set_actors(router_, desk);
     desks_.push_back(desk);
   }
@@ -171,6 +173,8 @@ void service::stop_deciding() {
     loop->set_actors(router_actor{}, front_desk_actor{});
   for (auto& desk : desks_)
     caf::anon_send_exit(desk, caf::exit_reason::user_shutdown);
+  if (gatherer_)
+    caf::anon_send_exit(gatherer_, caf::exit_reason::user_shutdown);
   if (router_)
     caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);
   if (storage_)
@@ -178,6 +182,7 @@ void service::stop_deciding() {
   if (timer_)
     caf::anon_send_exit(timer_, caf::exit_reason::user_shutdown);
   desks_.clear();
+  gatherer_ = nullptr;
   router_ = nullptr;
   timer_ = nullptr;
   storage_ = nullptr;

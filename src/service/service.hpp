@@ -84,6 +84,7 @@ private:
   std::unique_ptr<caf::actor_system> system_;
   storage_actor storage_;
   router_actor router_;
+  gatherer_actor gatherer_;
   timer_actor timer_;
   std::vector<front_desk_actor> desks_;
   std::unique_ptr<host_resolver> resolver_;

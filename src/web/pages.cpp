@@ -111,7 +111,7 @@ std::string since(std::int64_t from_ns, std::int64_t to_ns) {
 // cell's text.
 class dashboard final : public page_writer {
 public:
-  dashboard(state_view view, timestamp now)
+  dashboard(std::shared_ptr<const state_view> view, timestamp now)
       : view_(std::move(view)), now_ns_(now.time_since_epoch().count()) {
     // nop
   }
@@ -125,8 +125,8 @@ public:
         part_ = part::group_rows;
         break;
       case part::group_rows:
-        if (group_ < view_.groups.size()) {
-          write_group_row(out, view_.groups[group_++]);
+        if (group_ < view_->groups.size()) {
+          write_group_row(out, view_->groups[group_++]);
           break;
         }
         out += "</tbody></table>\n<h2>Machines</h2>\n<table id=\"machines\">"
@@ -137,13 +137,13 @@ public:
         part_ = part::machine_rows;
         break;
       case part::machine_rows:
-        if (group_ == view_.groups.size()) {
+        if (group_ == view_->groups.size()) {
           out += "</tbody></table>\n</div>\n";
           out += refresh_script;
           part_ = part::done;
           return false;
         }
-        write_machine_rows(out, view_.groups[group_]);
+        write_machine_rows(out, view_->groups[group_]);
         break;
       case part::done:
         return false;
@@ -226,7 +226,7 @@ private:
     out += "</tr>\n";
   }
 
-  state_view view_;
+  std::shared_ptr<const state_view> view_; // shared by all who asked
   std::int64_t now_ns_;
   part part_ = part::head;
   std::size_t group_ = 0;
@@ -244,7 +244,8 @@ std::string json_string(const std::string& text) {
 // machine at a time.
 class state_document final : public page_writer {
 public:
-  state_document(state_view view, std::optional<replica_role> role)
+  state_document(std::shared_ptr<const state_view> view,
+                 std::optional<replica_role> role)
       : view_(std::move(view)), role_(std::move(role)) {
     // nop
   }
@@ -291,18 +292,18 @@ private:
     if (!started_) {
       started_ = true;
       out += "{\n  \"Groups\": [";
-      if (view_.groups.empty()) {
+      if (view_->groups.empty()) {
         out += "]";
         finish(out);
       }
       return;
     }
-    if (group_ == view_.groups.size()) {
+    if (group_ == view_->groups.size()) {
       out += "\n  ]";
       finish(out);
       return;
     }
-    const auto& g = view_.groups[group_];
+    const auto& g = view_->groups[group_];
     if (section_ == sections) {
       out += group_ > 0 ? ",\n" : "\n";
       out += "    {\n      \"Identifier\": ";
@@ -354,7 +355,7 @@ private:
     out += "\n        }";
   }
 
-  state_view view_;
+  std::shared_ptr<const state_view> view_; // shared by all who asked
   std::optional<replica_role> role_;
   bool started_ = false;
   bool done_ = false;
@@ -429,22 +430,26 @@ std::string render_status_page(const state_view& view, const web_context& ctx,
   return out;
 }
 
-std::unique_ptr<page_writer> dashboard_writer(state_view view, timestamp now) {
+std::unique_ptr<page_writer>
+dashboard_writer(std::shared_ptr<const state_view> view, timestamp now) {
   return std::make_unique<dashboard>(std::move(view), now);
 }
 
 std::unique_ptr<page_writer>
-state_json_writer(state_view view, std::optional<replica_role> role) {
+state_json_writer(std::shared_ptr<const state_view> view,
+                  std::optional<replica_role> role) {
   return std::make_unique<state_document>(std::move(view), std::move(role));
 }
 
 std::string render_dashboard(state_view view, timestamp now) {
-  return render_whole(*dashboard_writer(std::move(view), now));
+  return render_whole(
+      *dashboard_writer(std::make_shared<state_view>(std::move(view)), now));
 }
 
 std::string render_state_json(state_view view,
                               std::optional<replica_role> role) {
-  return render_whole(*state_json_writer(std::move(view), std::move(role)));
+  return render_whole(*state_json_writer(
+      std::make_shared<state_view>(std::move(view)), std::move(role)));
 }
 
 } // namespace dm

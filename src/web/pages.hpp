@@ -20,10 +20,14 @@ public:
   virtual bool next(std::string& out, std::size_t piece_bytes) = 0;
 };
 
-std::unique_ptr<page_writer> dashboard_writer(state_view view, timestamp now);
+// The view is shared: every request that waited for one gathering reads
+// the same one, however slowly its client takes the page.
+std::unique_ptr<page_writer>
+dashboard_writer(std::shared_ptr<const state_view> view, timestamp now);
 // With a role of a replica, the document ends with it ("Replica").
 std::unique_ptr<page_writer>
-state_json_writer(state_view view, std::optional<replica_role> role = {});
+state_json_writer(std::shared_ptr<const state_view> view,
+                  std::optional<replica_role> role = {});
 
 // Whole pages at once.
 std::string render_status_page(const state_view& view, const web_context& ctx,

@@ -5,8 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <ctime>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -195,4 +201,108 @@ TEST_F(hardening_fixture, check_creates_no_permanent_group) {
       << error;
   EXPECT_EQ(response_error, "the group identifier is longer than 1024 bytes");
   EXPECT_EQ(groups_shown(), 0u);
+}
+
+// Finding: pages that gather the state cost quadratic time in the number of
+// groups (0.44 s at 20,000 groups, 9.8 s at 120,000), ten of them at once
+// stalled every request and cancel for 30 s, and they answered 200 with no
+// groups or a part of them. Here ten clients fetch the pages over and over
+// at 20,000 groups while a machine requests and cancels: every call is
+// answered (within the generous bound of one gathering's deadline), and
+// every page is either the whole state or a 503 with its reason.
+TEST_F(hardening_fixture,
+       pages_gather_in_linear_time_and_never_answer_a_part) {
+  constexpr std::size_t groups = 20000;
+  auto now = [] {
+    auto when =
+        std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&when, &tm);
+    char text[32];
+    std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(text);
+  }();
+  nlohmann::json state = nlohmann::json::array();
+  for (std::size_t g = 0; g < groups; ++g) {
+    auto name = "g-" + std::to_string(100000 + g);
+    state.push_back(
+        {{"Identifier", name},
+         {"Permitted", {{{"Hostname", "h" + name}, {"LastRequest", now}}}},
+         {"Requested", nlohmann::json::array()},
+         {"Waiting", nlohmann::json::array()}});
+  }
+  ::mkdir(dir.file("state").c_str(), 0755);
+  dir.write("state/state.json", state.dump());
+  start();
+
+  std::atomic<bool> done{false};
+  std::atomic<int> whole{0}, unavailable{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  auto fail = [&](std::string what) {
+    std::lock_guard<std::mutex> guard(failures_mutex);
+    failures.push_back(std::move(what));
+  };
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 10; ++t)
+    readers.emplace_back([&, t] {
+      const char* paths[] = {"/showState", "/api/v1/state", "/metrics"};
+      for (int i = 0; i < 6; ++i) {
+        std::string path = paths[(t + i) % 3];
+        auto page = http_get(port(), path);
+        if (page.status == 503) {
+          ++unavailable;
+          if (page.body.size() < 10)
+            fail(path + ": 503 without a reason");
+          continue;
+        }
+        if (page.status != 200) {
+          fail(path + ": status " + std::to_string(page.status));
+          continue;
+        }
+        std::size_t shown = 0;
+        if (path == "/showState")
+          shown = count_of(page.body, "<tr><td>g-");
+        else if (path == "/metrics")
+          shown = count_of(page.body,
+                           "disruption_manager_group_limit{group=\"g-");
+        else
+          shown = count_of(page.body, "\"Identifier\": \"g-");
+        if (shown != groups)
+          fail(path + ": 200 with " + std::to_string(shown) + " groups");
+        else
+          ++whole;
+      }
+    });
+  // Meanwhile a machine requests and cancels.
+  std::atomic<int> calls{0};
+  std::chrono::steady_clock::duration slowest{0};
+  nlohmann::json tags = {{"DisruptionManagerGroupIdentifier", "cycle"}};
+  std::thread caller([&] {
+    while (!done) {
+      for (const char* op : {"request", "cancel"}) {
+        auto started = std::chrono::steady_clock::now();
+        auto answer = disruption(port(), op, "127.0.0.1", tags.dump());
+        slowest = std::max(slowest, std::chrono::steady_clock::now() - started);
+        ++calls;
+        if (answer != (std::string(op) == "request" ? "permitted" : "denied"))
+          fail(std::string(op) + ": " + answer);
+      }
+    }
+  });
+  for (auto& r : readers)
+    r.join();
+  done = true;
+  caller.join();
+  for (const auto& f : failures)
+    ADD_FAILURE() << f;
+  EXPECT_GT(whole.load(), 0) << unavailable << " unavailable";
+  EXPECT_GT(calls.load(), 0);
+  // Generous: far beyond what a call waits behind a gathering
+  // (docs/performance.md has the figures); before, calls waited for as
+  // long as the pages kept coming.
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(slowest).count(),
+            30)
+      << calls << " calls, " << whole << " whole pages, " << unavailable
+      << " unavailable";
 }

@@ -105,8 +105,13 @@ public:
     resume(p);
   }
   void answer_state(protocol& p, state_view view) {
+    gathered_state whole;
+    whole.view = std::make_shared<state_view>(std::move(view));
+    answer_state(p, std::move(whole));
+  }
+  void answer_state(protocol& p, gathered_state state) {
     awaiting = false;
-    p.on_state(*this, std::move(view));
+    p.on_state(*this, std::move(state));
     resume(p);
   }
   // Runs a produced body to its end, into the output.

@@ -17,7 +17,7 @@ struct recording_sink final : reply_sink {
   void deliver(std::uint64_t ticket, call_result result) override {
     answers.emplace_back(ticket, std::move(result));
   }
-  void deliver_state(std::uint64_t, state_view) override {
+  void deliver_state(std::uint64_t, gathered_state) override {
     ADD_FAILURE() << "a state view delivered for a call";
   }
   std::vector<std::pair<std::uint64_t, call_result>> answers;

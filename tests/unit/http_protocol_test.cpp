@@ -86,6 +86,25 @@ TEST_F(http_protocol_test, the_state_api_waits_for_a_snapshot) {
   EXPECT_EQ(statuses(ch.take_output()), std::vector<int>{405});
 }
 
+// Finding: pages answered 200 with no groups or a part of them when the
+// state could not be gathered in time. Every page that shows the state
+// answers 503 with the reason instead, and the connection goes on.
+TEST_F(http_protocol_test, a_state_not_gathered_is_503_on_every_page) {
+  for (const char* path : {"/showState", "/api/v1/state", "/metrics", "/"}) {
+    ch.feed(*proto, get(path));
+    ASSERT_EQ(ch.snapshots, 1u) << path;
+    ch.snapshots = 0;
+    gathered_state none;
+    none.error = "the state could not be gathered within 30 s; try again";
+    ch.answer_state(*proto, std::move(none));
+    auto out = ch.take_output();
+    EXPECT_EQ(statuses(out), std::vector<int>{503}) << path;
+    EXPECT_NE(out.find("could not be gathered within 30 s"), std::string::npos)
+        << path;
+    EXPECT_FALSE(ch.closing) << path;
+  }
+}
+
 TEST_F(http_protocol_test, pipelined_requests_are_answered_in_order) {
   ch.feed(*proto, post(call_body("check", "h1")) + get("/healthz") +
                       post(call_body("check", "h2")));

@@ -117,7 +117,7 @@ TEST(pages, state_document_is_the_same_text_in_any_piece_size) {
   auto expected = whole_state_document(view);
   for (std::size_t piece :
        {std::size_t(1), std::size_t(100), std::size_t(1) << 20}) {
-    auto writer = state_json_writer(view);
+    auto writer = state_json_writer(std::make_shared<state_view>(view));
     EXPECT_EQ(drain(*writer, piece), expected) << piece;
   }
   EXPECT_EQ(render_state_json(state_view{}), whole_state_document({}));
@@ -127,7 +127,8 @@ TEST(pages, state_document_is_the_same_text_in_any_piece_size) {
 TEST(pages, dashboard_is_the_same_page_in_any_piece_size) {
   auto whole = render_dashboard(sample_view(), noon());
   for (std::size_t piece : {std::size_t(1), std::size_t(300)}) {
-    auto writer = dashboard_writer(sample_view(), noon());
+    auto writer =
+        dashboard_writer(std::make_shared<state_view>(sample_view()), noon());
     EXPECT_EQ(drain(*writer, piece), whole) << piece;
   }
   EXPECT_EQ(whole.rfind("<!DOCTYPE html>", 0), 0u);

@@ -1,0 +1,55 @@
+// The gatherer: the one place the whole state is gathered for the pages
+// and the state API. One gathering runs at a time; requests that arrive
+// meanwhile share the next one (which starts after they arrived, so each
+// sees every change answered before it asked). A gathering asks the router
+// for its groups, then a bounded number of groups at once, so calls to any
+// group wait behind at most that many snapshots.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace dm {
+
+// docs/testing.md, "Limits and where they are enforced".
+struct gather_limits {
+  std::size_t groups_in_flight = 64; // snapshots asked for at once
+  std::size_t waiting = 256;         // requests waiting: more get 503
+  std::chrono::nanoseconds deadline = std::chrono::seconds(30);
+};
+
+struct gatherer_state {
+  static inline const char* name = "gatherer";
+  using promise = caf::typed_response_promise<gathered_state>;
+
+  struct gathering {
+    std::uint64_t id = 0;
+    caf::actor_clock::time_point started;
+    std::vector<promise> waiters;
+    std::vector<group_actor> roster; // in identifier order
+    std::vector<group_view> views;   // by roster position
+    std::size_t asked = 0;
+    std::size_t answered = 0;
+  };
+
+  router_actor router;
+  gather_limits limits;
+  std::vector<promise> next; // for the gathering after the current one
+  std::optional<gathering> current;
+  std::uint64_t last_id = 0;
+  // One deadline check is pending at most (CAF 0.17 cannot cancel a
+  // delayed message): it looks at whichever gathering runs when it comes.
+  bool deadline_check_pending = false;
+};
+
+gatherer_actor::behavior_type
+gatherer(gatherer_actor::stateful_pointer<gatherer_state> self,
+         router_actor router, gather_limits limits);
+
+} // namespace dm
