@@ -7,45 +7,24 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
 #include "tests/support/sanitizer.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/process_status.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_pki.hpp"
+#include "tests/support/trickle.hpp"
 
 using namespace dm::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-void raise_fd_limit() {
-  rlimit files{};
-  getrlimit(RLIMIT_NOFILE, &files);
-  files.rlim_cur = files.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &files);
-}
-
-long status_kib(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  long value = 0;
-  while (in >> key) {
-    if (key == field) {
-      in >> value;
-      return value;
-    }
-    in.ignore(4096, '\n');
-  }
-  return -1;
-}
 
 long rss_kib(pid_t pid) {
   return status_kib(pid, "VmRSS:");
@@ -336,42 +315,22 @@ TEST_F(hostile_fixture,
 namespace {
 
 // Clients that each send their bytes one at a time, every two seconds,
-// never finishing; `refills` is called for a client the server has cut off.
+// never finishing.
 struct tricklers {
-  std::vector<int> fds;
-  std::vector<std::string> rest; // what each still has to send
+  std::vector<trickler> clients;
   std::size_t cut = 0;
 
   void add(int fd, std::string bytes) {
-    fds.push_back(fd);
-    rest.push_back(std::move(bytes));
+    clients.emplace_back(fd, std::move(bytes));
   }
-  // One byte each; notes those the server has closed.
+  // One byte each; counts those the server has closed.
   void step() {
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i] < 0)
-        continue;
-      char buffer[4096];
-      auto n = ::recv(fds[i], buffer, sizeof(buffer), MSG_DONTWAIT);
-      bool closed =
-          n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-      if (!closed && !rest[i].empty()) {
-        closed = ::send(fds[i], rest[i].data(), 1, MSG_NOSIGNAL) < 0;
-        rest[i].erase(0, 1);
-      }
-      if (closed) {
-        ::close(fds[i]);
-        fds[i] = -1;
+    cut = 0;
+    for (auto& client : clients)
+      if (!client.step())
         ++cut;
-      }
-    }
   }
-  bool all_cut() const { return cut == fds.size(); }
-  ~tricklers() {
-    for (int fd : fds)
-      if (fd >= 0)
-        ::close(fd);
-  }
+  bool all_cut() const { return cut == clients.size(); }
 };
 
 // Fills every connection slot with tricklers, then checks that they are cut
@@ -398,7 +357,7 @@ void trickle_and_serve(server_process& server, int connections,
     std::this_thread::sleep_for(2s);
   }
   EXPECT_TRUE(served) << "no new client was answered";
-  EXPECT_EQ(clients.cut, clients.fds.size()) << "tricklers not cut off";
+  EXPECT_EQ(clients.cut, clients.clients.size()) << "tricklers not cut off";
 }
 
 } // namespace

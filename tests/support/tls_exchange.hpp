@@ -1,7 +1,8 @@
-// One exchange over TLS on a connected socket, for tests that speak to the
-// server below the clients: the handshake, `request` as plaintext, then
-// reading until `done(plaintext so far, session)` says so, the peer stops,
-// or the socket's receive timeout passes. Returns the plaintext received.
+// TLS for tests that speak to the server below the clients: a pump that
+// drives a session over a connected socket, one exchange (the handshake,
+// `request` as plaintext, then reading until `done(plaintext so far,
+// session)` says so, the peer stops, or the socket's receive timeout
+// passes), a byte sender for tricklers, and one HTTPS POST.
 #pragma once
 
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "tls/tls_context.hpp"
 #include "tests/support/server_process.hpp"
@@ -16,11 +18,13 @@
 
 namespace dm::test {
 
-inline std::string tls_exchange(
-    int fd, const tls_context& context, const std::string& request,
+// Drives `tls` on the connected socket `fd`: sends what it has to send,
+// feeds what comes back, until `done` says so, the session fails, the peer
+// stops, or the socket's receive timeout passes. Returns the plaintext
+// received.
+inline std::string tls_pump(
+    int fd, tls_session& tls,
     const std::function<bool(const std::string&, const tls_session&)>& done) {
-  tls_session tls(context, "127.0.0.1");
-  tls.write_plaintext(request);
   std::string plain;
   for (int i = 0; i < 1000 && !tls.failed() && !done(plain, tls); ++i) {
     std::string out;
@@ -35,6 +39,26 @@ inline std::string tls_exchange(
     tls.read_plaintext(plain);
   }
   return plain;
+}
+
+inline std::string tls_exchange(
+    int fd, const tls_context& context, const std::string& request,
+    const std::function<bool(const std::string&, const tls_session&)>& done) {
+  tls_session tls(context, "127.0.0.1");
+  tls.write_plaintext(request);
+  return tls_pump(fd, tls, done);
+}
+
+// A trickler's sender for a connection whose session is `tls`: each byte
+// goes as plaintext in a record of its own.
+inline std::function<bool(int, char)> tls_byte_sender(tls_session& tls) {
+  return [&tls](int fd, char byte) {
+    tls.write_plaintext(std::string_view(&byte, 1));
+    std::string out;
+    tls.take_ciphertext(out);
+    return out.empty() || ::send(fd, out.data(), out.size(), MSG_NOSIGNAL) ==
+                              static_cast<ssize_t>(out.size());
+  };
 }
 
 // One HTTPS POST /api/v1/request from `source` (a loopback address) on a
