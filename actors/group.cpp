@@ -286,6 +286,11 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         held_reply reply{std::move(call.reply), {}};
         reply.result.state =
             st.book->operate(call.kind, call.host, call.limit, gate, now);
+        if (call.wants_queue_position &&
+            reply.result.state == disruption_state::requested) {
+          reply.result.queue_position = st.book->queue_position(call.host);
+          reply.result.queue_length = st.book->queued_count();
+        }
         // Told only where a gate would have applied: a cancel that freed a
         // permit (not one that lapsed a moment before).
         if (!call.gate_error.empty() && st.book->last_cancel_freed_permit()) {

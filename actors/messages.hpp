@@ -30,6 +30,9 @@ struct disruption_call {
   std::string gate_error;      // why the record's gate tags were unusable
   std::uint64_t route_seq = 0; // set by the router: order of requests
   bool forwarded = false;      // by another replica: never sent on again
+  // The answer says where a queued machine stands (FleetLock tells it);
+  // it costs the machine's place in line, so only entries that show it ask.
+  bool wants_queue_position = false;
   reply_to reply;
 };
 
@@ -37,12 +40,13 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, disruption_call& x) {
   return f(caf::meta::type_name("disruption_call"), x.kind, x.host, x.group,
            x.limit, x.has_gate, x.gate_timeout_ns, x.gate_url, x.gate_error,
-           x.route_seq, x.forwarded);
+           x.route_seq, x.forwarded, x.wants_queue_position);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_result& x) {
-  return f(caf::meta::type_name("call_result"), x.state, x.error);
+  return f(caf::meta::type_name("call_result"), x.state, x.error,
+           x.queue_position, x.queue_length);
 }
 
 // An answer to give once the changes it reports are durable.

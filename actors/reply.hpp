@@ -18,6 +18,10 @@ struct gathered_state;
 struct call_result {
   disruption_state state = disruption_state::denied;
   std::string error;
+  // For a machine left requested: its place in the group's queue (1 is
+  // next) and the queue's length then; 0 otherwise.
+  std::uint64_t queue_position = 0;
+  std::uint64_t queue_length = 0;
 };
 
 // The answer to a call whose change could not be saved.

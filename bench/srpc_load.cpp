@@ -42,7 +42,11 @@ using std::chrono::nanoseconds;
 // ping: two SRPC pings (an empty line, answered "\n") per call, the
 // transport's share of a call that makes two round trips as Go's does.
 enum class mix_kind { check, cycle, request, ping };
-enum class wire_protocol { srpc, http };
+enum class wire_protocol { srpc, http, fleetlock };
+
+bool over_http(wire_protocol p) {
+  return p != wire_protocol::srpc;
+}
 
 struct load_options {
   std::string host = "127.0.0.1";
@@ -119,6 +123,26 @@ std::string http_request(const load_options& o, const std::string& body) {
                   std::to_string(body.size()) + "\r\n";
   if (o.new_connection)
     r += "Connection: close\r\n";
+  return r + "\r\n" + body;
+}
+
+// Zincati's request for machine `id` of FleetLock group PREFIX<n> (the
+// group prefix's characters must fit FleetLock's group names).
+std::string fleetlock_request(const load_options& o, const std::string& id,
+                              const std::string& prefix, std::size_t n,
+                              dm::request_kind kind) {
+  std::string body = "{\n  \"client_params\": {\n    \"id\": \"" + id +
+                     "\",\n    \"group\": \"" + prefix + std::to_string(n) +
+                     "\"\n  }\n}";
+  std::string r =
+      std::string("POST ") +
+      (kind == dm::request_kind::cancel ? "/v1/steady-state"
+                                        : "/v1/pre-reboot") +
+      " HTTP/1.1\r\nhost: " + o.host + ":" + std::to_string(o.port) +
+      "\r\nfleet-lock-protocol: true\r\naccept: */*\r\ncontent-length: " +
+      std::to_string(body.size()) + "\r\n";
+  if (o.new_connection)
+    r += "connection: close\r\n";
   return r + "\r\n" + body;
 }
 
@@ -299,7 +323,7 @@ private:
   void send_call(slot& s) {
     const std::string& payload =
         machines_[s.machine].payload[static_cast<int>(s.kind)];
-    if (o_.protocol == wire_protocol::http) {
+    if (over_http(o_.protocol)) {
       s.state = phase::await_response;
       write(s, payload);
       return;
@@ -574,7 +598,7 @@ private:
         continue;
       }
       case phase::await_response:
-        if (o_.protocol == wire_protocol::http) {
+        if (over_http(o_.protocol)) {
           if (!http_response(s))
             return;
           continue;
@@ -667,7 +691,18 @@ private:
     bool ok = head.size() >= 12 && head.substr(9, 3) == "200";
     std::string_view body(s.in.data() + head_end + 4, length);
     auto state = dm::disruption_state::anytime;
-    if (body.find("permitted") != std::string_view::npos)
+    if (o_.protocol == wire_protocol::fleetlock) {
+      // 200: locked (or unlocked); 409 to a lock: queued.
+      if (ok)
+        state = s.kind == dm::request_kind::cancel
+                    ? dm::disruption_state::denied
+                    : dm::disruption_state::permitted;
+      else if (head.size() >= 12 && head.substr(9, 3) == "409" &&
+               s.kind != dm::request_kind::cancel) {
+        ok = true;
+        state = dm::disruption_state::requested;
+      }
+    } else if (body.find("permitted") != std::string_view::npos)
       state = dm::disruption_state::permitted;
     else if (body.find("requested") != std::string_view::npos)
       state = dm::disruption_state::requested;
@@ -818,7 +853,9 @@ int main(int argc, char** argv) {
   dm::flag_set flags("srpc_load");
   flags.add_string("host", &host, "Server IPv4 address");
   flags.add_uint("portNum", &port, "Server port");
-  flags.add_string("protocol", &protocol, "srpc or http (REST)");
+  flags.add_string("protocol", &protocol,
+                   "srpc, http (REST) or fleetlock (Zincati's requests; "
+                   "request and check are RecursiveLock, cancel UnlockIfHeld)");
   flags.add_string("coder", &coder, "SRPC coder: gob or json");
   flags.add_bool("tls", &use_tls, "Use TLS (SRPC TLS paths, or HTTPS)");
   flags.add_string("certFile", &cert_file, "Client certificate (PEM)");
@@ -874,7 +911,9 @@ int main(int argc, char** argv) {
   load_options o;
   o.host = host;
   o.port = static_cast<std::uint16_t>(port);
-  o.protocol = protocol == "http" ? wire_protocol::http : wire_protocol::srpc;
+  o.protocol = protocol == "http"        ? wire_protocol::http
+               : protocol == "fleetlock" ? wire_protocol::fleetlock
+                                         : wire_protocol::srpc;
   o.coder = coder == "json" ? dm::srpc_coder::json : dm::srpc_coder::gob;
   o.connections = std::max<std::uint64_t>(1, connections);
   o.threads = std::clamp<std::uint64_t>(threads, 1, o.connections);
@@ -891,7 +930,7 @@ int main(int argc, char** argv) {
   o.warmup = calls > 0 ? nanoseconds(0) : warmup;
   o.rate = static_cast<double>(rate);
   o.calls = calls;
-  if ((protocol != "srpc" && protocol != "http") ||
+  if ((protocol != "srpc" && protocol != "http" && protocol != "fleetlock") ||
       (coder != "gob" && coder != "json") ||
       (mix != "check" && mix != "cycle" && mix != "request" && mix != "ping") ||
       (mix == "ping" && protocol != "srpc")) {
@@ -931,7 +970,10 @@ int main(int argc, char** argv) {
         make_machine(m.address, group_prefix + std::to_string(i % groups));
     for (auto kind : kinds) {
       auto& p = m.payload[static_cast<int>(kind)];
-      if (o.protocol == wire_protocol::http || print_bodies || wait_up.count())
+      if (o.protocol == wire_protocol::fleetlock)
+        p = fleetlock_request(o, m.address, group_prefix, i % groups, kind);
+      else if (o.protocol == wire_protocol::http || print_bodies ||
+               wait_up.count())
         p = http_request(o, dm::encode_json_request(record, kind));
       else if (o.coder == dm::srpc_coder::gob)
         p = dm::encode_gob_request(gob_request_type(kind), record);

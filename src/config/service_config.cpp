@@ -2,6 +2,7 @@
 #include "config/service_config.hpp"
 
 #include "config/flag_set.hpp"
+#include "duration/go_duration.hpp"
 
 namespace dm {
 
@@ -124,6 +125,20 @@ void add_flags(flag_set& flags, service_config& c) {
   flags.add_string("etcdImport", &c.etcd_import,
                    "Copy this state directory or state.json into the empty "
                    "-etcdPrefix of -etcdEndpoints, then exit");
+  flags.add_string("fleetLockBasePath", &c.fleetlock_base_path,
+                   "Path under which FleetLock's /v1/pre-reboot and "
+                   "/v1/steady-state are served (empty: the root)");
+  flags.add_uint("fleetLockDefaultLimit", &c.fleetlock_default_limit,
+                 "Machines of a FleetLock group that may reboot at once");
+  flags.add_string("fleetLockAllowedNetworks", &c.fleetlock_allowed_networks,
+                   "Comma-separated networks (CIDR) whose FleetLock clients "
+                   "are served without a certificate (empty: none)");
+  flags.add_string("fleetLockReadyTimeout", &c.fleetlock_ready_timeout,
+                   "Ready gate of FleetLock groups: how long a freed slot "
+                   "waits (as DisruptionManagerReadyTimeout)");
+  flags.add_string("fleetLockReadyUrl", &c.fleetlock_ready_url,
+                   "Ready gate of FleetLock groups: URL template that must "
+                   "answer 200 before a freed slot is given again");
 }
 
 // The checks of values each flag's type allows but the service cannot use.
@@ -169,6 +184,20 @@ std::string check(const service_config& c) {
   }
   if (!c.etcd_import.empty() && c.etcd_endpoints.empty())
     return "flag -etcdImport needs -etcdEndpoints";
+  const auto& base = c.fleetlock_base_path;
+  if (!base.empty() && (base[0] != '/' || base.back() == '/' ||
+                        base.find_first_of("?# ") != std::string::npos))
+    return "invalid value \"" + base +
+           "\" for flag -fleetLockBasePath: a path such as /fleetlock, "
+           "without a trailing /";
+  if (c.fleetlock_default_limit == 0)
+    return "invalid value for flag -fleetLockDefaultLimit: must be at least 1";
+  if (!c.fleetlock_ready_timeout.empty()) {
+    auto parsed = parse_go_duration(c.fleetlock_ready_timeout);
+    if (!parsed.error.empty())
+      return "invalid value \"" + c.fleetlock_ready_timeout +
+             "\" for flag -fleetLockReadyTimeout: " + parsed.error;
+  }
   // An abstract name is at most 107 bytes after its "@", a path 107 bytes.
   if (c.unix_socket_path.size() > 107)
     return "invalid value for flag -srpcUnixSocketPath: longer than 107 "

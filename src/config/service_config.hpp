@@ -73,6 +73,12 @@ struct service_config {
   std::chrono::nanoseconds etcd_lease_ttl = std::chrono::seconds(3);
   std::string advertise_address; // empty: host name and -portNum
   std::string etcd_import;       // a state directory or state.json to copy
+  // FleetLock (docs/protocol.md, "FleetLock")
+  std::string fleetlock_base_path; // "" : /v1/... at the root
+  std::uint64_t fleetlock_default_limit = 1;
+  std::string fleetlock_allowed_networks; // CIDR list; "": none
+  std::string fleetlock_ready_timeout;    // "" : no ready delay
+  std::string fleetlock_ready_url;        // "" : no ready URL
 };
 
 // The original's default for -srpcUnixSocketPath: "@SRPC.<pid>".

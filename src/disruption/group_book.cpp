@@ -264,6 +264,16 @@ std::vector<std::string> group_book::queue() const {
   return hosts;
 }
 
+std::size_t group_book::queue_position(const std::string& host) const {
+  const host_entry* entry = find(host);
+  if (!entry || !entry->hold || entry->hold->permitted)
+    return 0;
+  auto it = queue_.find(entry->hold->queue_seq);
+  if (it == queue_.end())
+    return 0;
+  return static_cast<std::size_t>(std::distance(queue_.begin(), it)) + 1;
+}
+
 std::optional<timestamp> group_book::earliest_deadline() const {
   std::optional<timestamp> result;
   if (!expiry_.empty())

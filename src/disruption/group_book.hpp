@@ -108,6 +108,9 @@ public:
   }
   // Hosts queued, first in line first.
   std::vector<std::string> queue() const;
+  // Where `host` stands in the queue (1 is next), or 0 when not queued;
+  // costs its place in line.
+  std::size_t queue_position(const std::string& host) const;
   const std::string& identifier() const { return identifier_; }
   std::uint64_t limit() const { return limit_; }
   std::size_t occupied() const { return occupied_; }

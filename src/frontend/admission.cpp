@@ -23,6 +23,16 @@ std::optional<refusal> admission::admit(channel& ch, request_kind kind,
                                         const machine_record& machine,
                                         const std::string& peer_address,
                                         bool has_power) {
+  caller who;
+  who.peer_address = peer_address;
+  who.has_power = has_power;
+  return admit(ch, kind, machine, who);
+}
+
+std::optional<refusal> admission::admit(channel& ch, request_kind kind,
+                                        const machine_record& machine,
+                                        const caller& who,
+                                        const entry_namespace& where) {
   if (auto reason = hostname_error(machine.hostname); !reason.empty())
     return refusal{refusal_kind::bad_request, std::move(reason)};
   // Names are kept, saved and shown: over-long ones go no further.
@@ -33,16 +43,24 @@ std::optional<refusal> admission::admit(channel& ch, request_kind kind,
   auto text_error = call_text_error(call);
   if (!text_error.empty())
     return refusal{refusal_kind::bad_request, std::move(text_error)};
-  switch (check_access(kind, peer_address, call.host, has_power)) {
+  call.host.insert(0, where.host_prefix);
+  call.group.insert(0, where.group_prefix);
+  call.wants_queue_position = where.wants_queue_position;
+  auto verdict = who.self_only ? check_access(kind, who.peer_address, call.host,
+                                              who.has_power)
+                 : who.allowed ? access_verdict::allowed
+                               : access_verdict::denied;
+  switch (verdict) {
   case access_verdict::allowed:
     return finish(ch, std::move(call), machine);
   case access_verdict::denied:
-    return forbidden(not_permitted_text(call.host));
+    return forbidden(who.self_only ? not_permitted_text(call.host)
+                                   : who.refused_reason);
   case access_verdict::needs_lookup:
     break;
   }
   pending_ = std::move(call);
-  pending_peer_ = peer_address;
+  pending_peer_ = who.peer_address;
   if (kind == request_kind::cancel)
     pending_record_ = machine;
   ch.resolve(pending_.host);

@@ -40,15 +40,42 @@ struct refusal {
 // `kind`.
 bool has_method_power(const peer_identity* identity, request_kind kind);
 
+// Who makes a call, and the rule that decides whether they may.
+struct caller {
+  std::string peer_address; // numeric
+  // Step 2's rule: the self-only rule of the original (REST, SRPC), which
+  // uses the method power below and may need a look-up; or a verdict the
+  // entry reached by its own rule (FleetLock's allowed networks):
+  // `allowed`, or refused with `refused_reason`.
+  bool self_only = true;
+  bool has_power = false;
+  bool allowed = false;
+  std::string refused_reason;
+};
+
+// Where an entry keeps its machines and groups: FleetLock's ids and groups
+// live under a prefix of their own (docs/protocol.md, "FleetLock"), so
+// they cannot meet a Dominator machine or group by accident.
+struct entry_namespace {
+  std::string host_prefix;
+  std::string group_prefix;
+  bool wants_queue_position = false; // see disruption_call
+};
+
 // One entry's admission flow; a connection has one, since it admits one
 // call at a time.
 class admission {
 public:
-  // Admits a decoded call from `peer_address` (numeric), who has or lacks
-  // method power. Nothing returned: the call went to `ch.submit_call` (its
-  // answer comes as on_call_result, perhaps already given) or a look-up
-  // went to `ch.resolve` (pass its answer to resolved()). Otherwise the
-  // refusal to answer with; access refusals are counted.
+  // Admits a decoded call. Nothing returned: the call went to
+  // `ch.submit_call` (its answer comes as on_call_result, perhaps already
+  // given) or a look-up went to `ch.resolve` (pass its answer to
+  // resolved()). Otherwise the refusal to answer with; access refusals are
+  // counted.
+  std::optional<refusal> admit(channel& ch, request_kind kind,
+                               const machine_record& machine, const caller& who,
+                               const entry_namespace& where = {});
+  // REST and SRPC: the self-only rule, from `peer_address` (numeric), who
+  // has or lacks method power.
   std::optional<refusal> admit(channel& ch, request_kind kind,
                                const machine_record& machine,
                                const std::string& peer_address, bool has_power);

@@ -23,7 +23,8 @@ std::string encode_forwarded_call(const disruption_call& call) {
               {"has_gate", call.has_gate},
               {"gate_timeout_ns", call.gate_timeout_ns},
               {"gate_url", call.gate_url},
-              {"gate_error", call.gate_error}};
+              {"gate_error", call.gate_error},
+              {"wants_queue_position", call.wants_queue_position}};
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -45,6 +46,7 @@ bool decode_forwarded_call(std::string_view body, disruption_call& call,
     call.gate_timeout_ns = in.at("gate_timeout_ns").get<std::int64_t>();
     call.gate_url = in.at("gate_url").get<std::string>();
     call.gate_error = in.at("gate_error").get<std::string>();
+    call.wants_queue_position = in.value("wants_queue_position", false);
   } catch (const json::exception&) {
     return false;
   }
@@ -58,6 +60,10 @@ bool decode_forwarded_call(std::string_view body, disruption_call& call,
 std::string encode_forwarded_result(const call_result& result) {
   json out = {{"Response", std::string(to_string(result.state))},
               {"Error", result.error}};
+  if (result.queue_position > 0) {
+    out["QueuePosition"] = result.queue_position;
+    out["QueueLength"] = result.queue_length;
+  }
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -74,6 +80,14 @@ bool decode_forwarded_result(std::string_view body, call_result& result,
     return false;
   result.state = *state;
   result.error = in["Error"].get<std::string>();
+  if (in.contains("QueuePosition") || in.contains("QueueLength")) {
+    if (!in.contains("QueuePosition") || !in.contains("QueueLength") ||
+        !in["QueuePosition"].is_number_unsigned() ||
+        !in["QueueLength"].is_number_unsigned())
+      return false;
+    result.queue_position = in["QueuePosition"].get<std::uint64_t>();
+    result.queue_length = in["QueueLength"].get<std::uint64_t>();
+  }
   error.clear();
   return true;
 }

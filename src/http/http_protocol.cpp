@@ -177,6 +177,11 @@ void http_protocol::handle(channel& ch, const http_request& request) {
     handle_forwarded_call(ch, request);
     return;
   }
+  if (ctx_->fleetlock)
+    if (auto op = fleetlock_route(*ctx_->fleetlock, path)) {
+      handle_fleetlock(ch, request, *op);
+      return;
+    }
   if (path == "/" || path == "/showState" || path == "/api/v1/state" ||
       path == "/metrics") {
     if (!get) {
@@ -283,7 +288,42 @@ void http_protocol::handle_forwarded_call(channel& ch,
 
 void http_protocol::refuse(channel& ch, const refusal& why) {
   waiting_ = waiting_for::nothing;
-  reply_error(ch, why.kind == refusal_kind::forbidden ? 403 : 400, why.reason);
+  bool forbidden = why.kind == refusal_kind::forbidden;
+  if (fleetlock_call_) {
+    fleetlock_call_.reset();
+    reply_fleetlock(ch, {forbidden ? 403 : 400,
+                         forbidden ? fleetlock_kind::forbidden
+                                   : fleetlock_kind::bad_request,
+                         why.reason});
+    return;
+  }
+  reply_error(ch, forbidden ? 403 : 400, why.reason);
+}
+
+void http_protocol::handle_fleetlock(channel& ch, const http_request& request,
+                                     fleetlock_operation op) {
+  const auto& settings = *ctx_->fleetlock;
+  auto read = read_fleetlock_request(request);
+  if (const auto* failure = std::get_if<fleetlock_failure>(&read)) {
+    reply_fleetlock(ch, *failure);
+    return;
+  }
+  auto& client = std::get<fleetlock_client>(read);
+  auto kind = fleetlock_kind_of(op);
+  call_kind_ = kind;
+  call_started_ = std::chrono::steady_clock::now();
+  waiting_ = waiting_for::call;
+  fleetlock_call_ = client;
+  if (auto refused = admission_.admit(
+          ch, kind, fleetlock_record(client, settings),
+          fleetlock_caller(settings, op, ch.peer_address(), ch.identity()),
+          fleetlock_namespace()))
+    refuse(ch, *refused);
+}
+
+void http_protocol::reply_fleetlock(channel& ch,
+                                    const fleetlock_failure& failure) {
+  reply(ch, failure.status, application_json, fleetlock_failure_body(failure));
 }
 
 void http_protocol::handle_connect(channel& ch, const http_request& request) {
@@ -336,8 +376,25 @@ void http_protocol::on_call_result(channel& ch, call_result result) {
   }
   waiting_ = waiting_for::nothing;
   service_metrics::instance().count_call(
-      front_end::rest, call_kind_, result.state, !result.error.empty(),
+      fleetlock_call_ ? front_end::fleetlock : front_end::rest, call_kind_,
+      result.state, !result.error.empty(),
       std::chrono::steady_clock::now() - call_started_);
+  if (fleetlock_call_) {
+    auto client = std::move(*fleetlock_call_);
+    fleetlock_call_.reset();
+    if (!result.error.empty())
+      reply_fleetlock(ch, {503, fleetlock_kind::storage, result.error});
+    else if (result.state == disruption_state::requested)
+      reply_fleetlock(ch, fleetlock_queued(client, result.queue_position,
+                                           result.queue_length));
+    else if (result.state == disruption_state::denied &&
+             call_kind_ == request_kind::request)
+      reply_fleetlock(ch, {409, fleetlock_kind::semaphore_full,
+                           "group " + client.group + " has no slot to give"});
+    else
+      reply(ch, 200, application_json, "{}\n");
+    return;
+  }
   if (!result.error.empty()) {
     reply_error(ch, 503, result.error);
     return;

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "frontend/admission.hpp"
+#include "fleetlock/fleetlock.hpp"
 #include "frontend/channel.hpp"
 #include "codec/http_request.hpp"
 #include "model/machine_record.hpp"
@@ -33,6 +34,9 @@ private:
   void handle_connect(channel& ch, const http_request& request);
   // A call another replica forwards: taken only with the replicas' secret.
   void handle_forwarded_call(channel& ch, const http_request& request);
+  void handle_fleetlock(channel& ch, const http_request& request,
+                        fleetlock_operation op);
+  void reply_fleetlock(channel& ch, const fleetlock_failure& failure);
   void reply(channel& ch, int status, std::string_view content_type,
              std::string_view body, std::string_view extra_headers = {});
   void reply_error(channel& ch, int status, std::string_view reason);
@@ -61,8 +65,9 @@ private:
   admission admission_;
   std::uint64_t requests_ = 0; // handled on this connection
   bool partial_body_ = false;  // the unfinished request's head is in
-  // The call in flight, for its metrics.
+  // The call in flight, for its metrics; a FleetLock call's client.
   request_kind call_kind_ = request_kind::check;
+  std::optional<fleetlock_client> fleetlock_call_;
   std::chrono::steady_clock::time_point call_started_;
 };
 

@@ -60,7 +60,7 @@ std::string escape_label(const std::string& value) {
 
 const char* state_names[] = {"anytime", "permitted", "requested", "denied"};
 const char* kind_names[] = {"check", "request", "cancel"};
-const char* front_names[] = {"rest", "srpc"};
+const char* front_names[] = {"rest", "srpc", "fleetlock"};
 
 } // namespace
 
@@ -150,7 +150,7 @@ service_metrics::render(const state_figures& state,
 
   header(out, "calls_total", "counter",
          "Calls by front end, operation and answer.");
-  for (unsigned fe = 0; fe < 2; ++fe)
+  for (unsigned fe = 0; fe < front_end_count; ++fe)
     for (unsigned kind = 0; kind < 3; ++kind)
       for (unsigned outcome = 1; outcome < 5; ++outcome) {
         auto labels = std::string("protocol=\"") + front_names[fe] +
@@ -161,7 +161,7 @@ service_metrics::render(const state_figures& state,
       }
   header(out, "call_duration_seconds", "histogram",
          "Time from a decoded call to its answer being queued.");
-  for (unsigned fe = 0; fe < 2; ++fe)
+  for (unsigned fe = 0; fe < front_end_count; ++fe)
     call_latency_[fe].render(
         "call_duration_seconds",
         std::string("protocol=\"") + front_names[fe] + "\"", out);

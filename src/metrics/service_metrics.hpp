@@ -48,7 +48,8 @@ private:
   std::atomic<std::uint64_t> sum_ns_{0};
 };
 
-enum class front_end { rest = 0, srpc = 1 };
+enum class front_end { rest = 0, srpc = 1, fleetlock = 2 };
+inline constexpr unsigned front_end_count = 3;
 
 class service_metrics {
 public:
@@ -105,8 +106,8 @@ public:
 
 private:
   service_metrics();
-  std::array<std::atomic<std::uint64_t>, 2 * 3 * 5> calls_{};
-  std::array<latency_histogram, 2> call_latency_;
+  std::array<std::atomic<std::uint64_t>, front_end_count * 3 * 5> calls_{};
+  std::array<latency_histogram, front_end_count> call_latency_;
   std::array<std::atomic<std::uint64_t>, 600> http_status_{};
   std::chrono::system_clock::time_point started_;
 };

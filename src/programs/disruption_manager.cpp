@@ -83,6 +83,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto web = dm::web_context_from(config, tls);
+  web->fleetlock = dm::fleetlock_settings_from(config, error);
+  if (!web->fleetlock) {
+    spdlog::critical("{}", error);
+    std::cerr << error << "\n";
+    return 2;
+  }
   web->logs_text = [logs] { return logs->recent_text(); };
   auto opts = dm::service_options_from(config, tls);
   auto svc = store

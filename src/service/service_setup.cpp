@@ -1,6 +1,7 @@
 // From flags to the parts' options.
 #include "service/service_setup.hpp"
 
+#include "net/ip_address.hpp"
 #include "srpc/local_upgrade.hpp"
 
 #include <sys/stat.h>
@@ -112,6 +113,29 @@ web_context_from(const service_config& config,
                    config.unix_socket_path);
   }
   return web;
+}
+
+std::shared_ptr<const fleetlock_settings>
+fleetlock_settings_from(const service_config& config, std::string& error) {
+  auto settings = std::make_shared<fleetlock_settings>();
+  if (!parse_ip_networks(config.fleetlock_allowed_networks,
+                         settings->allowed_networks, error)) {
+    error = "invalid value for flag -fleetLockAllowedNetworks: " + error;
+    return nullptr;
+  }
+  settings->base_path = config.fleetlock_base_path;
+  settings->default_limit = config.fleetlock_default_limit;
+  settings->ready_timeout = config.fleetlock_ready_timeout;
+  settings->ready_url = config.fleetlock_ready_url;
+  if (settings->allowed_networks.empty())
+    spdlog::info("FleetLock at {}/v1/: no client network is allowed "
+                 "(-fleetLockAllowedNetworks), so only clients with a "
+                 "certificate granting FleetLock.* are served",
+                 settings->base_path);
+  else
+    spdlog::info("FleetLock at {}/v1/: clients from {} are served",
+                 settings->base_path, config.fleetlock_allowed_networks);
+  return settings;
 }
 
 service_options service_options_from(const service_config& config,

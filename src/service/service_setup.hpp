@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/service_config.hpp"
+#include "fleetlock/fleetlock.hpp"
 #include "logging/log_setup.hpp"
 #include "service/service.hpp"
 #include "tls/tls_context.hpp"
@@ -27,6 +28,12 @@ bool load_server_tls(const service_config& config,
 std::shared_ptr<web_context>
 web_context_from(const service_config& config,
                  std::shared_ptr<const tls_context> tls);
+
+// FleetLock's settings from the -fleetLock* flags; null, with `error`
+// saying why, when the networks cannot be read. The start-up log says who
+// may use FleetLock.
+std::shared_ptr<const fleetlock_settings>
+fleetlock_settings_from(const service_config& config, std::string& error);
 
 service_options service_options_from(const service_config& config,
                                      std::shared_ptr<const tls_context> tls);

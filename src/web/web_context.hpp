@@ -14,6 +14,7 @@
 namespace dm {
 
 class unix_upgrade_listener;
+struct fleetlock_settings;
 
 struct web_context {
   std::string version;
@@ -25,6 +26,8 @@ struct web_context {
   std::chrono::seconds keep_alive_period{300};
   // The -srpcUnixSocketPath socket for .LocalUpgradeToUnix; null: none.
   std::shared_ptr<unix_upgrade_listener> unix_listener;
+  // How FleetLock is served (-fleetLock* flags); null: not at all.
+  std::shared_ptr<const fleetlock_settings> fleetlock;
   bool tls_configured = false;            // a server certificate is loaded
   std::function<std::string()> logs_text; // /logs body, newest last
   // Replicated: who leads, as this replica sees it; empty: one process.

@@ -3,6 +3,7 @@
 // restarted. From the clients' side (a machine stops counting as a holder
 // before it sends its cancel) no group may ever exceed its limit, and every
 // machine holding a permit at the end must still be told "permitted".
+// FleetLock clients (Zincati's requests) take part beside the others.
 // DM_CRASH_ROUNDS (default 20) sets the number of crashes; the long variant
 // is DM_CRASH_ROUNDS=200.
 #include <gtest/gtest.h>
@@ -32,12 +33,18 @@ struct group_spec {
   std::string name;
   int limit;
   std::string gate_timeout; // empty: no ready gate
+  // Its machines speak FleetLock; its limit is then the server's
+  // -fleetLockDefaultLimit (fleetlock_limit below).
+  bool fleetlock = false;
 };
+
+constexpr int fleetlock_limit = 2;
 
 struct ledger {
   std::mutex mutex;
   std::map<std::string, std::set<std::string>> holders; // group -> hosts
   std::map<std::string, int> limits;
+  std::map<std::string, int> granted; // per group
   std::atomic<int> grants{0};
   std::atomic<int> violations{0};
   std::string first_violation;
@@ -51,6 +58,7 @@ struct ledger {
     std::lock_guard<std::mutex> guard(mutex);
     auto& set = holders[group];
     set.insert(host);
+    ++granted[group];
     auto delay = delays.find(group);
     auto cancelled = last_cancel.find(group);
     if (delay != delays.end() && cancelled != last_cancel.end()) {
@@ -98,10 +106,36 @@ std::string ask(int port, const std::string& op, const std::string& host,
   return answer;
 }
 
+// The same for a FleetLock client: RecursiveLock for request and check
+// (200 permitted, 409 queued), UnlockIfHeld for cancel (200 denied).
+std::string ask_fleetlock(int port, const std::string& op,
+                          const std::string& id, const std::string& group) {
+  std::string body =
+      R"({"client_params":{"id":")" + id + R"(","group":")" + group + R"("}})";
+  std::string path = op == "cancel" ? "/v1/steady-state" : "/v1/pre-reboot";
+  http_connection c(port);
+  if (!c.connected())
+    return "";
+  auto answer = c.exchange("POST " + path +
+                           " HTTP/1.1\r\nhost: x\r\nfleet-lock-protocol: "
+                           "true\r\ncontent-length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body);
+  if (answer.status == 0 || answer.status == 503)
+    return "";
+  if (answer.status == 200)
+    return op == "cancel" ? "denied" : "permitted";
+  if (answer.status == 409 && op != "cancel")
+    return "requested";
+  return "HTTP " + std::to_string(answer.status) + " " + answer.body;
+}
+
 void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
                     int rounds) {
   temp_dir dir;
-  server_process server(DM_SERVER_BINARY, dir.file("state"));
+  server_process server(
+      DM_SERVER_BINARY, dir.file("state"),
+      {"-fleetLockAllowedNetworks=127.0.0.0/8",
+       "-fleetLockDefaultLimit=" + std::to_string(fleetlock_limit)});
   ASSERT_TRUE(server.start()) << server.log_text();
   int port = server.port();
   ledger book;
@@ -125,6 +159,11 @@ void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
         std::mt19937 rng(static_cast<unsigned>(seed) * 7919u + 1u);
         std::uniform_int_distribution<int> hold_ms(150, 900);
         auto tags = tags_for(g);
+        auto ask = [&](int port, const std::string& op, const std::string& host,
+                       const std::string& tags) {
+          return g.fleetlock ? ask_fleetlock(port, op, host, g.name)
+                             : ::ask(port, op, host, tags);
+        };
         bool holding = false;
         std::chrono::steady_clock::time_point release_at;
         while (!stop) {
@@ -168,7 +207,7 @@ void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
         }
         if (holding) {
           std::lock_guard<std::mutex> guard(final_mutex);
-          final_holders[host] = {g.name, tags};
+          final_holders[host] = {g.name, g.fleetlock ? "" : tags};
         }
       });
     }
@@ -186,7 +225,11 @@ void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
     c.join();
   int checked = 0;
   for (const auto& [host, group_and_tags] : final_holders) {
-    EXPECT_EQ(ask(port, "check", host, group_and_tags.second), "permitted")
+    bool fleetlock = group_and_tags.second.empty();
+    EXPECT_EQ(fleetlock
+                  ? ask_fleetlock(port, "check", host, group_and_tags.first)
+                  : ask(port, "check", host, group_and_tags.second),
+              "permitted")
         << host << " was told permitted and is forgotten";
     ++checked;
   }
@@ -197,6 +240,8 @@ void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
   // Progress: permits keep being granted between crashes (under a
   // sanitizer the server is too slow for one per crash).
   EXPECT_GT(book.grants.load(), under_sanitizer() ? 0 : rounds);
+  for (const auto& g : groups) // every kind of client took part
+    EXPECT_GT(book.granted[g.name], 0) << g.name;
   std::printf("crash test: %d grants, %d crashes, %d holders checked at the "
               "end, %d limit violations, %d grants before a ready delay "
               "ended\n",
@@ -212,8 +257,11 @@ int rounds_from_env() {
 } // namespace
 
 TEST(crash_under_load, limits_hold_and_no_permit_is_forgotten) {
-  run_crash_test({{"C1", 1, ""}, {"C2", 2, ""}, {"C3", 3, ""}}, 5,
-                 rounds_from_env());
+  run_crash_test({{"C1", 1, ""},
+                  {"C2", 2, ""},
+                  {"C3", 3, ""},
+                  {"F2", fleetlock_limit, "", true}},
+                 5, rounds_from_env());
 }
 
 TEST(crash_under_load, with_ready_gates_waiting_machines_hold_their_slots) {

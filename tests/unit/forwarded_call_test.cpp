@@ -16,6 +16,7 @@ TEST(forwarded_call, a_call_reads_back_as_sent_and_is_marked_forwarded) {
   call.gate_timeout_ns = 90'000'000'000;
   call.gate_url = "http://h/ready";
   call.gate_error = "";
+  call.wants_queue_position = true;
   disruption_call back;
   std::string error;
   ASSERT_TRUE(decode_forwarded_call(encode_forwarded_call(call), back, error))
@@ -28,10 +29,12 @@ TEST(forwarded_call, a_call_reads_back_as_sent_and_is_marked_forwarded) {
   EXPECT_EQ(back.gate_timeout_ns, call.gate_timeout_ns);
   EXPECT_EQ(back.gate_url, call.gate_url);
   EXPECT_TRUE(back.forwarded);
+  EXPECT_TRUE(back.wants_queue_position);
   for (const char* bad :
-       {"", "[]", "{}", R"({"kind":"sleep","host":"h","group":"","limit":1,)"
-                        R"("has_gate":false,"gate_timeout_ns":0,)"
-                        R"("gate_url":"","gate_error":""})",
+       {"", "[]", "{}",
+        R"({"kind":"sleep","host":"h","group":"","limit":1,)"
+        R"("has_gate":false,"gate_timeout_ns":0,)"
+        R"("gate_url":"","gate_error":""})",
         R"({"kind":"check","host":"","group":"","limit":1,"has_gate":false,)"
         R"("gate_timeout_ns":0,"gate_url":"","gate_error":""})",
         R"({"kind":"check","host":"h","group":"","limit":"1"})"})
@@ -42,12 +45,19 @@ TEST(forwarded_call, an_answer_reads_back_as_sent) {
   call_result result;
   result.state = disruption_state::requested;
   result.error = "state could not be saved; try again";
+  result.queue_position = 2;
+  result.queue_length = 5;
   call_result back;
   std::string error;
   ASSERT_TRUE(
       decode_forwarded_result(encode_forwarded_result(result), back, error));
   EXPECT_EQ(back.state, result.state);
   EXPECT_EQ(back.error, result.error);
+  EXPECT_EQ(back.queue_position, 2u);
+  EXPECT_EQ(back.queue_length, 5u);
+  EXPECT_FALSE(decode_forwarded_result(
+      R"({"Response":"requested","Error":"","QueuePosition":-1,"QueueLength":1})",
+      back, error));
   EXPECT_FALSE(decode_forwarded_result(R"({"Response":"maybe","Error":""})",
                                        back, error));
 }
@@ -67,8 +77,8 @@ TEST(forwarded_call, only_the_secret_within_the_window_signs) {
                                        signature, now));
   EXPECT_FALSE(replica_signature_valid("", time, body,
                                        replica_signature("", time, body), now));
-  EXPECT_FALSE(replica_signature_valid(secret, time + "x", body, signature,
-                                       now));
-  EXPECT_FALSE(replica_signature_valid(secret, time, body,
-                                       signature.substr(1), now));
+  EXPECT_FALSE(
+      replica_signature_valid(secret, time + "x", body, signature, now));
+  EXPECT_FALSE(
+      replica_signature_valid(secret, time, body, signature.substr(1), now));
 }
