@@ -6,7 +6,9 @@
 #include <mutex>
 #include <thread>
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
 
 #include "etcd/etcdserver/api/v3election/v3electionpb/v3election.grpc.pb.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
@@ -31,6 +33,13 @@ std::string describe(const grpc::Status& status) {
 bool try_elsewhere(const grpc::Status& status) {
   return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+// gRPC's own lines (a failed TLS handshake, a reset connection) go to our
+// log at debug level instead of stderr: what they cause reaches the log
+// anyway, as the failed call's error.
+void log_grpc_line(gpr_log_func_args* args) {
+  spdlog::debug("gRPC: {} ({}:{})", args->message, args->file, args->line);
 }
 
 bool read_pem(const std::string& path, const char* what, std::string& out,
@@ -184,6 +193,8 @@ std::unique_ptr<client> client::connect(const client_options& options,
   } else {
     credentials = grpc::InsecureChannelCredentials();
   }
+  static std::once_flag log_routed;
+  std::call_once(log_routed, [] { gpr_set_log_function(log_grpc_line); });
   std::unique_ptr<client> made(new client(options));
   made->impl_->timeout = options.call_timeout;
   made->impl_->kv_timeout = options.kv_timeout;
