@@ -88,6 +88,20 @@ struct fleetlock_fixture : ::testing::Test {
   answer unlock(const std::string& id, const std::string& group = "workers") {
     return send("steady-state", id, group);
   }
+  // Asks for a lock every `pause`, as Zincati retries, until it is granted
+  // or 10 s pass; the last status.
+  int lock_when_granted(const std::string& id,
+                        std::chrono::milliseconds pause) {
+    auto since = std::chrono::steady_clock::now();
+    int status = 0;
+    while (std::chrono::steady_clock::now() - since < 10s) {
+      status = lock(id).status;
+      if (status == 200)
+        break;
+      std::this_thread::sleep_for(pause);
+    }
+    return status;
+  }
 
   nlohmann::json state() {
     return nlohmann::json::parse(
@@ -170,14 +184,7 @@ TEST_F(fleetlock_fixture, a_holding_lapses_and_survives_a_restart) {
   // Nobody asks for a again: its holding lapses three seconds after its
   // last pre-reboot, and b (which keeps asking) gets the slot.
   auto since = std::chrono::steady_clock::now();
-  int status = 0;
-  while (std::chrono::steady_clock::now() - since < 10s) {
-    status = lock("b").status;
-    if (status == 200)
-      break;
-    std::this_thread::sleep_for(200ms);
-  }
-  EXPECT_EQ(status, 200);
+  EXPECT_EQ(lock_when_granted("b", 200ms), 200);
   EXPECT_GE(std::chrono::steady_clock::now() - since, 2s);
 }
 
@@ -195,15 +202,7 @@ TEST_F(fleetlock_fixture, the_ready_gate_holds_the_slot_until_ready) {
   EXPECT_GE(endpoint.hits.load(), 1);
   EXPECT_EQ(endpoint.last_path(), "/ready/workers/a");
   endpoint.status = 200;
-  auto since = std::chrono::steady_clock::now();
-  int status = 0;
-  while (std::chrono::steady_clock::now() - since < 10s) {
-    status = lock("b").status;
-    if (status == 200)
-      break;
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_EQ(status, 200);
+  EXPECT_EQ(lock_when_granted("b", 50ms), 200);
 }
 
 TEST_F(fleetlock_fixture, bad_requests_get_their_kind_and_change_nothing) {
