@@ -24,19 +24,23 @@ struct gather_limits {
   std::chrono::nanoseconds deadline = std::chrono::seconds(30);
 };
 
+// One gathering under way. (Outside gatherer_state: clang cannot
+// default-construct a nested struct with member initializers before the
+// enclosing one is complete.)
+struct gathering_run {
+  std::uint64_t id = 0;
+  caf::actor_clock::time_point started;
+  std::vector<caf::typed_response_promise<gathered_state>> waiters;
+  std::vector<group_actor> roster; // in identifier order
+  std::vector<group_view> views;   // by roster position
+  std::size_t asked = 0;
+  std::size_t answered = 0;
+};
+
 struct gatherer_state {
   static inline const char* name = "gatherer";
   using promise = caf::typed_response_promise<gathered_state>;
-
-  struct gathering {
-    std::uint64_t id = 0;
-    caf::actor_clock::time_point started;
-    std::vector<promise> waiters;
-    std::vector<group_actor> roster; // in identifier order
-    std::vector<group_view> views;   // by roster position
-    std::size_t asked = 0;
-    std::size_t answered = 0;
-  };
+  using gathering = gathering_run;
 
   router_actor router;
   gather_limits limits;
