@@ -17,6 +17,9 @@ using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using arm_atom = caf::atom_constant<caf::atom("arm")>;
+using admin_atom = caf::atom_constant<caf::atom("admin")>;
+using control_atom = caf::atom_constant<caf::atom("control")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
 using disarm_atom = caf::atom_constant<caf::atom("disarm")>;
 using roster_atom = caf::atom_constant<caf::atom("roster")>;
 

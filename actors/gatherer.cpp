@@ -30,6 +30,7 @@ void fail(self_ptr self, std::string reason) {
 void finish(self_ptr self) {
   auto& run = *self->state.current;
   auto view = std::make_shared<state_view>();
+  view->admin = std::move(run.admin);
   // Groups without machines are not part of the state (a group actor may
   // live on a moment after its last machine left).
   for (auto& group : run.views)
@@ -105,6 +106,7 @@ void start_next(self_ptr self) {
               return;
             auto& run = *st.current;
             run.roster = std::move(roster.groups);
+            run.admin = std::move(roster.admin);
             run.views.resize(run.roster.size());
             if (run.roster.empty())
               finish(self);

@@ -33,6 +33,7 @@ struct gathering_run {
   std::vector<caf::typed_response_promise<gathered_state>> waiters;
   std::vector<group_actor> roster; // in identifier order
   std::vector<group_view> views;   // by roster position
+  admin_settings admin;            // the operators', from the router
   std::size_t asked = 0;
   std::size_t answered = 0;
 };

@@ -265,6 +265,7 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
   st.router = std::move(router);
   st.book.emplace(std::move(identifier), st.settings.max_duration);
   st.book->restore_limit(initial.limit);
+  st.book->restore_controls(st.settings.controls);
   for (auto& [host, entry] : initial.hosts)
     st.book->restore(host, std::move(entry));
   // Restored machines need the timer and, when waiting, their probers.
@@ -307,6 +308,8 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
             slot = st.machines.emplace(call.host, group_state::machine_slot{})
                        .first;
           slot->second.route_seq = call.route_seq;
+          slot->second.gate_known = true;
+          slot->second.gate = gate;
         }
         settle(self, &call.host, &reply);
         if (reply.reply) // Not sent with a batch: now, or after an earlier one.
@@ -343,6 +346,37 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         settle(self);
         report_if_idle(self);
       },
+      [self](control_atom, const group_controls& controls) {
+        auto& st = self->state;
+        st.settings.controls = controls;
+        st.book->set_controls(controls, now_of(self));
+        settle(self);
+        ++st.handled;
+        report_if_idle(self);
+      },
+      [self](release_atom, const std::string& host,
+             bool skip_gate) -> std::string {
+        auto& st = self->state;
+        std::optional<ready_gate> gate;
+        std::string detail = "ready gate skipped";
+        auto slot = st.machines.find(host);
+        if (!skip_gate) {
+          if (slot != st.machines.end() && slot->second.gate_known) {
+            gate = slot->second.gate;
+            detail = gate && gate->timeout.count() > 0
+                         ? "ready gate applied"
+                         : "no ready gate in the machine's record";
+          } else {
+            detail = "no ready gate known (none asked since the service "
+                     "started)";
+          }
+        }
+        bool released = st.book->release(host, gate, skip_gate, now_of(self));
+        settle(self);
+        ++st.handled;
+        report_if_idle(self);
+        return released ? detail : std::string();
+      },
       [self](retire_atom) {
         // The router sent nothing since the group said it was idle, and
         // forgot it: nothing of it is left to keep.
@@ -355,7 +389,9 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         const auto& book = *st.book;
         group_view view;
         view.identifier = book.identifier();
-        view.limit = book.limit();
+        view.limit = book.effective_limit();
+        view.tag_limit = book.limit();
+        view.controls = book.controls();
         view.permitted = book.permitted_count();
         view.waiting = book.waiting_count();
         view.queued = book.queued_count();

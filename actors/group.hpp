@@ -29,6 +29,9 @@ struct group_settings {
   std::shared_ptr<const url_fetcher> fetcher;
   std::chrono::nanoseconds probe_timeout = std::chrono::seconds(5);
   bool detached_probers = true;
+  // What operators set for the group when it starts (the router fills it
+  // in per group and tells live groups of changes).
+  group_controls controls;
 };
 
 struct group_state {
@@ -45,6 +48,10 @@ struct group_state {
   struct machine_slot {
     prober_actor prober;
     std::uint64_t route_seq = 0; // the router's order of its last request
+    // The ready gate of the machine's last request or cancel, which an
+    // operator's release applies (known since this process started).
+    bool gate_known = false;
+    std::optional<ready_gate> gate;
   };
 
   std::optional<group_book> book;

@@ -39,6 +39,12 @@ using group_actor = caf::typed_actor<
     caf::reacts_to<ready_atom, std::string, std::uint64_t>,
     // Pages: this group's state.
     caf::replies_to<snapshot_atom>::with<group_view>,
+    // Router: what operators now set for this group (saved already).
+    caf::reacts_to<control_atom, group_controls>,
+    // Router: an operator releases this host (skip the ready gate or not);
+    // answers what was done ("" when the group knows nothing to release)
+    // once the changes are sent to storage.
+    caf::replies_to<release_atom, std::string, bool>::with<std::string>,
     // Internal: a batch could not be saved; try its changes again.
     caf::reacts_to<flush_atom>,
     // Router: nothing was sent here since the group said it was idle; the
@@ -48,6 +54,7 @@ using group_actor = caf::typed_actor<
 // The router's live group actors, in identifier order, for a gathering.
 struct group_roster {
   std::vector<group_actor> groups;
+  admin_settings admin; // what operators set, for the pages
 };
 
 } // namespace dm
@@ -68,8 +75,12 @@ using router_actor = caf::typed_actor<
     // handling this many calls and evictions; the router retires it unless
     // it has sent it more since.
     caf::reacts_to<idle_atom, std::string, std::uint64_t>,
-    // Gatherer: the live group actors, to ask each for its state.
-    caf::replies_to<roster_atom>::with<group_roster>>;
+    // Gatherer: the live group actors, to ask each for its state, and the
+    // operators' settings.
+    caf::replies_to<roster_atom>::with<group_roster>,
+    // Front end: an operator's command; answered once its change is
+    // durable and the groups obey it (docs/semantics.md, "Operator control").
+    caf::replies_to<admin_atom, admin_command>::with<admin_result>>;
 
 // The timer wakes each group at its earliest deadline. Groups come and go
 // (a retired group's deadline must not keep anything of it alive, and CAF

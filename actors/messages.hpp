@@ -5,6 +5,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,8 @@ struct persist_batch {
   std::vector<held_reply> replies;
 };
 
-// The views' inspect overloads (the structs live in model/state_view.hpp).
+// The views' inspect overloads (the structs live in model/state_view.hpp;
+// the group and state views are local, below).
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, machine_view& x) {
   return f(caf::meta::type_name("machine_view"), x.host, x.group, x.state,
@@ -71,19 +73,44 @@ typename Inspector::result_type inspect(Inspector& f, machine_view& x) {
            x.queue_position);
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, group_view& x) {
-  return f(caf::meta::type_name("group_view"), x.identifier, x.limit,
-           x.permitted, x.waiting, x.queued, x.machines, x.gate_errors);
-}
+// What an operator asks (docs/protocol.md, "Admin API"), checked for form
+// by the front end; the router decides and answers with an admin_result.
+enum class admin_operation {
+  status,
+  release,
+  pause,
+  resume,
+  freeze,
+  thaw,
+  limit
+};
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, state_view& x) {
-  return f(caf::meta::type_name("state_view"), x.groups);
-}
+struct admin_command {
+  admin_operation operation = admin_operation::status;
+  std::string group;            // pause, resume, limit
+  std::string host;             // release
+  std::uint64_t limit = 0;      // limit: the override; 0 clears it
+  bool skip_ready_gate = false; // release: free the slot at once
+  std::string who;              // for the audit trail
+  std::string reason;
+};
+
+struct admin_result {
+  int status = 200; // an HTTP status: 200, or why nothing changed
+  std::string error;
+  std::string detail; // what a release did with the ready gate
+  state_view view;    // for status: every group and the settings
+};
 
 } // namespace dm
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::persist_batch)
 // Shared, read-only: every page that waited for one gathering reads it.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::gathered_state)
+// The views carry the operators' settings (maps and optionals CAF 0.17
+// cannot inspect); they never leave the process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::group_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::state_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::admin_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::admin_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::group_controls)

@@ -5,6 +5,12 @@
 // denied and nothing changes.
 #include "actors/router.hpp"
 
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/wall_clock.hpp"
+
 namespace dm {
 
 namespace {
@@ -18,11 +24,177 @@ router_state::group_entry& group_for(self_ptr self,
   auto it = st.groups.find(identifier);
   if (it != st.groups.end())
     return it->second;
+  auto settings = st.settings;
+  settings.controls = st.admin.controls_for(identifier);
   auto actor = self->spawn<caf::linked>(group, identifier, std::move(initial),
-                                        st.settings,
+                                        std::move(settings),
                                         caf::actor_cast<router_actor>(self));
   return st.groups.emplace(identifier, router_state::group_entry{actor, 0})
       .first->second;
+}
+
+const char* operation_name(admin_operation op) {
+  switch (op) {
+  case admin_operation::status:
+    return "status";
+  case admin_operation::release:
+    return "release";
+  case admin_operation::pause:
+    return "pause";
+  case admin_operation::resume:
+    return "resume";
+  case admin_operation::freeze:
+    return "freeze";
+  case admin_operation::thaw:
+    return "thaw";
+  case admin_operation::limit:
+    return "limit";
+  }
+  return "";
+}
+
+admin_result failure(int status, std::string error) {
+  admin_result result;
+  result.status = status;
+  result.error = std::move(error);
+  return result;
+}
+
+void next_admin(self_ptr self);
+
+// The settings after `cmd`, with its audit entry.
+admin_settings settings_after(const admin_settings& before,
+                              const admin_command& cmd,
+                              const std::string& detail, timestamp now) {
+  auto after = before;
+  switch (cmd.operation) {
+  case admin_operation::pause:
+  case admin_operation::resume:
+    after.groups[cmd.group].paused = cmd.operation == admin_operation::pause;
+    break;
+  case admin_operation::freeze:
+  case admin_operation::thaw:
+    after.frozen = cmd.operation == admin_operation::freeze;
+    break;
+  case admin_operation::limit:
+    if (cmd.limit == 0)
+      after.groups[cmd.group].limit_override.reset();
+    else
+      after.groups[cmd.group].limit_override = cmd.limit;
+    break;
+  case admin_operation::status:
+  case admin_operation::release:
+    break;
+  }
+  if (!cmd.group.empty()) {
+    auto it = after.groups.find(cmd.group);
+    if (it != after.groups.end() && it->second.empty())
+      after.groups.erase(it);
+  }
+  audit_entry entry;
+  entry.when = now;
+  entry.who = cmd.who;
+  entry.operation = operation_name(cmd.operation);
+  entry.target =
+      cmd.operation == admin_operation::release ? cmd.host : cmd.group;
+  entry.detail = cmd.operation == admin_operation::limit
+                     ? (cmd.limit == 0 ? "clear" : std::to_string(cmd.limit))
+                     : detail;
+  entry.reason = cmd.reason;
+  after.record(std::move(entry));
+  return after;
+}
+
+// Saves the settings after `cmd` (and its audit entry), then tells the
+// groups and answers: nobody hears of a setting that is not durable.
+void save_admin(self_ptr self, admin_command cmd,
+                caf::typed_response_promise<admin_result> promise,
+                std::string detail) {
+  auto& st = self->state;
+  auto after = settings_after(st.admin, cmd, detail,
+                              wall_now(self, st.settings.wall_offset));
+  persist_batch batch;
+  batch.changes.push_back(state_change::admin_update(after));
+  self->request(st.settings.storage, caf::infinite, persist_atom::value,
+                std::move(batch))
+      .then(
+          [self, cmd, promise, after, detail](bool saved) mutable {
+            auto& st = self->state;
+            if (!saved) {
+              promise.deliver(failure(503, "not saved: the state store fails"));
+              next_admin(self);
+              return;
+            }
+            const auto& entry = after.audit.back();
+            spdlog::info("admin {} {} by {} ({}){}{}", entry.operation,
+                         entry.target.empty() ? "(all groups)" : entry.target,
+                         entry.who, entry.detail,
+                         entry.reason.empty() ? "" : ": ", entry.reason);
+            st.admin = std::move(after);
+            for (auto& [identifier, group] : st.groups) {
+              auto controls = st.admin.controls_for(identifier);
+              ++group.sent;
+              self->send(group.actor, control_atom::value, controls);
+            }
+            admin_result result;
+            result.detail = detail;
+            promise.deliver(std::move(result));
+            next_admin(self);
+          },
+          [self, promise](caf::error& err) mutable {
+            promise.deliver(failure(503, "not saved: " + to_string(err)));
+            next_admin(self);
+          });
+}
+
+// Runs one command: a release first asks the machine's group.
+void run_admin(self_ptr self, admin_command cmd,
+               caf::typed_response_promise<admin_result> promise) {
+  auto& st = self->state;
+  st.admin_busy = true;
+  if (cmd.operation != admin_operation::release) {
+    save_admin(self, std::move(cmd), std::move(promise), {});
+    return;
+  }
+  auto route = st.hosts.find(cmd.host);
+  auto target = route == st.hosts.end() ? st.groups.end()
+                                        : st.groups.find(route->second.group);
+  if (target == st.groups.end()) {
+    promise.deliver(
+        failure(404, "host \"" + cmd.host + "\" holds no permit or request"));
+    next_admin(self);
+    return;
+  }
+  ++target->second.sent;
+  self->request(target->second.actor, caf::infinite, release_atom::value,
+                cmd.host, cmd.skip_ready_gate)
+      .then(
+          [self, cmd, promise](std::string& detail) mutable {
+            if (detail.empty()) {
+              promise.deliver(failure(
+                  404, "host \"" + cmd.host + "\" holds no permit or request"));
+              next_admin(self);
+              return;
+            }
+            // The group's batch went to storage before this answer: the
+            // audit entry's sync covers it too.
+            save_admin(self, std::move(cmd), std::move(promise),
+                       std::move(detail));
+          },
+          [self, promise](caf::error& err) mutable {
+            promise.deliver(failure(503, "release failed: " + to_string(err)));
+            next_admin(self);
+          });
+}
+
+void next_admin(self_ptr self) {
+  auto& st = self->state;
+  st.admin_busy = false;
+  if (st.admin_queue.empty())
+    return;
+  auto next = std::move(st.admin_queue.front());
+  st.admin_queue.pop_front();
+  run_admin(self, std::move(next.first), std::move(next.second));
 }
 
 } // namespace
@@ -31,6 +203,7 @@ router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self, stored_state initial,
        group_settings settings) {
   self->state.settings = std::move(settings);
+  self->state.admin = std::move(initial.admin);
   for (auto& [identifier, stored] : initial.groups) {
     for (const auto& [host, entry] : stored.hosts)
       if (entry.hold)
@@ -97,7 +270,24 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
         roster.groups.reserve(self->state.groups.size());
         for (const auto& [identifier, entry] : self->state.groups)
           roster.groups.push_back(entry.actor);
+        roster.admin = self->state.admin;
         return roster;
+      },
+      [self](admin_atom, admin_command& cmd) -> caf::result<admin_result> {
+        auto& st = self->state;
+        if (cmd.operation == admin_operation::status) {
+          // The settings; the pages' gatherer adds the groups.
+          admin_result result;
+          result.view.admin = st.admin;
+          return result;
+        }
+        auto promise = self->make_response_promise<admin_result>();
+        // One change at a time, in order: each builds on the one before.
+        if (st.admin_busy)
+          st.admin_queue.emplace_back(std::move(cmd), promise);
+        else
+          run_admin(self, std::move(cmd), promise);
+        return promise;
       },
   };
 }

@@ -3,6 +3,7 @@
 // retires group actors that know no machine.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -30,6 +31,13 @@ struct router_state {
   };
 
   group_settings settings;
+  // What operators set, as last saved; `admin_busy` while a change is on
+  // its way to storage (the next waits in `admin_queue`, in order).
+  admin_settings admin;
+  bool admin_busy = false;
+  std::deque<
+      std::pair<admin_command, caf::typed_response_promise<admin_result>>>
+      admin_queue;
   std::map<std::string, group_entry> groups;
   std::unordered_map<std::string, route> hosts;
   std::uint64_t next_seq = 0;

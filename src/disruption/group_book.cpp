@@ -36,7 +36,9 @@ void group_book::track_expiry(const std::string& host, const holding* before,
 }
 
 void group_book::permit_from_queue(timestamp) {
-  while (occupied_ < limit_ && !queue_.empty()) {
+  if (!controls_.granting())
+    return;
+  while (occupied_ < effective_limit() && !queue_.empty()) {
     auto head = queue_.begin();
     std::string host = head->second;
     queue_.erase(head);
@@ -125,7 +127,8 @@ disruption_state group_book::operate(request_kind kind, const std::string& host,
     holding hold;
     hold.last_request = now;
     hold.queue_seq = next_queue_seq_++;
-    if (occupied_ < limit_ && queue_.empty()) {
+    if (controls_.granting() && occupied_ < effective_limit() &&
+        queue_.empty()) {
       hold.permitted = true;
       ++occupied_;
       ++permitted_;
@@ -213,6 +216,40 @@ void group_book::end_wait(const std::string& host, std::uint64_t wait_id,
   finish_wait(host, it->second, "ready");
   permit_from_queue(now);
   forget_if_empty(host);
+}
+
+void group_book::set_controls(const group_controls& controls, timestamp now) {
+  controls_ = controls;
+  // Granting again, or more room: the queue moves on in order.
+  expire(now);
+}
+
+bool group_book::release(const std::string& host,
+                         const std::optional<ready_gate>& gate, bool end_wait,
+                         timestamp now) {
+  expire(now);
+  auto it = entries_.find(host);
+  if (it == entries_.end())
+    return false;
+  auto& entry = it->second;
+  bool released = false;
+  if (end_wait && entry.wait) {
+    finish_wait(host, entry, "ready wait ended by an operator");
+    released = true;
+  }
+  if (entry.hold) {
+    bool was_permitted = entry.hold->permitted;
+    drop_holding(host, entry,
+                 was_permitted ? "permitted/released" : "requested/released");
+    if (was_permitted && gate && gate->timeout.count() > 0) {
+      effects_.log_lines.back() = host + ": permitted/released->denied/waiting";
+      start_wait(host, entry, *gate, now);
+    }
+    released = true;
+  }
+  permit_from_queue(now);
+  forget_if_empty(host);
+  return released;
 }
 
 void group_book::restore(const std::string& host, host_entry entry) {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/admin_settings.hpp"
 #include "disruption/group_rules.hpp"
 #include "duration/saturating_time.hpp"
 #include "model/machine_record.hpp"
@@ -97,9 +98,26 @@ public:
   // The ready URL of `host` answered 200 (for wait `wait_id`).
   void end_wait(const std::string& host, std::uint64_t wait_id, timestamp now);
 
+  // What operators set for this group (docs/semantics.md, "Operator
+  // control"): while paused or frozen nothing new is granted (requests
+  // queue, permits given stay); an override limit wins over the records'
+  // tag. Granting again hands free slots to the queue in order.
+  void set_controls(const group_controls& controls, timestamp now);
+  const group_controls& controls() const { return controls_; }
+
+  // An operator drops `host`'s permit or request now. A freed permit's
+  // slot is held by `gate` as a cancel's would be (none: the slot is free
+  // at once); with `end_wait`, a wait the machine already has ends too.
+  // False when the group knows nothing of `host` to release.
+  bool release(const std::string& host, const std::optional<ready_gate>& gate,
+               bool end_wait, timestamp now);
+
   // Puts back an entry read from storage (no effects recorded).
   void restore(const std::string& host, host_entry entry);
   void restore_limit(std::uint64_t limit);
+  void restore_controls(const group_controls& controls) {
+    controls_ = controls;
+  }
 
   disruption_state state_of(const std::string& host) const;
   const host_entry* find(const std::string& host) const;
@@ -112,7 +130,12 @@ public:
   // costs its place in line.
   std::size_t queue_position(const std::string& host) const;
   const std::string& identifier() const { return identifier_; }
+  // The limit from the records' tag (what is saved with the group).
   std::uint64_t limit() const { return limit_; }
+  // The limit that decides: an operator's override, else the tag's.
+  std::uint64_t effective_limit() const {
+    return controls_.limit_override ? *controls_.limit_override : limit_;
+  }
   std::size_t occupied() const { return occupied_; }
   std::size_t permitted_count() const { return permitted_; }
   std::size_t waiting_count() const { return waiting_; }
@@ -140,6 +163,7 @@ private:
   std::string identifier_;
   std::chrono::nanoseconds max_duration_;
   std::uint64_t limit_ = 1;
+  group_controls controls_;
   bool cancel_freed_permit_ = false;
   std::size_t occupied_ = 0; // permitted + waiting
   std::size_t permitted_ = 0;

@@ -24,9 +24,18 @@ answer_replica::summarize(const host_entry& entry) const {
   return m;
 }
 
+void answer_replica::set_admin(const admin_settings& admin) {
+  frozen_ = admin.frozen;
+  controlled_groups_.clear();
+  for (const auto& [identifier, setting] : admin.groups)
+    if (!setting.empty())
+      controlled_groups_.insert(identifier);
+}
+
 void answer_replica::load(const stored_state& state) {
   groups_.clear();
   host_groups_.clear();
+  set_admin(state.admin);
   for (const auto& [identifier, stored] : state.groups) {
     if (stored.hosts.empty())
       continue; // Not kept (see apply).
@@ -38,6 +47,10 @@ void answer_replica::load(const stored_state& state) {
 
 void answer_replica::apply(const std::vector<state_change>& changes) {
   for (const auto& change : changes) {
+    if (change.admin) {
+      set_admin(*change.admin);
+      continue;
+    }
     if (change.host.empty()) {
       // A group without machines is not kept (its limit line follows its
       // machines' lines in any batch that leaves machines in it).
@@ -92,6 +105,8 @@ std::optional<disruption_state> answer_replica::check(const std::string& host,
                                                       const std::string& group,
                                                       std::uint64_t limit,
                                                       timestamp now) const {
+  if (frozen_ || controlled_groups_.count(group) != 0)
+    return std::nullopt; // The group actor applies the operators' rules.
   auto g = groups_.find(group);
   auto refs = host_groups_.find(host);
   if (g == groups_.end()) {

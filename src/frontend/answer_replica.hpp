@@ -38,7 +38,10 @@ public:
   // * the host is known in another group (the call moves it),
   // * a permit or request has reached its expiry, or any deadline of the
   //   group has passed (a slot may be freed and the queue promoted),
-  // * the host is queued and the group has a free slot.
+  // * the host is queued and the group has a free slot,
+  // * operators froze every group, or paused this one or set its limit
+  //   (docs/semantics.md, "Operator control": the group actor applies
+  //   those rules).
   std::optional<disruption_state> check(const std::string& host,
                                         const std::string& group,
                                         std::uint64_t limit,
@@ -64,8 +67,12 @@ private:
                 const host_entry& entry);
   machine summarize(const host_entry& entry) const;
 
+  void set_admin(const admin_settings& admin);
+
   std::chrono::nanoseconds max_duration_;
   std::unordered_map<std::string, group_copy> groups_;
+  bool frozen_ = false;
+  std::set<std::string> controlled_groups_; // paused or with an override
   // How many groups know each host; more than one while a move is being
   // saved.
   std::unordered_map<std::string, std::uint32_t> host_groups_;

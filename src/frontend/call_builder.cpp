@@ -35,7 +35,7 @@ disruption_call make_call_without_gate(request_kind kind,
 }
 
 void attach_ready_gate(disruption_call& call, const machine_record& machine) {
-  if (call.kind != request_kind::cancel)
+  if (call.kind == request_kind::check)
     return;
   // Expanding the template here keeps that work off the actor threads.
   std::string error;

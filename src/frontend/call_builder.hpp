@@ -23,7 +23,8 @@ inline constexpr std::size_t max_tag_value_bytes =
 // DisruptionManager* tag is over its limit; empty when all fit.
 std::string record_size_error(const machine_record& machine);
 
-// Group, limit and (for cancel) the ready gate, computed from the record.
+// Group, limit and (for cancel and request) the ready gate, computed from
+// the record.
 disruption_call make_disruption_call(request_kind kind,
                                      const machine_record& machine);
 // The same in two steps: the cheap part (host, group, limit), and for a
@@ -31,6 +32,7 @@ disruption_call make_disruption_call(request_kind kind,
 // once the caller is known to be allowed (frontend/admission.hpp).
 disruption_call make_call_without_gate(request_kind kind,
                                        const machine_record& machine);
+// (Nothing for a check.)
 void attach_ready_gate(disruption_call& call, const machine_record& machine);
 
 // Names and URLs are kept and shown as text: a call whose host, group or

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "model/admin_settings.hpp"
+
 namespace dm {
 
 // One machine as the status pages show it.
@@ -30,11 +32,14 @@ struct group_view {
   std::uint64_t queued = 0;
   std::vector<machine_view> machines;   // permitted, then queue order, waiting
   std::vector<std::string> gate_errors; // recent "host: reason" lines
+  std::uint64_t tag_limit = 1; // the records' tag; `limit` is what decides
+  group_controls controls;     // what operators set for it
 };
 
 // The whole service state for pages and GET /api/v1/state.
 struct state_view {
   std::vector<group_view> groups;
+  admin_settings admin; // freeze, groups' settings, the audit trail
 };
 
 // The whole state for a page, or why there is none: pages answer 503 with

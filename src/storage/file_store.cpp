@@ -95,10 +95,85 @@ void append_integer(std::string& out, Integer value) {
   out.append(digits, end);
 }
 
+// The operators' settings as one JSON object: "f" frozen, "gs" the groups'
+// settings ("p" paused, "o" override limit), "au" the audit trail ("t"
+// time in ns, "w" who, "op", "tg" target, "d" detail, "r" reason).
+json admin_to_json(const admin_settings& admin) {
+  json groups = json::object();
+  for (const auto& [id, setting] : admin.groups) {
+    json g = json::object();
+    if (setting.paused)
+      g["p"] = true;
+    if (setting.limit_override)
+      g["o"] = *setting.limit_override;
+    groups[id] = std::move(g);
+  }
+  json audit = json::array();
+  for (const auto& entry : admin.audit)
+    audit.push_back({{"t", entry.when.time_since_epoch().count()},
+                     {"w", entry.who},
+                     {"op", entry.operation},
+                     {"tg", entry.target},
+                     {"d", entry.detail},
+                     {"r", entry.reason}});
+  return {
+      {"f", admin.frozen}, {"gs", std::move(groups)}, {"au", std::move(audit)}};
+}
+
+bool admin_from_json(const json& in, admin_settings& admin) {
+  if (!in.is_object() || !in.contains("f") || !in["f"].is_boolean() ||
+      !in.contains("gs") || !in["gs"].is_object() || !in.contains("au") ||
+      !in["au"].is_array())
+    return false;
+  admin.frozen = in["f"].get<bool>();
+  for (const auto& [id, g] : in["gs"].items()) {
+    if (!g.is_object())
+      return false;
+    group_admin setting;
+    if (g.contains("p")) {
+      if (!g["p"].is_boolean())
+        return false;
+      setting.paused = g["p"].get<bool>();
+    }
+    if (g.contains("o")) {
+      if (!g["o"].is_number_unsigned() || g["o"].get<std::uint64_t>() == 0)
+        return false;
+      setting.limit_override = g["o"].get<std::uint64_t>();
+    }
+    if (!setting.empty())
+      admin.groups[id] = setting;
+  }
+  for (const auto& e : in["au"]) {
+    auto text = [&e](const char* key) {
+      return e.contains(key) && e[key].is_string();
+    };
+    if (!e.is_object() || !e.contains("t") || !e["t"].is_number_integer() ||
+        !text("w") || !text("op") || !text("tg") || !text("d") || !text("r"))
+      return false;
+    audit_entry entry;
+    entry.when =
+        admin_time{std::chrono::nanoseconds(e["t"].get<std::int64_t>())};
+    entry.who = e["w"].get<std::string>();
+    entry.operation = e["op"].get<std::string>();
+    entry.target = e["tg"].get<std::string>();
+    entry.detail = e["d"].get<std::string>();
+    entry.reason = e["r"].get<std::string>();
+    admin.record(std::move(entry));
+  }
+  return true;
+}
+
 // Reads one record; false with `why` when it is not one this version
 // writes, or holds a time outside the storable range.
 bool change_from_json(const json& in, state_change& change, std::string& why) {
   why = "has a record this version cannot read";
+  if (in.is_object() && in.contains("a")) {
+    admin_settings admin;
+    if (!admin_from_json(in["a"], admin))
+      return false;
+    change.admin = std::move(admin);
+    return true;
+  }
   if (!in.is_object() || !in.contains("g") || !in["g"].is_string())
     return false;
   change.group = in["g"].get<std::string>();
@@ -271,6 +346,14 @@ std::uint32_t state_crc32(const char* data, std::size_t size) {
 // The body is the JSON object nlohmann would write for the change, keys
 // in its (sorted) order.
 void append_state_line(std::string& out, const state_change& change) {
+  if (change.admin) {
+    // Rare and small: nlohmann writes it.
+    append_checksummed(out, [&change](std::string& body) {
+      body += json{{"a", admin_to_json(*change.admin)}}.dump(
+          -1, ' ', false, json::error_handler_t::replace);
+    });
+    return;
+  }
   append_checksummed(out, [&change](std::string& body) {
     body.append("{\"g\":");
     append_json_string(body, change.group);
@@ -432,8 +515,10 @@ bool file_store::append(const std::vector<state_change>& changes,
 }
 
 void file_store::add_to_backlog(const state_change& change) {
+  // (The operators' settings are one entry of their own.)
   auto [slot, added] = backlog_index_.try_emplace(
-      std::make_pair(change.group, change.host), backlog_changes_.size());
+      std::make_tuple(change.admin.has_value(), change.group, change.host),
+      backlog_changes_.size());
   if (added)
     backlog_changes_.push_back(change);
   else
@@ -538,6 +623,11 @@ bool file_store::write_snapshot(std::string& error) {
   std::string text = checksummed(
       json{{"format", "disruption-manager-state"}, {"version", 1}}.dump());
   std::size_t records = 0;
+  const auto& admin = mirror_.admin;
+  if (admin.frozen || !admin.groups.empty() || !admin.audit.empty()) {
+    append_state_line(text, state_change::admin_update(admin));
+    ++records;
+  }
   for (const auto& [id, group] : mirror_.groups) {
     if (group.hosts.empty())
       continue; // (None at run time; kept out should one be there.)

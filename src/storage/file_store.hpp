@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -83,14 +84,16 @@ private:
   // Appended, not yet written. Normally the journal lines themselves,
   // encoded as the changes arrive. After a failed sync (the backlog), the
   // latest change per (group, host), an empty host standing for the group's
-  // limit, in order of first appearance: every batch carries the unsaved
-  // machines again, and each copy replaces the one before.
+  // limit, and one for the operators' settings, in order of first
+  // appearance: every batch carries the unsaved machines again, and each
+  // copy replaces the one before.
   std::string pending_;
   std::size_t pending_count_ = 0;
   std::uint64_t changes_written_ = 0;
   bool backlog_ = false;
   std::vector<state_change> backlog_changes_;
-  std::map<std::pair<std::string, std::string>, std::size_t> backlog_index_;
+  std::map<std::tuple<bool, std::string, std::string>, std::size_t>
+      backlog_index_;
   void add_to_backlog(const state_change& change);
   // The pending lines, read back, become the backlog.
   void enter_backlog();

@@ -27,6 +27,12 @@ state_change state_change::limit_update(std::string group,
   return change;
 }
 
+state_change state_change::admin_update(admin_settings settings) {
+  state_change change;
+  change.admin = std::move(settings);
+  return change;
+}
+
 timestamp clamp_to_storable(timestamp when) {
   auto ns = when.time_since_epoch().count();
   if (ns < earliest_stored_ns)
@@ -52,6 +58,10 @@ bool storable_changes(const std::vector<state_change>& changes,
 }
 
 void apply_change(stored_state& state, const state_change& change) {
+  if (change.admin) {
+    state.admin = *change.admin;
+    return;
+  }
   if (change.host.empty()) {
     state.groups[change.group].limit = change.limit;
     return;

@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "model/admin_settings.hpp"
 #include "disruption/group_book.hpp"
 
 namespace dm {
@@ -24,20 +26,26 @@ struct stored_group {
 // Everything the service must remember across restarts.
 struct stored_state {
   std::map<std::string, stored_group> groups;
+  // What operators set (kept whether or not its groups have machines).
+  admin_settings admin;
   std::size_t host_count() const;
 };
 
 // One change: a host's whole entry in a group (an entry with neither hold
-// nor wait erases it), or, with an empty host, the group's limit.
+// nor wait erases it), or, with an empty host, the group's limit; or, when
+// `admin` is set (group and host empty), the whole of the operators'
+// settings, replacing what was there. Every store carries all three kinds.
 struct state_change {
   std::string group;
   std::string host;
   host_entry entry;
   std::uint64_t limit = 0;
+  std::optional<admin_settings> admin;
 
   static state_change host_update(std::string group, std::string host,
                                   host_entry entry);
   static state_change limit_update(std::string group, std::uint64_t limit);
+  static state_change admin_update(admin_settings settings);
 };
 
 // Applies a change as journals have always been read: a group whose last

@@ -224,3 +224,38 @@ TEST(answer_replica, huge_ready_timeout_keeps_the_machine_waiting) {
         << timeout.count();
   }
 }
+
+// Operators' settings are the group actor's to apply: the replica answers
+// no check of a paused group, a group with an override, or any group while
+// frozen, and answers again once they are lifted.
+TEST(answer_replica, leaves_groups_under_operator_control_to_the_actor) {
+  fleet f;
+  f.call(request_kind::request, "a", "G", 1);
+  f.call(request_kind::request, "b", "H", 1);
+  f.sync();
+  ASSERT_EQ(f.replica.check("a", "G", 1, f.now), P);
+  admin_settings admin;
+  admin.groups["G"].paused = true;
+  f.replica.apply({state_change::admin_update(admin)});
+  EXPECT_EQ(f.replica.check("a", "G", 1, f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("b", "H", 1, f.now), P);
+  admin.groups["G"].paused = false;
+  admin.groups["G"].limit_override = 4;
+  f.replica.apply({state_change::admin_update(admin)});
+  EXPECT_EQ(f.replica.check("a", "G", 1, f.now), std::nullopt);
+  admin.groups.clear();
+  admin.frozen = true;
+  f.replica.apply({state_change::admin_update(admin)});
+  EXPECT_EQ(f.replica.check("b", "H", 1, f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("x", "K", 1, f.now), std::nullopt);
+  admin.frozen = false;
+  f.replica.apply({state_change::admin_update(admin)});
+  EXPECT_EQ(f.replica.check("a", "G", 1, f.now), P);
+  EXPECT_EQ(f.replica.check("b", "H", 1, f.now), P);
+  // Loaded at start as well as heard of.
+  stored_state state;
+  state.admin.frozen = true;
+  answer_replica fresh(1h);
+  fresh.load(state);
+  EXPECT_EQ(fresh.check("x", "K", 1, f.now), std::nullopt);
+}

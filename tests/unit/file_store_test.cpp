@@ -571,3 +571,50 @@ TEST(file_store, complete_unknown_last_line_is_refused_by_name) {
   error = open_error(dir.path());
   EXPECT_NE(error.find("line 2 is corrupt"), std::string::npos) << error;
 }
+
+// The operators' settings are state like the machines': journaled,
+// compacted into the snapshot, and read back whole.
+TEST(file_store, admin_settings_survive_journal_and_snapshot) {
+  test::temp_dir dir;
+  admin_settings admin;
+  admin.frozen = true;
+  admin.groups["G"].paused = true;
+  admin.groups["H \"odd\""].limit_override = 7;
+  audit_entry entry;
+  entry.when = at(1234);
+  entry.who = "admin@example";
+  entry.operation = "pause";
+  entry.target = "G";
+  entry.reason = "incident 42";
+  admin.record(entry);
+  auto check = [&](const stored_state& s) {
+    EXPECT_TRUE(s.admin.frozen);
+    EXPECT_TRUE(s.admin.groups.at("G").paused);
+    EXPECT_FALSE(s.admin.groups.at("G").limit_override);
+    EXPECT_EQ(s.admin.groups.at("H \"odd\"").limit_override, 7u);
+    ASSERT_EQ(s.admin.audit.size(), 1u);
+    EXPECT_EQ(s.admin.audit[0].when, at(1234));
+    EXPECT_EQ(s.admin.audit[0].who, "admin@example");
+    EXPECT_EQ(s.admin.audit[0].reason, "incident 42");
+  };
+  {
+    auto store = open_store(dir.path(), 1); // compacts at every sync
+    std::string error;
+    ASSERT_TRUE(store->append({permit("G", "a", 1)}, error));
+    ASSERT_TRUE(store->append({state_change::admin_update(admin)}, error));
+    ASSERT_TRUE(store->sync(error)) << error;
+    ASSERT_EQ(store->journal_bytes(), 0u); // all in the snapshot now
+  }
+  check(open_store(dir.path())->loaded());
+  {
+    auto store = open_store(dir.path());
+    std::string error;
+    auto later = admin;
+    later.frozen = false;
+    ASSERT_TRUE(store->append({state_change::admin_update(later)}, error));
+    ASSERT_TRUE(store->sync(error)) << error;
+  }
+  auto reopened = open_store(dir.path());
+  EXPECT_FALSE(reopened->loaded().admin.frozen); // the journal's, latest
+  EXPECT_EQ(reopened->loaded().admin.audit.size(), 1u);
+}

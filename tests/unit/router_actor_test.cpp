@@ -406,3 +406,119 @@ TEST_F(router_actor_test_late_clock,
     EXPECT_TRUE(timers_all_ahead()) << timeout;
   }
 }
+
+// Operators' commands (docs/semantics.md, "Operator control"): saved before
+// they are answered, obeyed by every group, kept across restarts.
+namespace {
+
+struct router_admin_test : router_actor_test {
+  admin_result admin(admin_operation op, const std::string& target = {},
+                     std::uint64_t limit = 0, bool skip_gate = false) {
+    admin_command cmd;
+    cmd.operation = op;
+    if (op == admin_operation::release)
+      cmd.host = target;
+    else
+      cmd.group = target;
+    cmd.limit = limit;
+    cmd.skip_ready_gate = skip_gate;
+    cmd.who = "operator";
+    cmd.reason = "test";
+    return actors.ask<admin_result>(router_handle, admin_atom::value, cmd);
+  }
+};
+
+} // namespace
+
+TEST_F(router_admin_test, pause_is_durable_when_answered_and_resume_grants) {
+  EXPECT_EQ(call(request, "a"), P);
+  EXPECT_EQ(admin(admin_operation::pause, "G").status, 200);
+  // On disk before the answer came.
+  EXPECT_TRUE(dir.on_disk().admin.groups.at("G").paused);
+  EXPECT_EQ(call(cancel, "a"), D);
+  EXPECT_EQ(call(request, "b"), R);
+  EXPECT_EQ(call(request, "c"), R);
+  EXPECT_EQ(call(request, "x", "H"), P); // other groups go on
+  restart();
+  EXPECT_EQ(call(check, "b"), R); // still paused after a restart
+  EXPECT_EQ(admin(admin_operation::resume, "G").status, 200);
+  EXPECT_EQ(call(check, "b"), P);
+  EXPECT_EQ(call(check, "c"), R);
+  EXPECT_TRUE(dir.on_disk().admin.groups.empty());
+}
+
+TEST_F(router_admin_test, freeze_stops_every_group_and_thaw_lets_go) {
+  EXPECT_EQ(admin(admin_operation::freeze).status, 200);
+  EXPECT_EQ(call(request, "a", "G"), R);
+  EXPECT_EQ(call(request, "b", "H"), R); // a group started while frozen
+  restart();
+  EXPECT_EQ(call(check, "a", "G"), R);
+  EXPECT_EQ(admin(admin_operation::thaw).status, 200);
+  EXPECT_EQ(call(check, "a", "G"), P);
+  EXPECT_EQ(call(check, "b", "H"), P);
+}
+
+TEST_F(router_admin_test, limit_override_wins_until_cleared_and_survives) {
+  EXPECT_EQ(admin(admin_operation::limit, "G", 2).status, 200);
+  EXPECT_EQ(call(request, "a"), P);
+  EXPECT_EQ(call(request, "b"), P);
+  EXPECT_EQ(call(request, "c"), R);
+  restart();
+  EXPECT_EQ(call(check, "b"), P);
+  EXPECT_EQ(call(check, "c"), R);
+  auto view = actors.ask<admin_result>(router_handle, admin_atom::value,
+                                       admin_command{});
+  ASSERT_EQ(view.view.groups.size(), 1u);
+  EXPECT_EQ(view.view.groups[0].limit, 2u);
+  EXPECT_EQ(view.view.groups[0].tag_limit, 1u);
+  EXPECT_EQ(admin(admin_operation::limit, "G", 0).status, 200); // clear
+  EXPECT_EQ(call(cancel, "a"), D);
+  EXPECT_EQ(call(check, "c"), R); // back to the tag's 1: b holds it
+  EXPECT_EQ(call(cancel, "b"), D);
+  EXPECT_EQ(call(check, "c"), P);
+}
+
+TEST_F(router_admin_test, release_applies_the_ready_gate_unless_skipped) {
+  tag_map gated = {{"DisruptionManagerGroupIdentifier", "G"},
+                   {"DisruptionManagerReadyTimeout", "10m"}};
+  EXPECT_EQ(call(request, "a", gated), P);
+  EXPECT_EQ(call(request, "b", gated), R);
+  auto released = admin(admin_operation::release, "a");
+  EXPECT_EQ(released.status, 200);
+  EXPECT_EQ(released.detail, "ready gate applied");
+  EXPECT_EQ(state_of("a"), "waiting");
+  EXPECT_EQ(call(check, "b", gated), R);
+  actors.advance(10min);
+  EXPECT_EQ(call(check, "b", gated), P);
+  auto skipped = admin(admin_operation::release, "b", 0, true);
+  EXPECT_EQ(skipped.detail, "ready gate skipped");
+  EXPECT_EQ(state_of("b"), "denied");
+  EXPECT_EQ(dir.on_disk().groups.count("G"), 0u);
+}
+
+TEST_F(router_admin_test, release_of_an_unknown_host_is_refused_unrecorded) {
+  auto result = admin(admin_operation::release, "ghost");
+  EXPECT_EQ(result.status, 404);
+  EXPECT_EQ(result.error, "host \"ghost\" holds no permit or request");
+  EXPECT_TRUE(dir.on_disk().admin.audit.empty());
+}
+
+TEST_F(router_admin_test, audit_trail_keeps_who_what_when_and_why) {
+  EXPECT_EQ(call(request, "a"), P);
+  admin(admin_operation::pause, "G");
+  admin(admin_operation::limit, "G", 5);
+  admin(admin_operation::release, "a");
+  restart();
+  const auto audit = dir.on_disk().admin.audit;
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[0].operation, "pause");
+  EXPECT_EQ(audit[0].target, "G");
+  EXPECT_EQ(audit[0].who, "operator");
+  EXPECT_EQ(audit[0].reason, "test");
+  EXPECT_EQ(audit[1].detail, "5");
+  EXPECT_EQ(audit[2].operation, "release");
+  EXPECT_EQ(audit[2].target, "a");
+  EXPECT_LE(audit[0].when, audit[2].when);
+  auto view = actors.ask<state_view>(router_handle, snapshot_atom::value);
+  EXPECT_EQ(view.admin.audit.size(), 3u);
+}
