@@ -44,27 +44,6 @@ client_result success(disruption_state state) {
   return result;
 }
 
-// Server texts may span lines; the caller's log wants one.
-std::string one_line(std::string_view text, std::size_t limit = 300) {
-  std::string out;
-  for (char c : text) {
-    if (out.size() >= limit) {
-      out += "...";
-      break;
-    }
-    bool space = c == '\n' || c == '\r' || c == '\t';
-    if (space) {
-      if (!out.empty() && out.back() != ' ')
-        out += ' ';
-    } else if (static_cast<unsigned char>(c) >= ' ') {
-      out += c;
-    }
-  }
-  while (!out.empty() && out.back() == ' ')
-    out.pop_back();
-  return out;
-}
-
 // The texts srpc_client gives when the connection itself failed, as
 // opposed to an error line or an unreadable value from the server.
 bool is_transport_error(const std::string& error) {
@@ -73,29 +52,6 @@ bool is_transport_error(const std::string& error) {
     if (error.rfind(prefix, 0) == 0)
       return true;
   return false;
-}
-
-std::optional<std::shared_ptr<const tls_context>>
-make_tls(const client_options& options, std::string& error) {
-  client_tls_options tls;
-  tls.cert_file = options.cert_file;
-  tls.key_file = options.key_file;
-  if (!options.ca_file.empty()) {
-    tls.check = server_check::verify_with_ca;
-    tls.ca_file = options.ca_file;
-  } else if (options.insecure_skip_verify) {
-    tls.check = server_check::insecure_skip_verify;
-  } else {
-    error = "TLS needs -CAfile to verify the server (or "
-            "-insecureSkipVerify to skip verifying it)";
-    return std::nullopt;
-  }
-  auto context = tls_context::make_client(tls, error);
-  if (!context) {
-    error = "TLS: " + one_line(error);
-    return std::nullopt;
-  }
-  return std::make_shared<const tls_context>(std::move(*context));
 }
 
 client_result call_rest(const server_url& url, const client_options& options,
@@ -212,6 +168,50 @@ std::string help_text(const flag_set& flags, const std::string& config_dir) {
 
 } // namespace
 
+// Server texts may span lines; the caller's log wants one.
+std::string one_line(std::string_view text, std::size_t limit) {
+  std::string out;
+  for (char c : text) {
+    if (out.size() >= limit) {
+      out += "...";
+      break;
+    }
+    bool space = c == '\n' || c == '\r' || c == '\t';
+    if (space) {
+      if (!out.empty() && out.back() != ' ')
+        out += ' ';
+    } else if (static_cast<unsigned char>(c) >= ' ') {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  return out;
+}
+
+std::optional<std::shared_ptr<const tls_context>>
+make_client_tls(const client_options& options, std::string& error) {
+  client_tls_options tls;
+  tls.cert_file = options.cert_file;
+  tls.key_file = options.key_file;
+  if (!options.ca_file.empty()) {
+    tls.check = server_check::verify_with_ca;
+    tls.ca_file = options.ca_file;
+  } else if (options.insecure_skip_verify) {
+    tls.check = server_check::insecure_skip_verify;
+  } else {
+    error = "TLS needs -CAfile to verify the server (or "
+            "-insecureSkipVerify to skip verifying it)";
+    return std::nullopt;
+  }
+  auto context = tls_context::make_client(tls, error);
+  if (!context) {
+    error = "TLS: " + one_line(error);
+    return std::nullopt;
+  }
+  return std::make_shared<const tls_context>(std::move(*context));
+}
+
 client_exit exit_for_state(disruption_state state) {
   switch (state) {
   case disruption_state::anytime:
@@ -311,7 +311,7 @@ client_result ask_disruption_manager(const client_options& options,
                  (is_srpc(url->scheme) && !options.cert_file.empty());
   std::shared_ptr<const tls_context> tls;
   if (use_tls) {
-    auto context = make_tls(options, error);
+    auto context = make_client_tls(options, error);
     if (!context)
       return failure(client_exit::usage, error);
     tls = std::move(*context);

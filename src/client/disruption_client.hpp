@@ -4,11 +4,14 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "model/machine_record.hpp"
+#include "tls/tls_context.hpp"
 
 namespace dm {
 
@@ -44,6 +47,15 @@ struct client_result {
   disruption_state state = disruption_state::anytime; // for codes 0 to 2
   std::string error; // one line, for codes from 3
 };
+
+// Server texts may span lines; the caller's log wants one (cut at `limit`).
+std::string one_line(std::string_view text, std::size_t limit = 300);
+
+// The TLS context the flags ask for: the client certificate, and the
+// server's verified with -CAfile (or, by request only, not at all). On
+// failure nullopt with a one-line reason.
+std::optional<std::shared_ptr<const tls_context>>
+make_client_tls(const client_options& options, std::string& error);
 
 // anytime (no disruption manager in the way) counts as permitted, as subd
 // treats it.

@@ -15,7 +15,8 @@ std::optional<http_answer> http_post(const http_post_request& request,
       request.host_header.empty() ? request.host : request.host_header;
   exchange.deadline = std::chrono::steady_clock::now() + request.timeout;
   exchange.message =
-      "POST " + request.path + " HTTP/1.1\r\nHost: " + exchange.where +
+      request.method + " " + request.path +
+      " HTTP/1.1\r\nHost: " + exchange.where +
       "\r\nUser-Agent: " + request.user_agent +
       "\r\nContent-Type: " + request.content_type +
       "\r\nContent-Length: " + std::to_string(request.body.size()) +

@@ -1,6 +1,7 @@
-// One HTTP POST on a fresh connection, plain or TLS, all of it within one
-// deadline, with errors that say which step failed: the client program's
-// REST transport. Blocking; meant for short-lived tools, not for the server.
+// One HTTP POST (or GET) on a fresh connection, plain or TLS, all of it
+// within one deadline, with errors that say which step failed: the client
+// programs' HTTP transport. Blocking; meant for short-lived tools, not for
+// the server.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@ namespace dm {
 struct http_post_request {
   std::string host; // name or address; also the TLS server name
   int port = 80;
+  std::string method = "POST"; // or GET (then the body is sent empty)
   std::string path = "/";
   std::string host_header;                // "host:port"; host when empty
   std::string source_address;             // local address to bind first, if set

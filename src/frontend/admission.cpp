@@ -1,6 +1,7 @@
 // The admission flow: cheap checks, access, look-up, then the costly part.
 #include "frontend/admission.hpp"
 
+#include "frontend/admin_request.hpp"
 #include "frontend/call_builder.hpp"
 #include "metrics/service_metrics.hpp"
 
@@ -17,6 +18,40 @@ refusal forbidden(std::string reason) {
 
 bool has_method_power(const peer_identity* identity, request_kind kind) {
   return identity && identity->has_method_power(method_name(kind));
+}
+
+bool is_loopback_address(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address == "::1" ||
+         address.rfind("::ffff:127.", 0) == 0;
+}
+
+std::optional<refusal> admit_admin(channel& ch, admin_command cmd,
+                                   bool tls_configured) {
+  const auto* identity = ch.identity();
+  if (tls_configured) {
+    if (!ch.encrypted())
+      return forbidden("admin operations need HTTPS with a client "
+                       "certificate");
+    if (identity == nullptr || !identity->verified)
+      return forbidden("admin operations need a client certificate from a "
+                       "trusted CA");
+    if (!identity->has_method_power(admin_method))
+      return forbidden("the certificate of \"" + identity->username +
+                       "\" has no power over " + std::string(admin_method));
+    cmd.who = identity->username;
+  } else {
+    if (!is_loopback_address(ch.peer_address()))
+      return forbidden("on a server without TLS, admin operations are open "
+                       "only to callers on its own host (loopback); " +
+                       ch.peer_address() + " is not");
+    cmd.who = ch.peer_address();
+  }
+  // Status reads the state as the pages do; the rest change it.
+  if (cmd.operation == admin_operation::status)
+    ch.request_snapshot();
+  else
+    ch.submit_admin(std::move(cmd));
+  return std::nullopt;
 }
 
 std::optional<refusal> admission::admit(channel& ch, request_kind kind,
@@ -61,7 +96,7 @@ std::optional<refusal> admission::admit(channel& ch, request_kind kind,
   }
   pending_ = std::move(call);
   pending_peer_ = who.peer_address;
-  if (kind == request_kind::cancel)
+  if (kind != request_kind::check)
     pending_record_ = machine;
   ch.resolve(pending_.host);
   return std::nullopt;
@@ -95,6 +130,14 @@ std::optional<refusal> admission::finish(channel& ch, disruption_call call,
     auto text_error = gate_text_error(call);
     if (!text_error.empty())
       return refusal{refusal_kind::bad_request, std::move(text_error)};
+  } else if (call.kind == request_kind::request) {
+    // Kept by the group for an operator's release (docs/semantics.md,
+    // "Operator control"); a request is never refused for its gate.
+    attach_ready_gate(call, machine);
+    if (!gate_text_error(call).empty()) {
+      call.has_gate = false;
+      call.gate_url.clear();
+    }
   }
   ch.submit_call(std::move(call));
   return std::nullopt;

@@ -9,7 +9,8 @@
 //     the Hostname or, after a look-up, one of its addresses;
 //  3. look the Hostname up when the rule needs it (asynchronously: the
 //     entry hands the answer to resolved());
-//  4. only now the costly part: expand a cancel's ready-URL template;
+//  4. only now the costly part: expand the ready-URL template of a cancel
+//     (and of a request, kept for an operator's release);
 //  5. submit, or refuse in the entry's own error form.
 //
 // Nothing costly happens before access is granted, so a caller without
@@ -61,6 +62,20 @@ struct entry_namespace {
   std::string group_prefix;
   bool wants_queue_position = false; // see disruption_call
 };
+// The operators' entry (docs/protocol.md, "Admin API"), a sibling of the
+// flow below with the same steps in the same order: the command's form is
+// checked by its decoder (frontend/admin_request.hpp); then access, by its
+// own rule instead of the self-only one: on a server with TLS, an HTTPS
+// caller whose verified certificate has power over DisruptionManager.Admin;
+// on a server without, a caller on loopback only. Refusals are counted as
+// the calls' are. The caller's name (certificate user, or address) is put
+// in the command for the audit trail, and the command submitted.
+std::optional<refusal> admit_admin(channel& ch, admin_command cmd,
+                                   bool tls_configured);
+
+// Whether a numeric address is a loopback one (127.0.0.0/8, ::1, or
+// IPv4-mapped 127.x).
+bool is_loopback_address(const std::string& address);
 
 // One entry's admission flow; a connection has one, since it admits one
 // call at a time.
@@ -97,7 +112,7 @@ private:
   // While the look-up runs.
   disruption_call pending_;
   std::string pending_peer_;
-  std::optional<machine_record> pending_record_; // a cancel's, for its gate
+  std::optional<machine_record> pending_record_; // for its gate
 };
 
 } // namespace dm

@@ -60,6 +60,9 @@ public:
   virtual void submit_call(disruption_call call) = 0;
   virtual void resolve(std::string hostname) = 0;
   virtual void request_snapshot() = 0;
+  // An operator's command, already admitted (frontend/admission.hpp); its
+  // answer comes as on_admin_result.
+  virtual void submit_admin(admin_command cmd) = 0;
 
   // TLS is configured here: a ClientHello may start a connection.
   virtual bool tls_available() const = 0;
@@ -95,6 +98,7 @@ public:
   // Answers to what the protocol asked for.
   virtual void on_call_result(channel&, call_result) {}
   virtual void on_state(channel&, gathered_state) {}
+  virtual void on_admin_result(channel&, admin_result) {}
   virtual void on_resolved(channel&, std::vector<std::string>, std::string) {}
 };
 

@@ -15,7 +15,8 @@ public:
     std::vector<std::string> addresses;
     std::string error;
   };
-  using answer = std::variant<call_result, gathered_state, resolution>;
+  using answer =
+      std::variant<call_result, gathered_state, resolution, admin_result>;
 
   explicit answer_queue(io_loop& loop) : loop_(&loop) {}
 
@@ -26,6 +27,9 @@ public:
     push(ticket, std::move(state));
   }
   void deliver_resolution(std::uint64_t ticket, resolution r) {
+    push(ticket, std::move(r));
+  }
+  void deliver_admin(std::uint64_t ticket, admin_result r) {
     push(ticket, std::move(r));
   }
 
@@ -186,6 +190,28 @@ void dispatcher::request_snapshot(session& s) {
   caf::anon_send(desk_, snapshot_atom::value, s.conn().id());
 }
 
+void dispatcher::submit_admin(session& s, admin_command cmd) {
+  s.conn().await_answer();
+  auto answers = answers_;
+  auto ticket = s.conn().id();
+  // Rare: a short-lived actor asks the router and hands its answer over.
+  router_->home_system().spawn(
+      [answers, ticket, router = router_,
+       cmd = std::move(cmd)](caf::event_based_actor* self) mutable {
+        self->request(router, caf::infinite, admin_atom::value, std::move(cmd))
+            .then(
+                [answers, ticket](admin_result& result) {
+                  answers->deliver_admin(ticket, std::move(result));
+                },
+                [answers, ticket](caf::error& err) {
+                  admin_result failed;
+                  failed.status = 503;
+                  failed.error = "admin operation failed: " + to_string(err);
+                  answers->deliver_admin(ticket, std::move(failed));
+                });
+      });
+}
+
 void dispatcher::resolve(session& s, std::string hostname) {
   s.conn().await_answer();
   auto answers = answers_;
@@ -219,6 +245,8 @@ void dispatcher::on_wake() {
       s.deliver(std::move(*state));
     else if (auto* r = std::get_if<answer_queue::resolution>(&a))
       s.deliver(std::move(r->addresses), std::move(r->error));
+    else if (auto* admin = std::get_if<admin_result>(&a))
+      s.deliver(std::move(*admin));
     loop_.resume(*conn);
   }
 }

@@ -36,6 +36,10 @@ void session::deliver(gathered_state state) {
   proto_->on_state(*this, std::move(state));
 }
 
+void session::deliver(admin_result result) {
+  proto_->on_admin_result(*this, std::move(result));
+}
+
 void session::deliver(std::vector<std::string> addresses, std::string error) {
   proto_->on_resolved(*this, std::move(addresses), std::move(error));
 }
@@ -50,6 +54,10 @@ void session::resolve(std::string hostname) {
 
 void session::request_snapshot() {
   owner_.request_snapshot(*this);
+}
+
+void session::submit_admin(admin_command cmd) {
+  owner_.submit_admin(*this, std::move(cmd));
 }
 
 void session::set_keep_alive(std::chrono::seconds period) {

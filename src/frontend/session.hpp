@@ -24,6 +24,7 @@ public:
   // Answers, on the loop's thread.
   void deliver(call_result result);
   void deliver(gathered_state state);
+  void deliver(admin_result result);
   void deliver(std::vector<std::string> addresses, std::string error);
 
   // channel
@@ -44,6 +45,7 @@ public:
   void submit_call(disruption_call call) override;
   void resolve(std::string hostname) override;
   void request_snapshot() override;
+  void submit_admin(admin_command cmd) override;
   bool tls_available() const override;
   void start_tls() override { tls_requested_ = true; }
   void switch_protocol(std::unique_ptr<protocol> next) override {

@@ -5,10 +5,14 @@
 #include <algorithm>
 #include <array>
 
+#include <nlohmann/json.hpp>
+
 #include "codec/machine_json.hpp"
 #include "frontend/forwarded_call.hpp"
 #include "metrics/service_metrics.hpp"
+#include "frontend/admin_request.hpp"
 #include "srpc/srpc_protocol.hpp"
+#include "web/admin_view.hpp"
 #include "web/pages.hpp"
 
 namespace dm {
@@ -182,6 +186,10 @@ void http_protocol::handle(channel& ch, const http_request& request) {
       handle_fleetlock(ch, request, *op);
       return;
     }
+  if (path.substr(0, admin_path_prefix.size()) == admin_path_prefix) {
+    handle_admin(ch, request);
+    return;
+  }
   if (path == "/" || path == "/showState" || path == "/api/v1/state" ||
       path == "/metrics") {
     if (!get) {
@@ -284,6 +292,42 @@ void http_protocol::handle_forwarded_call(channel& ch,
   waiting_ = waiting_for::forwarded_call;
   if (auto refused = admission_.admit_forwarded(ch, std::move(call)))
     refuse(ch, *refused);
+}
+
+void http_protocol::handle_admin(channel& ch, const http_request& request) {
+  auto name = request.path.substr(admin_path_prefix.size());
+  auto parsed = parse_admin_request(name, request.method, request.body);
+  auto& metrics = service_metrics::instance();
+  if (!parsed.command) {
+    metrics.count_admin(name, admin_outcome::rejected);
+    reply_error(ch, parsed.status, parsed.error);
+    return;
+  }
+  admin_op_ = parsed.command->operation;
+  waiting_ = waiting_for::admin;
+  if (auto refused =
+          admit_admin(ch, std::move(*parsed.command), ctx_->tls_configured)) {
+    metrics.count_admin(name, admin_outcome::refused);
+    refuse(ch, *refused);
+  }
+}
+
+void http_protocol::on_admin_result(channel& ch, admin_result result) {
+  waiting_ = waiting_for::nothing;
+  auto name = admin_operation_name(admin_op_);
+  service_metrics::instance().count_admin(name, result.status == 200
+                                                    ? admin_outcome::done
+                                                    : admin_outcome::rejected);
+  if (result.status != 200) {
+    reply_error(ch, result.status, result.error);
+    return;
+  }
+  nlohmann::json answer = {{"Operation", name}, {"Result", "done"}};
+  if (!result.detail.empty())
+    answer["Detail"] = result.detail;
+  reply(ch, 200, application_json,
+        answer.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+            "\n");
 }
 
 void http_protocol::refuse(channel& ch, const refusal& why) {
@@ -407,11 +451,18 @@ void http_protocol::on_state(channel& ch, gathered_state state) {
   waiting_ = waiting_for::nothing;
   if (!state.view) {
     // No part of the state is ever shown as if it were all of it.
+    if (what == waiting_for::admin)
+      service_metrics::instance().count_admin("status",
+                                              admin_outcome::rejected);
     reply_error(ch, 503, state.error);
     return;
   }
   auto now = wall_clock_now();
   switch (what) {
+  case waiting_for::admin: // the admin API's status
+    service_metrics::instance().count_admin("status", admin_outcome::done);
+    reply(ch, 200, application_json, render_admin_status(*state.view, now));
+    break;
   case waiting_for::status_page:
     reply(ch, 200, text_html, render_status_page(*state.view, *ctx_, now));
     break;

@@ -23,6 +23,7 @@ public:
   void on_input(channel& ch) override;
   void on_call_result(channel& ch, call_result result) override;
   void on_state(channel& ch, gathered_state state) override;
+  void on_admin_result(channel& ch, admin_result result) override;
   void on_resolved(channel& ch, std::vector<std::string> addresses,
                    std::string error) override;
   // The request read in part: its head, or its body (a new deadline).
@@ -37,6 +38,7 @@ private:
   void handle_fleetlock(channel& ch, const http_request& request,
                         fleetlock_operation op);
   void reply_fleetlock(channel& ch, const fleetlock_failure& failure);
+  void handle_admin(channel& ch, const http_request& request);
   void reply(channel& ch, int status, std::string_view content_type,
              std::string_view body, std::string_view extra_headers = {});
   void reply_error(channel& ch, int status, std::string_view reason);
@@ -53,7 +55,8 @@ private:
     status_page,
     dashboard,
     state,
-    metrics
+    metrics,
+    admin
   };
 
   std::shared_ptr<const web_context> ctx_;
@@ -69,6 +72,8 @@ private:
   request_kind call_kind_ = request_kind::check;
   std::optional<fleetlock_client> fleetlock_call_;
   std::chrono::steady_clock::time_point call_started_;
+  // The admin operation in flight, for its metrics and answer.
+  admin_operation admin_op_ = admin_operation::status;
 };
 
 } // namespace dm

@@ -123,6 +123,16 @@ void service_metrics::count_http_status(int status) {
         1, std::memory_order_relaxed);
 }
 
+void service_metrics::count_admin(std::string_view operation,
+                                  admin_outcome outcome) {
+  std::size_t op = 0;
+  while (op < admin_operation_names.size() &&
+         admin_operation_names[op] != operation)
+    ++op;
+  admin_[op * 3 + static_cast<std::size_t>(outcome)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
 std::string
 service_metrics::render(const state_figures& state,
                         const std::optional<replica_role>& role) const {
@@ -191,6 +201,21 @@ service_metrics::render(const state_figures& state,
   header(out, "access_refused_total", "counter",
          "Requests and cancels refused by the self-only rule.");
   sample(out, "access_refused_total", "", load(access_refused));
+  header(out, "admin_operations_total", "counter",
+         "Admin operations by name and outcome (done, refused: no power, "
+         "rejected: bad input or not done).");
+  static constexpr const char* outcome_names[] = {"done", "refused",
+                                                  "rejected"};
+  for (std::size_t op = 0; op <= admin_operation_names.size(); ++op)
+    for (std::size_t outcome = 0; outcome < 3; ++outcome) {
+      auto name = op < admin_operation_names.size()
+                      ? std::string(admin_operation_names[op])
+                      : std::string("unknown");
+      sample(out, "admin_operations_total",
+             "operation=\"" + name + "\",outcome=\"" + outcome_names[outcome] +
+                 "\"",
+             load(admin_[op * 3 + outcome]));
+    }
   header(out, "checks_answered_locally_total", "counter",
          "Checks answered on the I/O thread from its replica of the saved "
          "state (the others went to the group actors).");

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/machine_record.hpp"
@@ -51,6 +52,14 @@ private:
 enum class front_end { rest = 0, srpc = 1, fleetlock = 2 };
 inline constexpr unsigned front_end_count = 3;
 
+// How an admin operation ended: done, refused for want of power, or
+// rejected (bad input, unknown host, not saved).
+enum class admin_outcome { done, refused, rejected };
+
+// The admin operations, in the order /metrics lists them.
+inline constexpr std::array<std::string_view, 7> admin_operation_names = {
+    "status", "release", "pause", "resume", "freeze", "thaw", "limit"};
+
 class service_metrics {
 public:
   static service_metrics& instance();
@@ -60,6 +69,8 @@ public:
                   bool error, std::chrono::nanoseconds elapsed);
   // An HTTP response by status code (all paths).
   void count_http_status(int status);
+  // An admin operation (docs/protocol.md, "Admin API") by name and outcome.
+  void count_admin(std::string_view operation, admin_outcome outcome);
 
   std::atomic<std::uint64_t> connections_accepted{0};
   std::atomic<std::uint64_t> connections_refused{0}; // over the limit
@@ -109,6 +120,9 @@ private:
   std::array<std::atomic<std::uint64_t>, front_end_count * 3 * 5> calls_{};
   std::array<latency_histogram, front_end_count> call_latency_;
   std::array<std::atomic<std::uint64_t>, 600> http_status_{};
+  // By operation (plus one for a name that is none of them) and outcome.
+  std::array<std::atomic<std::uint64_t>, (admin_operation_names.size() + 1) * 3>
+      admin_{};
   std::chrono::system_clock::time_point started_;
 };
 

@@ -59,7 +59,9 @@ bool load_server_tls(const service_config& config,
       ::access(config.key_file.c_str(), F_OK) != 0) {
     spdlog::warn("no server certificate at {}: serving plain HTTP and SRPC "
                  "only, and every caller is treated as powerless (may act "
-                 "only for its own machine)",
+                 "only for its own machine); admin operations (/api/v1/admin/) "
+                 "are open to every caller on this host (loopback) and to "
+                 "nobody else",
                  config.cert_file);
     return true;
   }

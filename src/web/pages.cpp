@@ -8,6 +8,7 @@
 
 #include "disruption/group_rules.hpp"
 #include "text/html_escape.hpp"
+#include "web/admin_view.hpp"
 
 namespace dm {
 
@@ -15,8 +16,6 @@ timestamp wall_clock_now() {
   return timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::system_clock::now().time_since_epoch())};
 }
-
-namespace {
 
 std::string rfc3339(std::int64_t ns) {
   std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
@@ -26,6 +25,8 @@ std::string rfc3339(std::int64_t ns) {
   std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
 }
+
+namespace {
 
 struct totals {
   std::uint64_t permitted = 0;
@@ -138,7 +139,10 @@ public:
         break;
       case part::machine_rows:
         if (group_ == view_->groups.size()) {
-          out += "</tbody></table>\n</div>\n";
+          out += "</tbody></table>\n";
+          if (admin_shown(view_->admin))
+            append_admin_section(out, view_->admin);
+          out += "</div>\n";
           out += refresh_script;
           part_ = part::done;
           return false;
@@ -291,7 +295,9 @@ private:
   void step(std::string& out) {
     if (!started_) {
       started_ = true;
-      out += "{\n  \"Groups\": [";
+      out += "{\n";
+      write_admin(out);
+      out += "  \"Groups\": [";
       if (view_->groups.empty()) {
         out += "]";
         finish(out);
@@ -327,6 +333,23 @@ private:
     out += "\n    }";
     section_ = sections;
     ++group_;
+  }
+
+  // Before "Groups" (members in nlohmann's sorted order): what operators
+  // set, when they set or did anything.
+  void write_admin(std::string& out) {
+    if (!admin_shown(view_->admin))
+      return;
+    out += "  \"Admin\": ";
+    auto admin = admin_settings_json(view_->admin)
+                     .dump(2, ' ', false,
+                           nlohmann::json::error_handler_t::replace);
+    for (char c : admin) {
+      out += c;
+      if (c == '\n')
+        out += "  ";
+    }
+    out += ",\n";
   }
 
   void open_section(std::string& out, section s) {

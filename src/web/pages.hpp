@@ -40,5 +40,7 @@ std::string render_state_json(state_view view,
 // rounded to the second).
 std::string short_duration(std::chrono::nanoseconds d);
 std::string html_escape(std::string_view text);
+// A time (ns since the epoch) as RFC 3339 in UTC, to the second.
+std::string rfc3339(std::int64_t ns);
 
 } // namespace dm

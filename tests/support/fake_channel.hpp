@@ -41,6 +41,7 @@ public:
   std::vector<disruption_call> calls;
   std::vector<std::string> lookups;
   std::size_t snapshots = 0;
+  std::vector<admin_command> admin_commands;
   bool awaiting = false;
 
   bool ready() const override {
@@ -68,6 +69,10 @@ public:
   }
   void request_snapshot() override {
     ++snapshots;
+    awaiting = true;
+  }
+  void submit_admin(admin_command cmd) override {
+    admin_commands.push_back(std::move(cmd));
     awaiting = true;
   }
   bool tls_available() const override { return tls_configured; }
@@ -102,6 +107,11 @@ public:
                      std::string error = {}) {
     awaiting = false;
     p.on_resolved(*this, std::move(addresses), std::move(error));
+    resume(p);
+  }
+  void answer_admin(protocol& p, admin_result result) {
+    awaiting = false;
+    p.on_admin_result(*this, std::move(result));
     resume(p);
   }
   void answer_state(protocol& p, state_view view) {

@@ -40,7 +40,7 @@ TEST(admission, check_is_open_to_anyone) {
   EXPECT_EQ(ch.calls[0].host, "h1");
   EXPECT_EQ(ch.calls[0].group, "G");
   EXPECT_EQ(ch.calls[0].limit, 3u);
-  EXPECT_FALSE(ch.calls[0].has_gate); // only a cancel carries one
+  EXPECT_FALSE(ch.calls[0].has_gate); // a check carries none
 }
 
 TEST(admission, the_machine_itself_or_method_power_needs_no_lookup) {
@@ -70,9 +70,9 @@ TEST(admission, another_peer_is_admitted_only_from_the_hosts_addresses) {
     ASSERT_EQ(ch.calls.size(), 1u);
     EXPECT_EQ(ch.calls[0].kind, kind);
     EXPECT_EQ(ch.calls[0].group, "G");
-    // A cancel's gate comes from the record kept over the look-up.
-    EXPECT_EQ(ch.calls[0].gate_url,
-              kind == request_kind::cancel ? "http://h3:8/ready" : "");
+    // The gate comes from the record kept over the look-up (a request's
+    // is kept by its group for an operator's release).
+    EXPECT_EQ(ch.calls[0].gate_url, "http://h3:8/ready");
   }
 }
 
@@ -137,4 +137,82 @@ TEST(admission, method_power_is_read_from_the_identity) {
   EXPECT_TRUE(has_method_power(identity.get(), request_kind::cancel));
   EXPECT_FALSE(has_method_power(identity.get(), request_kind::request));
   EXPECT_FALSE(has_method_power(nullptr, request_kind::cancel));
+}
+
+// The operators' entry: HTTPS with the Admin power on a server with TLS,
+// loopback on one without; refusals counted as the calls' are.
+namespace {
+
+std::shared_ptr<const peer_identity>
+verified(std::string user, std::vector<std::string> methods) {
+  auto id = std::make_shared<peer_identity>();
+  id->has_certificate = true;
+  id->verified = true;
+  id->username = std::move(user);
+  id->method_globs = std::move(methods);
+  return id;
+}
+
+admin_command pause_g() {
+  admin_command cmd;
+  cmd.operation = admin_operation::pause;
+  cmd.group = "G";
+  return cmd;
+}
+
+} // namespace
+
+TEST(admission, admin_over_https_needs_the_admin_power) {
+  auto before = refused_so_far();
+  fake_channel ch;
+  ch.is_encrypted = true;
+  ch.peer_id = verified("op", {"DisruptionManager.*"});
+  EXPECT_FALSE(admit_admin(ch, pause_g(), true));
+  ASSERT_EQ(ch.admin_commands.size(), 1u);
+  EXPECT_EQ(ch.admin_commands[0].who, "op");
+  fake_channel weak;
+  weak.is_encrypted = true;
+  weak.peer_id = verified("m", {"DisruptionManager.Request"});
+  auto refused = admit_admin(weak, pause_g(), true);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->kind, refusal_kind::forbidden);
+  EXPECT_EQ(refused->reason, "the certificate of \"m\" has no power over "
+                             "DisruptionManager.Admin");
+  fake_channel unverified;
+  unverified.is_encrypted = true;
+  auto id = std::make_shared<peer_identity>();
+  id->has_certificate = true;
+  unverified.peer_id = id;
+  EXPECT_TRUE(admit_admin(unverified, pause_g(), true));
+  // Plain HTTP on a TLS server, even from loopback and whatever it claims.
+  fake_channel plain;
+  refused = admit_admin(plain, pause_g(), true);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->reason,
+            "admin operations need HTTPS with a client certificate");
+  EXPECT_TRUE(weak.admin_commands.empty());
+  EXPECT_TRUE(unverified.admin_commands.empty());
+  EXPECT_TRUE(plain.admin_commands.empty());
+  EXPECT_EQ(refused_so_far() - before, 3u);
+}
+
+TEST(admission, admin_without_tls_only_from_loopback) {
+  for (const char* peer :
+       {"127.0.0.1", "127.3.4.5", "::1", "::ffff:127.0.0.9"}) {
+    fake_channel ch;
+    ch.peer = peer;
+    EXPECT_FALSE(admit_admin(ch, pause_g(), false)) << peer;
+    ASSERT_EQ(ch.admin_commands.size(), 1u) << peer;
+    EXPECT_EQ(ch.admin_commands[0].who, peer);
+  }
+  for (const char* peer : {"10.0.0.7", "::2", "128.0.0.1", "::ffff:10.0.0.1"}) {
+    fake_channel ch;
+    ch.peer = peer;
+    // A certificate's power means nothing on a server without TLS.
+    ch.peer_id = verified("op", {"*"});
+    auto refused = admit_admin(ch, pause_g(), false);
+    ASSERT_TRUE(refused) << peer;
+    EXPECT_NE(refused->reason.find("loopback"), std::string::npos);
+    EXPECT_TRUE(ch.admin_commands.empty());
+  }
 }

@@ -169,3 +169,44 @@ TEST(pages, dashboard_rows_hold_each_machine_once) {
     EXPECT_EQ(page.find(cell, first + 1), std::string::npos) << host;
   }
 }
+
+// Operator control: the state document carries the settings and the audit
+// trail (as nlohmann would write the whole), the dashboard a section.
+TEST(pages, state_document_and_dashboard_show_operator_control) {
+  auto view = sample_view();
+  view.admin.frozen = true;
+  view.admin.groups["G<1>"].paused = true;
+  view.admin.groups["G<1>"].limit_override = 4;
+  audit_entry entry;
+  entry.when = noon();
+  entry.who = "operator";
+  entry.operation = "pause";
+  entry.target = "G<1>";
+  entry.reason = "<script>";
+  view.admin.record(entry);
+  auto expected = nlohmann::json::parse(whole_state_document(view));
+  expected["Admin"] = {
+      {"Frozen", true},
+      {"GroupSettings",
+       {{{"Group", "G<1>"}, {"Paused", true}, {"LimitOverride", 4}}}},
+      {"Audit",
+       {{{"Time", "2026-11-25T12:00:00Z"},
+         {"Who", "operator"},
+         {"Operation", "pause"},
+         {"Target", "G<1>"},
+         {"Detail", ""},
+         {"Reason", "<script>"}}}}};
+  for (std::size_t piece : {std::size_t(1), std::size_t(1) << 20}) {
+    auto writer = state_json_writer(view);
+    EXPECT_EQ(drain(*writer, piece), expected.dump(2) + "\n") << piece;
+  }
+  auto page = render_dashboard(view, noon());
+  EXPECT_NE(page.find("<b>Frozen</b>"), std::string::npos);
+  EXPECT_NE(page.find("<tr><td>G&lt;1&gt;<td>paused<td>4</tr>"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("&lt;script&gt;"), std::string::npos);
+  EXPECT_EQ(page.find("<td><script>"), std::string::npos);
+  EXPECT_EQ(render_dashboard(sample_view(), noon()).find("Operator control"),
+            std::string::npos);
+}
