@@ -126,10 +126,16 @@ void save_admin(self_ptr self, admin_command cmd,
               return;
             }
             const auto& entry = after.audit.back();
-            spdlog::info("admin {} {} by {} ({}){}{}", entry.operation,
-                         entry.target.empty() ? "(all groups)" : entry.target,
-                         entry.who, entry.detail,
-                         entry.reason.empty() ? "" : ": ", entry.reason);
+            auto target = cmd.operation == admin_operation::freeze ||
+                                  cmd.operation == admin_operation::thaw
+                              ? std::string("every group")
+                          : cmd.operation == admin_operation::release
+                              ? cmd.host
+                              : group_text(cmd.group);
+            spdlog::info("admin {} {} by {}{}{}", entry.operation, target,
+                         entry.who,
+                         entry.detail.empty() ? "" : " (" + entry.detail + ")",
+                         entry.reason.empty() ? "" : ": " + entry.reason);
             st.admin = std::move(after);
             for (auto& [identifier, group] : st.groups) {
               auto controls = st.admin.controls_for(identifier);

@@ -128,6 +128,10 @@ std::string limit_key(const std::string& prefix, const std::string& group) {
   return key;
 }
 
+std::string admin_key(const std::string& prefix) {
+  return prefix + "admin";
+}
+
 std::string election_name(const std::string& prefix) {
   return prefix + "leader";
 }
@@ -147,6 +151,11 @@ bool decode_stored_value(const std::string& prefix, const std::string& key,
     return fail("is damaged (more than one record)");
   if (decode_state_line(line, change, why) != line_kind::change)
     return fail(why.empty() ? "holds no record" : why);
+  if (change.admin || key == admin_key(prefix)) {
+    if (!change.admin || key != admin_key(prefix))
+      return fail("holds the operators' settings out of place");
+    return true;
+  }
   if (change.host.empty()) {
     if (key != limit_key(prefix, change.group))
       return fail("holds the limit of another key (group \"" +
@@ -167,12 +176,15 @@ bool load_state(client& etcd, const store_options& options, stored_state& state,
   std::int64_t revision = 0;
   std::vector<key_value> limits;
   std::vector<key_value> machines;
+  std::vector<key_value> admin;
   if (!read_folder(etcd, options.prefix + limits_folder, options.page_size,
                    revision, limits, error) ||
       !read_folder(etcd, options.prefix + machines_folder, options.page_size,
-                   revision, machines, error))
+                   revision, machines, error) ||
+      !read_folder(etcd, admin_key(options.prefix), options.page_size, revision,
+                   admin, error))
     return false;
-  for (const auto* folder : {&limits, &machines}) {
+  for (const auto* folder : {&limits, &machines, &admin}) {
     for (const auto& kv : *folder) {
       state_change change;
       if (!decode_stored_value(options.prefix, kv.key, kv.value, change,
@@ -214,7 +226,7 @@ bool import_state(client& etcd, const std::string& prefix,
                   const stored_state& state, std::size_t& keys_written,
                   std::string& error) {
   keys_written = 0;
-  for (const char* folder : {machines_folder, limits_folder}) {
+  for (const char* folder : {machines_folder, limits_folder, "admin"}) {
     bool found = false;
     if (!etcd.any_key(prefix + folder, prefix_end(prefix + folder), found,
                       error))
@@ -227,6 +239,11 @@ bool import_state(client& etcd, const std::string& prefix,
     }
   }
   std::vector<txn_op> ops;
+  const auto& admin = state.admin;
+  if (admin.frozen || !admin.groups.empty() || !admin.audit.empty())
+    ops.push_back(
+        txn_op::put(admin_key(prefix),
+                    encode_state_line(state_change::admin_update(admin))));
   for (const auto& [group, stored] : state.groups) {
     if (stored.limit != 1)
       ops.push_back(txn_op::put(
@@ -275,7 +292,8 @@ bool store::append(const std::vector<state_change>& changes,
   if (!storable_changes(changes, error))
     return false;
   for (const auto& change : changes) {
-    auto key = change.host.empty()
+    auto key = change.admin ? admin_key(options_.prefix)
+               : change.host.empty()
                    ? limit_key(options_.prefix, change.group)
                    : machine_key(options_.prefix, change.group, change.host);
     auto [it, fresh] = pending_index_.emplace(key, pending_.size());

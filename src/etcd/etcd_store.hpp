@@ -31,10 +31,12 @@ struct store_options {
 };
 
 // The keys: <prefix>machines/<group>/<host> and <prefix>limits/<group>,
-// with '/', '%' and control bytes of the names percent-escaped.
+// with '/', '%' and control bytes of the names percent-escaped, and
+// <prefix>admin for the operators' settings (one value, replaced whole).
 std::string machine_key(const std::string& prefix, const std::string& group,
                         const std::string& host);
 std::string limit_key(const std::string& prefix, const std::string& group);
+std::string admin_key(const std::string& prefix);
 // Where the replicas campaign (the election service's name).
 std::string election_name(const std::string& prefix);
 

@@ -191,25 +191,40 @@ void dispatcher::request_snapshot(session& s) {
 }
 
 void dispatcher::submit_admin(session& s, admin_command cmd) {
+  router_actor router = router_;
+  if (role_) {
+    // As calls: only the replica that may decide takes commands.
+    router = nullptr;
+    if (role_->may_decide()) {
+      std::lock_guard<std::mutex> guard(actors_mutex_);
+      router = router_;
+    }
+    if (!router) {
+      admin_result refused;
+      refused.status = 503;
+      refused.error = role_->refusal();
+      s.deliver(std::move(refused));
+      return;
+    }
+  }
   s.conn().await_answer();
   auto answers = answers_;
   auto ticket = s.conn().id();
   // Rare: a short-lived actor asks the router and hands its answer over.
-  router_->home_system().spawn(
-      [answers, ticket, router = router_,
-       cmd = std::move(cmd)](caf::event_based_actor* self) mutable {
-        self->request(router, caf::infinite, admin_atom::value, std::move(cmd))
-            .then(
-                [answers, ticket](admin_result& result) {
-                  answers->deliver_admin(ticket, std::move(result));
-                },
-                [answers, ticket](caf::error& err) {
-                  admin_result failed;
-                  failed.status = 503;
-                  failed.error = "admin operation failed: " + to_string(err);
-                  answers->deliver_admin(ticket, std::move(failed));
-                });
-      });
+  router->home_system().spawn([answers, ticket, router, cmd = std::move(cmd)](
+                                  caf::event_based_actor* self) mutable {
+    self->request(router, caf::infinite, admin_atom::value, std::move(cmd))
+        .then(
+            [answers, ticket](admin_result& result) {
+              answers->deliver_admin(ticket, std::move(result));
+            },
+            [answers, ticket](caf::error& err) {
+              admin_result failed;
+              failed.status = 503;
+              failed.error = "admin operation failed: " + to_string(err);
+              answers->deliver_admin(ticket, std::move(failed));
+            });
+  });
 }
 
 void dispatcher::resolve(session& s, std::string hostname) {

@@ -199,7 +199,8 @@ service_metrics::render(const state_figures& state,
          "TLS handshakes that failed.");
   sample(out, "tls_handshake_failures_total", "", load(tls_handshake_failures));
   header(out, "access_refused_total", "counter",
-         "Requests and cancels refused by the self-only rule.");
+         "Requests and cancels refused by the self-only rule, and admin "
+         "operations refused for want of power.");
   sample(out, "access_refused_total", "", load(access_refused));
   header(out, "admin_operations_total", "counter",
          "Admin operations by name and outcome (done, refused: no power, "

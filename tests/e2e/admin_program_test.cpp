@@ -173,8 +173,10 @@ TEST_F(admin_program, audit_trail_in_status_state_and_metrics) {
   EXPECT_NE(metrics.find("disruption_manager_admin_operations_total{operation="
                          "\"status\",outcome=\"done\"} 1"),
             std::string::npos);
-  EXPECT_NE(server->log_text().find("admin pause G by 127.0.0.1"),
-            std::string::npos);
+  EXPECT_NE(server->log_text().find(
+                "admin pause group=\"G\" by 127.0.0.1: disk swap"),
+            std::string::npos)
+      << server->log_text();
 }
 
 TEST_F(admin_program, settings_survive_sigkill_and_restart) {
@@ -288,12 +290,13 @@ TEST_F(admin_program_tls, operator_certificate_may_act_and_is_named) {
   auto record = dir.file("m.json");
   dir.write("m.json", R"({"Hostname":"127.0.0.5","Tags":)"
                       R"({"DisruptionManagerGroupIdentifier":"T"}})");
-  auto call = run_program(
-      {sibling_binary("disruption-manager-client"),
-       "-disruptionManagerUrl=" + base("https") + "/api/v1/request",
-       "-mdbFile=" + record, "-certFile=" + pki.machine_cert,
-       "-keyFile=" + pki.machine_key, "-CAfile=" + pki.ca_cert, "request"},
-      program_options{});
+  auto call =
+      run_program({sibling_binary("disruption-manager-client"),
+                   "-disruptionManagerUrl=" + base("https") + "/api/v1/request",
+                   "-mdbFile=" + record, "-certFile=" + pki.machine_cert,
+                   "-keyFile=" + pki.machine_key, "-CAfile=" + pki.ca_cert,
+                   "-sourceAddress=127.0.0.5", "request"},
+                  program_options{});
   EXPECT_EQ(call.exit_code, 1) << call.err;
   run = admin_as(pki.operator_cert, pki.operator_key, {"status"});
   ASSERT_EQ(run.exit_code, done) << run.err;

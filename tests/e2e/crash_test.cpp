@@ -129,8 +129,11 @@ std::string ask_fleetlock(int port, const std::string& op,
   return "HTTP " + std::to_string(answer.status) + " " + answer.body;
 }
 
+// With `admin_mix`, an operator pauses and resumes C2, freezes and thaws
+// everything and lowers C3's limit to 2 and clears it again, all along
+// (lowering takes no permit back: the tags' limits still bound holders).
 void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
-                    int rounds) {
+                    int rounds, bool admin_mix = false) {
   temp_dir dir;
   server_process server(
       DM_SERVER_BINARY, dir.file("state"),
@@ -212,6 +215,29 @@ void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
       });
     }
   }
+  std::atomic<int> admin_done{0};
+  std::thread admin_thread;
+  if (admin_mix)
+    admin_thread = std::thread([&] {
+      const std::pair<const char*, const char*> commands[] = {
+          {"pause", R"({"Group": "C2", "Reason": "crash test"})"},
+          {"resume", R"({"Group": "C2"})"},
+          {"freeze", R"({})"},
+          {"thaw", R"({})"},
+          {"limit", R"({"Group": "C3", "Limit": 2})"},
+          {"limit", R"({"Group": "C3", "Limit": "clear"})"}};
+      std::size_t next = 0;
+      while (!stop) {
+        const auto& [op, body] = commands[next % 6];
+        // (Lost in a crash: the next command goes on.)
+        if (http_post(port, std::string("/api/v1/admin/") + op, body).status ==
+            200)
+          ++admin_done;
+        ++next;
+        std::this_thread::sleep_for(70ms);
+      }
+      http_post(port, "/api/v1/admin/thaw", "{}");
+    });
   std::mt19937 rng(12345);
   std::uniform_int_distribution<int> pause_ms(100, 500);
   for (int round = 0; round < rounds; ++round) {
@@ -223,6 +249,11 @@ void run_crash_test(const std::vector<group_spec>& groups, int machines_per,
   stop = true;
   for (auto& c : clients)
     c.join();
+  if (admin_thread.joinable())
+    admin_thread.join();
+  if (admin_mix) {
+    EXPECT_GT(admin_done.load(), 0) << "no admin command was answered";
+  }
   int checked = 0;
   for (const auto& [host, group_and_tags] : final_holders) {
     bool fleetlock = group_and_tags.second.empty();
@@ -269,4 +300,9 @@ TEST(crash_under_load, with_ready_gates_waiting_machines_hold_their_slots) {
   // from the clients' side that only makes permits rarer, never more.
   run_crash_test({{"W1", 1, "300ms"}, {"W2", 2, "200ms"}}, 5,
                  std::max(5, rounds_from_env() / 2));
+}
+
+TEST(crash_under_load, limits_hold_with_admin_operations_mixed_in) {
+  run_crash_test({{"C1", 1, ""}, {"C2", 2, ""}, {"C3", 3, ""}}, 5,
+                 std::max(5, rounds_from_env() / 2), true);
 }

@@ -367,3 +367,45 @@ TEST(etcd_client_tls, certificates_from_the_right_cas_are_needed) {
   EXPECT_FALSE(etcd::client::connect(missing, error));
   EXPECT_NE(error.find("none.pem"), std::string::npos) << error;
 }
+
+// The operators' settings travel through the same interface: one key,
+// replaced whole, read back with the machines.
+TEST_F(etcd_store_test, admin_settings_round_trip_in_one_key) {
+  admin_settings admin;
+  admin.frozen = true;
+  admin.groups["g/1"].limit_override = 4;
+  audit_entry entry;
+  entry.when = at(500);
+  entry.who = "operator";
+  entry.operation = "limit";
+  entry.target = "g/1";
+  entry.detail = "4";
+  admin.record(entry);
+  {
+    auto store = open({});
+    ASSERT_TRUE(store);
+    std::string error;
+    ASSERT_TRUE(store->append({permit("g/1", "a", 100),
+                               state_change::admin_update(admin)},
+                              error));
+    admin.frozen = false;
+    ASSERT_TRUE(store->append({state_change::admin_update(admin)}, error));
+    ASSERT_TRUE(store->sync(error)) << error;
+    EXPECT_EQ(store->health().changes_written, 2u); // one key each
+  }
+  auto again = open({});
+  ASSERT_TRUE(again);
+  const auto& loaded = again->loaded().admin;
+  EXPECT_FALSE(loaded.frozen);
+  EXPECT_EQ(loaded.groups.at("g/1").limit_override, 4u);
+  ASSERT_EQ(loaded.audit.size(), 1u);
+  EXPECT_EQ(loaded.audit[0].when, at(500));
+  EXPECT_EQ(again->loaded().host_count(), 1u);
+  // Settings under a machine's key are refused by name.
+  std::string error;
+  state_change change;
+  auto value = encode_state_line(state_change::admin_update(admin));
+  EXPECT_FALSE(etcd::decode_stored_value(
+      prefix_, etcd::machine_key(prefix_, "g", "a"), value, change, error));
+  EXPECT_NE(error.find("out of place"), std::string::npos) << error;
+}
