@@ -459,3 +459,42 @@ TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
               machines, page.body.size() / 1024.0, page.chunks, run.seconds,
               small.seconds, proxy.request_heads().size());
 }
+
+// Operator control as a browser shows it: the freeze, each group's pause
+// and override, and the audit trail, newest first, its texts escaped.
+TEST_F(browser_fixture, dashboard_shows_operator_control) {
+  make_two_groups();
+  ASSERT_EQ(http_post(port(), "/api/v1/admin/pause",
+                      R"({"Group": "Beta", "Reason": "rack <7> swap"})")
+                .status,
+            200);
+  ASSERT_EQ(http_post(port(), "/api/v1/admin/limit",
+                      R"({"Group": "Alpha", "Limit": 3})")
+                .status,
+            200);
+  ASSERT_EQ(http_post(port(), "/api/v1/admin/freeze", "{}").status, 200);
+  auto dashboard =
+      run_chromium(chromium, {"--dump-dom", url(port(), "/showState")});
+  ASSERT_EQ(dashboard.exit_code, 0) << describe(dashboard);
+  const auto& dom = dashboard.out;
+  EXPECT_NE(dom.find("<b>Frozen</b>: no group grants new permits."),
+            std::string::npos)
+      << dom;
+  EXPECT_NE(dom.find("<tr><td>Alpha</td><td>no</td><td>3</td></tr>"),
+            std::string::npos)
+      << dom;
+  EXPECT_NE(dom.find("<tr><td>Beta</td><td>paused</td><td></td></tr>"),
+            std::string::npos)
+      << dom;
+  // Newest first: freeze, limit, pause.
+  auto freeze = dom.find("<td>freeze</td>");
+  auto pause = dom.find("<td>pause</td><td>Beta</td><td></td><td>rack "
+                        "&lt;7&gt; swap</td>");
+  ASSERT_NE(freeze, std::string::npos) << dom;
+  ASSERT_NE(pause, std::string::npos) << dom;
+  EXPECT_LT(freeze, pause);
+  // The group table shows the limit that decides.
+  EXPECT_TRUE(std::regex_search(
+      dom, std::regex("<tr><td>Alpha</td><td>3</td><td>2</td>")))
+      << dom;
+}
