@@ -493,8 +493,12 @@ TEST_F(browser_fixture, dashboard_shows_operator_control) {
   ASSERT_NE(freeze, std::string::npos) << dom;
   ASSERT_NE(pause, std::string::npos) << dom;
   EXPECT_LT(freeze, pause);
-  // The group table shows the limit that decides.
-  EXPECT_TRUE(std::regex_search(
-      dom, std::regex("<tr><td>Alpha</td><td>3</td><td>2</td>")))
+  // The group table shows the limit that decides: raised to 3 before the
+  // freeze, it granted Alpha's queued machine at once.
+  EXPECT_NE(dom.find("<tr><td>Alpha</td><td>3</td><td>3</td><td>2</td>"),
+            std::string::npos)
+      << dom;
+  EXPECT_NE(dom.find("<tr class=\"p\"><td>127.0.60.3</td><td>permitted</td>"),
+            std::string::npos)
       << dom;
 }
