@@ -66,6 +66,8 @@ stand_in_group(group_actor::stateful_pointer<stand_in_group_state> self,
         self->state.held.clear();
       },
       [self](retire_atom) { self->quit(); },
+      [](control_atom, const group_controls&) {},
+      [](release_atom, const std::string&, bool) { return std::string(); },
   };
 }
 
@@ -78,8 +80,9 @@ router_actor::behavior_type stand_in_router(router_actor::pointer,
       [](idle_atom, const std::string&, std::uint64_t) {},
       [st](roster_atom) {
         ++st->rosters;
-        return group_roster{st->groups};
+        return group_roster{st->groups, {}};
       },
+      [](admin_atom, admin_command&) { return admin_result{}; },
   };
 }
 

@@ -197,7 +197,7 @@ TEST(pages, state_document_and_dashboard_show_operator_control) {
          {"Detail", ""},
          {"Reason", "<script>"}}}}};
   for (std::size_t piece : {std::size_t(1), std::size_t(1) << 20}) {
-    auto writer = state_json_writer(view);
+    auto writer = state_json_writer(std::make_shared<state_view>(view));
     EXPECT_EQ(drain(*writer, piece), expected.dump(2) + "\n") << piece;
   }
   auto page = render_dashboard(view, noon());

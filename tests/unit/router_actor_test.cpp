@@ -466,11 +466,14 @@ TEST_F(router_admin_test, limit_override_wins_until_cleared_and_survives) {
   restart();
   EXPECT_EQ(call(check, "b"), P);
   EXPECT_EQ(call(check, "c"), R);
-  auto view = actors.ask<admin_result>(router_handle, admin_atom::value,
-                                       admin_command{});
-  ASSERT_EQ(view.view.groups.size(), 1u);
-  EXPECT_EQ(view.view.groups[0].limit, 2u);
-  EXPECT_EQ(view.view.groups[0].tag_limit, 1u);
+  // The pages see the limit that decides, where it comes from, and the
+  // settings.
+  auto view = snapshot();
+  ASSERT_EQ(view.groups.size(), 1u);
+  EXPECT_EQ(view.groups[0].limit, 2u);
+  EXPECT_EQ(view.groups[0].tag_limit, 1u);
+  EXPECT_EQ(view.groups[0].controls.limit_override, 2u);
+  EXPECT_EQ(view.admin.groups.at("G").limit_override, 2u);
   EXPECT_EQ(admin(admin_operation::limit, "G", 0).status, 200); // clear
   EXPECT_EQ(call(cancel, "a"), D);
   EXPECT_EQ(call(check, "c"), R); // back to the tag's 1: b holds it
@@ -519,6 +522,8 @@ TEST_F(router_admin_test, audit_trail_keeps_who_what_when_and_why) {
   EXPECT_EQ(audit[2].operation, "release");
   EXPECT_EQ(audit[2].target, "a");
   EXPECT_LE(audit[0].when, audit[2].when);
-  auto view = actors.ask<state_view>(router_handle, snapshot_atom::value);
-  EXPECT_EQ(view.admin.audit.size(), 3u);
+  EXPECT_EQ(snapshot().admin.audit.size(), 3u);
+  auto status = actors.ask<admin_result>(router_handle, admin_atom::value,
+                                         admin_command{});
+  EXPECT_EQ(status.view.admin.audit.size(), 3u);
 }
