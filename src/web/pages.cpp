@@ -341,9 +341,9 @@ private:
     if (!admin_shown(view_->admin))
       return;
     out += "  \"Admin\": ";
-    auto admin = admin_settings_json(view_->admin)
-                     .dump(2, ' ', false,
-                           nlohmann::json::error_handler_t::replace);
+    auto admin =
+        admin_settings_json(view_->admin)
+            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     for (char c : admin) {
       out += c;
       if (c == '\n')

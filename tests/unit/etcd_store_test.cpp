@@ -385,9 +385,8 @@ TEST_F(etcd_store_test, admin_settings_round_trip_in_one_key) {
     auto store = open({});
     ASSERT_TRUE(store);
     std::string error;
-    ASSERT_TRUE(store->append({permit("g/1", "a", 100),
-                               state_change::admin_update(admin)},
-                              error));
+    ASSERT_TRUE(store->append(
+        {permit("g/1", "a", 100), state_change::admin_update(admin)}, error));
     admin.frozen = false;
     ASSERT_TRUE(store->append({state_change::admin_update(admin)}, error));
     ASSERT_TRUE(store->sync(error)) << error;
