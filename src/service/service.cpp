@@ -135,7 +135,7 @@ bool service::open(const service_options& options,
 void service::start_deciding(const service_options& options,
                              std::shared_ptr<state_store> store) {
   auto& sys = *system_;
-  const stored_state initial = store->loaded();
+  stored_state initial = store->take_loaded();
   // The loops' replicas are fed by the storage actor.
   std::vector<synced_listener> listeners;
   if (options.local_checks) {
@@ -159,7 +159,7 @@ void service::start_deciding(const service_options& options,
   settings.fetcher = std::make_shared<http_url_fetcher>();
   settings.probe_timeout = options.probe_timeout;
   settings.detached_probers = true;
-  router_ = sys.spawn(router, initial, settings);
+  router_ = sys.spawn(router, std::move(initial), settings);
   gatherer_ = sys.spawn(gatherer, router_, gather_limits{});
   for (auto& loop : loops_) {
     auto desk = sys.spawn(front_desk, gatherer_, loop->sink());

@@ -471,6 +471,8 @@ std::unique_ptr<file_store> file_store::open(const file_store_options& options,
   // check could make one) are not kept.
   forget_empty_groups(state);
   store->loaded_ = state;
+  store->loaded_hosts_ = state.host_count();
+  store->loaded_groups_ = state.groups.size();
   store->mirror_ = std::move(state);
   // An import is saved as a snapshot before any journal exists, so a
   // start that fails or dies here imports again next time.
@@ -668,10 +670,16 @@ bool file_store::compact(std::string& error) {
   return true;
 }
 
+stored_state file_store::take_loaded() {
+  stored_state out = std::move(loaded_);
+  loaded_ = stored_state{};
+  return out;
+}
+
 std::string file_store::describe() const {
   return "state directory " + options_.directory + " (" +
-         std::to_string(loaded_.host_count()) + " machines in " +
-         std::to_string(loaded_.groups.size()) + " groups loaded)";
+         std::to_string(loaded_hosts_) + " machines in " +
+         std::to_string(loaded_groups_) + " groups loaded)";
 }
 
 } // namespace dm

@@ -46,6 +46,8 @@ public:
   ~file_store() override;
 
   const stored_state& loaded() const override { return loaded_; }
+  // Moves the loaded state out; describe() still counts it.
+  stored_state take_loaded() override;
   // Refuses (whole) a batch holding a time outside the storable range.
   bool append(const std::vector<state_change>& changes,
               std::string& error) override;
@@ -76,6 +78,7 @@ private:
 
   file_store_options options_;
   stored_state loaded_;
+  std::size_t loaded_hosts_ = 0, loaded_groups_ = 0; // for describe()
   stored_state mirror_; // what is (or is about to be) on disk
   int journal_fd_ = -1;
   std::uint64_t journal_size_ = 0; // bytes known to be whole lines

@@ -114,6 +114,11 @@ public:
 
   // The state as read when the store was opened.
   virtual const stored_state& loaded() const = 0;
+  // The same, handed over once when the actors take over: a store that
+  // need not keep it gives it away (loaded() is empty afterwards), since
+  // at a million machines it is hundreds of megabytes that nothing reads
+  // again (docs/performance.md, "A million machines").
+  virtual stored_state take_loaded() { return loaded(); }
 
   // Buffers changes; they are durable only after the next successful sync.
   virtual bool append(const std::vector<state_change>& changes,

@@ -132,6 +132,34 @@ TEST(file_store, groups_without_machines_are_not_kept) {
   EXPECT_EQ(store->loaded().groups.count("H"), 0u);
 }
 
+// The actors take the loaded state over; the store keeps no copy of it
+// and still writes, compacts and reopens as before.
+TEST(file_store, the_loaded_state_is_handed_over_once) {
+  test::temp_dir dir;
+  std::string error;
+  {
+    auto store = open_store(dir.path());
+    ASSERT_TRUE(store->append(
+        {permit("G", "a", 1), permit("G", "b", 2), permit("H", "c", 3)},
+        error));
+    ASSERT_TRUE(store->sync(error)) << error;
+  }
+  auto store = open_store(dir.path(), 1);
+  auto taken = store->take_loaded();
+  EXPECT_EQ(taken.host_count(), 3u);
+  EXPECT_EQ(taken.groups.size(), 2u);
+  EXPECT_TRUE(store->loaded().groups.empty());
+  EXPECT_NE(store->describe().find("3 machines in 2 groups loaded"),
+            std::string::npos)
+      << store->describe();
+  // Writing goes on from what is on disk (a compaction is due at once).
+  ASSERT_TRUE(store->append({permit("H", "d", 4)}, error));
+  ASSERT_TRUE(store->sync(error)) << error;
+  EXPECT_GE(store->compactions(), 1u);
+  store.reset();
+  EXPECT_EQ(open_store(dir.path())->loaded().host_count(), 4u);
+}
+
 TEST(file_store, unsynced_changes_are_not_written) {
   test::temp_dir dir;
   {
