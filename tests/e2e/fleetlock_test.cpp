@@ -205,6 +205,35 @@ TEST_F(fleetlock_fixture, the_ready_gate_holds_the_slot_until_ready) {
   EXPECT_EQ(lock_when_granted("b", 50ms), 200);
 }
 
+// Operators reach FleetLock groups by their name under fleetlock/: a pause
+// grants nothing new (the queue keeps its order), an override gives more
+// slots, a release frees a holder's slot.
+TEST_F(fleetlock_fixture, operator_pause_override_and_release_apply) {
+  start();
+  auto admin = [&](const std::string& op, const std::string& body) {
+    return http_post(server->port(), "/api/v1/admin/" + op, body).status;
+  };
+  EXPECT_EQ(lock("a").status, 200);
+  ASSERT_EQ(admin("pause", R"({"Group":"fleetlock/workers","Reason":"t"})"),
+            200);
+  EXPECT_EQ(unlock("a").status, 200);
+  auto b = lock("b");
+  EXPECT_EQ(b.status, 409);
+  EXPECT_NE(b.value.find("position 1 of 1"), std::string::npos) << b.value;
+  EXPECT_EQ(lock("c").status, 409);
+  ASSERT_EQ(admin("resume", R"({"Group":"fleetlock/workers"})"), 200);
+  EXPECT_EQ(lock("c").status, 409); // b came first
+  EXPECT_EQ(lock("b").status, 200);
+  // An override of two slots lets c in beside b.
+  ASSERT_EQ(admin("limit", R"({"Group":"fleetlock/workers","Limit":2})"), 200);
+  EXPECT_EQ(lock("c").status, 200);
+  EXPECT_EQ(lock("d").status, 409);
+  // Releasing b (a FleetLock machine is fleetlock/<id>) lets d in.
+  ASSERT_EQ(admin("release", R"({"Host":"fleetlock/b","SkipReadyGate":true})"),
+            200);
+  EXPECT_EQ(lock("d").status, 200);
+}
+
 TEST_F(fleetlock_fixture, bad_requests_get_their_kind_and_change_nothing) {
   start();
   auto port = server->port();
