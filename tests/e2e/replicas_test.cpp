@@ -4,7 +4,7 @@
 // and the queue from etcd; a leader paused past its lease grants nothing
 // once it resumes; etcd losing one member is unseen, losing two refuses
 // calls, and its quorum back resumes service without a restart.
-// DM_HA_ROUNDS (default 8) sets the failovers of the crash test.
+// DM_HA_ROUNDS (default 20) sets the failovers of the crash test.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -199,7 +199,7 @@ TEST_F(replicas, a_killed_leader_is_replaced_and_its_successor_resumes) {
 // clear refusal, never silence).
 TEST_F(replicas, crash_test_failovers_never_exceed_the_limit) {
   start();
-  int rounds = 8;
+  int rounds = 20;
   if (const char* env = std::getenv("DM_HA_ROUNDS"))
     rounds = std::max(1, std::atoi(env));
   const int limit = 2;
