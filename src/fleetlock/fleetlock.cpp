@@ -77,12 +77,8 @@ read_fleetlock_request(const http_request& request) {
   if (client.id.size() > max_client_text_bytes)
     return bad("client_params.id is longer than " +
                std::to_string(max_client_text_bytes) + " bytes");
-  if (auto error = hostname_error(client.id); !error.empty()) {
-    // (The text names MDB.Hostname; say it in FleetLock's words.)
-    auto at = error.find("control character");
-    return bad("client_params.id contains " +
-               (at == std::string::npos ? error : error.substr(at)));
-  }
+  if (auto error = control_character_error(client.id); !error.empty())
+    return bad("client_params.id contains " + error);
   auto group = params->find("group");
   if (group == params->end() || !group->is_string())
     return fleetlock_failure{400, fleetlock_kind::bad_group,
@@ -113,11 +109,10 @@ caller fleetlock_caller(const fleetlock_settings& settings,
     who.allowed = true;
     return who;
   }
-  for (const auto& network : settings.allowed_networks)
-    if (network_contains(network, peer)) {
-      who.allowed = true;
-      return who;
-    }
+  if (any_network_contains(settings.allowed_networks, peer)) {
+    who.allowed = true;
+    return who;
+  }
   who.refused_reason =
       settings.allowed_networks.empty()
           ? peer +

@@ -7,18 +7,24 @@
 
 namespace dm {
 
-std::string hostname_error(std::string_view hostname) {
-  if (hostname.empty())
-    return "MDB.Hostname is required";
-  for (std::size_t i = 0; i < hostname.size();) {
+std::string control_character_error(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
     char32_t r;
-    i += utf8::decode_rune(hostname, i, r);
+    i += utf8::decode_rune(text, i, r);
     if (r < 0x20 || (r >= 0x7F && r <= 0x9F)) {
       char code[16];
       std::snprintf(code, sizeof(code), "U+%04X", static_cast<unsigned>(r));
-      return std::string("MDB.Hostname contains control character ") + code;
+      return std::string("control character ") + code;
     }
   }
+  return {};
+}
+
+std::string hostname_error(std::string_view hostname) {
+  if (hostname.empty())
+    return "MDB.Hostname is required";
+  if (auto error = control_character_error(hostname); !error.empty())
+    return "MDB.Hostname contains " + error;
   return {};
 }
 

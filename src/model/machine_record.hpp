@@ -63,6 +63,11 @@ struct machine_record {
 // with this reason (docs/protocol.md).
 std::string hostname_error(std::string_view hostname);
 
+// The first control character (C0, DEL or C1) in UTF-8 `text`, as
+// "control character U+0000", or empty when there is none; the rule
+// hostname_error applies, for every name a front end keeps.
+std::string control_character_error(std::string_view text);
+
 // disruptionmanager request kinds; the numbers are the gob/JSON wire values.
 enum class request_kind : std::uint8_t { check = 0, request = 1, cancel = 2 };
 
