@@ -103,10 +103,11 @@ bool parse_ip_networks(const std::string& text, std::vector<ip_network>& out,
   return true;
 }
 
-bool network_contains(const ip_network& network, const std::string& address) {
-  int family = 0;
-  unsigned char bytes[16] = {};
-  if (!address_bytes(address, family, bytes) || family != network.family)
+namespace {
+
+bool contains_bytes(const ip_network& network, int family,
+                    const unsigned char (&bytes)[16]) {
+  if (family != network.family)
     return false;
   int bits = network.prefix_bits;
   for (int i = 0; bits > 0; ++i, bits -= 8) {
@@ -115,6 +116,24 @@ bool network_contains(const ip_network& network, const std::string& address) {
       return false;
   }
   return true;
+}
+
+} // namespace
+
+bool network_contains(const ip_network& network, const std::string& address) {
+  return any_network_contains({network}, address);
+}
+
+bool any_network_contains(const std::vector<ip_network>& networks,
+                          const std::string& address) {
+  int family = 0;
+  unsigned char bytes[16] = {};
+  if (!address_bytes(address, family, bytes))
+    return false;
+  for (const auto& network : networks)
+    if (contains_bytes(network, family, bytes))
+      return true;
+  return false;
 }
 
 } // namespace dm

@@ -31,5 +31,8 @@ bool parse_ip_networks(const std::string& text, std::vector<ip_network>& out,
 // Whether the numeric `address` lies in `network` (an IPv4 address written
 // as IPv4-mapped IPv6 counts as IPv4).
 bool network_contains(const ip_network& network, const std::string& address);
+// Whether it lies in any of `networks` (the address is read once).
+bool any_network_contains(const std::vector<ip_network>& networks,
+                          const std::string& address);
 
 } // namespace dm
