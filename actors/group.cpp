@@ -355,27 +355,42 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         report_if_idle(self);
       },
       [self](release_atom, const std::string& host,
-             bool skip_gate) -> std::string {
+             bool skip_gate) -> admin_result {
         auto& st = self->state;
         std::optional<ready_gate> gate;
-        std::string detail = "ready gate skipped";
+        admin_result result;
+        result.detail = "ready gate skipped";
         auto slot = st.machines.find(host);
         if (!skip_gate) {
           if (slot != st.machines.end() && slot->second.gate_known) {
             gate = slot->second.gate;
-            detail = gate && gate->timeout.count() > 0
-                         ? "ready gate applied"
-                         : "no ready gate in the machine's record";
+            result.detail = gate && gate->timeout.count() > 0
+                                ? "ready gate applied"
+                                : "no ready gate in the machine's record";
           } else {
-            detail = "no ready gate known (none asked since the service "
-                     "started)";
+            result.detail = "no ready gate known (none asked since the "
+                            "service started)";
           }
         }
-        bool released = st.book->release(host, gate, skip_gate, now_of(self));
+        using outcome = group_book::release_outcome;
+        switch (st.book->release(host, gate, skip_gate, now_of(self))) {
+        case outcome::released:
+          break;
+        case outcome::only_waiting:
+          result.status = 409;
+          result.error = "host \"" + host +
+                         "\" only waits on its group's ready gate; release "
+                         "it skipping the ready gate to end the wait";
+          break;
+        case outcome::nothing:
+          result.status = 404;
+          result.error = "host \"" + host + "\" holds no permit or request";
+          break;
+        }
         settle(self);
         ++st.handled;
         report_if_idle(self);
-        return released ? detail : std::string();
+        return result;
       },
       [self](retire_atom) {
         // The router sent nothing since the group said it was idle, and

@@ -44,7 +44,7 @@ using group_actor = caf::typed_actor<
     // Router: an operator releases this host (skip the ready gate or not);
     // answers what was done ("" when the group knows nothing to release)
     // once the changes are sent to storage.
-    caf::replies_to<release_atom, std::string, bool>::with<std::string>,
+    caf::replies_to<release_atom, std::string, bool>::with<admin_result>,
     // Internal: a batch could not be saved; try its changes again.
     caf::reacts_to<flush_atom>,
     // Router: nothing was sent here since the group said it was idle; the

@@ -175,17 +175,16 @@ void run_admin(self_ptr self, admin_command cmd,
   self->request(target->second.actor, caf::infinite, release_atom::value,
                 cmd.host, cmd.skip_ready_gate)
       .then(
-          [self, cmd, promise](std::string& detail) mutable {
-            if (detail.empty()) {
-              promise.deliver(failure(
-                  404, "host \"" + cmd.host + "\" holds no permit or request"));
+          [self, cmd, promise](admin_result& released) mutable {
+            if (released.status != 200) {
+              promise.deliver(std::move(released));
               next_admin(self);
               return;
             }
             // The group's batch went to storage before this answer: the
             // audit entry's sync covers it too.
             save_admin(self, std::move(cmd), std::move(promise),
-                       std::move(detail));
+                       std::move(released.detail));
           },
           [self, promise](caf::error& err) mutable {
             promise.deliver(failure(503, "release failed: " + to_string(err)));

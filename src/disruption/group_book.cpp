@@ -224,14 +224,17 @@ void group_book::set_controls(const group_controls& controls, timestamp now) {
   expire(now);
 }
 
-bool group_book::release(const std::string& host,
-                         const std::optional<ready_gate>& gate, bool end_wait,
-                         timestamp now) {
+group_book::release_outcome
+group_book::release(const std::string& host,
+                    const std::optional<ready_gate>& gate, bool end_wait,
+                    timestamp now) {
   expire(now);
   auto it = entries_.find(host);
   if (it == entries_.end())
-    return false;
+    return release_outcome::nothing;
   auto& entry = it->second;
+  if (!end_wait && !entry.hold)
+    return release_outcome::only_waiting;
   bool released = false;
   if (end_wait && entry.wait) {
     finish_wait(host, entry, "ready wait ended by an operator");
@@ -249,7 +252,7 @@ bool group_book::release(const std::string& host,
   }
   permit_from_queue(now);
   forget_if_empty(host);
-  return released;
+  return released ? release_outcome::released : release_outcome::nothing;
 }
 
 void group_book::restore(const std::string& host, host_entry entry) {

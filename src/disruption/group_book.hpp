@@ -105,12 +105,18 @@ public:
   void set_controls(const group_controls& controls, timestamp now);
   const group_controls& controls() const { return controls_; }
 
+  // What release() found to do.
+  enum class release_outcome {
+    released,     // a permit, a request or a wait was dropped
+    only_waiting, // the machine only waits on the gate: kept, not ended
+    nothing,      // the group knows nothing of the machine
+  };
   // An operator drops `host`'s permit or request now. A freed permit's
   // slot is held by `gate` as a cancel's would be (none: the slot is free
   // at once); with `end_wait`, a wait the machine already has ends too.
-  // False when the group knows nothing of `host` to release.
-  bool release(const std::string& host, const std::optional<ready_gate>& gate,
-               bool end_wait, timestamp now);
+  release_outcome release(const std::string& host,
+                          const std::optional<ready_gate>& gate, bool end_wait,
+                          timestamp now);
 
   // Puts back an entry read from storage (no effects recorded).
   void restore(const std::string& host, host_entry entry);

@@ -67,12 +67,15 @@ struct admin_program : ::testing::Test {
   // A machine's call through the client program, from the machine's own
   // address (REST: http, SRPC: srpc); its exit status (0 permitted,
   // 1 requested, 2 denied).
+  // `more_tags`: further tags, as JSON members.
   int machine(const std::string& host, const std::string& group,
-              const std::string& op, const std::string& scheme = "http") {
+              const std::string& op, const std::string& scheme = "http",
+              const std::string& more_tags = "") {
     auto name = "record-" + host + ".json";
     dir.write(name, R"({"Hostname":")" + host +
                         R"(","Tags":{"DisruptionManagerGroupIdentifier":")" +
-                        group + R"("}})");
+                        group + "\"" +
+                        (more_tags.empty() ? "" : "," + more_tags) + "}}");
     auto url = scheme == "http" ? base() + "/api/v1/request" : base(scheme);
     auto run = run_program({sibling_binary("disruption-manager-client"),
                             "-disruptionManagerUrl=" + url,
@@ -200,6 +203,27 @@ TEST_F(admin_program, settings_survive_sigkill_and_restart) {
   // The override of 5 came back too: both are granted.
   EXPECT_EQ(machine("127.0.53.3", "G", "check"), 0);
   EXPECT_EQ(machine("127.0.53.1", "G", "check"), 0);
+}
+
+TEST_F(admin_program, a_machine_only_waiting_is_released_by_skipping_the_gate) {
+  start_plain();
+  // A machine that only waits on its group's ready gate: a release that
+  // keeps the gate would change nothing, and says so; skipping it ends
+  // the wait and hands the slot on.
+  const std::string gate = R"("DisruptionManagerReadyTimeout":"1h")";
+  EXPECT_EQ(machine("127.0.54.1", "W", "request", "http", gate), 0);
+  EXPECT_EQ(machine("127.0.54.2", "W", "request", "http", gate), 1);
+  EXPECT_EQ(machine("127.0.54.1", "W", "cancel", "http", gate), 2);
+  auto run = admin({"release", "127.0.54.1"});
+  EXPECT_EQ(run.exit_code, rejected) << run.err;
+  EXPECT_NE(run.err.find("409"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("only waits on its group's ready gate"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(machine("127.0.54.2", "W", "check", "http", gate), 1);
+  run = admin({"release", "127.0.54.1"}, {"-skipReadyGate"});
+  EXPECT_EQ(run.exit_code, done) << run.err;
+  EXPECT_EQ(machine("127.0.54.2", "W", "check", "http", gate), 0);
 }
 
 TEST_F(admin_program, bad_input_is_refused_naming_it_and_changes_nothing) {

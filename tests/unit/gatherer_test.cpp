@@ -67,7 +67,7 @@ stand_in_group(group_actor::stateful_pointer<stand_in_group_state> self,
       },
       [self](retire_atom) { self->quit(); },
       [](control_atom, const group_controls&) {},
-      [](release_atom, const std::string&, bool) { return std::string(); },
+      [](release_atom, const std::string&, bool) { return admin_result{}; },
   };
 }
 

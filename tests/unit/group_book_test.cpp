@@ -40,7 +40,12 @@ struct book_fixture : ::testing::Test {
 };
 
 // The operators' rules, tested as the others are.
-struct controls_fixture : book_fixture {};
+struct controls_fixture : book_fixture {
+  static constexpr auto released = group_book::release_outcome::released;
+  static constexpr auto only_waiting =
+      group_book::release_outcome::only_waiting;
+  static constexpr auto nothing = group_book::release_outcome::nothing;
+};
 
 } // namespace
 
@@ -434,7 +439,7 @@ TEST_F(controls_fixture, clearing_the_override_goes_back_to_the_tag) {
 TEST_F(controls_fixture, release_frees_a_permit_for_the_queue) {
   EXPECT_EQ(request("a"), P);
   EXPECT_EQ(request("b"), R);
-  EXPECT_TRUE(book.release("a", std::nullopt, false, now));
+  EXPECT_EQ(book.release("a", std::nullopt, false, now), released);
   EXPECT_EQ(check("a"), D);
   EXPECT_EQ(check("b"), P);
   EXPECT_EQ(book.find("a"), nullptr);
@@ -443,7 +448,7 @@ TEST_F(controls_fixture, release_frees_a_permit_for_the_queue) {
 TEST_F(controls_fixture, release_applies_the_ready_gate_by_default) {
   EXPECT_EQ(request("a"), P);
   EXPECT_EQ(request("b"), R);
-  EXPECT_TRUE(book.release("a", ready_gate{10min, ""}, false, now));
+  EXPECT_EQ(book.release("a", ready_gate{10min, ""}, false, now), released);
   EXPECT_EQ(check("a"), D);
   EXPECT_EQ(check("b"), R); // the slot is held by a's wait
   EXPECT_EQ(book.waiting_count(), 1u);
@@ -454,9 +459,9 @@ TEST_F(controls_fixture, release_applies_the_ready_gate_by_default) {
 TEST_F(controls_fixture, release_skipping_the_gate_ends_a_wait_too) {
   EXPECT_EQ(request("a"), P);
   EXPECT_EQ(request("b"), R);
-  EXPECT_TRUE(book.release("a", ready_gate{10min, ""}, false, now));
+  EXPECT_EQ(book.release("a", ready_gate{10min, ""}, false, now), released);
   EXPECT_EQ(request("a"), R); // waiting and queued again
-  EXPECT_TRUE(book.release("a", std::nullopt, true, now));
+  EXPECT_EQ(book.release("a", std::nullopt, true, now), released);
   EXPECT_EQ(book.waiting_count(), 0u);
   EXPECT_EQ(check("b"), P);
   EXPECT_EQ(book.find("a"), nullptr);
@@ -466,7 +471,7 @@ TEST_F(controls_fixture, release_of_a_queued_machine_leaves_the_queue) {
   EXPECT_EQ(request("a"), P);
   EXPECT_EQ(request("b"), R);
   EXPECT_EQ(request("c"), R);
-  EXPECT_TRUE(book.release("b", ready_gate{10min, ""}, false, now));
+  EXPECT_EQ(book.release("b", ready_gate{10min, ""}, false, now), released);
   EXPECT_EQ(book.queue(), (std::vector<std::string>{"c"}));
   EXPECT_EQ(book.waiting_count(), 0u); // no slot, no gate
 }
@@ -474,15 +479,31 @@ TEST_F(controls_fixture, release_of_a_queued_machine_leaves_the_queue) {
 TEST_F(controls_fixture, release_of_an_unknown_machine_changes_nothing) {
   EXPECT_EQ(request("a"), P);
   book.take_effects();
-  EXPECT_FALSE(book.release("x", std::nullopt, true, now));
+  EXPECT_EQ(book.release("x", std::nullopt, true, now), nothing);
   EXPECT_TRUE(book.take_effects().changed_hosts.empty());
+}
+
+TEST_F(controls_fixture,
+       a_machine_only_waiting_is_released_only_past_the_gate) {
+  EXPECT_EQ(request("a"), P);
+  EXPECT_EQ(request("b"), R);
+  EXPECT_EQ(cancel("a", 1, ready_gate{10min, ""}), D);
+  book.take_effects();
+  // The gate's wait is all a holds: releasing it "with the gate" would
+  // change nothing, and says so.
+  EXPECT_EQ(book.release("a", ready_gate{10min, ""}, false, now), only_waiting);
+  EXPECT_TRUE(book.take_effects().changed_hosts.empty());
+  EXPECT_EQ(book.waiting_count(), 1u);
+  EXPECT_EQ(check("b"), R);
+  EXPECT_EQ(book.release("a", std::nullopt, true, now), released);
+  EXPECT_EQ(check("b"), P);
 }
 
 TEST_F(controls_fixture, release_in_a_paused_group_keeps_the_slot_free) {
   EXPECT_EQ(request("a"), P);
   EXPECT_EQ(request("b"), R);
   set(true, false);
-  EXPECT_TRUE(book.release("a", std::nullopt, false, now));
+  EXPECT_EQ(book.release("a", std::nullopt, false, now), released);
   EXPECT_EQ(check("b"), R);
   set(false, false);
   EXPECT_EQ(check("b"), P);
