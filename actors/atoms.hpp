@@ -22,5 +22,6 @@ using control_atom = caf::atom_constant<caf::atom("control")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using disarm_atom = caf::atom_constant<caf::atom("disarm")>;
 using roster_atom = caf::atom_constant<caf::atom("roster")>;
+using summary_atom = caf::atom_constant<caf::atom("summary")>;
 
 } // namespace dm

@@ -11,10 +11,11 @@ front_desk(front_desk_actor::stateful_pointer<front_desk_state> self,
   self->state.gatherer = std::move(gatherer);
   self->state.sink = std::move(sink);
   return {
-      [self](snapshot_atom, std::uint64_t ticket) {
+      [self](snapshot_atom, std::uint64_t ticket, gather_scope& scope) {
         // No timeout of its own: the gatherer answers every request within
         // its deadline, and a gatherer gone answers with an error.
-        self->request(self->state.gatherer, caf::infinite, snapshot_atom::value)
+        self->request(self->state.gatherer, caf::infinite, snapshot_atom::value,
+                      std::move(scope))
             .then(
                 [self, ticket](gathered_state& state) {
                   self->state.sink->deliver_state(ticket, std::move(state));

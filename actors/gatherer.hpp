@@ -1,9 +1,11 @@
 // The gatherer: the one place the whole state is gathered for the pages
-// and the state API. One gathering runs at a time; requests that arrive
-// meanwhile share the next one (which starts after they arrived, so each
-// sees every change answered before it asked). A gathering asks the router
-// for its groups, then a bounded number of groups at once, so calls to any
-// group wait behind at most that many snapshots.
+// and the state API. One gathering runs at a time; requests of the same
+// scope that arrive meanwhile share the next one (which starts after they
+// arrived, so each sees every change answered before it asked). A
+// gathering asks the router for its groups, then a bounded number of
+// groups at once, so calls to any group wait behind at most that many
+// snapshots. A gathering of a narrower scope asks every group for a
+// summary first and then only the groups it lists for their machines.
 #pragma once
 
 #include <chrono>
@@ -19,8 +21,9 @@ namespace dm {
 
 // docs/testing.md, "Limits and where they are enforced".
 struct gather_limits {
-  std::size_t groups_in_flight = 64; // snapshots asked for at once
-  std::size_t waiting = 256;         // requests waiting: more get 503
+  std::size_t groups_in_flight = 64;      // snapshots asked for at once
+  std::size_t summaries_in_flight = 1024; // summaries asked for at once
+  std::size_t waiting = 256;              // requests waiting: more get 503
   std::chrono::nanoseconds deadline = std::chrono::seconds(30);
 };
 
@@ -29,13 +32,22 @@ struct gather_limits {
 // enclosing one is complete.)
 struct gathering_run {
   std::uint64_t id = 0;
+  gather_scope scope;
   caf::actor_clock::time_point started;
   std::vector<caf::typed_response_promise<gathered_state>> waiters;
-  std::vector<group_actor> roster; // in identifier order
-  std::vector<group_view> views;   // by roster position
-  admin_settings admin;            // the operators', from the router
-  std::size_t asked = 0;
+  std::vector<group_actor> roster;  // in identifier order
+  std::vector<group_view> views;    // by roster position
+  admin_settings admin;             // the operators', from the router
+  bool summaries = false;           // asking for summaries, not snapshots
+  std::vector<std::size_t> targets; // roster positions asked in this phase
+  std::size_t asked = 0;            // of targets
   std::size_t answered = 0;
+};
+
+// A request waiting for the next gathering of its scope.
+struct gather_waiter {
+  caf::typed_response_promise<gathered_state> promise;
+  gather_scope scope;
 };
 
 struct gatherer_state {
@@ -45,7 +57,9 @@ struct gatherer_state {
 
   router_actor router;
   gather_limits limits;
-  std::vector<promise> next; // for the gathering after the current one
+  // For the gatherings after the current one: the first one's scope goes
+  // next, with every request of the same scope.
+  std::vector<gather_waiter> next;
   std::optional<gathering> current;
   std::uint64_t last_id = 0;
   // One deadline check is pending at most (CAF 0.17 cannot cancel a

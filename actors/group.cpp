@@ -235,6 +235,20 @@ void answer(self_ptr self, const std::string& host, held_reply reply) {
   st.pending.push_back({std::move(reply), it->second});
 }
 
+// The group's counts and settings, without its machines.
+group_view summary_of(const group_book& book) {
+  group_view view;
+  view.identifier = book.identifier();
+  view.limit = book.effective_limit();
+  view.tag_limit = book.limit();
+  view.controls = book.controls();
+  view.permitted = book.permitted_count();
+  view.waiting = book.waiting_count();
+  view.queued = book.queued_count();
+  view.listed = false;
+  return view;
+}
+
 machine_view view_of(const group_book& book, const std::string& host,
                      const host_entry& entry, const char* state) {
   machine_view view;
@@ -399,17 +413,14 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
                    caf::actor_cast<group_actor>(self));
         self->quit();
       },
+      [self](summary_atom) -> group_view {
+        return summary_of(*self->state.book);
+      },
       [self](snapshot_atom) -> group_view {
         auto& st = self->state;
         const auto& book = *st.book;
-        group_view view;
-        view.identifier = book.identifier();
-        view.limit = book.effective_limit();
-        view.tag_limit = book.limit();
-        view.controls = book.controls();
-        view.permitted = book.permitted_count();
-        view.waiting = book.waiting_count();
-        view.queued = book.queued_count();
+        auto view = summary_of(book);
+        view.listed = true;
         // Permitted first, then the queue in order, then waiting; each part
         // in a stable order a person can scan.
         for (const auto& [host, entry] : book.entries())

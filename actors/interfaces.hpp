@@ -39,6 +39,8 @@ using group_actor = caf::typed_actor<
     caf::reacts_to<ready_atom, std::string, std::uint64_t>,
     // Pages: this group's state.
     caf::replies_to<snapshot_atom>::with<group_view>,
+    // Pages: this group's counts and settings, without its machines.
+    caf::replies_to<summary_atom>::with<group_view>,
     // Router: what operators now set for this group (saved already).
     caf::reacts_to<control_atom, group_controls>,
     // Router: an operator releases this host (skip the ready gate or not);
@@ -78,6 +80,9 @@ using router_actor = caf::typed_actor<
     // Gatherer: the live group actors, to ask each for its state, and the
     // operators' settings.
     caf::replies_to<roster_atom>::with<group_roster>,
+    // Gatherer: the same with only this group's actor (none when it has
+    // none).
+    caf::replies_to<roster_atom, std::string>::with<group_roster>,
     // Front end: an operator's command; answered once its change is
     // durable and the groups obey it (docs/semantics.md, "Operator control").
     caf::replies_to<admin_atom, admin_command>::with<admin_result>>;
@@ -112,6 +117,8 @@ namespace dm {
 using gatherer_actor = caf::typed_actor<
     // Front desk: the whole state, or why not.
     caf::replies_to<snapshot_atom>::with<gathered_state>,
+    // Front desk: the state in this scope, or why not.
+    caf::replies_to<snapshot_atom, gather_scope>::with<gathered_state>,
     // Internal: look whether the gathering under way is past its deadline.
     caf::reacts_to<due_atom, std::uint64_t>>;
 
@@ -120,7 +127,8 @@ using gatherer_actor = caf::typed_actor<
 // sink, tagged with a ticket. (Calls skip it: they carry their own
 // reply_to.)
 using front_desk_actor = caf::typed_actor<
-    // I/O thread: the whole state; it goes to the sink under `ticket`.
-    caf::reacts_to<snapshot_atom, std::uint64_t>>;
+    // I/O thread: the state in this scope; it goes to the sink under
+    // `ticket`.
+    caf::reacts_to<snapshot_atom, std::uint64_t, gather_scope>>;
 
 } // namespace dm

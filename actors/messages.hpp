@@ -111,6 +111,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::gathered_state)
 // cannot inspect); they never leave the process.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::group_view)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::state_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::gather_scope)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::admin_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::admin_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::group_controls)

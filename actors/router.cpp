@@ -278,6 +278,14 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
         roster.admin = self->state.admin;
         return roster;
       },
+      [self](roster_atom, const std::string& identifier) {
+        group_roster roster;
+        auto it = self->state.groups.find(identifier);
+        if (it != self->state.groups.end())
+          roster.groups.push_back(it->second.actor);
+        roster.admin = self->state.admin;
+        return roster;
+      },
       [self](admin_atom, admin_command& cmd) -> caf::result<admin_result> {
         auto& st = self->state;
         if (cmd.operation == admin_operation::status) {

@@ -115,11 +115,9 @@ bool query_unescape(std::string_view text, std::string& out) {
 
 } // namespace
 
-std::optional<std::string> first_query_value(std::string_view query,
-                                             std::string_view name,
-                                             bool& malformed) {
-  malformed = false;
-  std::optional<std::string> found;
+bool parse_query(std::string_view query,
+                 std::vector<std::pair<std::string, std::string>>& pairs) {
+  pairs.clear();
   std::string key;
   std::string value;
   while (!query.empty()) {
@@ -127,24 +125,32 @@ std::optional<std::string> first_query_value(std::string_view query,
     auto pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{}
                                           : query.substr(amp + 1);
-    if (pair.find(';') != std::string_view::npos) {
-      malformed = true;
-      return std::nullopt;
-    }
+    if (pair.find(';') != std::string_view::npos)
+      return false;
     if (pair.empty())
       continue;
     auto equals = pair.find('=');
     auto raw_value = equals == std::string_view::npos ? std::string_view{}
                                                       : pair.substr(equals + 1);
     if (!query_unescape(pair.substr(0, equals), key) ||
-        !query_unescape(raw_value, value)) {
-      malformed = true;
-      return std::nullopt;
-    }
-    if (!found && key == name)
-      found = value;
+        !query_unescape(raw_value, value))
+      return false;
+    pairs.emplace_back(key, value);
   }
-  return found;
+  return true;
+}
+
+std::optional<std::string> first_query_value(std::string_view query,
+                                             std::string_view name,
+                                             bool& malformed) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  malformed = !parse_query(query, pairs);
+  if (malformed)
+    return std::nullopt;
+  for (auto& [key, value] : pairs)
+    if (key == name)
+      return std::move(value);
+  return std::nullopt;
 }
 
 const std::string_view* http_request::header(std::string_view name) const {

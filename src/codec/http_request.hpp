@@ -43,6 +43,10 @@ std::string_view trim_http_space(std::string_view text);
 std::optional<std::string> first_query_value(std::string_view query,
                                              std::string_view name,
                                              bool& malformed);
+// Every name and value of a URL query in order, decoded the same way;
+// false (and `pairs` cut short) for a bad escape or a ";" in a pair.
+bool parse_query(std::string_view query,
+                 std::vector<std::pair<std::string, std::string>>& pairs);
 
 struct http_limits {
   std::size_t max_header_bytes = 16 * 1024;

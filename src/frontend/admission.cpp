@@ -48,7 +48,7 @@ std::optional<refusal> admit_admin(channel& ch, admin_command cmd,
   }
   // Status reads the state as the pages do; the rest change it.
   if (cmd.operation == admin_operation::status)
-    ch.request_snapshot();
+    ch.request_snapshot(gather_scope{});
   else
     ch.submit_admin(std::move(cmd));
   return std::nullopt;

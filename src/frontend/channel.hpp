@@ -59,7 +59,7 @@ public:
   // or at once from within the call. At most one at a time.
   virtual void submit_call(disruption_call call) = 0;
   virtual void resolve(std::string hostname) = 0;
-  virtual void request_snapshot() = 0;
+  virtual void request_snapshot(gather_scope scope) = 0;
   // An operator's command, already admitted (frontend/admission.hpp); its
   // answer comes as on_admin_result.
   virtual void submit_admin(admin_command cmd) = 0;

@@ -168,7 +168,7 @@ void dispatcher::submit_call(session& s, disruption_call call) {
   caf::anon_send(router_, operate_atom::value, std::move(call));
 }
 
-void dispatcher::request_snapshot(session& s) {
+void dispatcher::request_snapshot(session& s, gather_scope scope) {
   if (role_) {
     front_desk_actor desk;
     {
@@ -183,11 +183,11 @@ void dispatcher::request_snapshot(session& s) {
       return;
     }
     s.conn().await_answer();
-    caf::anon_send(desk, snapshot_atom::value, s.conn().id());
+    caf::anon_send(desk, snapshot_atom::value, s.conn().id(), std::move(scope));
     return;
   }
   s.conn().await_answer();
-  caf::anon_send(desk_, snapshot_atom::value, s.conn().id());
+  caf::anon_send(desk_, snapshot_atom::value, s.conn().id(), std::move(scope));
 }
 
 void dispatcher::submit_admin(session& s, admin_command cmd) {

@@ -77,7 +77,7 @@ public:
 
   // A session's requests; answers go back to it on this thread.
   void submit_call(session& s, disruption_call call);
-  void request_snapshot(session& s);
+  void request_snapshot(session& s, gather_scope scope);
   // An operator's command, to the router; its answer back to `s`.
   void submit_admin(session& s, admin_command cmd);
   void resolve(session& s, std::string hostname);

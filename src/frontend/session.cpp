@@ -52,8 +52,8 @@ void session::resolve(std::string hostname) {
   owner_.resolve(*this, std::move(hostname));
 }
 
-void session::request_snapshot() {
-  owner_.request_snapshot(*this);
+void session::request_snapshot(gather_scope scope) {
+  owner_.request_snapshot(*this, std::move(scope));
 }
 
 void session::submit_admin(admin_command cmd) {

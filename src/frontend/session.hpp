@@ -44,7 +44,7 @@ public:
   void set_keep_alive(std::chrono::seconds period) override;
   void submit_call(disruption_call call) override;
   void resolve(std::string hostname) override;
-  void request_snapshot() override;
+  void request_snapshot(gather_scope scope) override;
   void submit_admin(admin_command cmd) override;
   bool tls_available() const override;
   void start_tls() override { tls_requested_ = true; }

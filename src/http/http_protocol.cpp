@@ -196,11 +196,24 @@ void http_protocol::handle(channel& ch, const http_request& request) {
       reply_error(ch, 405, "unsupported method");
       return;
     }
+    // The status page and the metrics need the counts alone.
+    auto scope =
+        path == "/" || path == "/metrics" ? summary_scope() : gather_scope{};
+    if (path == "/showState") {
+      std::string error;
+      auto query = parse_dashboard_query(request.query, error);
+      if (!query) {
+        reply_error(ch, 400, error);
+        return;
+      }
+      dashboard_ = std::move(*query);
+      scope = dashboard_scope(dashboard_);
+    }
     waiting_ = path == "/"            ? waiting_for::status_page
                : path == "/showState" ? waiting_for::dashboard
                : path == "/metrics"   ? waiting_for::metrics
                                       : waiting_for::state;
-    ch.request_snapshot();
+    ch.request_snapshot(std::move(scope));
     return;
   }
   if (path == "/healthz") {
@@ -467,15 +480,16 @@ void http_protocol::on_state(channel& ch, gathered_state state) {
     reply(ch, 200, text_html, render_status_page(*state.view, *ctx_, now));
     break;
   case waiting_for::dashboard:
-    reply_in_pieces(ch, text_html,
-                    dashboard_writer(std::move(state.view), now));
+    reply_in_pieces(
+        ch, text_html,
+        dashboard_writer(std::move(state.view), now, std::move(dashboard_)));
     break;
   case waiting_for::metrics:
     reply(ch, 200, "text/plain; version=0.0.4; charset=utf-8",
           service_metrics::instance().render(
-              figures_of(*state.view), ctx_->role
-                                    ? std::optional<replica_role>(ctx_->role())
-                                    : std::nullopt));
+              figures_of(*state.view),
+              ctx_->role ? std::optional<replica_role>(ctx_->role())
+                         : std::nullopt));
     break;
   default:
     reply_in_pieces(

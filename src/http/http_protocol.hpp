@@ -72,6 +72,8 @@ private:
   request_kind call_kind_ = request_kind::check;
   std::optional<fleetlock_client> fleetlock_call_;
   std::chrono::steady_clock::time_point call_started_;
+  // The dashboard page asked for.
+  dashboard_query dashboard_;
   // The admin operation in flight, for its metrics and answer.
   admin_operation admin_op_ = admin_operation::status;
 };

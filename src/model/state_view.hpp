@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,48 @@ struct group_view {
   std::vector<std::string> gate_errors; // recent "host: reason" lines
   std::uint64_t tag_limit = 1; // the records' tag; `limit` is what decides
   group_controls controls;     // what operators set for it
+  // False for a summary: the counts above without `machines` and
+  // `gate_errors`.
+  bool listed = true;
+};
+
+// A machine's state in a view, as `machine_view::state` names it.
+enum class view_state { any, permitted, requested, waiting };
+
+// How many of a group's machines are in `state` (by its counts, so a
+// summary answers too).
+inline std::uint64_t machines_in(const group_view& g, view_state state) {
+  switch (state) {
+  case view_state::permitted:
+    return g.permitted;
+  case view_state::requested:
+    return g.queued;
+  case view_state::waiting:
+    return g.waiting;
+  default:
+    return g.permitted + g.queued + g.waiting;
+  }
+}
+
+// What a gathering asks of the groups (docs/performance.md, "The dashboard
+// at scale"). The whole scope (the default) lists every machine of every
+// group. Otherwise every group (or the one named) answers with a summary,
+// and only the groups holding the window [first, first + count) of the
+// machines in `state`, counted in group order, list theirs; none do when
+// more than `list_at_most` machines are in `state`.
+struct gather_scope {
+  bool whole = true;
+  std::optional<std::string> group; // only this group
+  view_state state = view_state::any;
+  std::uint64_t first = 0;
+  std::uint64_t count = 0;
+  std::uint64_t list_at_most = std::numeric_limits<std::uint64_t>::max();
+
+  bool operator==(const gather_scope& o) const {
+    return whole == o.whole && group == o.group && state == o.state &&
+           first == o.first && count == o.count &&
+           list_at_most == o.list_at_most;
+  }
 };
 
 // The whole service state for pages and GET /api/v1/state.

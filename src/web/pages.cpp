@@ -3,9 +3,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ctime>
 #include <optional>
 
+#include "codec/http_request.hpp"
 #include "disruption/group_rules.hpp"
 #include "text/html_escape.hpp"
 #include "web/admin_view.hpp"
@@ -105,16 +107,93 @@ std::string since(std::int64_t from_ns, std::int64_t to_ns) {
   return short_duration(std::chrono::nanoseconds(to_ns - from_ns));
 }
 
+const char* state_names[] = {"all", "permitted", "requested", "waiting"};
+
+const char* state_name(view_state state) {
+  return state_names[static_cast<int>(state)];
+}
+
+// A query value in a link: everything but unreserved characters escaped.
+void append_query_escaped(std::string& out, std::string_view text) {
+  static const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+        c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+}
+
+// The href of a dashboard page (relative: the query alone).
+std::string dashboard_link(const dashboard_query& q) {
+  std::string out = "?";
+  if (q.group) {
+    out += "group=";
+    append_query_escaped(out, *q.group);
+  }
+  if (q.state) {
+    out += out.size() > 1 ? "&amp;state=" : "state=";
+    out += state_name(*q.state);
+  }
+  if (q.page > 1) {
+    out += out.size() > 1 ? "&amp;page=" : "page=";
+    out += std::to_string(q.page);
+  }
+  return out.size() > 1 ? out : "showState";
+}
+
+void append_link(std::string& out, const dashboard_query& q,
+                 std::string_view text) {
+  out += "<a href=\"";
+  out += dashboard_link(q);
+  out += "\">";
+  append_html_escaped(out, text);
+  out += "</a>";
+}
+
+std::string_view group_name(const std::string& identifier) {
+  return identifier.empty() ? std::string_view("(global group)")
+                            : std::string_view(identifier);
+}
+
 // At 10,000 machines every byte and element of a row counts 10,000 times:
 // rows carry one short class for their state, cells leave out their end
 // tags (HTML allows it), and machines that are not waiting have no ready
 // cells. Rows keep theirs, so that the line break after each row is no
 // cell's text.
+//
+// The overview (no group or state asked for) shows a page of the groups'
+// summary, then every machine when they all fit on a page, else links to
+// the listings. A listing shows the asked group's summary row and a page of
+// the machines in the asked state, counted in group order as the gatherer
+// chose the groups to list (gather_scope).
 class dashboard final : public page_writer {
 public:
-  dashboard(std::shared_ptr<const state_view> view, timestamp now)
-      : view_(std::move(view)), now_ns_(now.time_since_epoch().count()) {
-    // nop
+  dashboard(std::shared_ptr<const state_view> view, timestamp now,
+            dashboard_query query)
+      : view_(std::move(view)), now_ns_(now.time_since_epoch().count()),
+        query_(std::move(query)),
+        state_(query_.state.value_or(view_state::any)) {
+    for (const auto& g : view_->groups) {
+      total_ += machines_in(g, view_state::any);
+      in_state_ += machines_in(g, state_);
+    }
+    first_ = (query_.page - 1) * dashboard_rows_per_page;
+    if (query_.machines()) {
+      group_ = view_->groups.size(); // no summary rows but the group's
+      list_ = true;
+    } else {
+      group_ = std::min<std::uint64_t>(first_, view_->groups.size());
+      group_end_ = std::min<std::uint64_t>(first_ + dashboard_rows_per_page,
+                                           view_->groups.size());
+      list_ = total_ <= dashboard_rows_per_page;
+      first_ = 0; // the overview lists all machines or none
+    }
   }
 
   bool next(std::string& out, std::size_t piece_bytes) override {
@@ -126,29 +205,37 @@ public:
         part_ = part::group_rows;
         break;
       case part::group_rows:
-        if (group_ < view_->groups.size()) {
+        if (group_ < group_end_) {
           write_group_row(out, view_->groups[group_++]);
           break;
         }
-        out += "</tbody></table>\n<h2>Machines</h2>\n<table id=\"machines\">"
-               "<thead><tr><th>Hostname<th>State<th>Group"
-               "<th>Request Age/Timeout<th>Ready Timeout<th>Ready URL"
-               "</tr></thead><tbody>\n";
+        if (query_.group)
+          for (const auto& g : view_->groups)
+            if (g.identifier == *query_.group)
+              write_group_row(out, g);
+        out += "</tbody></table>\n";
+        write_machines_head(out);
         group_ = 0;
-        part_ = part::machine_rows;
+        part_ = list_ ? part::machine_rows : part::end;
         break;
       case part::machine_rows:
-        if (group_ == view_->groups.size()) {
+        if (group_ == view_->groups.size() ||
+            shown_ == dashboard_rows_per_page) {
           out += "</tbody></table>\n";
-          if (admin_shown(view_->admin))
-            append_admin_section(out, view_->admin);
-          out += "</div>\n";
-          out += refresh_script;
-          part_ = part::done;
-          return false;
+          if (query_.machines() && shown_ == 0 && in_state_ > 0)
+            out += "<p>No machines on this page: it is past the last.</p>\n";
+          part_ = part::end;
+          break;
         }
         write_machine_rows(out, view_->groups[group_]);
         break;
+      case part::end:
+        if (admin_shown(view_->admin))
+          append_admin_section(out, view_->admin);
+        out += "</div>\n";
+        out += refresh_script;
+        part_ = part::done;
+        return false;
       case part::done:
         return false;
       }
@@ -157,7 +244,28 @@ public:
   }
 
 private:
-  enum class part { head, group_rows, machine_rows, done };
+  enum class part { head, group_rows, machine_rows, end, done };
+
+  // Links to the previous and next page, when there are more.
+  void write_pages(std::string& out, std::uint64_t rows) {
+    auto pages = (rows + dashboard_rows_per_page - 1) / dashboard_rows_per_page;
+    if (pages <= 1)
+      return;
+    out += "<p class=pages>page " + std::to_string(query_.page) + " of " +
+           std::to_string(pages);
+    auto other = query_;
+    if (query_.page > 1) {
+      other.page = std::min(query_.page - 1, pages);
+      out += ": ";
+      append_link(out, other, "previous");
+    }
+    if (query_.page < pages) {
+      other.page = query_.page + 1;
+      out += query_.page > 1 ? " | " : ": ";
+      append_link(out, other, "next");
+    }
+    out += "</p>\n";
+  }
 
   void write_head(std::string& out) {
     out += "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
@@ -165,16 +273,63 @@ private:
     out += page_style;
     out += "</head><body>\n<h1>Disruption Manager: disruptions</h1>\n"
            "<p id=\"refreshed\">as of page load; refreshes every 5 s</p>\n"
-           "<div id=\"live\">\n<h2>Groups</h2>\n<table id=\"groups\">"
+           "<div id=\"live\">\n<h2>Groups</h2>\n<p>";
+    out += std::to_string(view_->groups.size()) + " groups with " +
+           std::to_string(total_) + " machines";
+    if (query_.machines())
+      out += " (" + std::string("<a href=\"showState\">all groups</a>)");
+    out += "</p>\n";
+    if (!query_.machines())
+      write_pages(out, view_->groups.size());
+    out += "<table id=\"groups\">"
            "<thead><tr><th>Group<th>Limit<th>In use<th>Permitted"
            "<th>Waiting<th>Queued</tr></thead><tbody>\n";
   }
 
+  void write_machines_head(std::string& out) {
+    out += "<h2>Machines</h2>\n";
+    if (query_.machines() || !list_) {
+      // The listings of this group (or of all), one per state.
+      out += "<p>";
+      if (query_.machines()) {
+        out += std::to_string(in_state_);
+        out += query_.state ? std::string(" ") + state_name(state_) : "";
+        out += " machines";
+        if (query_.group) {
+          out += " in ";
+          append_html_escaped(out, group_name(*query_.group));
+        }
+        out += "; list ";
+      } else {
+        out += "Too many to list on one page; list ";
+      }
+      dashboard_query other;
+      other.group = query_.group;
+      for (auto s : {view_state::any, view_state::permitted,
+                     view_state::requested, view_state::waiting}) {
+        other.state = s;
+        if (s != view_state::any)
+          out += ", ";
+        append_link(out, other, state_name(s));
+      }
+      out += "</p>\n";
+      if (query_.machines())
+        write_pages(out, in_state_);
+    }
+    if (!list_)
+      return;
+    out += "<table id=\"machines\">"
+           "<thead><tr><th>Hostname<th>State<th>Group"
+           "<th>Request Age/Timeout<th>Ready Timeout<th>Ready URL"
+           "</tr></thead><tbody>\n";
+  }
+
   static void write_group_row(std::string& out, const group_view& g) {
-    out += "<tr><td>";
-    append_html_escaped(out, g.identifier.empty()
-                                 ? "(global group)"
-                                 : std::string_view(g.identifier));
+    out += "<tr><td><a href=\"?group=";
+    append_query_escaped(out, g.identifier);
+    out += "\">";
+    append_html_escaped(out, group_name(g.identifier));
+    out += "</a>";
     for (auto n :
          {g.limit, g.permitted + g.waiting, g.permitted, g.waiting, g.queued}) {
       out += "<td>";
@@ -183,19 +338,36 @@ private:
     out += "</tr>\n";
   }
 
-  // The group's next machine, or its gate errors after the last machine.
+  bool wanted(const machine_view& m) const {
+    return state_ == view_state::any || m.state == state_name(state_);
+  }
+
+  // The group's next machine on this page, or its gate errors after the
+  // last; groups not listed are counted and passed over.
   void write_machine_rows(std::string& out, const group_view& g) {
-    if (machine_ < g.machines.size()) {
-      write_machine_row(out, g, g.machines[machine_++]);
+    if (!g.listed) {
+      before_ += machines_in(g, state_);
+      ++group_;
       return;
     }
-    for (const auto& e : g.gate_errors) {
-      out += "<tr class=e><td colspan=6>ready gate not applied: ";
-      append_html_escaped(out, e);
-      out += " (";
-      append_html_escaped(out, group_text(g.identifier));
-      out += ")</tr>\n";
+    while (machine_ < g.machines.size()) {
+      const auto& m = g.machines[machine_++];
+      if (!wanted(m))
+        continue;
+      if (before_++ < first_)
+        continue;
+      write_machine_row(out, g, m);
+      ++shown_;
+      return;
     }
+    if (state_ == view_state::any)
+      for (const auto& e : g.gate_errors) {
+        out += "<tr class=e><td colspan=6>ready gate not applied: ";
+        append_html_escaped(out, e);
+        out += " (";
+        append_html_escaped(out, group_text(g.identifier));
+        out += ")</tr>\n";
+      }
     machine_ = 0;
     ++group_;
   }
@@ -232,8 +404,17 @@ private:
 
   std::shared_ptr<const state_view> view_; // shared by all who asked
   std::int64_t now_ns_;
+  dashboard_query query_;
+  view_state state_;
+  std::uint64_t total_ = 0;    // machines in the view
+  std::uint64_t in_state_ = 0; // of them in state_
+  std::uint64_t first_ = 0;    // the page's first machine in state_
+  std::uint64_t before_ = 0;   // machines in state_ passed so far
+  std::uint64_t shown_ = 0;    // machine rows written
+  bool list_ = false;          // machines are listed on this page
   part part_ = part::head;
   std::size_t group_ = 0;
+  std::size_t group_end_ = 0; // summary rows: [group_, group_end_)
   std::size_t machine_ = 0;
 };
 
@@ -453,9 +634,93 @@ std::string render_status_page(const state_view& view, const web_context& ctx,
   return out;
 }
 
+std::optional<dashboard_query> parse_dashboard_query(std::string_view query,
+                                                     std::string& error) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (!parse_query(query, pairs)) {
+    error = "the query is malformed (a bad %-escape or a \";\")";
+    return std::nullopt;
+  }
+  dashboard_query q;
+  bool page_given = false;
+  for (auto& [name, value] : pairs) {
+    if (name == "group") {
+      if (q.group) {
+        error = "group is given twice";
+        return std::nullopt;
+      }
+      q.group = std::move(value);
+    } else if (name == "state") {
+      if (q.state) {
+        error = "state is given twice";
+        return std::nullopt;
+      }
+      for (auto s : {view_state::any, view_state::permitted,
+                     view_state::requested, view_state::waiting})
+        if (value == state_name(s))
+          q.state = s;
+      if (!q.state) {
+        error = "state must be all, permitted, requested or waiting, not \"" +
+                value + "\"";
+        return std::nullopt;
+      }
+    } else if (name == "page") {
+      if (page_given) {
+        error = "page is given twice";
+        return std::nullopt;
+      }
+      page_given = true;
+      constexpr std::uint64_t most = 1000000000;
+      std::uint64_t n = 0;
+      bool digits = !value.empty() && value.size() <= 10;
+      for (char c : value) {
+        if (c < '0' || c > '9') {
+          digits = false;
+          break;
+        }
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+      }
+      if (!digits || n < 1 || n > most) {
+        error = "page must be a whole number from 1 to " +
+                std::to_string(most) + ", not \"" + value + "\"";
+        return std::nullopt;
+      }
+      q.page = n;
+    } else {
+      error = "unknown query parameter \"" + name +
+              "\" (known: group, state, page)";
+      return std::nullopt;
+    }
+  }
+  return q;
+}
+
+gather_scope dashboard_scope(const dashboard_query& query) {
+  gather_scope scope;
+  scope.whole = false;
+  scope.group = query.group;
+  scope.count = dashboard_rows_per_page;
+  if (query.machines()) {
+    scope.state = query.state.value_or(view_state::any);
+    scope.first = (query.page - 1) * dashboard_rows_per_page;
+  } else {
+    // Every machine when they all fit on the page, else none.
+    scope.list_at_most = dashboard_rows_per_page;
+  }
+  return scope;
+}
+
+gather_scope summary_scope() {
+  gather_scope scope;
+  scope.whole = false;
+  scope.list_at_most = 0;
+  return scope;
+}
+
 std::unique_ptr<page_writer>
-dashboard_writer(std::shared_ptr<const state_view> view, timestamp now) {
-  return std::make_unique<dashboard>(std::move(view), now);
+dashboard_writer(std::shared_ptr<const state_view> view, timestamp now,
+                 dashboard_query query) {
+  return std::make_unique<dashboard>(std::move(view), now, std::move(query));
 }
 
 std::unique_ptr<page_writer>
@@ -464,9 +729,10 @@ state_json_writer(std::shared_ptr<const state_view> view,
   return std::make_unique<state_document>(std::move(view), std::move(role));
 }
 
-std::string render_dashboard(state_view view, timestamp now) {
-  return render_whole(
-      *dashboard_writer(std::make_shared<state_view>(std::move(view)), now));
+std::string render_dashboard(state_view view, timestamp now,
+                             dashboard_query query) {
+  return render_whole(*dashboard_writer(
+      std::make_shared<state_view>(std::move(view)), now, std::move(query)));
 }
 
 std::string render_state_json(state_view view,

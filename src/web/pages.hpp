@@ -20,10 +20,33 @@ public:
   virtual bool next(std::string& out, std::size_t piece_bytes) = 0;
 };
 
+// What /showState shows (docs/protocol.md, "The dashboard"): without
+// `group` and `state`, the groups' summary, a page of groups, and every
+// machine when they fit on a page; with either, the machines of that group,
+// in that state, a page of them.
+struct dashboard_query {
+  std::optional<std::string> group; // "" is the global group
+  std::optional<view_state> state;  // "all" is view_state::any
+  std::uint64_t page = 1;           // from 1
+  bool machines() const { return group || state; }
+};
+
+// Rows of a dashboard page: groups in the summary, machines in a listing.
+inline constexpr std::uint64_t dashboard_rows_per_page = 10000;
+
+// The query of /showState, or why it is refused (a 400's reason).
+std::optional<dashboard_query> parse_dashboard_query(std::string_view query,
+                                                     std::string& error);
+// What the gatherer must gather for the page.
+gather_scope dashboard_scope(const dashboard_query& query);
+// The counts alone (the status page, the metrics).
+gather_scope summary_scope();
+
 // The view is shared: every request that waited for one gathering reads
 // the same one, however slowly its client takes the page.
 std::unique_ptr<page_writer>
-dashboard_writer(std::shared_ptr<const state_view> view, timestamp now);
+dashboard_writer(std::shared_ptr<const state_view> view, timestamp now,
+                 dashboard_query query = {});
 // With a role of a replica, the document ends with it ("Replica").
 std::unique_ptr<page_writer>
 state_json_writer(std::shared_ptr<const state_view> view,
@@ -32,7 +55,8 @@ state_json_writer(std::shared_ptr<const state_view> view,
 // Whole pages at once.
 std::string render_status_page(const state_view& view, const web_context& ctx,
                                timestamp now);
-std::string render_dashboard(state_view view, timestamp now);
+std::string render_dashboard(state_view view, timestamp now,
+                             dashboard_query query = {});
 std::string render_state_json(state_view view,
                               std::optional<replica_role> role = {});
 

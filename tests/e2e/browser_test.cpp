@@ -336,11 +336,11 @@ TEST_F(browser_fixture, pages_render_tables_and_screenshot) {
       R"(<tr class="r"><td>127\.0\.61\.2</td><td>requested \(#1\)</td><td>Beta</td>)"))
       << dom;
   // Groups: limit, in use, permitted, waiting, queued.
-  EXPECT_TRUE(has_row("<tr><td>Alpha</td><td>2</td><td>2</td><td>1</td><td>1</"
-                      "td><td>1</td></tr>"))
+  EXPECT_TRUE(has_row("<tr><td><a href=\"\\?group=Alpha\">Alpha</a></td><td>2"
+                      "</td><td>2</td><td>1</td><td>1</td><td>1</td></tr>"))
       << dom;
-  EXPECT_TRUE(has_row("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td><td>0</"
-                      "td><td>1</td></tr>"))
+  EXPECT_TRUE(has_row("<tr><td><a href=\"\\?group=Beta\">Beta</a></td><td>1"
+                      "</td><td>1</td><td>1</td><td>0</td><td>1</td></tr>"))
       << dom;
   EXPECT_EQ(dom.find("http-equiv=\"refresh\""), std::string::npos)
       << "a meta refresh reloads the whole page";
@@ -402,8 +402,8 @@ TEST_F(browser_fixture, dashboard_refreshes_in_place) {
       std::regex(
           R"(<tr class="r"><td>127\.0\.61\.3</td><td>requested \(#2\)</td><td>Beta</td>)")))
       << run.out;
-  EXPECT_NE(run.out.find("<tr><td>Beta</td><td>1</td><td>1</td><td>1</td>"
-                         "<td>0</td><td>2</td></tr>"),
+  EXPECT_NE(run.out.find("<tr><td><a href=\"?group=Beta\">Beta</a></td><td>1"
+                         "</td><td>1</td><td>1</td><td>0</td><td>2</td></tr>"),
             std::string::npos)
       << run.out;
   EXPECT_EQ(count_of(run.out, "id=\"live\""), 1u);
@@ -428,8 +428,9 @@ TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
   auto page = http_get(port(), "/showState");
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(count_of(page.body, row), static_cast<std::size_t>(machines));
-  const std::string summary = "<tr><td>Big<td>" + std::to_string(machines) +
-                              "<td>" + std::to_string(machines) + "<td>" +
+  const std::string summary = "<tr><td><a href=\"?group=Big\">Big</a><td>" +
+                              std::to_string(machines) + "<td>" +
+                              std::to_string(machines) + "<td>" +
                               std::to_string(machines) + "<td>0<td>0</tr>\n";
   EXPECT_NE(page.body.find(summary), std::string::npos);
 
@@ -495,7 +496,8 @@ TEST_F(browser_fixture, dashboard_shows_operator_control) {
   EXPECT_LT(freeze, pause);
   // The group table shows the limit that decides: raised to 3 before the
   // freeze, it granted Alpha's queued machine at once.
-  EXPECT_NE(dom.find("<tr><td>Alpha</td><td>3</td><td>3</td><td>2</td>"),
+  EXPECT_NE(dom.find("<tr><td><a href=\"?group=Alpha\">Alpha</a></td><td>3</td>"
+                     "<td>3</td><td>2</td>"),
             std::string::npos)
       << dom;
   EXPECT_NE(dom.find("<tr class=\"p\"><td>127.0.60.3</td><td>permitted</td>"),

@@ -82,9 +82,64 @@ TEST_F(pages_fixture, dashboard_lists_machines_and_groups) {
   EXPECT_TRUE(std::regex_search(page.body, row)) << page.body;
   EXPECT_NE(page.body.find("<td>requested (#1)<td>"), std::string::npos);
   // Group summary: limit 2, 2 in use, 2 permitted, 0 waiting, 1 queued.
-  EXPECT_NE(page.body.find("<tr><td>Dash<td>2<td>2<td>2<td>0<td>1</tr>\n"),
+  EXPECT_NE(page.body.find("<tr><td><a href=\"?group=Dash\">Dash</a><td>2<td>2"
+                           "<td>2<td>0<td>1</tr>\n"),
             std::string::npos)
       << page.body;
+}
+
+// The dashboard's query on the real server: a group's listing, a state's
+// listing across groups, and bad queries answered 400 with the reason.
+TEST_F(pages_fixture,
+       dashboard_lists_by_group_and_state_and_refuses_bad_queries) {
+  const std::string a =
+      R"({"DisruptionManagerGroupIdentifier":"A b","DisruptionManagerGroupMaximumDisrupting":"1"})";
+  const std::string c = R"({"DisruptionManagerGroupIdentifier":"C"})";
+  ASSERT_EQ(disruption(port(), "request", "127.0.44.1", a), "permitted");
+  ASSERT_EQ(disruption(port(), "request", "127.0.44.2", a), "requested");
+  ASSERT_EQ(disruption(port(), "request", "127.0.44.3", c), "permitted");
+
+  auto overview = http_get(port(), "/showState");
+  ASSERT_EQ(overview.status, 200);
+  EXPECT_NE(overview.body.find("2 groups with 3 machines"), std::string::npos)
+      << overview.body;
+  EXPECT_NE(overview.body.find("<tr><td><a href=\"?group=A%20b\">A b</a><td>1"
+                               "<td>1<td>1<td>0<td>1</tr>"),
+            std::string::npos)
+      << overview.body;
+
+  auto group = http_get(port(), "/showState?group=A%20b");
+  ASSERT_EQ(group.status, 200);
+  EXPECT_NE(group.body.find("2 machines in A b"), std::string::npos);
+  EXPECT_NE(group.body.find("<tr class=p><td>127.0.44.1<td>permitted<td>A b"),
+            std::string::npos);
+  EXPECT_NE(group.body.find("<tr class=r><td>127.0.44.2<td>requested (#1)"),
+            std::string::npos);
+  EXPECT_EQ(group.body.find("127.0.44.3"), std::string::npos);
+
+  auto permitted = http_get(port(), "/showState?state=permitted");
+  ASSERT_EQ(permitted.status, 200);
+  EXPECT_NE(permitted.body.find("<td>127.0.44.1<td>permitted"),
+            std::string::npos);
+  EXPECT_NE(permitted.body.find("<td>127.0.44.3<td>permitted"),
+            std::string::npos);
+  EXPECT_EQ(permitted.body.find("127.0.44.2"), std::string::npos);
+
+  auto nobody = http_get(port(), "/showState?group=nobody&state=waiting");
+  ASSERT_EQ(nobody.status, 200);
+  EXPECT_NE(nobody.body.find("0 waiting machines in nobody"),
+            std::string::npos);
+
+  for (auto [query, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"?page=0", "page must be a whole number from 1 to 1000000000"},
+           {"?state=denied",
+            "state must be all, permitted, requested or waiting"},
+           {"?color=red", "unknown query parameter \"color\""}}) {
+    auto refused = http_get(port(), "/showState" + query);
+    EXPECT_EQ(refused.status, 400) << query;
+    EXPECT_NE(refused.body.find(reason), std::string::npos)
+        << query << ": " << refused.body;
+  }
 }
 
 TEST_F(pages_fixture, metrics_parse_and_move_with_calls) {
@@ -214,8 +269,9 @@ struct large_state_fixture : ::testing::Test {
   static void expect_whole_dashboard(const std::string& page) {
     EXPECT_EQ(count_of(page, "<td>m-"), static_cast<std::size_t>(machines));
     for (int g = 0; g < groups; ++g)
-      EXPECT_NE(page.find("<tr><td>Fleet-" + two_digits(g) +
-                          "<td>1<td>98<td>97<td>1<td>2</tr>\n"),
+      EXPECT_NE(page.find("<tr><td><a href=\"?group=Fleet-" + two_digits(g) +
+                          "\">Fleet-" + two_digits(g) +
+                          "</a><td>1<td>98<td>97<td>1<td>2</tr>\n"),
                 std::string::npos)
           << g;
     auto has = [&](const std::string& pattern) {

@@ -41,6 +41,7 @@ public:
   std::vector<disruption_call> calls;
   std::vector<std::string> lookups;
   std::size_t snapshots = 0;
+  std::vector<gather_scope> scopes; // of each snapshot asked for
   std::vector<admin_command> admin_commands;
   bool awaiting = false;
 
@@ -67,8 +68,9 @@ public:
     lookups.push_back(std::move(hostname));
     awaiting = true;
   }
-  void request_snapshot() override {
+  void request_snapshot(gather_scope scope) override {
     ++snapshots;
+    scopes.push_back(std::move(scope));
     awaiting = true;
   }
   void submit_admin(admin_command cmd) override {

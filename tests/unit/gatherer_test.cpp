@@ -23,6 +23,9 @@ struct stage {
   // The group of each snapshot asked for and not answered yet.
   std::vector<group_actor> held;
   bool hold = false; // groups keep their answers until released
+  // The groups asked for their machines and for their summaries.
+  std::vector<std::string> snapshots;
+  std::vector<std::string> summaries;
 };
 
 group_view view_of(const std::string& name) {
@@ -51,7 +54,15 @@ stand_in_group(group_actor::stateful_pointer<stand_in_group_state> self,
       [](evict_atom, const std::string&) {},
       [](due_atom, std::uint64_t) {},
       [](ready_atom, const std::string&, std::uint64_t) {},
+      [name, st](summary_atom) {
+        st->summaries.push_back(name);
+        auto view = view_of(name);
+        view.machines.clear();
+        view.listed = false;
+        return view;
+      },
       [self, name, st](snapshot_atom) -> caf::result<group_view> {
+        st->snapshots.push_back(name);
         if (!st->hold)
           return view_of(name);
         auto promise = self->make_response_promise<group_view>();
@@ -81,6 +92,16 @@ router_actor::behavior_type stand_in_router(router_actor::pointer,
       [st](roster_atom) {
         ++st->rosters;
         return group_roster{st->groups, {}};
+      },
+      [st](roster_atom, const std::string& name) {
+        ++st->rosters;
+        group_roster roster;
+        // The stand-ins are named g00000, g00001, ... in roster order.
+        auto index = std::atoi(name.c_str() + 1);
+        if (name.size() == 6 && name[0] == 'g' && index >= 0 &&
+            static_cast<std::size_t>(index) < st->groups.size())
+          roster.groups.push_back(st->groups[index]);
+        return roster;
       },
       [](admin_atom, admin_command&) { return admin_result{}; },
   };
@@ -125,13 +146,21 @@ struct gatherer_fixture : ::testing::Test {
   }
 
   // Asks `n` times at once; the answers come in as the scheduler runs.
-  std::vector<std::shared_ptr<std::optional<gathered_state>>> ask(int n) {
+  std::vector<std::shared_ptr<std::optional<gathered_state>>>
+  ask(int n, std::optional<gather_scope> scope = std::nullopt) {
     std::vector<std::shared_ptr<std::optional<gathered_state>>> answers;
     for (int i = 0; i < n; ++i) {
       auto slot = std::make_shared<std::optional<gathered_state>>();
-      auto asker = sys->spawn([this, slot](caf::event_based_actor* self) {
-        self->request(gatherer_handle, caf::infinite, snapshot_atom::value)
-            .then([slot](gathered_state& g) { *slot = std::move(g); });
+      auto asker = sys->spawn([this, slot,
+                               scope](caf::event_based_actor* self) {
+        auto store = [slot](gathered_state& g) { *slot = std::move(g); };
+        if (scope)
+          self->request(gatherer_handle, caf::infinite, snapshot_atom::value,
+                        *scope)
+              .then(store);
+        else
+          self->request(gatherer_handle, caf::infinite, snapshot_atom::value)
+              .then(store);
       });
       answers.push_back(slot);
     }
@@ -268,4 +297,88 @@ TEST_F(gatherer_fixture, a_group_retired_meanwhile_is_left_out) {
   ASSERT_TRUE(answers[0]->has_value());
   ASSERT_TRUE((*answers[0])->view) << (*answers[0])->error;
   EXPECT_EQ((*answers[0])->view->groups.size(), 9u);
+}
+
+// A narrower scope asks every group for its counts and only the groups
+// holding the asked window of machines for their machines.
+TEST_F(gatherer_fixture, a_window_lists_only_the_groups_that_hold_it) {
+  add_groups(100);
+  start(gather_limits{});
+  gather_scope scope;
+  scope.whole = false;
+  scope.state = view_state::permitted;
+  scope.first = 10; // each group holds one permitted machine
+  scope.count = 5;
+  auto answers = ask(1, scope);
+  sched->run();
+  ASSERT_TRUE(answers[0]->has_value());
+  const auto& view = *(*answers[0])->view;
+  ASSERT_EQ(view.groups.size(), 100u);
+  EXPECT_EQ(st->summaries.size(), 100u);
+  EXPECT_EQ(st->snapshots,
+            (std::vector<std::string>{"g00010", "g00011", "g00012", "g00013",
+                                      "g00014"}));
+  for (std::size_t i = 0; i < view.groups.size(); ++i) {
+    bool listed = i >= 10 && i < 15;
+    EXPECT_EQ(view.groups[i].listed, listed) << i;
+    EXPECT_EQ(view.groups[i].machines.size(), listed ? 1u : 0u) << i;
+    EXPECT_EQ(view.groups[i].permitted, 1u) << i;
+  }
+}
+
+TEST_F(gatherer_fixture, no_group_lists_machines_beyond_the_bound) {
+  add_groups(20);
+  start(gather_limits{});
+  gather_scope scope;
+  scope.whole = false;
+  scope.count = 100;
+  scope.list_at_most = 19; // 20 machines in all: none listed
+  auto answers = ask(1, scope);
+  sched->run();
+  ASSERT_TRUE(answers[0]->has_value());
+  ASSERT_TRUE((*answers[0])->view);
+  EXPECT_EQ((*answers[0])->view->groups.size(), 20u);
+  EXPECT_TRUE(st->snapshots.empty());
+  // At the bound, all are.
+  scope.list_at_most = 20;
+  answers = ask(1, scope);
+  sched->run();
+  ASSERT_TRUE(answers[0]->has_value());
+  EXPECT_EQ(st->snapshots.size(), 20u);
+}
+
+TEST_F(gatherer_fixture, one_group_is_asked_alone_and_scopes_do_not_mix) {
+  add_groups(50);
+  start(gather_limits{});
+  gather_scope one;
+  one.whole = false;
+  one.group = "g00007";
+  one.count = 10;
+  gather_scope none = one;
+  none.group = "nobody";
+  // Two of each scope at once, and the whole state: the first starts at
+  // once, then those that waited meanwhile share one gathering per scope.
+  auto ones = ask(2, one);
+  auto nones = ask(2, none);
+  auto wholes = ask(1);
+  sched->run();
+  EXPECT_EQ(st->rosters, 4);
+  for (auto& a : ones) {
+    ASSERT_TRUE(a->has_value());
+    ASSERT_TRUE((*a)->view);
+    ASSERT_EQ((*a)->view->groups.size(), 1u);
+    EXPECT_EQ((*a)->view->groups[0].identifier, "g00007");
+    EXPECT_EQ((*a)->view->groups[0].machines.size(), 1u);
+  }
+  for (auto& a : nones) {
+    ASSERT_TRUE(a->has_value());
+    ASSERT_TRUE((*a)->view);
+    EXPECT_TRUE((*a)->view->groups.empty());
+  }
+  EXPECT_EQ((*nones[0])->view, (*nones[1])->view);
+  ASSERT_TRUE(wholes[0]->has_value());
+  EXPECT_EQ((*wholes[0])->view->groups.size(), 50u);
+  // The single group's snapshot twice and the whole state's: 52 in all.
+  EXPECT_EQ(st->snapshots.size(), 52u);
+  EXPECT_EQ(st->summaries.size(), 2u);
 }

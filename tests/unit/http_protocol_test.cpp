@@ -223,3 +223,45 @@ TEST_F(http_protocol_test, an_error_that_leaves_input_unread_closes_lingering) {
   EXPECT_TRUE(other.closing || other.awaiting);
   EXPECT_FALSE(other.lingering);
 }
+
+// The dashboard's query chooses what is gathered; a query it cannot read
+// is refused with the reason, before anything is gathered.
+TEST_F(http_protocol_test, dashboard_query_sets_the_scope_or_is_refused) {
+  ch.feed(*proto, get("/showState?group=A%20b&state=waiting&page=3"));
+  ASSERT_EQ(ch.scopes.size(), 1u);
+  EXPECT_FALSE(ch.scopes[0].whole);
+  EXPECT_EQ(ch.scopes[0].group, std::optional<std::string>("A b"));
+  EXPECT_EQ(ch.scopes[0].state, view_state::waiting);
+  EXPECT_EQ(ch.scopes[0].first, 2 * dashboard_rows_per_page);
+  ch.answer_state(*proto, state_view{});
+  auto out = ch.take_output();
+  EXPECT_EQ(statuses(out), std::vector<int>{200});
+  EXPECT_NE(out.find("0 waiting machines in A b"), std::string::npos) << out;
+  // The status page and the metrics gather the counts alone; the state
+  // API everything.
+  for (const char* path : {"/", "/metrics", "/api/v1/state"}) {
+    ch.feed(*proto, get(path));
+    ch.answer_state(*proto, state_view{});
+    ch.take_output();
+  }
+  ASSERT_EQ(ch.scopes.size(), 4u);
+  EXPECT_FALSE(ch.scopes[1].whole);
+  EXPECT_EQ(ch.scopes[1].count, 0u);
+  EXPECT_FALSE(ch.scopes[2].whole);
+  EXPECT_TRUE(ch.scopes[3].whole);
+
+  for (auto [query, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"page=0", "page must be a whole number from 1 to 1000000000"},
+           {"state=denied",
+            "state must be all, permitted, requested or waiting"},
+           {"sort=host", "unknown query parameter \"sort\""},
+           {"group=a&group=b", "group is given twice"},
+           {"group=%zz", "the query is malformed"}}) {
+    ch.feed(*proto, get("/showState?" + query));
+    out = ch.take_output();
+    EXPECT_EQ(statuses(out), std::vector<int>{400}) << query;
+    EXPECT_NE(out.find(reason), std::string::npos) << query << "\n" << out;
+    EXPECT_FALSE(ch.closing) << query;
+  }
+  EXPECT_EQ(ch.scopes.size(), 4u);
+}

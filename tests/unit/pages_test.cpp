@@ -138,10 +138,15 @@ TEST(pages, dashboard_is_the_same_page_in_any_piece_size) {
 TEST(pages, dashboard_rows_hold_each_machine_once) {
   auto page = render_dashboard(sample_view(), noon());
   const std::string alpha = "Alpha &lt;&amp;&gt; &#34;quoted&#34; \xc3\xa9";
-  EXPECT_NE(page.find("<tr><td>" + alpha + "<td>2<td>2<td>1<td>1<td>2</tr>\n"),
+  // Each group's name links to its listing (the identifier escaped for the
+  // query, then for HTML).
+  EXPECT_NE(page.find("<tr><td><a href=\"?group=Alpha%20%3C%26%3E%20%22quoted"
+                      "%22%20%C3%A9\">" +
+                      alpha + "</a><td>2<td>2<td>1<td>1<td>2</tr>\n"),
             std::string::npos)
       << page;
-  EXPECT_NE(page.find("<tr><td>(global group)<td>1<td>1<td>1<td>0<td>0</tr>\n"),
+  EXPECT_NE(page.find("<tr><td><a href=\"?group=\">(global group)</a><td>1<td>"
+                      "1<td>1<td>0<td>0</tr>\n"),
             std::string::npos);
   EXPECT_NE(page.find("<tr class=p><td>p1.example<td>permitted<td>" + alpha +
                       "<td>1m30s/58m30s</tr>\n"),
@@ -209,4 +214,170 @@ TEST(pages, state_document_and_dashboard_show_operator_control) {
   EXPECT_EQ(page.find("<td><script>"), std::string::npos);
   EXPECT_EQ(render_dashboard(sample_view(), noon()).find("Operator control"),
             std::string::npos);
+}
+
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos;
+       at = text.find(part, at + part.size()))
+    ++n;
+  return n;
+}
+
+// `groups` groups of `per_group` requested machines each, every one listed.
+state_view many(std::size_t groups, std::size_t per_group) {
+  state_view view;
+  for (std::size_t g = 0; g < groups; ++g) {
+    group_view group;
+    group.identifier = "g" + std::to_string(100000 + g);
+    group.queued = per_group;
+    for (std::size_t m = 0; m < per_group; ++m)
+      group.machines.push_back(
+          machine(group.identifier + "-" + std::to_string(100000 + m),
+                  "requested", m + 1));
+    view.groups.push_back(std::move(group));
+  }
+  return view;
+}
+
+dashboard_query listing(std::optional<std::string> group,
+                        std::optional<view_state> state, std::uint64_t page) {
+  dashboard_query q;
+  q.group = std::move(group);
+  q.state = state;
+  q.page = page;
+  return q;
+}
+
+} // namespace
+
+TEST(pages, dashboard_query_is_read_or_refused_with_a_reason) {
+  std::string error;
+  auto q = parse_dashboard_query("group=a+b%2B&state=requested&page=12", error);
+  ASSERT_TRUE(q) << error;
+  EXPECT_EQ(q->group, std::optional<std::string>("a b+"));
+  EXPECT_EQ(q->state, view_state::requested);
+  EXPECT_EQ(q->page, 12u);
+  q = parse_dashboard_query("", error);
+  ASSERT_TRUE(q);
+  EXPECT_FALSE(q->machines());
+  EXPECT_EQ(q->page, 1u);
+  q = parse_dashboard_query("group=&state=all", error);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->group, std::optional<std::string>(""));
+  EXPECT_EQ(q->state, view_state::any);
+  for (auto [query, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"page=",
+            "page must be a whole number from 1 to 1000000000, not \"\""},
+           {"page=-1", "not \"-1\""},
+           {"page=1x", "not \"1x\""},
+           {"page=1000000001", "not \"1000000001\""},
+           {"page=99999999999999999999", "page must be"},
+           {"page=1&page=2", "page is given twice"},
+           {"state=Permitted", "not \"Permitted\""},
+           {"state=all&state=all", "state is given twice"},
+           {"groups=a", "unknown query parameter \"groups\""},
+           {"group=a;b", "malformed"},
+           {"group=%4", "malformed"}}) {
+    error.clear();
+    EXPECT_FALSE(parse_dashboard_query(query, error)) << query;
+    EXPECT_NE(error.find(reason), std::string::npos) << query << ": " << error;
+  }
+}
+
+TEST(pages, dashboard_scope_lists_a_window_or_all_that_fit) {
+  auto overview = dashboard_scope({});
+  EXPECT_FALSE(overview.whole);
+  EXPECT_FALSE(overview.group);
+  EXPECT_EQ(overview.first, 0u);
+  EXPECT_EQ(overview.list_at_most, dashboard_rows_per_page);
+  auto page3 = dashboard_scope(listing("G", view_state::waiting, 3));
+  EXPECT_EQ(page3.group, std::optional<std::string>("G"));
+  EXPECT_EQ(page3.state, view_state::waiting);
+  EXPECT_EQ(page3.first, 2 * dashboard_rows_per_page);
+  EXPECT_EQ(page3.count, dashboard_rows_per_page);
+  EXPECT_GT(page3.list_at_most, 1000000000u);
+  EXPECT_EQ(summary_scope().count, 0u);
+}
+
+// The overview pages the groups' summary; beyond a page of machines it
+// lists none and links to the listings instead.
+TEST(pages, overview_pages_the_groups_and_links_to_listings) {
+  auto view = many(dashboard_rows_per_page + 1, 1);
+  for (auto& g : view.groups) {
+    g.machines.clear();
+    g.listed = false;
+  }
+  auto first = render_dashboard(view, noon());
+  EXPECT_EQ(count_of(first, "<tr><td><a href=\"?group=g"),
+            dashboard_rows_per_page);
+  EXPECT_NE(first.find("10001 groups with 10001 machines"), std::string::npos);
+  EXPECT_NE(first.find("page 1 of 2: <a href=\"?page=2\">next</a>"),
+            std::string::npos);
+  EXPECT_EQ(first.find("id=\"machines\""), std::string::npos);
+  EXPECT_NE(
+      first.find("Too many to list on one page; list <a href=\"?state=all"
+                 "\">all</a>, <a href=\"?state=permitted\">permitted</a>"),
+      std::string::npos)
+      << first.substr(0, 3000);
+  dashboard_query second;
+  second.page = 2;
+  auto page = render_dashboard(view, noon(), second);
+  EXPECT_EQ(count_of(page, "<tr><td><a href=\"?group=g"), 1u);
+  EXPECT_NE(page.find("<a href=\"?group=g110000\">g110000</a>"),
+            std::string::npos);
+  EXPECT_NE(page.find("page 2 of 2: <a href=\"showState\">previous</a>"),
+            std::string::npos);
+}
+
+// A listing shows the machines of the asked state and group, a page of
+// them counted in group order, including in groups the gatherer did not
+// list (counted by their summary and passed over).
+TEST(pages, listing_pages_machines_of_a_state_in_group_order) {
+  auto view = many(3, dashboard_rows_per_page / 2 + 1);
+  // The first group came as a summary: it holds none of page 2.
+  view.groups[0].machines.clear();
+  view.groups[0].listed = false;
+  view.groups[1].machines[0].state = "permitted";
+  view.groups[1].machines[0].queue_position = 0;
+  view.groups[1].queued -= 1;
+  view.groups[1].permitted = 1;
+  auto page = render_dashboard(view, noon(),
+                               listing(std::nullopt, view_state::requested, 2));
+  // Requested in all: 3 * 5001 - 1 = 15002; page 2 holds 10001..15002 (the
+  // first is the second group's 5000th requested machine).
+  EXPECT_NE(page.find("15002 requested machines; list"), std::string::npos);
+  EXPECT_NE(page.find("page 2 of 2: <a href=\"?state=requested\">previous</a>"),
+            std::string::npos);
+  EXPECT_EQ(count_of(page, "<tr class=r>"), 15002u - dashboard_rows_per_page);
+  EXPECT_EQ(count_of(page, "<tr class=p>"), 0u);
+  EXPECT_NE(page.find("<tr class=r><td>g100001-105000<td>requested (#5001)"),
+            std::string::npos);
+  EXPECT_EQ(page.find("<td>g100001-104999<td>"), std::string::npos);
+  // No summary rows but the asked group's.
+  EXPECT_EQ(count_of(page, "<tr><td><a href="), 0u);
+
+  // One group: the gatherer brings it alone; its row and all its machines.
+  state_view alone;
+  alone.groups = {view.groups[2]};
+  auto one =
+      render_dashboard(alone, noon(), listing("g100002", std::nullopt, 1));
+  EXPECT_EQ(count_of(one, "<tr><td><a href="), 1u);
+  EXPECT_NE(one.find("<tr><td><a href=\"?group=g100002\">g100002</a><td>1<td>0"
+                     "<td>0<td>0<td>5001</tr>"),
+            std::string::npos);
+  EXPECT_EQ(count_of(one, "<tr class="), 5001u);
+  EXPECT_NE(
+      one.find("5001 machines in g100002; list <a href=\"?group=g100002&amp;"
+               "state=all\">all</a>"),
+      std::string::npos);
+  EXPECT_EQ(one.find("class=pages"), std::string::npos);
+
+  // Past the last page: an empty table and a note, not an error.
+  auto past = render_dashboard(view, noon(),
+                               listing(std::nullopt, view_state::permitted, 9));
+  EXPECT_EQ(count_of(past, "<tr class="), 0u);
+  EXPECT_NE(past.find("past the last"), std::string::npos);
 }
