@@ -242,6 +242,12 @@ group_view summary_of(const group_book& book) {
   view.limit = book.effective_limit();
   view.tag_limit = book.limit();
   view.controls = book.controls();
+  if (const auto* windows = book.windows()) {
+    view.windows = windows->spec();
+    view.windows_from_operator = book.windows_from_operator();
+    if (auto change = book.next_window_change())
+      view.window_change_ns = change->time_since_epoch().count();
+  }
   view.permitted = book.permitted_count();
   view.waiting = book.waiting_count();
   view.queued = book.queued_count();
@@ -279,11 +285,14 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
   st.router = std::move(router);
   st.book.emplace(std::move(identifier), st.settings.max_duration);
   st.book->restore_limit(initial.limit);
+  st.book->restore_tag_windows(initial.windows);
   st.book->restore_controls(st.settings.controls);
   for (auto& [host, entry] : initial.hosts)
     st.book->restore(host, std::move(entry));
   // Restored machines need the timer and, when waiting, their probers.
   st.emptied_since_batch = st.book->entries().empty();
+  st.book->track_windows(now_of(self));
+  st.book->take_effects(); // (a start changes nothing to log)
   rearm(self);
   for (const auto& [host, entry] : st.book->entries())
     if (entry.wait)
@@ -299,8 +308,8 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
                             call.gate_url};
         }
         held_reply reply{std::move(call.reply), {}};
-        reply.result.state =
-            st.book->operate(call.kind, call.host, call.limit, gate, now);
+        reply.result.state = st.book->operate(call.kind, call.host, call.limit,
+                                              gate, now, call.windows);
         if (call.wants_queue_position &&
             reply.result.state == disruption_state::requested) {
           reply.result.queue_position = st.book->queue_position(call.host);

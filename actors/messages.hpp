@@ -29,6 +29,7 @@ struct disruption_call {
   std::int64_t gate_timeout_ns = 0;
   std::string gate_url;
   std::string gate_error;      // why the record's gate tags were unusable
+  std::string windows;         // maintenance window tag (request, check)
   std::uint64_t route_seq = 0; // set by the router: order of requests
   bool forwarded = false;      // by another replica: never sent on again
   // The answer says where a queued machine stands (FleetLock tells it);
@@ -41,7 +42,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, disruption_call& x) {
   return f(caf::meta::type_name("disruption_call"), x.kind, x.host, x.group,
            x.limit, x.has_gate, x.gate_timeout_ns, x.gate_url, x.gate_error,
-           x.route_seq, x.forwarded, x.wants_queue_position);
+           x.windows, x.route_seq, x.forwarded, x.wants_queue_position);
 }
 
 template <class Inspector>
@@ -82,14 +83,17 @@ enum class admin_operation {
   resume,
   freeze,
   thaw,
-  limit
+  limit,
+  window
 };
 
 struct admin_command {
   admin_operation operation = admin_operation::status;
-  std::string group;            // pause, resume, limit
-  std::string host;             // release
-  std::uint64_t limit = 0;      // limit: the override; 0 clears it
+  std::string group;       // pause, resume, limit, window
+  std::string host;        // release
+  std::uint64_t limit = 0; // limit: the override; 0 clears it
+  // window: the group's maintenance windows; none clears them.
+  std::optional<window_schedule> windows;
   bool skip_ready_gate = false; // release: free the slot at once
   std::string who;              // for the audit trail
   std::string reason;

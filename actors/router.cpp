@@ -49,6 +49,8 @@ const char* operation_name(admin_operation op) {
     return "thaw";
   case admin_operation::limit:
     return "limit";
+  case admin_operation::window:
+    return "window";
   }
   return "";
 }
@@ -82,6 +84,9 @@ admin_settings settings_after(const admin_settings& before,
     else
       after.groups[cmd.group].limit_override = cmd.limit;
     break;
+  case admin_operation::window:
+    after.groups[cmd.group].windows = cmd.windows;
+    break;
   case admin_operation::status:
   case admin_operation::release:
     break;
@@ -99,6 +104,8 @@ admin_settings settings_after(const admin_settings& before,
       cmd.operation == admin_operation::release ? cmd.host : cmd.group;
   entry.detail = cmd.operation == admin_operation::limit
                      ? (cmd.limit == 0 ? "clear" : std::to_string(cmd.limit))
+                 : cmd.operation == admin_operation::window
+                     ? (cmd.windows ? cmd.windows->spec() : "clear")
                      : detail;
   entry.reason = cmd.reason;
   after.record(std::move(entry));

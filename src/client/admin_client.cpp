@@ -42,6 +42,10 @@ const operation_spec operations[] = {
     {"limit", " GROUP N|clear", 2,
      "GROUP's limit is N (1 to 1000000) instead of its records' tag, until "
      "cleared"},
+    {"window", " GROUP SPEC|clear", 2,
+     "GROUP grants only inside these maintenance windows, instead of its "
+     "records' tag, until cleared; SPEC as one argument, such as "
+     "'Mon-Fri 01:00-05:00 Europe/Berlin; Sat 22:00-02:00 UTC'"},
 };
 
 std::string help_text(const flag_set& flags, const std::string& config_dir) {
@@ -54,19 +58,20 @@ std::string help_text(const flag_set& flags, const std::string& config_dir) {
     text += op.help;
     text += "\n";
   }
-  text += "\nEach change is recorded with who made it (the certificate's user "
-          "or, on a\nserver without TLS, the caller's address) and -reason. "
-          "The server must be\nreached over https:// with a certificate whose "
-          "method powers cover\nDisruptionManager.Admin; a server without TLS "
-          "takes admin operations from its\nown host only.\n\nExit status: 0 "
-          "done; 2 bad usage or configuration; 3 server unreachable\n"
-          "(connection, TLS handshake, timeout); 4 refused (no power); 5 the "
-          "input was\nrejected (unknown host, bad group or limit); 6 the "
-          "server failed; 7 an\ninternal error. -h also exits with 2.\n\n"
-          "Flags are read from " +
-          config_dir + "/flags.default\nand " + config_dir +
-          "/flags.extra (name=value per line)\nbefore the command line.\n\n" +
-          flags.usage();
+  text +=
+      "\nEach change is recorded with who made it (the certificate's user "
+      "or, on a\nserver without TLS, the caller's address) and -reason. "
+      "The server must be\nreached over https:// with a certificate whose "
+      "method powers cover\nDisruptionManager.Admin; a server without TLS "
+      "takes admin operations from its\nown host only.\n\nExit status: 0 "
+      "done; 2 bad usage or configuration; 3 server unreachable\n"
+      "(connection, TLS handshake, timeout); 4 refused (no power); 5 the "
+      "input was\nrejected (unknown host, bad group, limit or window); 6 the "
+      "server failed; 7 an\ninternal error. -h also exits with 2.\n\n"
+      "Flags are read from " +
+      config_dir + "/flags.default\nand " + config_dir +
+      "/flags.extra (name=value per line)\nbefore the command line.\n\n" +
+      flags.usage();
   return text;
 }
 
@@ -84,9 +89,12 @@ std::optional<nlohmann::json> body_for(const std::string& op,
     body["Host"] = args[0];
     if (skip_gate)
       body["SkipReadyGate"] = true;
-  } else if (op == "pause" || op == "resume" || op == "limit") {
+  } else if (op == "pause" || op == "resume" || op == "limit" ||
+             op == "window") {
     body["Group"] = args[0];
   }
+  if (op == "window") // (the server reads the spec and names what is wrong)
+    body["Window"] = args[1];
   if (op == "limit") {
     const auto& n = args[1];
     if (n == "clear") {

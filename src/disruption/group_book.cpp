@@ -35,7 +35,54 @@ void group_book::track_expiry(const std::string& host, const holding* before,
     expiry_.emplace(after->last_request, host);
 }
 
-void group_book::permit_from_queue(timestamp) {
+const window_schedule* group_book::windows() const {
+  if (controls_.windows)
+    return &*controls_.windows;
+  if (tag_schedule_)
+    return &*tag_schedule_;
+  return nullptr;
+}
+
+void group_book::set_tag_windows(const std::string& spec) {
+  if (spec == tag_windows_)
+    return;
+  restore_tag_windows(spec);
+  effects_.limit_changed = true; // saved with the group's limit
+}
+
+void group_book::restore_tag_windows(const std::string& spec) {
+  tag_windows_ = spec;
+  tag_schedule_.reset();
+  window_known_ = false;
+  if (spec.empty())
+    return;
+  std::string error;
+  tag_schedule_ = window_schedule::parse(spec, error);
+  if (!tag_schedule_) // Never open: a spec nobody can read grants nothing.
+    tag_schedule_ = window_schedule{};
+}
+
+void group_book::track_windows(timestamp now) {
+  const window_schedule* schedule = windows();
+  bool was_outside = controls_.outside_window;
+  if (schedule == nullptr) {
+    controls_.outside_window = false;
+    window_change_.reset();
+  } else if (!window_known_ || now < window_from_ ||
+             (window_change_ && now >= *window_change_)) {
+    controls_.outside_window = !schedule->open_at(now);
+    window_change_ = schedule->next_change(now);
+    window_from_ = now;
+  }
+  window_known_ = true;
+  if (was_outside != controls_.outside_window)
+    effects_.log_lines.push_back(controls_.outside_window
+                                     ? "maintenance window closed"
+                                     : "maintenance window open");
+}
+
+void group_book::permit_from_queue(timestamp now) {
+  track_windows(now);
   if (!controls_.granting())
     return;
   while (occupied_ < effective_limit() && !queue_.empty()) {
@@ -103,8 +150,12 @@ void group_book::forget_if_empty(const std::string& host) {
 disruption_state group_book::operate(request_kind kind, const std::string& host,
                                      std::uint64_t limit,
                                      const std::optional<ready_gate>& gate,
-                                     timestamp now) {
+                                     timestamp now,
+                                     const std::string& tag_windows) {
   cancel_freed_permit_ = false;
+  // The windows of the latest request or check, as the limit below.
+  if (kind != request_kind::cancel)
+    set_tag_windows(tag_windows);
   expire(now);
   // The group keeps the limit of the latest request or check; a cancel
   // (whose record may lack the tag) leaves it as it is.
@@ -219,7 +270,11 @@ void group_book::end_wait(const std::string& host, std::uint64_t wait_id,
 }
 
 void group_book::set_controls(const group_controls& controls, timestamp now) {
+  bool outside = controls_.outside_window;
   controls_ = controls;
+  // The new windows are looked at afresh (the log tells a change).
+  controls_.outside_window = outside;
+  window_known_ = false;
   // Granting again, or more room: the queue moves on in order.
   expire(now);
 }
@@ -321,6 +376,8 @@ std::optional<timestamp> group_book::earliest_deadline() const {
   if (!wait_deadlines_.empty() &&
       (!result || wait_deadlines_.begin()->first < *result))
     result = wait_deadlines_.begin()->first;
+  if (window_change_ && (!result || *window_change_ < *result))
+    result = window_change_;
   return result;
 }
 

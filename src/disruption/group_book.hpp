@@ -77,13 +77,14 @@ public:
 
   group_book(std::string identifier, std::chrono::nanoseconds max_duration);
 
-  // One client operation. `limit` is the caller's tag value, kept for a
-  // request or check; `gate` applies when a permitted machine cancels.
-  // Returns the state the client sees.
+  // One client operation. `limit` and `tag_windows` (the record's
+  // maintenance window spec, empty for none, already found valid) are the
+  // caller's tag values, kept for a request or check; `gate` applies when a
+  // permitted machine cancels. Returns the state the client sees.
   disruption_state operate(request_kind kind, const std::string& host,
                            std::uint64_t limit,
-                           const std::optional<ready_gate>& gate,
-                           timestamp now);
+                           const std::optional<ready_gate>& gate, timestamp now,
+                           const std::string& tag_windows = {});
   // Whether the last operate() was a cancel that freed a permit: where a
   // ready gate applies (after expiries and promotions it made first).
   bool last_cancel_freed_permit() const { return cancel_freed_permit_; }
@@ -123,7 +124,24 @@ public:
   void restore_limit(std::uint64_t limit);
   void restore_controls(const group_controls& controls) {
     controls_ = controls;
+    window_known_ = false;
   }
+  void restore_tag_windows(const std::string& spec);
+
+  // Maintenance windows (docs/semantics.md, "Maintenance windows"): the
+  // operator's, else the records' tag's; none when neither is set. Whether
+  // the group is outside them is in controls().outside_window, as of the
+  // last operation or track_windows().
+  const window_schedule* windows() const;
+  bool windows_from_operator() const { return controls_.windows.has_value(); }
+  // The spec of the latest request or check (what is saved with the group).
+  const std::string& tag_windows() const { return tag_windows_; }
+  // When the group next enters or leaves its windows (nothing: no windows,
+  // or no change within days); part of earliest_deadline().
+  std::optional<timestamp> next_window_change() const { return window_change_; }
+  // Brings outside_window and the next change up to `now` without deciding
+  // anything (a group just started, before its timer is set).
+  void track_windows(timestamp now);
 
   disruption_state state_of(const std::string& host) const;
   const host_entry* find(const std::string& host) const;
@@ -165,11 +183,20 @@ private:
   void track_expiry(const std::string& host, const holding* before,
                     const holding* after);
   void note(const std::string& host, std::string line);
+  void set_tag_windows(const std::string& spec);
 
   std::string identifier_;
   std::chrono::nanoseconds max_duration_;
   std::uint64_t limit_ = 1;
   group_controls controls_;
+  // The records' window spec, read (a spec that cannot be read, which the
+  // front ends refuse, keeps the group closed); and what track_windows
+  // found: valid from window_from_ until window_change_.
+  std::string tag_windows_;
+  std::optional<window_schedule> tag_schedule_;
+  bool window_known_ = false;
+  timestamp window_from_;
+  std::optional<timestamp> window_change_;
   bool cancel_freed_permit_ = false;
   std::size_t occupied_ = 0; // permitted + waiting
   std::size_t permitted_ = 0;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "duration/go_duration.hpp"
+#include "schedule/maintenance_windows.hpp"
 #include "template/go_template.hpp"
 
 namespace dm {
@@ -90,6 +91,20 @@ std::uint64_t group_limit(const machine_record& machine) {
     value = value * 10 + digit;
   }
   return value == 0 ? 1 : value;
+}
+
+std::string group_windows(const machine_record& machine, std::string& error) {
+  auto tag = find_tag(machine, tag_maintenance_window);
+  if (tag == nullptr)
+    return {};
+  std::string why;
+  auto schedule = window_schedule::parse(*tag, why);
+  if (schedule)
+    return schedule->spec();
+  if (why == "the maintenance window spec is empty")
+    return {};
+  error = "tag " + std::string(tag_maintenance_window) + ": " + why;
+  return {};
 }
 
 std::optional<ready_gate> ready_gate_for(const machine_record& machine,

@@ -19,6 +19,8 @@ inline constexpr std::string_view tag_group_maximum =
 inline constexpr std::string_view tag_ready_timeout =
     "DisruptionManagerReadyTimeout";
 inline constexpr std::string_view tag_ready_url = "DisruptionManagerReadyUrl";
+inline constexpr std::string_view tag_maintenance_window =
+    "DisruptionManagerMaintenanceWindow";
 
 // The group tag's value when present (even empty), else the stream of
 // RequiredImage (Go's path.Dir of it: "kubelet/2026-11-01.2" -> "kubelet").
@@ -33,6 +35,12 @@ std::string group_text(std::string_view identifier);
 
 // The group limit tag as a positive integer; anything else means 1.
 std::uint64_t group_limit(const machine_record& machine);
+
+// The maintenance window tag's spec (docs/semantics.md, "Maintenance
+// windows"), without surrounding white space; empty when the tag is absent
+// or empty. A spec that cannot be read gives `error` (naming the tag and
+// what is wrong), and the call is refused.
+std::string group_windows(const machine_record& machine, std::string& error);
 
 // What holds a slot after a permitted machine cancels.
 struct ready_gate {

@@ -245,10 +245,10 @@ bool import_state(client& etcd, const std::string& prefix,
         txn_op::put(admin_key(prefix),
                     encode_state_line(state_change::admin_update(admin))));
   for (const auto& [group, stored] : state.groups) {
-    if (stored.limit != 1)
-      ops.push_back(txn_op::put(
-          limit_key(prefix, group),
-          encode_state_line(state_change::limit_update(group, stored.limit))));
+    if (stored.limit != 1 || !stored.windows.empty())
+      ops.push_back(txn_op::put(limit_key(prefix, group),
+                                encode_state_line(state_change::limit_update(
+                                    group, stored.limit, stored.windows))));
     for (const auto& [host, entry] : stored.hosts)
       ops.push_back(txn_op::put(
           machine_key(prefix, group, host),

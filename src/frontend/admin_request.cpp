@@ -29,6 +29,7 @@ const operation_spec operations[] = {
     {"freeze", admin_operation::freeze, {}},
     {"thaw", admin_operation::thaw, {}},
     {"limit", admin_operation::limit, {"Group", "Limit"}},
+    {"window", admin_operation::window, {"Group", "Window"}},
 };
 
 admin_request refused(int status, std::string error) {
@@ -147,6 +148,21 @@ admin_request parse_admin_request(std::string_view name,
       return refused(400, "Limit must be a whole number from 1 to " +
                               std::to_string(max_limit_override) +
                               " or \"clear\"");
+    }
+  }
+  if (spec->op == admin_operation::window) {
+    if (!in.contains("Window"))
+      return refused(400, "window needs a Window (a spec such as \"Mon-Fri "
+                          "01:00-05:00 Europe/Berlin\", or \"clear\")");
+    std::string text;
+    if (auto error = text_member("Window", text, max_window_spec_bytes);
+        !error.empty())
+      return refused(400, error);
+    if (text != "clear") {
+      std::string error;
+      cmd.windows = window_schedule::parse(text, error);
+      if (!cmd.windows)
+        return refused(400, "Window: " + error);
     }
   }
   return {cmd, 200, {}};

@@ -78,6 +78,11 @@ std::optional<refusal> admission::admit(channel& ch, request_kind kind,
   auto text_error = call_text_error(call);
   if (!text_error.empty())
     return refusal{refusal_kind::bad_request, std::move(text_error)};
+  // A window tag that cannot be read is refused, never ignored: the group
+  // would grant outside the windows meant (docs/semantics.md).
+  auto windows_error = attach_windows(call, machine);
+  if (!windows_error.empty())
+    return refusal{refusal_kind::bad_request, std::move(windows_error)};
   call.host.insert(0, where.host_prefix);
   call.group.insert(0, where.group_prefix);
   call.wants_queue_position = where.wants_queue_position;

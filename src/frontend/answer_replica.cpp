@@ -40,6 +40,7 @@ void answer_replica::load(const stored_state& state) {
     if (stored.hosts.empty())
       continue; // Not kept (see apply).
     groups_[identifier].limit = stored.limit;
+    groups_[identifier].windows = !stored.windows.empty();
     for (const auto& [host, entry] : stored.hosts)
       set_host(identifier, host, entry);
   }
@@ -55,8 +56,10 @@ void answer_replica::apply(const std::vector<state_change>& changes) {
       // A group without machines is not kept (its limit line follows its
       // machines' lines in any batch that leaves machines in it).
       auto g = groups_.find(change.group);
-      if (g != groups_.end())
+      if (g != groups_.end()) {
         g->second.limit = change.limit;
+        g->second.windows = !change.windows.empty();
+      }
       continue;
     }
     set_host(change.group, change.host, change.entry);
@@ -101,12 +104,14 @@ void answer_replica::set_host(const std::string& group, const std::string& host,
     ++copy.occupied;
 }
 
-std::optional<disruption_state> answer_replica::check(const std::string& host,
-                                                      const std::string& group,
-                                                      std::uint64_t limit,
-                                                      timestamp now) const {
+std::optional<disruption_state>
+answer_replica::check(const std::string& host, const std::string& group,
+                      std::uint64_t limit, const std::string& windows,
+                      timestamp now) const {
   if (frozen_ || controlled_groups_.count(group) != 0)
     return std::nullopt; // The group actor applies the operators' rules.
+  if (!windows.empty())
+    return std::nullopt; // The group actor knows whether a window is open.
   auto g = groups_.find(group);
   auto refs = host_groups_.find(host);
   if (g == groups_.end()) {
@@ -119,6 +124,8 @@ std::optional<disruption_state> answer_replica::check(const std::string& host,
   }
   if (limit != g->second.limit)
     return std::nullopt; // The check sets the group's limit.
+  if (g->second.windows)
+    return std::nullopt; // The check clears the group's windows.
   if (refs == host_groups_.end())
     return disruption_state::denied; // Known nowhere: denied, no change.
   if (refs->second != 1)

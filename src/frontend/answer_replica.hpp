@@ -30,8 +30,9 @@ public:
   void apply(const std::vector<state_change>& changes);
 
   // The answer the group actor would give to `check` from `host` of
-  // `group` whose record carries `limit`, at `now`; nothing when the
-  // replica cannot be sure (the group actor must decide):
+  // `group` whose record carries `limit` and the maintenance window spec
+  // `windows`, at `now`; nothing when the replica cannot be sure (the group
+  // actor must decide):
   // * the group has saved machines and the call would change its
   //   remembered limit (a group without machines is kept nowhere: a check
   //   changes nothing in it),
@@ -41,11 +42,13 @@ public:
   // * the host is queued and the group has a free slot,
   // * operators froze every group, or paused this one or set its limit
   //   (docs/semantics.md, "Operator control": the group actor applies
-  //   those rules).
-  std::optional<disruption_state> check(const std::string& host,
-                                        const std::string& group,
-                                        std::uint64_t limit,
-                                        timestamp now) const;
+  //   those rules),
+  // * the group has maintenance windows, an operator's or its records', or
+  //   the check's record names some (docs/semantics.md, "Maintenance
+  //   windows": whether one is open is the group actor's to say).
+  std::optional<disruption_state>
+  check(const std::string& host, const std::string& group, std::uint64_t limit,
+        const std::string& windows, timestamp now) const;
 
   std::size_t host_count() const { return host_groups_.size(); }
 
@@ -58,6 +61,7 @@ private:
   };
   struct group_copy {
     std::uint64_t limit = 1;
+    bool windows = false;     // the records set a maintenance window
     std::size_t occupied = 0; // permitted + waiting
     std::unordered_map<std::string, machine> machines;
     std::multiset<std::int64_t> deadlines;
@@ -72,7 +76,8 @@ private:
   std::chrono::nanoseconds max_duration_;
   std::unordered_map<std::string, group_copy> groups_;
   bool frozen_ = false;
-  std::set<std::string> controlled_groups_; // paused or with an override
+  // Paused, with an override or with maintenance windows.
+  std::set<std::string> controlled_groups_;
   // How many groups know each host; more than one while a move is being
   // saved.
   std::unordered_map<std::string, std::uint32_t> host_groups_;

@@ -14,7 +14,7 @@ std::string record_size_error(const machine_record& machine) {
   if (machine.hostname.size() > max_name_bytes)
     return over("MDB.Hostname", max_name_bytes);
   for (auto tag : {tag_group_identifier, tag_group_maximum, tag_ready_timeout,
-                   tag_ready_url}) {
+                   tag_ready_url, tag_maintenance_window}) {
     auto it = machine.tags.find(std::string(tag));
     if (it != machine.tags.end() && it->second.size() > max_tag_value_bytes)
       return over("tag " + std::string(tag), max_tag_value_bytes);
@@ -48,9 +48,19 @@ void attach_ready_gate(disruption_call& call, const machine_record& machine) {
   }
 }
 
+std::string attach_windows(disruption_call& call,
+                           const machine_record& machine) {
+  if (call.kind == request_kind::cancel)
+    return {};
+  std::string error;
+  call.windows = group_windows(machine, error);
+  return error;
+}
+
 disruption_call make_disruption_call(request_kind kind,
                                      const machine_record& machine) {
   auto call = make_call_without_gate(kind, machine);
+  attach_windows(call, machine);
   attach_ready_gate(call, machine);
   return call;
 }

@@ -34,6 +34,11 @@ disruption_call make_call_without_gate(request_kind kind,
                                        const machine_record& machine);
 // (Nothing for a check.)
 void attach_ready_gate(disruption_call& call, const machine_record& machine);
+// For a request or check, the record's maintenance window spec; the reason
+// to refuse the call when the tag cannot be read (docs/semantics.md,
+// "Maintenance windows"), else empty. A cancel does not read the tag.
+std::string attach_windows(disruption_call& call,
+                           const machine_record& machine);
 
 // Names and URLs are kept and shown as text: a call whose host, group or
 // ready URL is not valid UTF-8 (gob strings may hold any bytes), or whose

@@ -130,7 +130,8 @@ void dispatcher::submit_call(session& s, disruption_call call) {
         timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
                       std::chrono::steady_clock::now().time_since_epoch()) +
                   wall_offset_};
-    if (auto state = replica_->check(call.host, call.group, call.limit, now)) {
+    if (auto state = replica_->check(call.host, call.group, call.limit,
+                                     call.windows, now)) {
       ++service_metrics::instance().checks_answered_locally;
       call_result result;
       result.state = *state;

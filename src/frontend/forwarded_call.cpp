@@ -25,6 +25,8 @@ std::string encode_forwarded_call(const disruption_call& call) {
               {"gate_url", call.gate_url},
               {"gate_error", call.gate_error},
               {"wants_queue_position", call.wants_queue_position}};
+  if (!call.windows.empty())
+    out["windows"] = call.windows;
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -47,6 +49,7 @@ bool decode_forwarded_call(std::string_view body, disruption_call& call,
     call.gate_url = in.at("gate_url").get<std::string>();
     call.gate_error = in.at("gate_error").get<std::string>();
     call.wants_queue_position = in.value("wants_queue_position", false);
+    call.windows = in.value("windows", std::string());
   } catch (const json::exception&) {
     return false;
   }

@@ -46,7 +46,10 @@ state_figures figures_of(const state_view& view) {
     figures.permitted += g.permitted;
     figures.requested += g.queued;
     figures.waiting += g.waiting;
-    figures.groups.push_back({g.identifier, g.permitted + g.waiting, g.limit});
+    figures.groups.push_back({g.identifier, g.permitted + g.waiting, g.limit,
+                              g.windows.empty()           ? -1
+                              : g.controls.outside_window ? 0
+                                                          : 1});
   }
   return figures;
 }

@@ -157,6 +157,13 @@ service_metrics::render(const state_figures& state,
   for (const auto& g : state.groups)
     sample(out, "group_limit", "group=\"" + escape_label(g.identifier) + "\"",
            double(g.limit));
+  header(out, "group_window_open", "gauge",
+         "1 while a group with maintenance windows is inside one, else 0.");
+  for (const auto& g : state.groups)
+    if (g.window_open >= 0)
+      sample(out, "group_window_open",
+             "group=\"" + escape_label(g.identifier) + "\"",
+             double(g.window_open));
 
   header(out, "calls_total", "counter",
          "Calls by front end, operation and answer.");

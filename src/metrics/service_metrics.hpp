@@ -27,6 +27,8 @@ struct state_figures {
     std::string identifier;
     std::uint64_t slots_in_use = 0; // permitted plus waiting
     std::uint64_t limit = 1;
+    // 1 inside its maintenance windows, 0 outside, -1 without windows.
+    int window_open = -1;
   };
   std::vector<group> groups;
 };

@@ -13,6 +13,7 @@ admin_settings::controls_for(const std::string& identifier) const {
   if (it != groups.end()) {
     controls.paused = it->second.paused;
     controls.limit_override = it->second.limit_override;
+    controls.windows = it->second.windows;
   }
   return controls;
 }

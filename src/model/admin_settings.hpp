@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "schedule/maintenance_windows.hpp"
+
 namespace dm {
 
 using admin_time = std::chrono::time_point<std::chrono::system_clock,
@@ -22,13 +24,23 @@ struct group_controls {
   bool paused = false;
   bool frozen = false;
   std::optional<std::uint64_t> limit_override;
+  // Maintenance windows (docs/semantics.md, "Maintenance windows"): the
+  // operator's, which win over the records' tag; and whether the group is
+  // outside the windows that apply to it now (the book keeps that up to
+  // date, the operator's copy is always false).
+  std::optional<window_schedule> windows;
+  bool outside_window = false;
 
   // New permits may be given.
-  bool granting() const { return !paused && !frozen; }
-  bool any() const { return paused || frozen || limit_override.has_value(); }
+  bool granting() const { return !paused && !frozen && !outside_window; }
+  bool any() const {
+    return paused || frozen || limit_override.has_value() ||
+           windows.has_value();
+  }
   friend bool operator==(const group_controls& a, const group_controls& b) {
     return a.paused == b.paused && a.frozen == b.frozen &&
-           a.limit_override == b.limit_override;
+           a.limit_override == b.limit_override && a.windows == b.windows &&
+           a.outside_window == b.outside_window;
   }
   friend bool operator!=(const group_controls& a, const group_controls& b) {
     return !(a == b);
@@ -39,16 +51,19 @@ struct group_controls {
 struct group_admin {
   bool paused = false;
   std::optional<std::uint64_t> limit_override;
-  bool empty() const { return !paused && !limit_override; }
+  std::optional<window_schedule> windows;
+  bool empty() const { return !paused && !limit_override && !windows; }
 };
 
 // One admin action as the trail keeps it.
 struct audit_entry {
   admin_time when;
   std::string who;       // certificate user, or the peer's address
-  std::string operation; // release, pause, resume, freeze, thaw, limit
+  std::string operation; // release, pause, resume, freeze, thaw, limit,
+                         // window
   std::string target;    // host or group; empty for freeze and thaw
-  std::string detail;    // the limit, or how a release treated the gate
+  std::string detail;    // the limit, the windows, or how a release
+                         // treated the gate
   std::string reason;
 };
 

@@ -39,6 +39,12 @@ struct group_view {
   // False for a summary: the counts above without `machines` and
   // `gate_errors`.
   bool listed = true;
+  // The maintenance windows that apply (the operator's, else the records'
+  // tag's; empty: none), whether they are open (controls.outside_window),
+  // and when that next changes (0: not within days).
+  std::string windows;
+  bool windows_from_operator = false;
+  std::int64_t window_change_ns = 0;
 };
 
 // A machine's state in a view, as `machine_view::state` names it.

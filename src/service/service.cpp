@@ -23,6 +23,7 @@
 #include "etcd/etcd_store.hpp"
 #include "http/protocol_detector.hpp"
 #include "metrics/service_metrics.hpp"
+#include "schedule/maintenance_windows.hpp"
 
 namespace dm {
 
@@ -135,6 +136,11 @@ bool service::open(const service_options& options,
 void service::start_deciding(const service_options& options,
                              std::shared_ptr<state_store> store) {
   auto& sys = *system_;
+  // Read now, not by the first window spec on an I/O thread.
+  if (auto why = load_time_zones(); !why.empty())
+    spdlog::warn("time zones cannot be read ({}): maintenance windows are "
+                 "refused",
+                 why);
   stored_state initial = store->take_loaded();
   // The loops' replicas are fed by the storage actor.
   std::vector<synced_listener> listeners;

@@ -96,7 +96,8 @@ void append_integer(std::string& out, Integer value) {
 }
 
 // The operators' settings as one JSON object: "f" frozen, "gs" the groups'
-// settings ("p" paused, "o" override limit), "au" the audit trail ("t"
+// settings ("p" paused, "o" override limit, "mw" maintenance window
+// spec), "au" the audit trail ("t"
 // time in ns, "w" who, "op", "tg" target, "d" detail, "r" reason).
 json admin_to_json(const admin_settings& admin) {
   json groups = json::object();
@@ -106,6 +107,8 @@ json admin_to_json(const admin_settings& admin) {
       g["p"] = true;
     if (setting.limit_override)
       g["o"] = *setting.limit_override;
+    if (setting.windows)
+      g["mw"] = setting.windows->spec();
     groups[id] = std::move(g);
   }
   json audit = json::array();
@@ -139,6 +142,13 @@ bool admin_from_json(const json& in, admin_settings& admin) {
       if (!g["o"].is_number_unsigned() || g["o"].get<std::uint64_t>() == 0)
         return false;
       setting.limit_override = g["o"].get<std::uint64_t>();
+    }
+    if (g.contains("mw")) {
+      // (A spec the tz database no longer reads cannot be applied.)
+      std::string error;
+      if (!g["mw"].is_string() || !(setting.windows = window_schedule::parse(
+                                        g["mw"].get<std::string>(), error)))
+        return false;
     }
     if (!setting.empty())
       admin.groups[id] = setting;
@@ -181,6 +191,11 @@ bool change_from_json(const json& in, state_change& change, std::string& why) {
     if (!in["l"].is_number_unsigned())
       return false;
     change.limit = in["l"].get<std::uint64_t>();
+    if (in.contains("mw")) {
+      if (!in["mw"].is_string())
+        return false;
+      change.windows = in["mw"].get<std::string>();
+    }
     return true;
   }
   if (!in.contains("h") || !in["h"].is_string())
@@ -360,6 +375,10 @@ void append_state_line(std::string& out, const state_change& change) {
     if (change.host.empty()) {
       body.append(",\"l\":");
       append_integer(body, change.limit);
+      if (!change.windows.empty()) {
+        body.append(",\"mw\":");
+        append_json_string(body, change.windows);
+      }
     } else {
       body.append(",\"h\":");
       append_json_string(body, change.host);
@@ -633,8 +652,9 @@ bool file_store::write_snapshot(std::string& error) {
   for (const auto& [id, group] : mirror_.groups) {
     if (group.hosts.empty())
       continue; // (None at run time; kept out should one be there.)
-    if (group.limit > 1) {
-      append_state_line(text, state_change::limit_update(id, group.limit));
+    if (group.limit > 1 || !group.windows.empty()) {
+      append_state_line(
+          text, state_change::limit_update(id, group.limit, group.windows));
       ++records;
     }
     for (const auto& [host, entry] : group.hosts) {

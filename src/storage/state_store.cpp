@@ -19,11 +19,12 @@ state_change state_change::host_update(std::string group, std::string host,
   return change;
 }
 
-state_change state_change::limit_update(std::string group,
-                                        std::uint64_t limit) {
+state_change state_change::limit_update(std::string group, std::uint64_t limit,
+                                        std::string windows) {
   state_change change;
   change.group = std::move(group);
   change.limit = limit;
+  change.windows = std::move(windows);
   return change;
 }
 
@@ -63,7 +64,9 @@ void apply_change(stored_state& state, const state_change& change) {
     return;
   }
   if (change.host.empty()) {
-    state.groups[change.group].limit = change.limit;
+    auto& group = state.groups[change.group];
+    group.limit = change.limit;
+    group.windows = change.windows;
     return;
   }
   if (change.entry.hold || change.entry.wait) {
@@ -74,7 +77,8 @@ void apply_change(stored_state& state, const state_change& change) {
   if (group == state.groups.end())
     return;
   group->second.hosts.erase(change.host);
-  if (group->second.hosts.empty() && group->second.limit <= 1)
+  if (group->second.hosts.empty() && group->second.limit <= 1 &&
+      group->second.windows.empty())
     state.groups.erase(group);
 }
 
@@ -93,8 +97,8 @@ std::vector<state_change> save_changes(const group_book& book,
   if (book.entries().empty()) {
     emptied = true;
   } else if (limit_changed || erases || emptied) {
-    changes.push_back(
-        state_change::limit_update(book.identifier(), book.limit()));
+    changes.push_back(state_change::limit_update(
+        book.identifier(), book.limit(), book.tag_windows()));
     emptied = false;
   }
   return changes;

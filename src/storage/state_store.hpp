@@ -20,6 +20,7 @@ namespace dm {
 // The persisted part of one group.
 struct stored_group {
   std::uint64_t limit = 1;
+  std::string windows; // the records' maintenance window spec, if any
   std::map<std::string, host_entry> hosts;
 };
 
@@ -32,7 +33,8 @@ struct stored_state {
 };
 
 // One change: a host's whole entry in a group (an entry with neither hold
-// nor wait erases it), or, with an empty host, the group's limit; or, when
+// nor wait erases it), or, with an empty host, the group's limit and
+// window spec (the records' tags); or, when
 // `admin` is set (group and host empty), the whole of the operators'
 // settings, replacing what was there. Every store carries all three kinds.
 struct state_change {
@@ -40,17 +42,19 @@ struct state_change {
   std::string host;
   host_entry entry;
   std::uint64_t limit = 0;
+  std::string windows;
   std::optional<admin_settings> admin;
 
   static state_change host_update(std::string group, std::string host,
                                   host_entry entry);
-  static state_change limit_update(std::string group, std::uint64_t limit);
+  static state_change limit_update(std::string group, std::uint64_t limit,
+                                   std::string windows = {});
   static state_change admin_update(admin_settings settings);
 };
 
 // Applies a change as journals have always been read: a group whose last
 // host goes keeps its limit while it is above 1 (older versions relied on
-// that when a group filled again).
+// that when a group filled again), or while it has a window spec.
 void apply_change(stored_state& state, const state_change& change);
 
 // The times a state file may hold, in nanoseconds since the epoch:
@@ -92,8 +96,8 @@ struct store_health {
 };
 
 // The changes that save `book` after `changed` hosts changed: each host's
-// entry (none: erased), then the group's limit whenever the disk may not
-// have it right: it changed (`limit_changed`), or the disk may have dropped
+// entry (none: erased), then the group's limit (with its window spec)
+// whenever the disk may not have it right: it changed (`limit_changed`), or the disk may have dropped
 // the group, which it does with its last host: the book knew no machine at
 // some point since the last save (`emptied`, which this updates), or a host
 // goes in this very batch. Nothing is said of the limit of a book that

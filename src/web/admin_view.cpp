@@ -34,12 +34,36 @@ json group_settings_json(const admin_settings& admin) {
     json g = {{"Group", identifier}, {"Paused", setting.paused}};
     if (setting.limit_override)
       g["LimitOverride"] = *setting.limit_override;
+    if (setting.windows)
+      g["Window"] = setting.windows->spec();
     groups.push_back(std::move(g));
   }
   return groups;
 }
 
 } // namespace
+
+json windows_json(const group_view& g) {
+  if (g.windows.empty())
+    return nullptr;
+  json out = {{"Spec", g.windows},
+              {"From", g.windows_from_operator ? "operator" : "tag"},
+              {"Open", !g.controls.outside_window}};
+  if (g.window_change_ns != 0)
+    out["NextChange"] = rfc3339(g.window_change_ns);
+  return out;
+}
+
+std::string windows_text(const group_view& g) {
+  if (g.windows.empty())
+    return {};
+  std::string text = g.controls.outside_window ? "closed" : "open";
+  if (g.window_change_ns != 0) {
+    text += g.controls.outside_window ? ", opens " : " until ";
+    text += rfc3339(g.window_change_ns);
+  }
+  return text;
+}
 
 bool admin_shown(const admin_settings& admin) {
   return admin.frozen || !admin.groups.empty() || !admin.audit.empty();
@@ -84,6 +108,8 @@ std::string render_admin_status(const state_view& view, timestamp now) {
          {"Permitted", std::move(permitted)},
          {"Queue", std::move(queue)},
          {"Waiting", std::move(waiting)}});
+    if (!g.windows.empty())
+      groups.back()["Windows"] = windows_json(g);
   }
   json doc = {{"Frozen", view.admin.frozen},
               {"Groups", std::move(groups)},
@@ -97,7 +123,7 @@ void append_admin_section(std::string& out, const admin_settings& admin) {
   out += admin.frozen ? "<b>Frozen</b>: no group grants new permits."
                       : "Not frozen.";
   out += "</p>\n<table id=\"group-settings\"><thead><tr><th>Group<th>Paused"
-         "<th>Limit override</tr></thead><tbody>\n";
+         "<th>Limit override<th>Maintenance windows</tr></thead><tbody>\n";
   for (const auto& [identifier, setting] : admin.groups) {
     out += "<tr><td>";
     append_html_escaped(out, identifier.empty() ? "(global group)"
@@ -106,6 +132,10 @@ void append_admin_section(std::string& out, const admin_settings& admin) {
     out += "<td>";
     if (setting.limit_override)
       out += std::to_string(*setting.limit_override);
+    if (setting.windows) { // (only then: rows stay as they were)
+      out += "<td>";
+      append_html_escaped(out, setting.windows->spec());
+    }
     out += "</tr>\n";
   }
   out += "</tbody></table>\n<h2>Admin actions</h2>\n<table id=\"audit\">"

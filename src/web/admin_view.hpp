@@ -22,6 +22,14 @@ nlohmann::json admin_settings_json(const admin_settings& admin);
 // pauses, the freeze and the audit trail.
 std::string render_admin_status(const state_view& view, timestamp now);
 
+// A group's maintenance windows (docs/semantics.md, "Maintenance
+// windows"): {"Spec", "From": "operator" or "tag", "Open", "NextChange"
+// (when Open next changes, absent when not within days)}; null when the
+// group has none.
+nlohmann::json windows_json(const group_view& g);
+// The same as the dashboard's text: "open until T", "closed, opens T".
+std::string windows_text(const group_view& g);
+
 // The dashboard's section on operator control (HTML).
 void append_admin_section(std::string& out, const admin_settings& admin);
 

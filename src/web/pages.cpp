@@ -58,7 +58,7 @@ tbody { margin: 0; }
 tr { display: grid; border-bottom: 1px solid #ccc; }
 tbody tr { content-visibility: auto; contain-intrinsic-size: auto 1.7em; }
 th, td { padding: 0.25em 0.5em; text-align: left; overflow-wrap: anywhere; }
-#groups tr { grid-template-columns: 3fr repeat(5, 1fr); }
+#groups tr { grid-template-columns: 3fr repeat(5, 1fr) 3fr; }
 #groups td + td, #groups th + th { text-align: right;
                                    font-variant-numeric: tabular-nums; }
 #machines tr { grid-template-columns: 3fr 2fr 2fr 2fr 1.5fr 4fr; }
@@ -283,7 +283,7 @@ private:
       write_pages(out, view_->groups.size());
     out += "<table id=\"groups\">"
            "<thead><tr><th>Group<th>Limit<th>In use<th>Permitted"
-           "<th>Waiting<th>Queued</tr></thead><tbody>\n";
+           "<th>Waiting<th>Queued<th>Maintenance window</tr></thead><tbody>\n";
   }
 
   void write_machines_head(std::string& out) {
@@ -334,6 +334,13 @@ private:
          {g.limit, g.permitted + g.waiting, g.permitted, g.waiting, g.queued}) {
       out += "<td>";
       out += std::to_string(n);
+    }
+    // (Only groups with windows have the cell: rows stay short.)
+    if (!g.windows.empty()) {
+      out += "<td title=\"";
+      append_html_escaped(out, g.windows);
+      out += "\">";
+      out += windows_text(g);
     }
     out += "</tr>\n";
   }
@@ -510,6 +517,17 @@ private:
     if (section_ + 1 < sections) {
       open_section(out, static_cast<section>(section_ + 1));
       return;
+    }
+    if (!g.windows.empty()) {
+      // (Sorted after "Waiting", as nlohmann orders members.)
+      out += ",\n      \"Windows\": ";
+      auto text = windows_json(g).dump(
+          2, ' ', false, nlohmann::json::error_handler_t::replace);
+      for (char c : text) {
+        out += c;
+        if (c == '\n')
+          out += "      ";
+      }
     }
     out += "\n    }";
     section_ = sections;

@@ -7,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/child_process.hpp"
@@ -16,6 +18,7 @@
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_pki.hpp"
+#include "tests/support/window_specs.hpp"
 
 using namespace dm::test;
 
@@ -101,7 +104,7 @@ TEST_F(admin_program, help_lists_every_operation) {
   EXPECT_EQ(run.exit_code, usage);
   for (const char* op :
        {"status", "release HOST", "pause GROUP", "resume GROUP", "freeze",
-        "thaw", "limit GROUP N|clear"})
+        "thaw", "limit GROUP N|clear", "window GROUP SPEC|clear"})
     EXPECT_NE(run.err.find(op), std::string::npos) << op << "\n" << run.err;
 }
 
@@ -346,4 +349,176 @@ TEST_F(admin_program_tls, anyone_without_the_power_is_refused_with_a_reason) {
   auto doc = nlohmann::json::parse(run.out, nullptr, false);
   EXPECT_EQ(doc["Frozen"], false);
   EXPECT_TRUE(doc["Audit"].empty());
+}
+
+// Maintenance windows (docs/semantics.md, "Maintenance windows").
+namespace {
+
+// The window tag as a member for admin_program::machine's `more_tags`.
+std::string window_tag(const std::string& spec) {
+  return "\"DisruptionManagerMaintenanceWindow\":" +
+         nlohmann::json(spec).dump();
+}
+
+using std::chrono::system_clock;
+using namespace std::chrono_literals;
+
+system_clock::time_point wall_now() {
+  return system_clock::now();
+}
+
+// A window closed now: it opens in two hours, for an hour.
+std::string closed_window() {
+  return utc_window_at(wall_now() + 2h, 60min);
+}
+// A window open now, for another hour at least.
+std::string open_window() {
+  return utc_window_at(wall_now() - 1min, 120min);
+}
+
+} // namespace
+
+TEST_F(admin_program, window_holds_rest_and_srpc_requests_until_it_opens) {
+  start_plain();
+  // The next whole minute at least 5 s away: the window opens then, by the
+  // group's own timer, with no call to wake it.
+  auto opens = std::chrono::ceil<std::chrono::minutes>(wall_now() + 5s);
+  auto spec = utc_window_at(opens, 10min);
+  auto set = admin({"window", "G", spec}, {"-reason=night work"});
+  ASSERT_EQ(set.exit_code, done) << set.err;
+  EXPECT_EQ(set.out, "window G " + spec + ": done\n");
+  EXPECT_EQ(machine("127.0.55.1", "G", "request"), 1);
+  EXPECT_EQ(machine("127.0.55.2", "G", "request", "srpc"), 1);
+  EXPECT_EQ(machine("127.0.55.1", "G", "check", "srpc+json"), 1);
+  EXPECT_EQ(machine("127.0.55.9", "H", "request"), 0); // other groups go on
+  auto doc = status();
+  ASSERT_EQ(doc["Groups"].size(), 2u);
+  const auto& g = doc["Groups"][0];
+  EXPECT_EQ(g["Granting"], false);
+  EXPECT_EQ(g["Windows"]["Spec"], spec);
+  EXPECT_EQ(g["Windows"]["From"], "operator");
+  EXPECT_EQ(g["Windows"]["Open"], false);
+  EXPECT_TRUE(g["Windows"].contains("NextChange")) << g.dump();
+  EXPECT_EQ(doc["GroupSettings"][0]["Window"], spec);
+  auto state = nlohmann::json::parse(
+      http_get(server->port(), "/api/v1/state").body, nullptr, false);
+  EXPECT_EQ(state["Groups"][0]["Windows"]["Open"], false) << state.dump();
+  EXPECT_NE(
+      http_get(server->port(), "/metrics")
+          .body.find("disruption_manager_group_window_open{group=\"G\"} 0"),
+      std::string::npos);
+  // Granted in order once it opens (generous bound: a minute and more).
+  int first = 1;
+  while (first != 0 && wall_now() < opens + 60s) {
+    std::this_thread::sleep_for(500ms);
+    first = machine("127.0.55.1", "G", "check");
+  }
+  EXPECT_EQ(first, 0);
+  EXPECT_EQ(machine("127.0.55.2", "G", "check", "srpc"), 1); // limit 1
+  EXPECT_EQ(status()["Groups"][0]["Windows"]["Open"], true);
+  EXPECT_EQ(admin({"release", "127.0.55.1"}).exit_code, done);
+  EXPECT_EQ(machine("127.0.55.2", "G", "check", "srpc"), 0);
+}
+
+TEST_F(admin_program, windows_survive_sigkill_and_restart_and_clear) {
+  start_plain();
+  auto spec = closed_window();
+  EXPECT_EQ(admin({"window", "G", spec}).exit_code, done);
+  EXPECT_EQ(machine("127.0.56.1", "G", "request"), 1);
+  server->kill_hard();
+  ASSERT_TRUE(server->start()) << server->log_text();
+  EXPECT_EQ(machine("127.0.56.1", "G", "check", "srpc"), 1);
+  EXPECT_EQ(machine("127.0.56.2", "G", "request"), 1);
+  auto doc = status();
+  EXPECT_EQ(doc["GroupSettings"][0]["Window"], spec);
+  ASSERT_EQ(doc["Audit"].size(), 1u);
+  EXPECT_EQ(doc["Audit"][0]["Operation"], "window");
+  EXPECT_EQ(doc["Audit"][0]["Detail"], spec);
+  // Cleared: the queue is granted at once, in order.
+  EXPECT_EQ(admin({"window", "G", "clear"}).exit_code, done);
+  EXPECT_EQ(machine("127.0.56.1", "G", "check"), 0);
+  EXPECT_EQ(machine("127.0.56.2", "G", "check", "srpc"), 1);
+  EXPECT_TRUE(status()["GroupSettings"].empty());
+}
+
+TEST_F(admin_program, a_bad_window_is_refused_naming_it_and_changes_nothing) {
+  start_plain();
+  struct bad_case {
+    std::string spec, says;
+  };
+  for (const auto& c : std::vector<bad_case>{
+           {"Mox-Fri 01:00-05:00 UTC", "bad day \"Mox\""},
+           {"Mon 25:00-26:00 UTC", "bad time \"25:00\""},
+           {"Mon 01:00-05:00 Europe/Berln",
+            "unknown time zone \"Europe/Berln\""},
+           {"Mon 01:00-01:00 UTC", "empty span \"01:00-01:00\""},
+           {"", "the maintenance window spec is empty"},
+           {"Mon 01:00-05:00",
+            "window \"Mon 01:00-05:00\" is not DAYS HH:MM-HH:MM ZONE"},
+       }) {
+    auto run = admin({"window", "G", c.spec});
+    EXPECT_EQ(run.exit_code, rejected) << c.spec << ": " << run.err;
+    EXPECT_NE(run.err.find("server answered 400: Window: " + c.says),
+              std::string::npos)
+        << run.err;
+  }
+  EXPECT_EQ(admin({"window", "G"}).exit_code, usage);
+  auto doc = status();
+  EXPECT_TRUE(doc["GroupSettings"].empty());
+  EXPECT_TRUE(doc["Audit"].empty());
+  EXPECT_EQ(machine("127.0.57.1", "G", "request"), 0);
+}
+
+// The records' tag: the group follows it unless an operator set windows; a
+// tag that cannot be read refuses the call over REST and SRPC.
+TEST_F(admin_program, the_window_tag_queues_and_a_bad_tag_is_refused) {
+  start_plain();
+  auto closed = closed_window();
+  EXPECT_EQ(machine("127.0.58.1", "G", "request", "http", window_tag(closed)),
+            1);
+  EXPECT_EQ(machine("127.0.58.1", "G", "check", "srpc", window_tag(closed)), 1);
+  auto doc = status();
+  EXPECT_EQ(doc["Groups"][0]["Windows"]["From"], "tag");
+  EXPECT_EQ(doc["Groups"][0]["Windows"]["Spec"], closed);
+  // The operator's open window wins over the tag.
+  EXPECT_EQ(admin({"window", "G", open_window()}).exit_code, done);
+  EXPECT_EQ(machine("127.0.58.1", "G", "check", "http", window_tag(closed)), 0);
+  EXPECT_EQ(admin({"window", "G", "clear"}).exit_code, done);
+  EXPECT_EQ(machine("127.0.58.2", "G", "request", "srpc", window_tag(closed)),
+            1);
+  // Bad tags: refused with the reason, nothing changes.
+  auto record = [](const std::string& host, const std::string& windows) {
+    return nlohmann::json{
+        {"MDB",
+         {{"Hostname", host},
+          {"Tags",
+           {{"DisruptionManagerGroupIdentifier", "G"},
+            {"DisruptionManagerMaintenanceWindow", windows}}}}},
+        {"Request", "request"}}
+        .dump();
+  };
+  auto rest = http_post(server->port(), "/api/v1/request",
+                        record("127.0.58.3", "Mon 01:00-05:00 Mars/Olympus"),
+                        "127.0.58.3");
+  EXPECT_EQ(rest.status, 400);
+  EXPECT_NE(rest.body.find("tag DisruptionManagerMaintenanceWindow: unknown "
+                           "time zone \"Mars/Olympus\""),
+            std::string::npos)
+      << rest.body;
+  dir.write("bad.json",
+            R"({"Hostname":"127.0.58.4","Tags":{)"
+            R"("DisruptionManagerGroupIdentifier":"G",)"
+            R"("DisruptionManagerMaintenanceWindow":"Mon 9-5 UTC"}})");
+  auto srpc =
+      run_program({sibling_binary("disruption-manager-client"),
+                   "-disruptionManagerUrl=" + base("srpc"),
+                   "-mdbFile=" + dir.file("bad.json"),
+                   "-sourceAddress=127.0.58.4", "-timeout=10s", "request"},
+                  program_options{});
+  EXPECT_GT(srpc.exit_code, 2);
+  EXPECT_NE(srpc.err.find("bad time \"9\""), std::string::npos) << srpc.err;
+  auto state = nlohmann::json::parse(
+      http_get(server->port(), "/api/v1/state").body, nullptr, false);
+  EXPECT_EQ(state.dump().find("127.0.58.3"), std::string::npos);
+  EXPECT_EQ(state.dump().find("127.0.58.4"), std::string::npos);
 }

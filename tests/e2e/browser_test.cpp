@@ -30,6 +30,7 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/window_specs.hpp"
 
 using namespace dm::test;
 
@@ -312,6 +313,16 @@ struct browser_fixture : ::testing::Test {
 
 TEST_F(browser_fixture, pages_render_tables_and_screenshot) {
   make_two_groups();
+  // Gamma: its records' maintenance window is closed (it opens in two
+  // hours), so its one machine queues.
+  auto closed =
+      utc_window_at(std::chrono::system_clock::now() + std::chrono::hours(2),
+                    std::chrono::minutes(60));
+  ASSERT_EQ(disruption(port(), "request", "127.0.62.1",
+                       R"({"DisruptionManagerGroupIdentifier":"Gamma",)"
+                       R"("DisruptionManagerMaintenanceWindow":")" +
+                           closed + "\"}"),
+            "requested");
 
   auto dashboard =
       run_chromium(chromium, {"--dump-dom", url(port(), "/showState")});
@@ -342,13 +353,20 @@ TEST_F(browser_fixture, pages_render_tables_and_screenshot) {
   EXPECT_TRUE(has_row("<tr><td><a href=\"\\?group=Beta\">Beta</a></td><td>1"
                       "</td><td>1</td><td>1</td><td>0</td><td>1</td></tr>"))
       << dom;
+  // A group with windows: whether they are open, and when that changes.
+  EXPECT_TRUE(has_row("<tr><td><a "
+                      "href=\"\\?group=Gamma\">Gamma</a></td><td>1</td><td>0</"
+                      "td><td>0</td><td>0</"
+                      "td><td>1</td><td title=\"" +
+                      closed + "\">closed, opens [0-9-]+T[0-9:]+Z</td></tr>"))
+      << dom;
   EXPECT_EQ(dom.find("http-equiv=\"refresh\""), std::string::npos)
       << "a meta refresh reloads the whole page";
 
   auto status = run_chromium(chromium, {"--dump-dom", url(port(), "/")});
   ASSERT_EQ(status.exit_code, 0) << describe(status);
   EXPECT_NE(
-      status.out.find("2 disruptions permitted, 2 requested and 1 waiting"),
+      status.out.find("2 disruptions permitted, 3 requested and 1 waiting"),
       std::string::npos)
       << status.out;
   EXPECT_NE(status.out.find("href=\"showState\""), std::string::npos);

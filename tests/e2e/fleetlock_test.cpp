@@ -18,6 +18,7 @@
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_pki.hpp"
 #include "tests/support/tls_exchange.hpp"
+#include "tests/support/window_specs.hpp"
 #include "tls/peer_identity.hpp"
 
 using namespace dm;
@@ -350,4 +351,46 @@ TEST(fleetlock_flags, bad_values_stop_the_service_with_a_reason) {
         << flag << "\n"
         << server.log_text();
   }
+}
+
+// A FleetLock group gets maintenance windows from the admin operation like
+// any group (docs/semantics.md, "Maintenance windows"): outside them a lock
+// queues (409 with its place), and is granted once they allow it.
+TEST_F(fleetlock_fixture, a_group_outside_its_window_queues_until_it_opens) {
+  start();
+  auto window = [&](const std::string& spec) {
+    return http_post(
+        server->port(), "/api/v1/admin/window",
+        nlohmann::json{{"Group", "fleetlock/workers"}, {"Window", spec}}
+            .dump());
+  };
+  // Closed now: it opens in two hours.
+  auto closed = utc_window_at(std::chrono::system_clock::now() + 2h, 60min);
+  ASSERT_EQ(window(closed).status, 200);
+  auto a = lock("a");
+  EXPECT_EQ(a.status, 409);
+  EXPECT_EQ(a.kind, "failed_lock_semaphore_full");
+  EXPECT_NE(a.value.find("position 1 of 1"), std::string::npos) << a.value;
+  auto b = lock("b");
+  EXPECT_NE(b.value.find("position 2 of 2"), std::string::npos) << b.value;
+  EXPECT_EQ(lock("c", "infra").status, 200); // other groups go on
+  auto s = state();
+  ASSERT_EQ(s["Groups"].size(), 2u);
+  EXPECT_EQ(s["Groups"][1]["Identifier"], "fleetlock/workers");
+  EXPECT_EQ(s["Groups"][1]["Windows"]["Open"], false);
+  // A window open now: the queue's head is granted, in order.
+  auto open = utc_window_at(std::chrono::system_clock::now() - 1min, 120min);
+  ASSERT_EQ(window(open).status, 200);
+  EXPECT_EQ(lock("b").status, 409);
+  EXPECT_EQ(lock("a").status, 200);
+  EXPECT_EQ(unlock("a").status, 200);
+  EXPECT_EQ(lock("b").status, 200); // the freed slot, while open
+  EXPECT_EQ(unlock("b").status, 200);
+  // Closed again, then cleared: granted at once.
+  ASSERT_EQ(window(closed).status, 200);
+  auto d = lock("d");
+  EXPECT_EQ(d.status, 409);
+  EXPECT_NE(d.value.find("position 1 of 1"), std::string::npos) << d.value;
+  ASSERT_EQ(window("clear").status, 200);
+  EXPECT_EQ(lock("d").status, 200);
 }

@@ -29,6 +29,17 @@ TEST(admin_request, reads_each_operation) {
                           R"({"Group": "G", "Limit": "clear"})");
   ASSERT_TRUE(r.command) << r.error;
   EXPECT_EQ(r.command->limit, 0u);
+  r = parse_admin_request(
+      "window", "POST",
+      R"({"Group": "G", "Window": "Mon-Fri 01:00-05:00 Europe/Berlin"})");
+  ASSERT_TRUE(r.command) << r.error;
+  EXPECT_EQ(r.command->operation, admin_operation::window);
+  ASSERT_TRUE(r.command->windows);
+  EXPECT_EQ(r.command->windows->spec(), "Mon-Fri 01:00-05:00 Europe/Berlin");
+  r = parse_admin_request("window", "POST",
+                          R"({"Group": "G", "Window": "clear"})");
+  ASSERT_TRUE(r.command) << r.error;
+  EXPECT_FALSE(r.command->windows);
 }
 
 TEST(admin_request, refuses_what_is_malformed_naming_it) {
@@ -42,7 +53,7 @@ TEST(admin_request, refuses_what_is_malformed_naming_it) {
   for (const auto& c : std::vector<bad>{
            {"nope", "POST", "{}", 404,
             "no admin operation \"nope\"; there are: status, release, pause, "
-            "resume, freeze, thaw, limit"},
+            "resume, freeze, thaw, limit, window"},
            {"pause", "GET", "", 405, "pause takes POST"},
            {"status", "POST", "", 405, "status takes GET"},
            {"pause", "POST", "[1]", 400, "the body is not a JSON object"},
@@ -66,6 +77,25 @@ TEST(admin_request, refuses_what_is_malformed_naming_it) {
             "Limit must be a whole number from 1 to 1000000 or \"clear\""},
            {"limit", "POST", R"({"Group": "G", "Limit": "3"})", 400,
             "Limit must be a whole number from 1 to 1000000 or \"clear\""},
+           {"window", "POST", R"({"Group": "G"})", 400,
+            "window needs a Window (a spec such as \"Mon-Fri 01:00-05:00 "
+            "Europe/Berlin\", or \"clear\")"},
+           {"window", "POST", R"({"Group": "G", "Window": 3})", 400,
+            "Window is not a string"},
+           {"window", "POST", R"({"Group": "G", "Window": ""})", 400,
+            "Window: the maintenance window spec is empty"},
+           {"window", "POST",
+            R"({"Group": "G", "Window": "Mox 01:00-02:00 UTC"})", 400,
+            "Window: bad day \"Mox\" in \"Mox 01:00-02:00 UTC\" (days are Mon, "
+            "Tue, Wed, Thu, Fri, Sat, Sun, as a range Mon-Fri or a list "
+            "Mon,Wed)"},
+           {"window", "POST",
+            R"({"Group": "G", "Window": "Mon 01:00-02:00 Mars/Olympus"})", 400,
+            "Window: unknown time zone \"Mars/Olympus\" in \"Mon 01:00-02:00 "
+            "Mars/Olympus\" (a name of the tz database, such as UTC or "
+            "Europe/Berlin)"},
+           {"window", "POST", R"({"Window": "clear"})", 400,
+            "window needs a Group"},
        }) {
     auto r = parse_admin_request(c.name, c.method, c.body);
     EXPECT_FALSE(r.command) << c.name << " " << c.body;

@@ -101,7 +101,7 @@ TEST(answer_replica, agrees_with_the_groups_over_random_histories) {
         break;
       default: {
         ++checks;
-        auto local_answer = f.replica.check(host, group, limit, f.now);
+        auto local_answer = f.replica.check(host, group, limit, "", f.now);
         auto before = f.sync(); // (nothing pending: every step syncs)
         ASSERT_TRUE(before.empty());
         auto limit_before = f.book(group).limit();
@@ -138,17 +138,17 @@ TEST(answer_replica, agrees_with_the_groups_over_random_histories) {
 TEST(answer_replica, unknown_machine_is_denied_unless_the_limit_would_change) {
   fleet f;
   // A group without machines: no check changes anything in it.
-  EXPECT_EQ(f.replica.check("a", "g", 1, f.now), D);
-  EXPECT_EQ(f.replica.check("a", "g", 2, f.now), D);
+  EXPECT_EQ(f.replica.check("a", "g", 1, "", f.now), D);
+  EXPECT_EQ(f.replica.check("a", "g", 2, "", f.now), D);
   // A group with machines remembers its limit: another one changes it.
   f.call(request_kind::request, "b", "g", 3);
   f.sync();
-  EXPECT_EQ(f.replica.check("a", "g", 3, f.now), D);
-  EXPECT_EQ(f.replica.check("a", "g", 2, f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("a", "g", 3, "", f.now), D);
+  EXPECT_EQ(f.replica.check("a", "g", 2, "", f.now), std::nullopt);
   // Its last machine gone, the group is kept nowhere.
   f.call(request_kind::cancel, "b", "g", 3);
   f.sync();
-  EXPECT_EQ(f.replica.check("a", "g", 2, f.now), D);
+  EXPECT_EQ(f.replica.check("a", "g", 2, "", f.now), D);
   EXPECT_EQ(f.replica.host_count(), 0u);
 }
 
@@ -156,13 +156,14 @@ TEST(answer_replica, permit_holds_until_its_own_expiry) {
   fleet f;
   f.call(request_kind::request, "a", "g", 1);
   f.sync();
-  EXPECT_EQ(f.replica.check("a", "g", 1, f.now), P);
-  EXPECT_EQ(f.replica.check("a", "g", 1, f.now + 59min), P);
+  EXPECT_EQ(f.replica.check("a", "g", 1, "", f.now), P);
+  EXPECT_EQ(f.replica.check("a", "g", 1, "", f.now + 59min), P);
   // It lapses once it has lasted longer than the hour, as in the group.
-  EXPECT_EQ(f.replica.check("a", "g", 1, f.now + 60min), P);
-  EXPECT_EQ(f.replica.check("a", "g", 1, f.now + 60min + 1ns), std::nullopt);
-  EXPECT_EQ(f.replica.check("a", "g", 2, f.now), std::nullopt) << "limit";
-  EXPECT_EQ(f.replica.check("a", "h", 1, f.now), std::nullopt) << "move";
+  EXPECT_EQ(f.replica.check("a", "g", 1, "", f.now + 60min), P);
+  EXPECT_EQ(f.replica.check("a", "g", 1, "", f.now + 60min + 1ns),
+            std::nullopt);
+  EXPECT_EQ(f.replica.check("a", "g", 2, "", f.now), std::nullopt) << "limit";
+  EXPECT_EQ(f.replica.check("a", "h", 1, "", f.now), std::nullopt) << "move";
 }
 
 TEST(answer_replica, queued_machine_needs_a_full_group_and_nothing_due) {
@@ -171,10 +172,11 @@ TEST(answer_replica, queued_machine_needs_a_full_group_and_nothing_due) {
   f.now += 10min;
   f.call(request_kind::request, "b", "g", 1);
   f.sync();
-  EXPECT_EQ(f.replica.check("b", "g", 1, f.now), R);
+  EXPECT_EQ(f.replica.check("b", "g", 1, "", f.now), R);
   // a's permit ends at +60 min from its request: then b may be promoted.
-  EXPECT_EQ(f.replica.check("b", "g", 1, f.now + 50min), R);
-  EXPECT_EQ(f.replica.check("b", "g", 1, f.now + 50min + 1ns), std::nullopt);
+  EXPECT_EQ(f.replica.check("b", "g", 1, "", f.now + 50min), R);
+  EXPECT_EQ(f.replica.check("b", "g", 1, "", f.now + 50min + 1ns),
+            std::nullopt);
 }
 
 TEST(answer_replica, waiting_machine_is_denied_and_moves_wait_for_both_saves) {
@@ -182,16 +184,16 @@ TEST(answer_replica, waiting_machine_is_denied_and_moves_wait_for_both_saves) {
   f.call(request_kind::request, "a", "g", 1);
   f.call(request_kind::cancel, "a", "g", 1, ready_gate{10min, ""});
   f.sync();
-  EXPECT_EQ(f.replica.check("a", "g", 1, f.now), D);
+  EXPECT_EQ(f.replica.check("a", "g", 1, "", f.now), D);
   // Only the new group's change is saved so far: known twice, not sure.
   answer_replica replica(1h);
   replica.apply({state_change::host_update(
       "g", "b", host_entry{holding{true, f.now, 1}, std::nullopt})});
   replica.apply({state_change::host_update(
       "h", "b", host_entry{holding{true, f.now, 1}, std::nullopt})});
-  EXPECT_EQ(replica.check("b", "h", 1, f.now), std::nullopt);
+  EXPECT_EQ(replica.check("b", "h", 1, "", f.now), std::nullopt);
   replica.apply({state_change::host_update("g", "b", host_entry{})});
-  EXPECT_EQ(replica.check("b", "h", 1, f.now), P);
+  EXPECT_EQ(replica.check("b", "h", 1, "", f.now), P);
   EXPECT_EQ(replica.host_count(), 1u);
 }
 
@@ -205,8 +207,9 @@ TEST(answer_replica, huge_maximum_duration_keeps_the_permit) {
     f.call(request_kind::request, "a", "g", 1);
     f.call(request_kind::request, "b", "g", 1);
     f.sync();
-    EXPECT_EQ(f.replica.check("a", "g", 1, f.now + 300ms), P) << max.count();
-    EXPECT_EQ(f.replica.check("b", "g", 1, f.now + 24h * 365 * 200), R)
+    EXPECT_EQ(f.replica.check("a", "g", 1, "", f.now + 300ms), P)
+        << max.count();
+    EXPECT_EQ(f.replica.check("b", "g", 1, "", f.now + 24h * 365 * 200), R)
         << max.count();
   }
 }
@@ -219,8 +222,8 @@ TEST(answer_replica, huge_ready_timeout_keeps_the_machine_waiting) {
     f.call(request_kind::cancel, "a", "g", 1, ready_gate{timeout, ""});
     f.call(request_kind::request, "b", "g", 1);
     f.sync();
-    EXPECT_EQ(f.replica.check("a", "g", 1, f.now + 300ms), D);
-    EXPECT_EQ(f.replica.check("b", "g", 1, f.now + 300ms), R)
+    EXPECT_EQ(f.replica.check("a", "g", 1, "", f.now + 300ms), D);
+    EXPECT_EQ(f.replica.check("b", "g", 1, "", f.now + 300ms), R)
         << timeout.count();
   }
 }
@@ -233,29 +236,66 @@ TEST(answer_replica, leaves_groups_under_operator_control_to_the_actor) {
   f.call(request_kind::request, "a", "G", 1);
   f.call(request_kind::request, "b", "H", 1);
   f.sync();
-  ASSERT_EQ(f.replica.check("a", "G", 1, f.now), P);
+  ASSERT_EQ(f.replica.check("a", "G", 1, "", f.now), P);
   admin_settings admin;
   admin.groups["G"].paused = true;
   f.replica.apply({state_change::admin_update(admin)});
-  EXPECT_EQ(f.replica.check("a", "G", 1, f.now), std::nullopt);
-  EXPECT_EQ(f.replica.check("b", "H", 1, f.now), P);
+  EXPECT_EQ(f.replica.check("a", "G", 1, "", f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("b", "H", 1, "", f.now), P);
   admin.groups["G"].paused = false;
   admin.groups["G"].limit_override = 4;
   f.replica.apply({state_change::admin_update(admin)});
-  EXPECT_EQ(f.replica.check("a", "G", 1, f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("a", "G", 1, "", f.now), std::nullopt);
   admin.groups.clear();
   admin.frozen = true;
   f.replica.apply({state_change::admin_update(admin)});
-  EXPECT_EQ(f.replica.check("b", "H", 1, f.now), std::nullopt);
-  EXPECT_EQ(f.replica.check("x", "K", 1, f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("b", "H", 1, "", f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("x", "K", 1, "", f.now), std::nullopt);
   admin.frozen = false;
   f.replica.apply({state_change::admin_update(admin)});
-  EXPECT_EQ(f.replica.check("a", "G", 1, f.now), P);
-  EXPECT_EQ(f.replica.check("b", "H", 1, f.now), P);
+  EXPECT_EQ(f.replica.check("a", "G", 1, "", f.now), P);
+  EXPECT_EQ(f.replica.check("b", "H", 1, "", f.now), P);
   // Loaded at start as well as heard of.
   stored_state state;
   state.admin.frozen = true;
   answer_replica fresh(1h);
   fresh.load(state);
-  EXPECT_EQ(fresh.check("x", "K", 1, f.now), std::nullopt);
+  EXPECT_EQ(fresh.check("x", "K", 1, "", f.now), std::nullopt);
+}
+
+// Whether a window is open is the group actor's to say (docs/semantics.md,
+// "Maintenance windows"): no check of a group with windows, an operator's
+// or its records', nor one whose record names windows, is answered here.
+TEST(answer_replica, leaves_groups_with_maintenance_windows_to_the_actor) {
+  fleet f;
+  f.call(request_kind::request, "a", "G", 1);
+  f.book("H").operate(request_kind::request, "b", 1, std::nullopt, f.now,
+                      "Mon 01:00-05:00 UTC");
+  f.sync();
+  ASSERT_EQ(f.replica.check("a", "G", 1, "", f.now), P);
+  // The records' windows, saved with the group.
+  EXPECT_EQ(f.replica.check("b", "H", 1, "", f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("b", "H", 1, "Mon 01:00-05:00 UTC", f.now),
+            std::nullopt);
+  // A check naming windows for a group without them.
+  EXPECT_EQ(f.replica.check("a", "G", 1, "Mon 01:00-05:00 UTC", f.now),
+            std::nullopt);
+  // An operator's windows.
+  std::string error;
+  admin_settings admin;
+  admin.groups["G"].windows =
+      window_schedule::parse("Mon-Sun 00:00-24:00 UTC", error);
+  f.replica.apply({state_change::admin_update(admin)});
+  EXPECT_EQ(f.replica.check("a", "G", 1, "", f.now), std::nullopt);
+  // Loaded at start as well as heard of.
+  stored_state state;
+  state.groups["H"].windows = "Mon 01:00-05:00 UTC";
+  state.groups["H"].hosts["b"] =
+      host_entry{holding{true, f.now, 1}, std::nullopt};
+  answer_replica fresh(1h);
+  fresh.load(state);
+  EXPECT_EQ(fresh.check("b", "H", 1, "", f.now), std::nullopt);
+  state.groups["H"].windows.clear();
+  fresh.load(state);
+  EXPECT_EQ(fresh.check("b", "H", 1, "", f.now), P);
 }

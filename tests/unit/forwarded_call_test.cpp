@@ -17,6 +17,7 @@ TEST(forwarded_call, a_call_reads_back_as_sent_and_is_marked_forwarded) {
   call.gate_url = "http://h/ready";
   call.gate_error = "";
   call.wants_queue_position = true;
+  call.windows = "Mon-Fri 01:00-05:00 Europe/Berlin";
   disruption_call back;
   std::string error;
   ASSERT_TRUE(decode_forwarded_call(encode_forwarded_call(call), back, error))
@@ -30,6 +31,7 @@ TEST(forwarded_call, a_call_reads_back_as_sent_and_is_marked_forwarded) {
   EXPECT_EQ(back.gate_url, call.gate_url);
   EXPECT_TRUE(back.forwarded);
   EXPECT_TRUE(back.wants_queue_position);
+  EXPECT_EQ(back.windows, call.windows);
   for (const char* bad :
        {"", "[]", "{}",
         R"({"kind":"sleep","host":"h","group":"","limit":1,)"

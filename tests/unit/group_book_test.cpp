@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "disruption/group_book.hpp"
+#include "storage/legacy_state.hpp"
 #include "tests/support/call_names.hpp"
 
 using namespace dm;
@@ -507,4 +508,234 @@ TEST_F(controls_fixture, release_in_a_paused_group_keeps_the_slot_free) {
   EXPECT_EQ(check("b"), R);
   set(false, false);
   EXPECT_EQ(check("b"), P);
+}
+
+// Maintenance windows (docs/semantics.md, "Maintenance windows"), in virtual
+// time: outside its windows the group grants nothing new.
+namespace {
+
+struct windows_fixture : book_fixture {
+  windows_fixture() {
+    // Queued requests outlast the nights these tests wait through.
+    book = group_book{"G", 240h};
+  }
+
+  static timestamp at(const char* rfc3339) {
+    return parse_rfc3339(rfc3339).value_or(timestamp{});
+  }
+  static window_schedule spec(const char* text) {
+    std::string error;
+    auto parsed = window_schedule::parse(text, error);
+    EXPECT_TRUE(parsed) << error;
+    return parsed.value_or(window_schedule{});
+  }
+  // An operator's windows (none: cleared).
+  void set_windows(std::optional<window_schedule> windows) {
+    group_controls c;
+    c.windows = std::move(windows);
+    book.set_controls(c, now);
+  }
+  disruption_state request_tagged(const std::string& host,
+                                  const std::string& windows,
+                                  std::uint64_t limit = 1) {
+    return book.operate(request_kind::request, host, limit, std::nullopt, now,
+                        windows);
+  }
+  // The group's timer fires.
+  void wake_at(const char* rfc3339) {
+    now = at(rfc3339);
+    book.expire(now);
+  }
+};
+
+} // namespace
+
+// 2026-12-07 is a Monday.
+TEST_F(windows_fixture,
+       outside_requests_queue_and_are_granted_in_order_when_it_opens) {
+  now = at("2026-12-06T23:00:00Z");
+  set_windows(spec("Mon 01:00-05:00 UTC"));
+  EXPECT_TRUE(book.controls().outside_window);
+  EXPECT_FALSE(book.controls().granting());
+  EXPECT_EQ(request("a", 2), R);
+  EXPECT_EQ(request("b", 2), R);
+  EXPECT_EQ(request("c", 2), R);
+  EXPECT_EQ(check("a", 2), R); // checks answer as ever
+  // The group's timer is set for the opening.
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-07T01:00:00Z"));
+  wake_at("2026-12-07T00:59:59Z");
+  EXPECT_EQ(book.state_of("a"), R);
+  wake_at("2026-12-07T01:00:00Z");
+  EXPECT_FALSE(book.controls().outside_window);
+  EXPECT_EQ(book.state_of("a"), P);
+  EXPECT_EQ(book.state_of("b"), P);
+  EXPECT_EQ(book.state_of("c"), R); // two slots, first come first
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-07T05:00:00Z"));
+  auto fx = book.take_effects();
+  EXPECT_NE(std::find(fx.log_lines.begin(), fx.log_lines.end(),
+                      "maintenance window open"),
+            fx.log_lines.end());
+}
+
+TEST_F(windows_fixture, permits_given_inside_stay_after_it_closes) {
+  now = at("2026-12-07T04:00:00Z");
+  set_windows(spec("Mon 01:00-05:00 UTC"));
+  EXPECT_EQ(request("a"), P);
+  wake_at("2026-12-07T05:00:00Z");
+  EXPECT_TRUE(book.controls().outside_window);
+  EXPECT_EQ(check("a"), P);
+  EXPECT_EQ(request("a"), P); // refreshing keeps it
+  EXPECT_EQ(cancel("a"), D);
+  // The freed slot goes to nobody while closed.
+  EXPECT_EQ(request("b"), R);
+  EXPECT_EQ(request("c"), R);
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-14T01:00:00Z"));
+  wake_at("2026-12-14T01:00:00Z");
+  EXPECT_EQ(book.state_of("b"), P);
+  EXPECT_EQ(book.state_of("c"), R);
+}
+
+TEST_F(windows_fixture, clearing_the_windows_grants_the_queue_at_once) {
+  now = at("2026-12-06T12:00:00Z");
+  set_windows(spec("Mon 01:00-05:00 UTC"));
+  EXPECT_EQ(request("a"), R);
+  set_windows(std::nullopt);
+  EXPECT_FALSE(book.controls().outside_window);
+  EXPECT_EQ(book.state_of("a"), P);
+  EXPECT_FALSE(book.next_window_change().has_value());
+}
+
+TEST_F(windows_fixture, pause_and_windows_both_hold_back) {
+  now = at("2026-12-07T02:00:00Z");
+  group_controls c;
+  c.windows = spec("Mon 01:00-05:00 UTC");
+  c.paused = true;
+  book.set_controls(c, now);
+  EXPECT_EQ(request("a"), R); // open, but paused
+  c.paused = false;
+  book.set_controls(c, now);
+  EXPECT_EQ(book.state_of("a"), P);
+}
+
+TEST_F(windows_fixture, the_records_tag_sets_windows_and_the_operator_wins) {
+  now = at("2026-12-06T12:00:00Z"); // Sunday
+  EXPECT_EQ(request_tagged("a", "Mon 01:00-05:00 UTC"), R);
+  EXPECT_EQ(book.tag_windows(), "Mon 01:00-05:00 UTC");
+  EXPECT_TRUE(book.take_effects().limit_changed); // saved with the group
+  EXPECT_FALSE(book.windows_from_operator());
+  // The operator's window is open now: it wins over the tag.
+  set_windows(spec("Sun 00:00-24:00 UTC"));
+  EXPECT_TRUE(book.windows_from_operator());
+  EXPECT_EQ(book.state_of("a"), P);
+  EXPECT_EQ(request_tagged("b", "Mon 01:00-05:00 UTC", 2), P);
+  // Cleared: the tag's windows apply again.
+  set_windows(std::nullopt);
+  EXPECT_EQ(book.windows()->spec(), "Mon 01:00-05:00 UTC");
+  EXPECT_EQ(request_tagged("c", "Mon 01:00-05:00 UTC", 3), R);
+}
+
+TEST_F(windows_fixture, a_request_without_the_tag_clears_the_records_windows) {
+  now = at("2026-12-06T12:00:00Z");
+  EXPECT_EQ(request_tagged("a", "Mon 01:00-05:00 UTC"), R);
+  // As the limit: the latest request or check decides.
+  EXPECT_EQ(check("b"), D);
+  EXPECT_EQ(book.tag_windows(), "");
+  EXPECT_EQ(book.state_of("a"), P);
+  // A cancel does not read the tag.
+  EXPECT_EQ(request_tagged("c", "Mon 01:00-05:00 UTC", 2), R);
+  EXPECT_EQ(cancel("a", 2), D);
+  EXPECT_EQ(book.tag_windows(), "Mon 01:00-05:00 UTC");
+  EXPECT_EQ(book.state_of("c"), R);
+}
+
+TEST_F(windows_fixture, a_span_past_midnight_grants_until_its_end) {
+  auto window = "Fri 22:00-02:00 UTC";
+  now = at("2026-12-11T21:00:00Z"); // Friday
+  EXPECT_EQ(request_tagged("a", window, 3), R);
+  wake_at("2026-12-11T22:00:00Z");
+  EXPECT_EQ(book.state_of("a"), P);
+  now = at("2026-12-12T01:59:00Z"); // Saturday morning
+  EXPECT_EQ(request_tagged("b", window, 3), P);
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-12T02:00:00Z"));
+  wake_at("2026-12-12T02:00:00Z");
+  EXPECT_EQ(request_tagged("c", window, 3), R);
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-18T22:00:00Z"));
+}
+
+TEST_F(windows_fixture, a_sunday_night_span_runs_into_monday) {
+  auto window = "Sun 23:00-01:00 UTC";
+  now = at("2026-12-14T00:30:00Z"); // Monday
+  EXPECT_EQ(request_tagged("a", window, 2), P);
+  wake_at("2026-12-14T01:00:00Z");
+  EXPECT_EQ(request_tagged("b", window, 2), R);
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-20T23:00:00Z"));
+}
+
+// Europe/Berlin skips 02:00-03:00 on 2026-03-29 (01:00 UTC).
+TEST_F(windows_fixture, the_skipped_spring_hour_grants_nothing_that_day) {
+  auto window = "Sun 02:00-03:00 Europe/Berlin";
+  now = at("2026-03-28T12:00:00Z");
+  EXPECT_EQ(request_tagged("a", window), R);
+  // Not that night: a week later, 02:00 CEST.
+  EXPECT_EQ(book.earliest_deadline(), at("2026-04-05T00:00:00Z"));
+  wake_at("2026-03-29T01:00:00Z");
+  EXPECT_EQ(book.state_of("a"), R);
+  wake_at("2026-04-05T00:00:00Z");
+  EXPECT_EQ(book.state_of("a"), P);
+  // Around the skipped hour: 01:00 CET to 05:00 CEST.
+  group_book other{"H", 240h};
+  auto around = "Sun 01:00-05:00 Europe/Berlin";
+  now = at("2026-03-29T00:59:00Z");
+  EXPECT_EQ(
+      other.operate(request_kind::request, "x", 5, std::nullopt, now, around),
+      P);
+  now = at("2026-03-29T02:59:00Z");
+  EXPECT_EQ(
+      other.operate(request_kind::request, "y", 5, std::nullopt, now, around),
+      P);
+  EXPECT_EQ(other.earliest_deadline(), at("2026-03-29T03:00:00Z"));
+}
+
+// Europe/Berlin reads 02:00-03:00 twice on 2026-10-25 (00:00-02:00 UTC).
+TEST_F(windows_fixture, the_repeated_autumn_hour_grants_both_times) {
+  auto window = "Sun 02:00-03:00 Europe/Berlin";
+  now = at("2026-10-24T23:00:00Z");
+  EXPECT_EQ(request_tagged("a", window, 3), R);
+  EXPECT_EQ(book.earliest_deadline(), at("2026-10-25T00:00:00Z"));
+  wake_at("2026-10-25T00:00:00Z");
+  EXPECT_EQ(book.state_of("a"), P);
+  // Still open after the clocks went back (01:00 UTC): 02:30 CET.
+  now = at("2026-10-25T01:30:00Z");
+  EXPECT_EQ(request_tagged("b", window, 3), P);
+  EXPECT_EQ(book.earliest_deadline(), at("2026-10-25T02:00:00Z"));
+  wake_at("2026-10-25T02:00:00Z");
+  EXPECT_EQ(request_tagged("c", window, 3), R);
+}
+
+TEST_F(windows_fixture, several_windows_grant_in_each) {
+  now = at("2026-12-07T00:00:00Z");
+  set_windows(spec("Mon 01:00-02:00 UTC; Mon 03:00-04:00 Asia/Tokyo;"
+                   "Mon 09:00-10:00 America/New_York"));
+  // 03:00 in Tokyo on Monday is 18:00 UTC on Sunday: already past.
+  EXPECT_EQ(request("a", 5), R);
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-07T01:00:00Z"));
+  wake_at("2026-12-07T01:00:00Z");
+  EXPECT_EQ(book.state_of("a"), P);
+  wake_at("2026-12-07T02:00:00Z");
+  EXPECT_EQ(request("b", 5), R);
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-07T14:00:00Z"));
+  wake_at("2026-12-07T14:00:00Z");
+  EXPECT_EQ(book.state_of("b"), P);
+}
+
+TEST_F(windows_fixture, a_lapse_before_the_opening_comes_first) {
+  book = group_book{"G", 1h};
+  now = at("2026-12-06T23:30:00Z");
+  set_windows(spec("Mon 01:00-05:00 UTC"));
+  EXPECT_EQ(request("a"), R);
+  // The queued request lapses at 00:30 and 1 ns, before the opening.
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-07T00:30:00.000000001Z"));
+  wake_at("2026-12-07T00:30:00.000000001Z");
+  EXPECT_EQ(book.state_of("a"), D);
+  EXPECT_EQ(book.earliest_deadline(), at("2026-12-07T01:00:00Z"));
 }

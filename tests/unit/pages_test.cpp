@@ -381,3 +381,46 @@ TEST(pages, listing_pages_machines_of_a_state_in_group_order) {
   EXPECT_EQ(count_of(past, "<tr class="), 0u);
   EXPECT_NE(past.find("past the last"), std::string::npos);
 }
+
+// A group's maintenance windows (docs/protocol.md, "HTTP in general"):
+// "Windows" after "Waiting" in the state document, a cell of the groups
+// table on the dashboard, and the operator's spec in the settings.
+TEST(pages, state_document_and_dashboard_show_maintenance_windows) {
+  auto view = sample_view();
+  auto& idle = view.groups[2];
+  idle.windows = "Mon-Fri 01:00-05:00 Europe/Berlin";
+  idle.windows_from_operator = true;
+  idle.controls.outside_window = true;
+  idle.window_change_ns = noon_ns + 3600 * second;
+  auto& global = view.groups[1];
+  global.windows = "Sun 22:00-02:00 UTC";
+  std::string error;
+  view.admin.groups["Idle"].windows =
+      window_schedule::parse(idle.windows, error);
+  auto expected = nlohmann::json::parse(whole_state_document(view));
+  expected["Groups"][2]["Windows"] = {{"Spec", idle.windows},
+                                      {"From", "operator"},
+                                      {"Open", false},
+                                      {"NextChange", "2026-11-25T13:00:00Z"}};
+  expected["Groups"][1]["Windows"] = {
+      {"Spec", global.windows}, {"From", "tag"}, {"Open", true}};
+  expected["Admin"] = {
+      {"Frozen", false},
+      {"GroupSettings",
+       {{{"Group", "Idle"}, {"Paused", false}, {"Window", idle.windows}}}},
+      {"Audit", nlohmann::json::array()}};
+  for (std::size_t piece : {std::size_t(1), std::size_t(1) << 20}) {
+    auto writer = state_json_writer(std::make_shared<state_view>(view));
+    EXPECT_EQ(drain(*writer, piece), expected.dump(2) + "\n") << piece;
+  }
+  auto page = render_dashboard(view, noon());
+  EXPECT_NE(page.find("<td title=\"Mon-Fri 01:00-05:00 Europe/Berlin\">closed, "
+                      "opens 2026-11-25T13:00:00Z</tr>"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<td title=\"Sun 22:00-02:00 UTC\">open</tr>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<tr><td>Idle<td>no<td><td>Mon-Fri 01:00-05:00 "
+                      "Europe/Berlin</tr>"),
+            std::string::npos);
+}

@@ -15,6 +15,7 @@
 #include "tests/support/disruption_calls.hpp"
 #include "tests/support/ready_endpoint.hpp"
 #include "tests/support/stored_actor_fixture.hpp"
+#include "tests/support/window_specs.hpp"
 
 using namespace dm;
 using namespace std::chrono_literals;
@@ -526,4 +527,98 @@ TEST_F(router_admin_test, audit_trail_keeps_who_what_when_and_why) {
   auto status = actors.ask<admin_result>(router_handle, admin_atom::value,
                                          admin_command{});
   EXPECT_EQ(status.view.admin.audit.size(), 3u);
+}
+
+// Maintenance windows (docs/semantics.md, "Maintenance windows"): an
+// operator's windows are durable when answered, survive a restart, and the
+// group's own timer grants its queue when a window opens.
+namespace {
+
+struct router_window_test : router_admin_test {
+  router_window_test() {
+    max_duration = 240h;
+    restart();
+  }
+
+  // The time the actors read.
+  timestamp wall() {
+    return timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         actors.now().time_since_epoch()) +
+                     wall_offset};
+  }
+
+  admin_result window(const std::string& group, const std::string& spec) {
+    admin_command cmd;
+    cmd.operation = admin_operation::window;
+    cmd.group = group;
+    if (spec != "clear") {
+      std::string error;
+      cmd.windows = window_schedule::parse(spec, error);
+      EXPECT_TRUE(cmd.windows) << error;
+    }
+    cmd.who = "operator";
+    cmd.reason = "test";
+    return actors.ask<admin_result>(router_handle, admin_atom::value, cmd);
+  }
+};
+
+} // namespace
+
+TEST_F(router_window_test,
+       the_queue_is_granted_in_order_when_the_window_opens) {
+  // A window from ten minutes ahead, for an hour.
+  auto spec = test::utc_window_at(wall() + 10min, 60min);
+  EXPECT_EQ(window("G", spec).status, 200);
+  EXPECT_EQ(dir.on_disk().admin.groups.at("G").windows->spec(), spec);
+  EXPECT_EQ(call(request, "a"), R);
+  EXPECT_EQ(call(request, "b"), R);
+  EXPECT_EQ(call(request, "x", "H"), P); // other groups go on
+  restart();
+  EXPECT_EQ(call(check, "a"), R); // still closed after a restart
+  auto view = snapshot();
+  ASSERT_EQ(view.groups.size(), 2u);
+  EXPECT_EQ(view.groups[0].windows, spec);
+  EXPECT_TRUE(view.groups[0].windows_from_operator);
+  EXPECT_TRUE(view.groups[0].controls.outside_window);
+  EXPECT_NE(view.groups[0].window_change_ns, 0);
+  // No call comes: the group's timer grants the head of the queue.
+  actors.advance(11min, 1min);
+  auto disk = dir.on_disk();
+  EXPECT_TRUE(disk.groups.at("G").hosts.at("a").hold->permitted);
+  EXPECT_FALSE(disk.groups.at("G").hosts.at("b").hold->permitted);
+  EXPECT_EQ(call(check, "b"), R);
+  EXPECT_EQ(call(cancel, "a"), D);
+  EXPECT_EQ(call(check, "b"), P);
+  // Past the window: permits stay, nothing new is granted.
+  actors.advance(60min, 1min);
+  EXPECT_EQ(call(check, "b"), P);
+  EXPECT_EQ(call(request, "c"), R);
+  // Cleared: the queue goes on at once.
+  EXPECT_EQ(window("G", "clear").status, 200);
+  EXPECT_TRUE(dir.on_disk().admin.groups.empty());
+  EXPECT_EQ(call(cancel, "b"), D);
+  EXPECT_EQ(call(check, "c"), P);
+  const auto& audit = dir.on_disk().admin.audit;
+  ASSERT_GE(audit.size(), 2u);
+  EXPECT_EQ(audit[audit.size() - 2].operation, "window");
+  EXPECT_EQ(audit[audit.size() - 2].detail, spec);
+  EXPECT_EQ(audit.back().detail, "clear");
+}
+
+TEST_F(router_window_test, the_records_tag_gives_windows_and_is_saved) {
+  auto spec = test::utc_window_at(wall() + 10min, 60min);
+  tag_map tagged = {{"DisruptionManagerGroupIdentifier", "G"},
+                    {"DisruptionManagerMaintenanceWindow", spec}};
+  EXPECT_EQ(call(request, "a", tagged), R);
+  EXPECT_EQ(dir.on_disk().groups.at("G").windows, spec);
+  restart();
+  // Restored from the disk: the group stays closed, then opens on time.
+  actors.advance(9min, 1min);
+  EXPECT_FALSE(dir.on_disk().groups.at("G").hosts.at("a").hold->permitted);
+  actors.advance(2min, 1min);
+  EXPECT_TRUE(dir.on_disk().groups.at("G").hosts.at("a").hold->permitted);
+  // An operator's window wins: closed for the next hour.
+  EXPECT_EQ(window("G", test::utc_window_at(wall() + 2h, 60min)).status, 200);
+  EXPECT_EQ(call(request, "b", tagged), R);
+  EXPECT_EQ(snapshot().groups[0].windows_from_operator, true);
 }
