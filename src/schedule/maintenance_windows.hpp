@@ -28,6 +28,8 @@ struct maintenance_window {
   std::uint8_t days = 0; // bit d: a span starts on weekday d (0 is Sunday)
   int start_minute = 0;  // 0 to 1439
   int end_minute = 0;    // 1 to 1440
+  // Into the tz database, which is never changed or freed once read: a
+  // schedule is plain data that may be copied into messages.
   const date::time_zone* zone = nullptr;
 };
 
