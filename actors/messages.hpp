@@ -97,6 +97,8 @@ struct admin_command {
   bool skip_ready_gate = false; // release: free the slot at once
   std::string who;              // for the audit trail
   std::string reason;
+  // Taken from another replica, which decided access: never sent on again.
+  bool forwarded = false;
 };
 
 struct admin_result {
@@ -104,6 +106,8 @@ struct admin_result {
   std::string error;
   std::string detail; // what a release did with the ready gate
   state_view view;    // for status: every group and the settings
+  // A follower's: the leader's answer (a 200's JSON body), relayed as it is.
+  std::string relayed;
 };
 
 } // namespace dm

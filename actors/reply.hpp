@@ -22,6 +22,9 @@ struct call_result {
   // next) and the queue's length then; 0 otherwise.
   std::uint64_t queue_position = 0;
   std::uint64_t queue_length = 0;
+  // The error is a replica's that does not lead and could not have the
+  // leader decide (docs/architecture.md, "Forwarding").
+  bool not_leader = false;
 };
 
 // The answer to a call whose change could not be saved.

@@ -2,6 +2,7 @@
 // endpoint unavailable moves on to the next while its deadline lasts.
 #include "etcd/etcd_client.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -289,7 +290,7 @@ bool client::any_key(const std::string& key, const std::string& range_end,
 
 bool client::txn(const std::vector<txn_guard>& guards,
                  const std::vector<txn_op>& ops, bool& applied,
-                 std::string& error) {
+                 std::string& error, std::int64_t* revision) {
   etcdserverpb::TxnRequest request;
   for (const auto& guard : guards) {
     auto* compare = request.add_compare();
@@ -318,6 +319,8 @@ bool client::txn(const std::vector<txn_guard>& guards,
           error))
     return false;
   applied = response.succeeded();
+  if (revision)
+    *revision = response.header().revision();
   return true;
 }
 
@@ -487,34 +490,15 @@ bool client::resign(const leader_key& key, std::string& error) {
       error);
 }
 
-bool client::watch(
-    const std::string& key, const std::string& range_end,
-    std::int64_t start_revision, const std::atomic<bool>& cancel,
-    const std::function<void(const std::vector<key_value>&)>& on_events,
-    std::string& error) {
+bool client::watch(const std::string& key, const std::string& range_end,
+                   std::int64_t start_revision, const std::atomic<bool>& cancel,
+                   const std::function<void(const std::vector<key_value>&,
+                                            std::int64_t)>& on_events,
+                   std::string& error, std::chrono::milliseconds progress_every,
+                   std::int64_t* compacted) {
   auto& m = impl_->members[impl_->current.load(std::memory_order_relaxed)];
   grpc::ClientContext context;
   auto stream = m.watch->Watch(&context);
-  // The stream's reads block: a watcher cancels it once `cancel` is set.
-  std::mutex done_mutex;
-  std::condition_variable done_signal;
-  bool done = false;
-  std::thread watcher([&] {
-    std::unique_lock<std::mutex> lock(done_mutex);
-    while (!done && !cancel.load())
-      done_signal.wait_for(lock, std::chrono::milliseconds(100));
-    if (!done)
-      context.TryCancel();
-  });
-  auto finish = [&](bool result) {
-    {
-      std::lock_guard<std::mutex> lock(done_mutex);
-      done = true;
-    }
-    done_signal.notify_all();
-    watcher.join();
-    return result;
-  };
   etcdserverpb::WatchRequest request;
   auto* create = request.mutable_create_request();
   create->set_key(key);
@@ -523,18 +507,59 @@ bool client::watch(
   if (!stream->Write(request)) {
     auto status = stream->Finish();
     error = "etcd: watch: " + describe(status);
-    return finish(false);
+    return false;
   }
+  // The stream's reads block: a watcher cancels it once `cancel` is set,
+  // and asks for progress (the only other writer: Write is not called
+  // twice at once, and not after `done`).
+  std::mutex done_mutex;
+  std::condition_variable done_signal;
+  bool done = false;
+  std::thread watcher([&] {
+    etcdserverpb::WatchRequest progress;
+    progress.mutable_progress_request();
+    auto next = std::chrono::steady_clock::now() + progress_every;
+    std::unique_lock<std::mutex> lock(done_mutex);
+    while (!done && !cancel.load()) {
+      done_signal.wait_for(lock, std::chrono::milliseconds(100));
+      if (done || cancel.load() || progress_every.count() <= 0 ||
+          std::chrono::steady_clock::now() < next)
+        continue;
+      next = std::chrono::steady_clock::now() + progress_every;
+      stream->Write(progress);
+    }
+    if (!done)
+      context.TryCancel();
+  });
+  auto stop_watcher = [&] {
+    {
+      std::lock_guard<std::mutex> lock(done_mutex);
+      done = true;
+    }
+    done_signal.notify_all();
+    watcher.join();
+  };
   etcdserverpb::WatchResponse response;
   std::vector<key_value> events;
   while (stream->Read(&response)) {
     if (response.canceled() || response.compact_revision() != 0) {
       error = "etcd: watch cancelled: " + response.cancel_reason();
+      if (response.compact_revision() != 0) {
+        error = "etcd: watch: revision " + std::to_string(start_revision) +
+                " compacted (the oldest kept is " +
+                std::to_string(response.compact_revision()) + ")";
+        if (compacted)
+          *compacted = response.compact_revision();
+      }
       context.TryCancel();
+      stop_watcher();
       stream->Finish();
-      return finish(false);
+      return false;
     }
+    if (response.created())
+      continue; // Says nothing of how far the watch has come.
     events.clear();
+    std::int64_t reached = 0;
     for (const auto& event : response.events()) {
       events.emplace_back();
       copy_kv(event.kv(), events.back());
@@ -542,15 +567,21 @@ bool client::watch(
         events.back().value.clear();
         events.back().create_revision = 0;
       }
+      reached = std::max(reached, event.kv().mod_revision());
     }
-    if (!events.empty())
-      on_events(events);
+    // Without events: a progress notice, sent only once every change up to
+    // its revision was delivered. With events, the header may name a
+    // revision beyond them (a watch catching up in parts).
+    if (events.empty())
+      reached = response.header().revision();
+    on_events(events, reached);
   }
+  stop_watcher();
   auto status = stream->Finish();
   if (cancel.load())
-    return finish(true);
+    return true;
   error = "etcd: watch: " + describe(status);
-  return finish(false);
+  return false;
 }
 
 } // namespace dm::etcd

@@ -98,8 +98,9 @@ public:
   bool any_key(const std::string& key, const std::string& range_end,
                bool& found, std::string& error);
   // Applies `ops` atomically when every guard holds; `applied` says which.
+  // `revision` (when given) is set to the store's revision after it.
   bool txn(const std::vector<txn_guard>& guards, const std::vector<txn_op>& ops,
-           bool& applied, std::string& error);
+           bool& applied, std::string& error, std::int64_t* revision = nullptr);
   bool put(const std::string& key, const std::string& value,
            std::string& error);
   bool erase_range(const std::string& key, const std::string& range_end,
@@ -124,12 +125,20 @@ public:
 
   // Watches [key, range_end) from `start_revision` (0: now) and calls
   // `on_events` with each batch of changed keys (a deleted key has an
-  // empty value and revision 0), until `cancel` is set or etcd fails.
+  // empty value and create revision 0) and the revision the watch has
+  // reached with it (every change up to it has been delivered), until
+  // `cancel` is set or etcd fails. With `progress_every` above zero, etcd
+  // is asked that often how far the watch has come; its answer comes as a
+  // batch without keys. `compacted` is set to the oldest revision etcd
+  // still keeps when `start_revision` is older.
   bool
   watch(const std::string& key, const std::string& range_end,
         std::int64_t start_revision, const std::atomic<bool>& cancel,
-        const std::function<void(const std::vector<key_value>&)>& on_events,
-        std::string& error);
+        const std::function<void(const std::vector<key_value>&, std::int64_t)>&
+            on_events,
+        std::string& error,
+        std::chrono::milliseconds progress_every = std::chrono::milliseconds(0),
+        std::int64_t* compacted = nullptr);
 
   const client_options& options() const { return options_; }
 

@@ -1,6 +1,7 @@
 // The etcd store: keys, values, the paged load and the fenced writes.
 #include "etcd/etcd_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <openssl/rand.h>
@@ -90,13 +91,13 @@ split_ops(const std::vector<txn_op>& ops, std::size_t max_ops,
 bool write_chunk(client& etcd, const std::vector<txn_guard>& guards,
                  const std::vector<txn_op>& ops, std::size_t begin,
                  std::size_t end, std::uint64_t& transactions,
-                 std::string& error) {
+                 std::int64_t& revision, std::string& error) {
   auto& metrics = service_metrics::instance();
   std::vector<txn_op> chunk(ops.begin() + static_cast<std::ptrdiff_t>(begin),
                             ops.begin() + static_cast<std::ptrdiff_t>(end));
   bool applied = false;
   auto started = std::chrono::steady_clock::now();
-  bool ok = etcd.txn(guards, chunk, applied, error);
+  bool ok = etcd.txn(guards, chunk, applied, error, &revision);
   metrics.etcd_txn_latency.observe(std::chrono::steady_clock::now() - started);
   ++metrics.etcd_txns;
   ++transactions;
@@ -136,6 +137,54 @@ std::string election_name(const std::string& prefix) {
   return prefix + "leader";
 }
 
+namespace {
+
+// The name escaped in `text` (append_escaped's inverse); false when `text`
+// is not one.
+bool unescape(std::string_view text, std::string& name) {
+  name.clear();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      name += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size())
+      return false;
+    auto high = hex_digit_value(text[i + 1]);
+    auto low = hex_digit_value(text[i + 2]);
+    if (high < 0 || low < 0)
+      return false;
+    name += static_cast<char>(high << 4 | low);
+    i += 2;
+  }
+  return true;
+}
+
+} // namespace
+
+bool is_state_key(const std::string& prefix, const std::string& key) {
+  auto starts = [&](const std::string& folder) {
+    return key.compare(0, folder.size(), folder) == 0;
+  };
+  return key == admin_key(prefix) || starts(prefix + machines_folder) ||
+         starts(prefix + limits_folder);
+}
+
+bool decode_deleted_key(const std::string& prefix, const std::string& key,
+                        state_change& change) {
+  const std::string folder = prefix + machines_folder;
+  if (key.compare(0, folder.size(), folder) != 0)
+    return false;
+  std::string_view rest(key);
+  rest.remove_prefix(folder.size());
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos)
+    return false;
+  change = state_change{};
+  return unescape(rest.substr(0, slash), change.group) &&
+         unescape(rest.substr(slash + 1), change.host) && !change.host.empty();
+}
+
 bool decode_stored_value(const std::string& prefix, const std::string& key,
                          const std::string& value, state_change& change,
                          std::string& error) {
@@ -171,7 +220,8 @@ bool decode_stored_value(const std::string& prefix, const std::string& key,
 }
 
 bool load_state(client& etcd, const store_options& options, stored_state& state,
-                std::string& error) {
+                std::string& error, std::int64_t* loaded_at,
+                std::int64_t* newest) {
   state = stored_state{};
   std::int64_t revision = 0;
   std::vector<key_value> limits;
@@ -196,6 +246,14 @@ bool load_state(client& etcd, const store_options& options, stored_state& state,
     }
   }
   forget_empty_groups(state);
+  if (loaded_at)
+    *loaded_at = revision;
+  if (newest) {
+    *newest = 0;
+    for (const auto* folder : {&limits, &machines, &admin})
+      for (const auto& kv : *folder)
+        *newest = std::max(*newest, kv.mod_revision);
+  }
   return true;
 }
 
@@ -257,13 +315,15 @@ bool import_state(client& etcd, const std::string& prefix,
   // Each key must still be absent: an import that meets a writer fails
   // rather than overwrite it (a guard per key: half the operations).
   std::uint64_t transactions = 0;
+  std::int64_t revision = 0;
   store_options limits;
   for (auto [begin, end] :
        split_ops(ops, limits.max_ops_per_txn / 2, limits.max_txn_bytes / 2)) {
     std::vector<txn_guard> guards;
     for (std::size_t i = begin; i < end; ++i)
       guards.push_back(txn_guard{ops[i].key, 0});
-    if (!write_chunk(etcd, guards, ops, begin, end, transactions, error)) {
+    if (!write_chunk(etcd, guards, ops, begin, end, transactions, revision,
+                     error)) {
       if (error.find("no longer leads") != std::string::npos)
         error = "etcd prefix " + prefix +
                 " was written to during the import: stopped";
@@ -282,7 +342,8 @@ store::store(std::shared_ptr<client> etcd, store_options options)
 std::unique_ptr<store> store::open(std::shared_ptr<client> etcd,
                                    store_options options, std::string& error) {
   std::unique_ptr<store> made(new store(std::move(etcd), std::move(options)));
-  if (!load_state(*made->etcd_, made->options_, made->loaded_, error))
+  if (!load_state(*made->etcd_, made->options_, made->loaded_, error,
+                  &made->loaded_revision_))
     return nullptr;
   return made;
 }
@@ -321,14 +382,18 @@ bool store::sync(std::string& error) {
     guards.push_back(options_.fence);
   std::size_t written = 0;
   bool ok = true;
+  std::int64_t revision = 0;
   for (auto [begin, end] :
        split_ops(ops, options_.max_ops_per_txn, options_.max_txn_bytes)) {
-    ok = write_chunk(*etcd_, guards, ops, begin, end, transactions_, error);
+    ok = write_chunk(*etcd_, guards, ops, begin, end, transactions_, revision,
+                     error);
     if (!ok)
       break;
     written = end;
   }
   changes_written_ += written;
+  if (ok && options_.on_committed)
+    options_.on_committed(revision);
   if (written == pending_.size()) {
     pending_.clear();
     pending_index_.clear();

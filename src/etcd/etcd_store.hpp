@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,6 +29,10 @@ struct store_options {
   std::size_t max_txn_bytes = 1u << 20;
   // Keys per Range page when loading.
   std::int64_t page_size = 1000;
+  // Told the store's revision after each sync whose transactions all
+  // committed, before the sync returns (so before its answers are
+  // released): a revision between two syncs' batches, never inside one.
+  std::function<void(std::int64_t)> on_committed;
 };
 
 // The keys: <prefix>machines/<group>/<host> and <prefix>limits/<group>,
@@ -47,10 +52,22 @@ bool decode_stored_value(const std::string& prefix, const std::string& key,
                          const std::string& value, state_change& change,
                          std::string& error);
 
-// Reads the whole state under `prefix` (paged, at one revision). A damaged
-// value is refused by name: an error, never an empty or partial state.
+// A key deleted under `prefix`, as the change it stands for: a machine's
+// key is that machine gone from its group (true); any other key, nothing
+// the state keeps (false).
+bool decode_deleted_key(const std::string& prefix, const std::string& key,
+                        state_change& change);
+// Whether `key` holds part of the state (a machine, a limit, the
+// operators' settings), not the election's keys or the secret.
+bool is_state_key(const std::string& prefix, const std::string& key);
+
+// Reads the whole state under `prefix` (paged, at one revision, which
+// `revision` is set to when given, and `newest` to the latest revision a
+// key read was written at). A damaged value is refused by name: an error,
+// never an empty or partial state.
 bool load_state(client& etcd, const store_options& options, stored_state& state,
-                std::string& error);
+                std::string& error, std::int64_t* revision = nullptr,
+                std::int64_t* newest = nullptr);
 
 // The secret the replicas under `prefix` sign forwarded calls with: made
 // (random) by the first replica that asks, read by the others. Only who
@@ -70,6 +87,8 @@ public:
                                      store_options options, std::string& error);
 
   const stored_state& loaded() const override { return loaded_; }
+  // The revision the state was loaded at.
+  std::int64_t loaded_revision() const { return loaded_revision_; }
   bool append(const std::vector<state_change>& changes,
               std::string& error) override;
   // Writes the latest change per key since the last good sync; after a
@@ -85,6 +104,7 @@ private:
   std::shared_ptr<client> etcd_;
   store_options options_;
   stored_state loaded_;
+  std::int64_t loaded_revision_ = 0;
   // The latest change per key, in order of first appearance.
   std::vector<std::pair<std::string, state_change>> pending_;
   std::map<std::string, std::size_t> pending_index_;

@@ -61,6 +61,7 @@ inline constexpr const char* method_not_allowed = "method_not_allowed";
 inline constexpr const char* forbidden = "forbidden";
 inline constexpr const char* semaphore_full = "failed_lock_semaphore_full";
 inline constexpr const char* storage = "storage_unavailable";
+inline constexpr const char* not_leader = "not_leader";
 } // namespace fleetlock_kind
 
 // Reads a request (method, the fleet-lock-protocol header, the body).

@@ -72,6 +72,13 @@ std::string_view admin_operation_name(admin_operation op) {
   return "";
 }
 
+std::optional<admin_operation> admin_operation_named(std::string_view name) {
+  for (const auto& spec : operations)
+    if (spec.name == name)
+      return spec.op;
+  return std::nullopt;
+}
+
 admin_request parse_admin_request(std::string_view name,
                                   std::string_view method,
                                   std::string_view body) {

@@ -31,5 +31,7 @@ admin_request parse_admin_request(std::string_view name,
 
 // The operation's name as the path and the audit trail say it.
 std::string_view admin_operation_name(admin_operation op);
+// The operation of that name; nothing if none.
+std::optional<admin_operation> admin_operation_named(std::string_view name);
 
 } // namespace dm

@@ -46,11 +46,7 @@ std::optional<refusal> admit_admin(channel& ch, admin_command cmd,
                        ch.peer_address() + " is not");
     cmd.who = ch.peer_address();
   }
-  // Status reads the state as the pages do; the rest change it.
-  if (cmd.operation == admin_operation::status)
-    ch.request_snapshot(gather_scope{});
-  else
-    ch.submit_admin(std::move(cmd));
+  ch.submit_admin(std::move(cmd));
   return std::nullopt;
 }
 

@@ -107,17 +107,111 @@ void dispatcher::replicate(
     loop_.wake();
 }
 
+void dispatcher::follow_state(std::shared_ptr<revision_barrier> barrier,
+                              std::chrono::nanoseconds max_duration,
+                              std::chrono::nanoseconds wall_offset) {
+  barrier_ = std::move(barrier);
+  max_duration_ = max_duration;
+  wall_offset_ = wall_offset;
+}
+
+void dispatcher::load_followed(std::shared_ptr<const stored_state> state,
+                               std::int64_t changed, std::int64_t seen) {
+  push_followed({std::move(state), nullptr, changed, seen});
+}
+
+void dispatcher::follow_changes(
+    std::shared_ptr<const std::vector<state_change>> changes,
+    std::int64_t changed, std::int64_t seen) {
+  push_followed({nullptr, std::move(changes), changed, seen});
+}
+
+void dispatcher::push_followed(followed_update update) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> guard(replica_mutex_);
+    was_empty = followed_queue_.empty() && replica_queue_.empty();
+    followed_queue_.push_back(std::move(update));
+    replica_updates_.store(true, std::memory_order_release);
+  }
+  if (was_empty)
+    loop_.wake();
+}
+
+void dispatcher::apply_followed(std::vector<followed_update> updates) {
+  for (auto& update : updates) {
+    if (update.state) {
+      followed_.emplace(max_duration_);
+      followed_->load(*update.state);
+    } else if (followed_ && update.changes) {
+      followed_->apply(*update.changes);
+    }
+    followed_changed_ = update.changed;
+    followed_seen_ = update.seen;
+  }
+}
+
+void dispatcher::barrier_done() {
+  barrier_rounds_.store(true, std::memory_order_release);
+  loop_.wake();
+}
+
+void dispatcher::settle_parked() {
+  auto done = barrier_->completed();
+  // The replicas' clocks may differ by up to follower_clock_margin: a
+  // deadline that near is treated as due, and the leader decides.
+  auto now =
+      timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch()) +
+                wall_offset_ + follower_clock_margin};
+  // Exactly the state the leader's answers depended on: not one before it,
+  // nor one after (which no client may have heard of yet, and another
+  // follower might not show).
+  bool current = done.revision >= 0 && followed_ &&
+                 followed_changed_ <= done.revision &&
+                 done.revision <= followed_seen_;
+  auto& metrics = service_metrics::instance();
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < parked_.size(); ++i) {
+    auto& p = parked_[i];
+    if (p.round > done.number) {
+      if (kept != i)
+        parked_[kept] = std::move(p);
+      ++kept;
+      continue;
+    }
+    std::optional<disruption_state> state;
+    if (current)
+      state = followed_->check(p.call.host, p.call.group, p.call.limit, now);
+    if (state) {
+      ++metrics.checks_answered_locally;
+      call_result result;
+      result.state = *state;
+      answers_->deliver(p.ticket, std::move(result));
+    } else {
+      p.call.reply = reply_to(answers_, p.ticket);
+      ++metrics.calls_forwarded;
+      forwarder_->forward(std::move(p.call));
+    }
+  }
+  parked_.resize(kept);
+}
+
 void dispatcher::on_round() {
   // Before any input of this round: a client that heard of a change may
   // be asking about it now.
   if (!replica_updates_.load(std::memory_order_acquire))
     return;
   std::vector<std::shared_ptr<const std::vector<state_change>>> taken;
+  std::vector<followed_update> followed;
   {
     std::lock_guard<std::mutex> guard(replica_mutex_);
     taken.swap(replica_queue_);
+    followed.swap(followed_queue_);
     replica_updates_.store(false, std::memory_order_relaxed);
   }
+  if (!followed.empty())
+    apply_followed(std::move(followed));
   if (!replica_)
     return;
   for (const auto& changes : taken)
@@ -145,6 +239,14 @@ void dispatcher::submit_call(session& s, disruption_call call) {
       std::lock_guard<std::mutex> guard(actors_mutex_);
       router = router_;
     }
+    if (!router && barrier_ && followed_ && forwarder_ && !call.forwarded &&
+        call.kind == request_kind::check && role_->forwards()) {
+      // Answered here once a round of the barrier sent from now on says
+      // which revision the leader's answers depend on.
+      s.conn().await_answer();
+      parked_.push_back({s.conn().id(), std::move(call), barrier_->ask()});
+      return;
+    }
     if (!router && forwarder_ && !call.forwarded && role_->forwards()) {
       // Access was decided here, where the caller connected.
       s.conn().await_answer();
@@ -156,6 +258,7 @@ void dispatcher::submit_call(session& s, disruption_call call) {
     if (!router) {
       call_result refused;
       refused.error = role_->refusal();
+      refused.not_leader = true;
       s.deliver(std::move(refused));
       return;
     }
@@ -194,11 +297,23 @@ void dispatcher::request_snapshot(session& s, gather_scope scope) {
 void dispatcher::submit_admin(session& s, admin_command cmd) {
   router_actor router = router_;
   if (role_) {
-    // As calls: only the replica that may decide takes commands.
+    // As calls: only the replica that may decide takes commands; a
+    // follower sends them to the leader, access decided here.
     router = nullptr;
     if (role_->may_decide()) {
       std::lock_guard<std::mutex> guard(actors_mutex_);
       router = router_;
+    }
+    if (!router && forwarder_ && !cmd.forwarded && role_->forwards()) {
+      s.conn().await_answer();
+      auto answers = answers_;
+      auto ticket = s.conn().id();
+      ++service_metrics::instance().calls_forwarded;
+      forwarder_->forward_admin(
+          std::move(cmd), [answers, ticket](admin_result result) {
+            answers->deliver_admin(ticket, std::move(result));
+          });
+      return;
     }
     if (!router) {
       admin_result refused;
@@ -207,6 +322,11 @@ void dispatcher::submit_admin(session& s, admin_command cmd) {
       s.deliver(std::move(refused));
       return;
     }
+  }
+  // Status reads the state as the pages do; the rest change it.
+  if (cmd.operation == admin_operation::status) {
+    request_snapshot(s, gather_scope{});
+    return;
   }
   s.conn().await_answer();
   auto answers = answers_;
@@ -242,6 +362,9 @@ void dispatcher::resolve(session& s, std::string hostname) {
 }
 
 void dispatcher::on_wake() {
+  if (barrier_rounds_.exchange(false, std::memory_order_acq_rel) &&
+      !parked_.empty())
+    settle_parked();
   for (auto& [ticket, a] : answers_->take()) {
     auto* conn = loop_.find(ticket);
     if (!conn)

@@ -26,6 +26,11 @@ namespace dm {
 
 class session;
 
+// How far the replicas' clocks may be apart: a follower treats a deadline
+// due within it as due, and forwards (docs/architecture.md, "Checks on a
+// follower").
+inline constexpr std::chrono::seconds follower_clock_margin{1};
+
 // Makes the first protocol of each new connection.
 using protocol_factory = std::function<std::unique_ptr<protocol>()>;
 
@@ -69,6 +74,24 @@ public:
   // Feeds the replica: called on the storage thread with synced changes.
   void replicate(std::shared_ptr<const std::vector<state_change>> changes);
 
+  // A follower: answers a `check` from a replica of the state etcd has
+  // committed, fed by load_followed and follow_changes (any thread), once
+  // a round of `barrier` sent after the check arrived has named the
+  // revision the leader's answers depend on, and the replica has reached
+  // it; otherwise the check is forwarded (docs/architecture.md, "Checks on
+  // a follower"). Call before run().
+  void follow_state(std::shared_ptr<revision_barrier> barrier,
+                    std::chrono::nanoseconds max_duration,
+                    std::chrono::nanoseconds wall_offset);
+  // `changed` and `seen`: the state given is etcd's at every revision
+  // from `changed` to `seen` (changes may be null: only `seen` moved).
+  void load_followed(std::shared_ptr<const stored_state> state,
+                     std::int64_t changed, std::int64_t seen);
+  void follow_changes(std::shared_ptr<const std::vector<state_change>> changes,
+                      std::int64_t changed, std::int64_t seen);
+  // A round of the barrier was answered (called on its thread).
+  void barrier_done();
+
   // Runs until stop(); call on the loop's own thread.
   void run() { loop_.run(); }
   void stop() { loop_.stop(); }
@@ -104,6 +127,30 @@ private:
   std::mutex replica_mutex_;
   std::atomic<bool> replica_updates_{false};
   std::vector<std::shared_ptr<const std::vector<state_change>>> replica_queue_;
+
+  // A follower's.
+  struct followed_update {
+    std::shared_ptr<const stored_state> state; // or
+    std::shared_ptr<const std::vector<state_change>> changes;
+    std::int64_t changed = 0;
+    std::int64_t seen = 0;
+  };
+  struct parked_check {
+    std::uint64_t ticket = 0;
+    disruption_call call;
+    std::uint64_t round = 0; // of the barrier
+  };
+  void push_followed(followed_update update);
+  void apply_followed(std::vector<followed_update> updates);
+  void settle_parked();
+  std::shared_ptr<revision_barrier> barrier_;
+  std::chrono::nanoseconds max_duration_{0};
+  std::vector<followed_update> followed_queue_; // under replica_mutex_
+  std::optional<answer_replica> followed_;      // the loop's own
+  std::int64_t followed_changed_ = -1;
+  std::int64_t followed_seen_ = -1;
+  std::vector<parked_check> parked_;
+  std::atomic<bool> barrier_rounds_{false};
 };
 
 } // namespace dm

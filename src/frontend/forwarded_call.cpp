@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "frontend/admin_request.hpp"
 #include "text/hex_digit.hpp"
 
 namespace dm {
@@ -67,6 +68,8 @@ std::string encode_forwarded_result(const call_result& result) {
     out["QueuePosition"] = result.queue_position;
     out["QueueLength"] = result.queue_length;
   }
+  if (result.not_leader)
+    out["NotLeader"] = true;
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -91,8 +94,63 @@ bool decode_forwarded_result(std::string_view body, call_result& result,
     result.queue_position = in["QueuePosition"].get<std::uint64_t>();
     result.queue_length = in["QueueLength"].get<std::uint64_t>();
   }
+  if (in.contains("NotLeader")) {
+    if (!in["NotLeader"].is_boolean())
+      return false;
+    result.not_leader = in["NotLeader"].get<bool>();
+  }
   error.clear();
   return true;
+}
+
+std::string encode_forwarded_admin(const admin_command& cmd) {
+  json out = {{"operation", std::string(admin_operation_name(cmd.operation))},
+              {"group", cmd.group},
+              {"host", cmd.host},
+              {"limit", cmd.limit},
+              {"skip_ready_gate", cmd.skip_ready_gate},
+              {"who", cmd.who},
+              {"reason", cmd.reason}};
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool decode_forwarded_admin(std::string_view body, admin_command& cmd,
+                            std::string& error) {
+  auto in = json::parse(body.begin(), body.end(), nullptr, false);
+  error = "not a forwarded admin command";
+  if (!in.is_object())
+    return false;
+  try {
+    auto operation =
+        admin_operation_named(in.at("operation").get<std::string>());
+    if (!operation)
+      return false;
+    cmd.operation = *operation;
+    cmd.group = in.at("group").get<std::string>();
+    cmd.host = in.at("host").get<std::string>();
+    cmd.limit = in.at("limit").get<std::uint64_t>();
+    cmd.skip_ready_gate = in.at("skip_ready_gate").get<bool>();
+    cmd.who = in.at("who").get<std::string>();
+    cmd.reason = in.at("reason").get<std::string>();
+  } catch (const json::exception&) {
+    return false;
+  }
+  cmd.forwarded = true;
+  error.clear();
+  return true;
+}
+
+std::string encode_leader_revision(std::int64_t revision) {
+  return json{{"Revision", revision}}.dump();
+}
+
+bool decode_leader_revision(std::string_view body, std::int64_t& revision) {
+  auto in = json::parse(body.begin(), body.end(), nullptr, false);
+  if (!in.is_object() || !in.contains("Revision") ||
+      !in["Revision"].is_number_integer())
+    return false;
+  revision = in["Revision"].get<std::int64_t>();
+  return revision >= 0;
 }
 
 std::string replica_signature(const std::string& secret, std::string_view time,

@@ -184,6 +184,14 @@ void http_protocol::handle(channel& ch, const http_request& request) {
     handle_forwarded_call(ch, request);
     return;
   }
+  if (path == forwarded_admin_path && !ctx_->replica_secret.empty()) {
+    handle_forwarded_admin(ch, request);
+    return;
+  }
+  if (path == leader_revision_path && !ctx_->replica_secret.empty()) {
+    handle_leader_revision(ch, request);
+    return;
+  }
   if (ctx_->fleetlock)
     if (auto op = fleetlock_route(*ctx_->fleetlock, path)) {
       handle_fleetlock(ch, request, *op);
@@ -279,11 +287,10 @@ void http_protocol::handle_api_request(channel& ch,
     refuse(ch, *refused);
 }
 
-void http_protocol::handle_forwarded_call(channel& ch,
-                                          const http_request& request) {
+bool http_protocol::from_replica(channel& ch, const http_request& request) {
   if (request.method != "POST") {
     reply_error(ch, 405, "unsupported method");
-    return;
+    return false;
   }
   const auto* time = request.header(replica_time_header);
   const auto* signature = request.header(replica_signature_header);
@@ -294,8 +301,44 @@ void http_protocol::handle_forwarded_call(channel& ch,
       !replica_signature_valid(ctx_->replica_secret, *time, request.body,
                                *signature, now)) {
     reply_error(ch, 403, "only a replica may forward calls");
+    return false;
+  }
+  return true;
+}
+
+void http_protocol::handle_forwarded_admin(channel& ch,
+                                           const http_request& request) {
+  if (!from_replica(ch, request))
+    return;
+  admin_command cmd;
+  std::string error;
+  if (!decode_forwarded_admin(request.body, cmd, error)) {
+    reply_error(ch, 400, error);
     return;
   }
+  // Access was decided where the operator connected.
+  admin_op_ = cmd.operation;
+  waiting_ = waiting_for::admin;
+  ch.submit_admin(std::move(cmd));
+}
+
+void http_protocol::handle_leader_revision(channel& ch,
+                                           const http_request& request) {
+  if (!from_replica(ch, request))
+    return;
+  auto revision =
+      ctx_->leader_revision ? ctx_->leader_revision() : std::nullopt;
+  if (!revision) {
+    reply_error(ch, 503, "this replica does not lead");
+    return;
+  }
+  reply(ch, 200, application_json, encode_leader_revision(*revision));
+}
+
+void http_protocol::handle_forwarded_call(channel& ch,
+                                          const http_request& request) {
+  if (!from_replica(ch, request))
+    return;
   disruption_call call;
   std::string error;
   if (!decode_forwarded_call(request.body, call, error)) {
@@ -336,6 +379,10 @@ void http_protocol::on_admin_result(channel& ch, admin_result result) {
                                                     : admin_outcome::rejected);
   if (result.status != 200) {
     reply_error(ch, result.status, result.error);
+    return;
+  }
+  if (!result.relayed.empty()) {
+    reply(ch, 200, application_json, result.relayed);
     return;
   }
   nlohmann::json answer = {{"Operation", name}, {"Result", "done"}};
@@ -443,7 +490,10 @@ void http_protocol::on_call_result(channel& ch, call_result result) {
     auto client = std::move(*fleetlock_call_);
     fleetlock_call_.reset();
     if (!result.error.empty())
-      reply_fleetlock(ch, {503, fleetlock_kind::storage, result.error});
+      reply_fleetlock(ch, {503,
+                           result.not_leader ? fleetlock_kind::not_leader
+                                             : fleetlock_kind::storage,
+                           result.error});
     else if (result.state == disruption_state::requested)
       reply_fleetlock(ch, fleetlock_queued(client, result.queue_position,
                                            result.queue_length));
@@ -485,7 +535,9 @@ void http_protocol::on_state(channel& ch, gathered_state state) {
   case waiting_for::dashboard:
     reply_in_pieces(
         ch, text_html,
-        dashboard_writer(std::move(state.view), now, std::move(dashboard_)));
+        dashboard_writer(std::move(state.view), now, std::move(dashboard_),
+                         ctx_->role ? std::optional<replica_role>(ctx_->role())
+                                    : std::nullopt));
     break;
   case waiting_for::metrics:
     reply(ch, 200, "text/plain; version=0.0.4; charset=utf-8",

@@ -35,6 +35,10 @@ private:
   void handle_connect(channel& ch, const http_request& request);
   // A call another replica forwards: taken only with the replicas' secret.
   void handle_forwarded_call(channel& ch, const http_request& request);
+  void handle_leader_revision(channel& ch, const http_request& request);
+  void handle_forwarded_admin(channel& ch, const http_request& request);
+  // Whether `request` is a POST signed by a replica; answers it if not.
+  bool from_replica(channel& ch, const http_request& request);
   void handle_fleetlock(channel& ch, const http_request& request,
                         fleetlock_operation op);
   void reply_fleetlock(channel& ch, const fleetlock_failure& failure);

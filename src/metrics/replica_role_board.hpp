@@ -36,11 +36,24 @@ public:
   // The error a call gets when it may not.
   std::string refusal() const;
 
+  // The leader's: the etcd revision its latest committed write (or, once
+  // elected, its load) left, noted before any answer that depends on it
+  // is released. A follower's check replica answers only from a revision
+  // at least this (docs/architecture.md, "Checks on a follower").
+  void note_committed(std::int64_t revision);
+  std::int64_t committed_revision() const {
+    return committed_revision_.load(std::memory_order_acquire);
+  }
+
 private:
+  // Under the mutex: a change of leader is counted and dated.
+  void learn_leader(const std::string& leader_address, std::int64_t now_ns);
+
   mutable std::mutex mutex_;
   replica_role role_;
   std::atomic<bool> replicated_{false};
   std::atomic<std::int64_t> deciding_until_ns_{0};
+  std::atomic<std::int64_t> committed_revision_{0};
 };
 
 } // namespace dm

@@ -288,6 +288,11 @@ service_metrics::render(const state_figures& state,
            "Unix time at which this replica took its current role.");
     sample(out, "replica_role_since_seconds", "",
            static_cast<double>(role->since_unix_ns) / 1e9);
+    header(out, "replica_leader_since_seconds", "gauge",
+           "Unix time at which this replica learnt of the current leader "
+           "(0: none known).");
+    sample(out, "replica_leader_since_seconds", "",
+           static_cast<double>(role->leader_since_unix_ns) / 1e9);
     header(out, "replica_leader_changes_total", "counter",
            "Leaders this replica has seen take over since it started.");
     sample(out, "replica_leader_changes_total", "",

@@ -229,21 +229,55 @@ service::start_replica(const service_options& options,
   auto role = svc->role_;
   web->role = [role] { return role->get(); };
   web->replica_secret = secret;
+  web->leader_revision = [role]() -> std::optional<std::int64_t> {
+    if (!role->may_decide())
+      return std::nullopt;
+    return role->committed_revision();
+  };
   svc->forwarder_ = std::make_shared<call_forwarder>(svc->role_, secret);
   if (!svc->open(options, web, error))
     return nullptr;
-  // Checks go to the leader's groups: a follower's replica would answer
-  // from a state that is not the leader's.
+  // The leader's checks go to its groups; a follower's are answered from a
+  // replica fed by etcd's watch once it is as current as the leader's
+  // answers (docs/architecture.md, "Checks on a follower").
   svc->options_ = options;
   svc->options_.local_checks = false;
-  for (auto& loop : svc->loops_)
+  auto* raw = svc.get();
+  if (options.local_checks) {
+    svc->barrier_ = std::make_shared<revision_barrier>(svc->role_, secret);
+    svc->barrier_->on_round([raw] {
+      for (auto& loop : raw->loops_)
+        loop->barrier_done();
+    });
+  }
+  for (auto& loop : svc->loops_) {
     loop->follow_role(svc->role_, svc->forwarder_);
+    if (svc->barrier_)
+      loop->follow_state(svc->barrier_, options.max_duration,
+                         svc->wall_offset_);
+  }
   svc->run_loops();
+  if (svc->barrier_) {
+    etcd::feed_listener listener;
+    listener.load = [raw](std::shared_ptr<const stored_state> state,
+                          etcd::feed_point at) {
+      for (auto& loop : raw->loops_)
+        loop->load_followed(state, at.changed, at.seen);
+    };
+    listener.changes =
+        [raw](std::shared_ptr<const std::vector<state_change>> changes,
+              etcd::feed_point at) {
+          for (auto& loop : raw->loops_)
+            loop->follow_changes(changes, at.changed, at.seen);
+        };
+    svc->feed_ = std::make_unique<etcd::replica_feed>(
+        client, replication.prefix, std::move(listener));
+    svc->feed_->start();
+  }
   etcd::election_options election;
   election.prefix = replication.prefix;
   election.advertise = replication.advertise;
   election.lease_ttl = replication.lease_ttl;
-  auto* raw = svc.get();
   auto prefix = replication.prefix;
   svc->election_ = std::make_unique<etcd::leader_election>(
       client, election, *svc->role_,
@@ -251,6 +285,10 @@ service::start_replica(const service_options& options,
         etcd::store_options store_options;
         store_options.prefix = prefix;
         store_options.fence = held.fence;
+        auto role = raw->role_;
+        store_options.on_committed = [role](std::int64_t revision) {
+          role->note_committed(revision);
+        };
         std::string why;
         auto store = std::shared_ptr<etcd::store>(
             etcd::store::open(client, store_options, why));
@@ -259,6 +297,8 @@ service::start_replica(const service_options& options,
           return false;
         }
         spdlog::info("state: {}", store->describe());
+        // Before it leads: every answer it gives depends on this state.
+        raw->role_->note_committed(store->loaded_revision());
         std::lock_guard<std::mutex> lock(raw->deciding_mutex_);
         if (raw->stopped_)
           return false;
@@ -286,6 +326,10 @@ void service::stop() {
     loop->stop();
   for (auto& thread : threads_)
     thread.join();
+  if (feed_)
+    feed_->stop();
+  if (barrier_)
+    barrier_->stop();
   if (forwarder_)
     forwarder_->stop();
   stop_deciding();

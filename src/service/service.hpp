@@ -17,6 +17,7 @@
 #include "actors/interfaces.hpp"
 #include "etcd/etcd_client.hpp"
 #include "etcd/leader_election.hpp"
+#include "etcd/replica_feed.hpp"
 #include "frontend/dispatcher.hpp"
 #include "storage/state_store.hpp"
 #include "web/web_context.hpp"
@@ -99,6 +100,8 @@ private:
   std::shared_ptr<replica_role_board> role_;
   std::unique_ptr<etcd::leader_election> election_;
   std::shared_ptr<call_forwarder> forwarder_;
+  std::shared_ptr<revision_barrier> barrier_;
+  std::unique_ptr<etcd::replica_feed> feed_;
   std::mutex deciding_mutex_; // the election's thread against stop()
 };
 

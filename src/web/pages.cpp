@@ -103,6 +103,21 @@ const char* refresh_script = R"(<script>
 </body></html>
 )";
 
+// Which replica this is, its role and since when, the leader and since
+// when it is known, and the leader changes seen (status page, dashboard).
+void append_replica_line(std::string& out, const replica_role& role) {
+  out += "<p id=\"replica\">Replica " + html_escape(role.self) + ": " +
+         (role.leader ? std::string("<b>leader</b>") : "follower") + " since " +
+         rfc3339(role.since_unix_ns) + "; leader ";
+  if (role.leader_address.empty())
+    out += "none (electing)";
+  else
+    out += "<b>" + html_escape(role.leader_address) + "</b> since " +
+           rfc3339(role.leader_since_unix_ns);
+  out += "; " + std::to_string(role.leader_changes) +
+         " leader changes seen.</p>\n";
+}
+
 std::string since(std::int64_t from_ns, std::int64_t to_ns) {
   return short_duration(std::chrono::nanoseconds(to_ns - from_ns));
 }
@@ -175,9 +190,9 @@ std::string_view group_name(const std::string& identifier) {
 class dashboard final : public page_writer {
 public:
   dashboard(std::shared_ptr<const state_view> view, timestamp now,
-            dashboard_query query)
+            dashboard_query query, std::optional<replica_role> role)
       : view_(std::move(view)), now_ns_(now.time_since_epoch().count()),
-        query_(std::move(query)),
+        query_(std::move(query)), role_(std::move(role)),
         state_(query_.state.value_or(view_state::any)) {
     for (const auto& g : view_->groups) {
       total_ += machines_in(g, view_state::any);
@@ -273,7 +288,11 @@ private:
     out += page_style;
     out += "</head><body>\n<h1>Disruption Manager: disruptions</h1>\n"
            "<p id=\"refreshed\">as of page load; refreshes every 5 s</p>\n"
-           "<div id=\"live\">\n<h2>Groups</h2>\n<p>";
+           "<div id=\"live\">\n";
+    // Inside the part that refreshes: a new leader shows without a reload.
+    if (role_ && role_->replicated)
+      append_replica_line(out, *role_);
+    out += "<h2>Groups</h2>\n<p>";
     out += std::to_string(view_->groups.size()) + " groups with " +
            std::to_string(total_) + " machines";
     if (query_.machines())
@@ -419,6 +438,7 @@ private:
   std::uint64_t before_ = 0;   // machines in state_ passed so far
   std::uint64_t shown_ = 0;    // machine rows written
   bool list_ = false;          // machines are listed on this page
+  std::optional<replica_role> role_;
   part part_ = part::head;
   std::size_t group_ = 0;
   std::size_t group_end_ = 0; // summary rows: [group_, group_end_)
@@ -462,6 +482,10 @@ private:
       out += ",\n    \"Self\": " + json_string(r.self);
       out += ",\n    \"Leader\": " + json_string(r.leader_address);
       out += ",\n    \"Since\": " + json_string(rfc3339(r.since_unix_ns));
+      out += ",\n    \"LeaderSince\": " +
+             json_string(r.leader_since_unix_ns == 0
+                             ? std::string()
+                             : rfc3339(r.leader_since_unix_ns));
       out += ",\n    \"LeaderChanges\": " + std::to_string(r.leader_changes);
       out += "\n  }";
     }
@@ -635,16 +659,8 @@ std::string render_status_page(const state_view& view, const web_context& ctx,
          "<li><a href=\"metrics\">metrics</a></li>\n"
          "<li><a href=\"logs\">logs</a></li>\n"
          "<li><a href=\"api/v1/state\">state (JSON)</a></li>\n</ul>\n";
-  if (ctx.role) {
-    auto role = ctx.role();
-    out += "<p>Replica " + html_escape(role.self) + ": " +
-           (role.leader ? std::string("<b>leader</b>") : "follower") +
-           " since " + rfc3339(role.since_unix_ns) + "; leader " +
-           (role.leader_address.empty() ? std::string("none (electing)")
-                                        : html_escape(role.leader_address)) +
-           "; " + std::to_string(role.leader_changes) +
-           " leader changes seen.</p>\n";
-  }
+  if (ctx.role)
+    append_replica_line(out, ctx.role());
   out += "<p>Version " + html_escape(ctx.version) + ", started " +
          rfc3339(ctx.started.time_since_epoch().count()) + ", up " +
          short_duration(now - ctx.started) + ".</p>\n";
@@ -737,8 +753,9 @@ gather_scope summary_scope() {
 
 std::unique_ptr<page_writer>
 dashboard_writer(std::shared_ptr<const state_view> view, timestamp now,
-                 dashboard_query query) {
-  return std::make_unique<dashboard>(std::move(view), now, std::move(query));
+                 dashboard_query query, std::optional<replica_role> role) {
+  return std::make_unique<dashboard>(std::move(view), now, std::move(query),
+                                     std::move(role));
 }
 
 std::unique_ptr<page_writer>

@@ -44,9 +44,12 @@ gather_scope summary_scope();
 
 // The view is shared: every request that waited for one gathering reads
 // the same one, however slowly its client takes the page.
+// With a role of a replica, the dashboard names it, the leader and since
+// when.
 std::unique_ptr<page_writer>
 dashboard_writer(std::shared_ptr<const state_view> view, timestamp now,
-                 dashboard_query query = {});
+                 dashboard_query query = {},
+                 std::optional<replica_role> role = {});
 // With a role of a replica, the document ends with it ("Replica").
 std::unique_ptr<page_writer>
 state_json_writer(std::shared_ptr<const state_view> view,

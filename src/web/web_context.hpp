@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "disruption/group_book.hpp"
@@ -34,6 +35,9 @@ struct web_context {
   std::function<replica_role()> role;
   // Replicated: the secret that signs calls forwarded between replicas.
   std::string replica_secret;
+  // Replicated: while this replica may decide, the etcd revision every
+  // answer it gave so far depends on; nothing otherwise.
+  std::function<std::optional<std::int64_t>()> leader_revision;
 };
 
 timestamp wall_clock_now();

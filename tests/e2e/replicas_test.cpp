@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
@@ -23,6 +24,7 @@
 #include "etcd/etcd_store.hpp"
 #include "frontend/forwarded_call.hpp"
 #include "srpc/srpc_client.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/replica_set.hpp"
 
@@ -51,6 +53,16 @@ std::string settled(int port, const std::string& op, const std::string& host,
     std::this_thread::sleep_for(100ms);
   }
   return answer;
+}
+
+// The value of a counter in a replica's /metrics (-1: not there).
+double metric(int port, const std::string& name) {
+  auto text = http_get(port, "/metrics").body;
+  auto line = "\ndisruption_manager_" + name + " ";
+  auto at = text.find(line);
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(text.substr(at + line.size()));
 }
 
 class replicas : public ::testing::Test {
@@ -154,6 +166,20 @@ TEST_F(replicas, followers_forward_calls_they_admitted_to_the_leader) {
   auto health = http_get(port(follower), "/healthz");
   EXPECT_EQ(health.status, 200) << health.body;
   EXPECT_EQ(set->view(follower).leader, set->address(leader));
+  // The dashboard and the status page name the leader, and since when.
+  for (const char* page : {"/showState", "/"}) {
+    auto html = http_get(port(follower), page).body;
+    EXPECT_NE(html.find("follower since"), std::string::npos) << page;
+    EXPECT_NE(html.find("leader <b>" + set->address(leader) + "</b> since"),
+              std::string::npos)
+        << page << html;
+  }
+  auto document = nlohmann::json::parse(
+      http_get(port(follower), "/api/v1/state").body, nullptr, false);
+  ASSERT_TRUE(document.is_object());
+  EXPECT_EQ(document["Replica"]["Leader"], set->address(leader));
+  EXPECT_FALSE(document["Replica"]["LeaderSince"].get<std::string>().empty());
+  EXPECT_GT(metric(port(follower), "replica_leader_since_seconds"), 0);
   auto metrics = http_get(port(leader), "/metrics").body;
   EXPECT_NE(metrics.find("disruption_manager_replica_leader 1"),
             std::string::npos);
@@ -162,14 +188,141 @@ TEST_F(replicas, followers_forward_calls_they_admitted_to_the_leader) {
   auto follower_metrics = http_get(port(follower), "/metrics").body;
   EXPECT_NE(follower_metrics.find("disruption_manager_replica_leader 0"),
             std::string::npos);
-  EXPECT_NE(follower_metrics.find(
-                "disruption_manager_replica_calls_forwarded_total 4"),
-            std::string::npos)
+  // Four calls admitted there: each forwarded, or a check answered there.
+  EXPECT_EQ(metric(port(follower), "replica_calls_forwarded_total") +
+                metric(port(follower), "checks_answered_locally_total"),
+            4)
       << follower_metrics;
   EXPECT_NE(http_get(port(follower), "/").body.find("follower"),
             std::string::npos);
   EXPECT_NE(set->replica(leader).log_text().find("role: leader"),
             std::string::npos);
+}
+
+// A follower answers checks from its copy of what etcd committed, once the
+// leader has said which revision its answers so far depend on: the
+// leader's answers, also right after a change made through any replica
+// (docs/architecture.md, "Checks on a follower").
+TEST_F(replicas, followers_answer_checks_as_the_leader_would) {
+  start();
+  auto follower = other(leader);
+  auto second = other(leader, follower);
+  auto g = tags("A", 1);
+  ASSERT_EQ(disruption(port(leader), "request", "127.0.80.1", g), "permitted");
+  ASSERT_EQ(disruption(port(leader), "request", "127.0.80.2", g), "requested");
+  // Each check's answer is right whether the follower answered it or sent
+  // it on; once its copy has caught up, it answers them itself.
+  auto local = [&](std::size_t replica) {
+    return metric(port(replica), "checks_answered_locally_total");
+  };
+  for (int i = 0; i < 100 && local(follower) < 3; ++i) {
+    EXPECT_EQ(disruption(port(follower), "check", "127.0.80.1", g),
+              "permitted");
+    EXPECT_EQ(disruption(port(follower), "check", "127.0.80.2", g),
+              "requested");
+    EXPECT_EQ(disruption(port(follower), "check", "127.0.80.9", g), "denied");
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_GE(local(follower), 3);
+  // Changes through one replica, checks at once through either follower:
+  // never an answer from before the change (read your writes, on any
+  // replica).
+  auto h = tags("B", 1);
+  for (int i = 0; i < 10; ++i) {
+    std::string host = "127.0.80." + std::to_string(10 + i);
+    auto via = i % 2 == 0 ? follower : second;
+    ASSERT_EQ(disruption(port(via), "request", host, h), "permitted") << i;
+    EXPECT_EQ(disruption(port(follower), "check", host, h), "permitted") << i;
+    EXPECT_EQ(disruption(port(second), "check", host, h), "permitted") << i;
+    ASSERT_EQ(disruption(port(via), "cancel", host, h), "denied") << i;
+    EXPECT_EQ(disruption(port(follower), "check", host, h), "denied") << i;
+    EXPECT_EQ(disruption(port(second), "check", host, h), "denied") << i;
+  }
+  // The queue's head, once the permit ends through a follower.
+  ASSERT_EQ(disruption(port(follower), "cancel", "127.0.80.1", g), "denied");
+  EXPECT_EQ(disruption(port(second), "check", "127.0.80.1", g), "denied");
+  EXPECT_EQ(disruption(port(second), "check", "127.0.80.2", g), "permitted");
+  EXPECT_EQ(metric(port(leader), "checks_answered_locally_total"), 0);
+}
+
+// The same calls through the leader and through a follower (on groups and
+// machines of their own) get the same answers. Each machine stays in its
+// group, each group at its limit: a call that moves a machine, or changes
+// its group's limit, is answered before the change it makes in the other
+// group or to the limit is saved (as on a single node), so what a check
+// finds next depends on when that save lands, on any replica.
+TEST_F(replicas, a_follower_answers_the_same_sequence_as_the_leader) {
+  start();
+  auto follower = other(leader);
+  std::mt19937 rng(20261206);
+  std::uniform_int_distribution<int> op_of(0, 9);
+  std::uniform_int_distribution<int> machine_of(1, 6);
+  std::vector<std::string> through_leader;
+  std::vector<std::string> through_follower;
+  for (int step = 0; step < 150; ++step) {
+    int op = op_of(rng);
+    const char* kind = op < 5 ? "check" : op < 8 ? "request" : "cancel";
+    int machine = machine_of(rng);
+    auto group = std::to_string(machine % 2);
+    int limit = 1 + machine % 2;
+    through_leader.push_back(disruption(port(leader), kind,
+                                        "127.0.81." + std::to_string(machine),
+                                        tags("DL" + group, limit)));
+    through_follower.push_back(disruption(port(follower), kind,
+                                          "127.0.82." + std::to_string(machine),
+                                          tags("DF" + group, limit)));
+  }
+  EXPECT_EQ(through_follower, through_leader);
+  EXPECT_GT(metric(port(follower), "checks_answered_locally_total"), 0);
+}
+
+// disruption-manager-admin pointed at a follower: access is decided there
+// (loopback on a server without TLS), the leader acts and answers, the
+// follower relays; the leader takes commands on the channel only signed.
+TEST_F(replicas, admin_commands_on_a_follower_reach_the_leader) {
+  start();
+  auto follower = other(leader);
+  auto admin = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {
+        (std::filesystem::path(DM_SERVER_BINARY).parent_path() /
+         "disruption-manager-admin")
+            .string(),
+        "-disruptionManagerUrl=http://127.0.0.1:" +
+            std::to_string(port(follower)) + "/",
+        "-timeout=10s", "-reason=through a follower"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_program(argv, program_options{});
+  };
+  auto g = tags("AD", 2);
+  ASSERT_EQ(disruption(port(leader), "request", "127.0.83.1", g), "permitted");
+  auto paused = admin({"pause", "AD"});
+  EXPECT_EQ(paused.exit_code, 0) << paused.err;
+  EXPECT_EQ(paused.out, "pause AD: done\n");
+  // The leader's groups obey it, through any replica.
+  EXPECT_EQ(disruption(port(leader), "request", "127.0.83.2", g), "requested");
+  EXPECT_EQ(disruption(port(follower), "check", "127.0.83.2", g), "requested");
+  // Status through the follower is the leader's.
+  auto status = admin({"status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto doc = nlohmann::json::parse(status.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << status.out;
+  ASSERT_EQ(doc["Audit"].size(), 1u) << status.out;
+  EXPECT_EQ(doc["Audit"][0]["Operation"], "pause");
+  EXPECT_EQ(doc["Audit"][0]["Who"], "127.0.0.1");
+  EXPECT_EQ(doc["Audit"][0]["Reason"], "through a follower");
+  EXPECT_NE(status.out.find("127.0.83.1"), std::string::npos) << status.out;
+  // A refusal of the leader's comes back as such.
+  auto unknown = admin({"release", "127.0.83.9"});
+  EXPECT_EQ(unknown.exit_code, 5) << unknown.out << unknown.err;
+  EXPECT_EQ(admin({"resume", "AD"}).exit_code, 0);
+  EXPECT_EQ(disruption(port(follower), "check", "127.0.83.2", g), "permitted");
+  // The channel takes only signed commands.
+  std::string body = R"({"operation":"freeze","group":"","host":"",)"
+                     R"("limit":0,"skip_ready_gate":false,"who":"x",)"
+                     R"("reason":""})";
+  EXPECT_EQ(http_post(port(leader), "/api/v1/replica/admin", body).status, 403);
+  EXPECT_EQ(disruption(port(leader), "request", "127.0.83.3", g),
+            "requested"); // two in use, not frozen
 }
 
 TEST_F(replicas, a_killed_leader_is_replaced_and_its_successor_resumes) {
@@ -427,7 +580,7 @@ TEST_F(replicas, a_paused_leader_grants_nothing_once_it_resumes) {
 }
 
 TEST_F(replicas, etcd_losing_one_member_is_unseen_and_two_refuse_calls) {
-  start();
+  start({"-fleetLockAllowedNetworks=127.0.0.0/8"});
   auto g = tags("E", 1);
   ASSERT_EQ(disruption(port(leader), "request", "127.0.74.1", g), "permitted");
   set->etcd().kill_member(0);
@@ -452,6 +605,21 @@ TEST_F(replicas, etcd_losing_one_member_is_unseen_and_two_refuse_calls) {
   }
   EXPECT_TRUE(refused_request);
   EXPECT_TRUE(refused_cancel);
+  // Nobody leads now: a FleetLock client learns that from the kind, not
+  // that storage failed (docs/protocol.md, "FleetLock").
+  std::string fleetlock_kind;
+  for (int i = 0; i < 100 && fleetlock_kind != "not_leader"; ++i) {
+    std::string body = R"({"client_params":{"id":"z1","group":"E"}})";
+    http_connection c(port(other(leader)));
+    auto answer = c.exchange("POST /v1/pre-reboot HTTP/1.1\r\nHost: dm\r\n"
+                             "fleet-lock-protocol: true\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto failure = nlohmann::json::parse(answer.body, nullptr, false);
+    if (answer.status == 503 && failure.is_object() && failure.contains("kind"))
+      fleetlock_kind = failure["kind"].get<std::string>();
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(fleetlock_kind, "not_leader");
   // Quorum back: service resumes, no replica restarted.
   ASSERT_TRUE(set->etcd().restart_member(0));
   ASSERT_TRUE(set->etcd().restart_member(1));

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <memory>
 #include <thread>
 
 #include "etcd/etcd_client.hpp"
 #include "etcd/etcd_store.hpp"
+#include "etcd/replica_feed.hpp"
 #include "storage/file_store.hpp"
 #include "tests/support/etcd_cluster.hpp"
 #include "tests/support/test_pki.hpp"
@@ -149,7 +151,7 @@ TEST_F(etcd_store_test, watch_sees_puts_and_deletes) {
     std::string watch_error;
     client_->watch(
         prefix_, etcd::prefix_end(prefix_), 0, cancel,
-        [&](const std::vector<etcd::key_value>& events) {
+        [&](const std::vector<etcd::key_value>& events, std::int64_t) {
           std::lock_guard<std::mutex> lock(seen_mutex);
           seen.insert(seen.end(), events.begin(), events.end());
         },
@@ -407,4 +409,186 @@ TEST_F(etcd_store_test, admin_settings_round_trip_in_one_key) {
   EXPECT_FALSE(etcd::decode_stored_value(
       prefix_, etcd::machine_key(prefix_, "g", "a"), value, change, error));
   EXPECT_NE(error.find("out of place"), std::string::npos) << error;
+}
+
+// A follower's feed, as the I/O threads see it: what it gave applied in
+// order, and where it stands.
+struct feed_record {
+  std::mutex mutex;
+  stored_state state;
+  etcd::feed_point point;
+  int loads = 0;
+
+  etcd::feed_listener listener() {
+    etcd::feed_listener l;
+    l.load = [this](std::shared_ptr<const stored_state> loaded,
+                    etcd::feed_point at) {
+      std::lock_guard<std::mutex> lock(mutex);
+      state = *loaded;
+      point = at;
+      ++loads;
+    };
+    l.changes = [this](std::shared_ptr<const std::vector<state_change>> changes,
+                       etcd::feed_point at) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (changes)
+        for (const auto& change : *changes)
+          apply_change(state, change);
+      forget_empty_groups(state);
+      point = at;
+    };
+    return l;
+  }
+  // Waits until the feed has read etcd's history up to `revision`.
+  bool reaches(std::int64_t revision) {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (point.seen >= revision)
+          return true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  etcd::feed_point at() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return point;
+  }
+};
+
+// The feed loads, then follows every committed change; it knows the
+// revision of the state's last change exactly (deletions too), follows
+// etcd's revision past writes elsewhere, and reads everything again after
+// a damaged value.
+TEST_F(etcd_store_test, a_follower_feed_knows_the_state_at_each_revision) {
+  std::string error;
+  std::int64_t committed = 0;
+  etcd::store_options options;
+  options.on_committed = [&](std::int64_t revision) { committed = revision; };
+  auto store = open(options);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append({permit("g", "a", 100), permit("g", "gone", 100),
+                             state_change::limit_update("g", 2)},
+                            error));
+  ASSERT_TRUE(store->sync(error)) << error;
+  ASSERT_TRUE(store->append({erase("g", "gone")}, error));
+  ASSERT_TRUE(store->sync(error)) << error;
+  auto after_delete = committed;
+  // Something else under the prefix (an election key), after it.
+  ASSERT_TRUE(client_->put(prefix_ + "leader/1", "me", error));
+
+  feed_record record;
+  etcd::replica_feed feed(client_, prefix_, record.listener(), 100ms);
+  feed.start();
+  ASSERT_TRUE(record.reaches(after_delete + 1));
+  {
+    auto at = record.at();
+    // Replayed from the newest key loaded: the deletion dates the state.
+    EXPECT_EQ(at.changed, after_delete);
+    std::lock_guard<std::mutex> lock(record.mutex);
+    EXPECT_EQ(record.state.host_count(), 1u);
+    EXPECT_EQ(record.state.groups.at("g").limit, 2u);
+  }
+  ASSERT_TRUE(
+      store->append({permit("h", "b", 200), state_change::limit_update("h", 3),
+                     erase("g", "a")},
+                    error));
+  ASSERT_TRUE(store->sync(error)) << error;
+  ASSERT_TRUE(record.reaches(committed));
+  EXPECT_EQ(record.at().changed, committed);
+  {
+    std::lock_guard<std::mutex> lock(record.mutex);
+    EXPECT_EQ(record.state.groups.count("g"), 0u);
+    EXPECT_EQ(record.state.groups.at("h").limit, 3u);
+    EXPECT_EQ(record.state.host_count(), 1u);
+  }
+  // A write outside the prefix: etcd's progress notice moves `seen` on,
+  // the state's revision stays.
+  auto before = committed;
+  ASSERT_TRUE(client_->put("/elsewhere/" + prefix_, "x", error));
+  etcd::range_page page;
+  ASSERT_TRUE(client_->range("/elsewhere/" + prefix_, "", 0, 0, page, error));
+  ASSERT_TRUE(record.reaches(page.revision));
+  EXPECT_EQ(record.at().changed, before);
+  // A damaged value: read again (once it is mended).
+  ASSERT_TRUE(
+      client_->put(etcd::machine_key(prefix_, "h", "c"), "junk", error));
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(
+      client_->erase_range(etcd::machine_key(prefix_, "h", "c"), "", error));
+  bool reloaded = false;
+  for (int i = 0; i < 200 && !reloaded; ++i) {
+    std::this_thread::sleep_for(20ms);
+    std::lock_guard<std::mutex> lock(record.mutex);
+    reloaded = record.loads >= 2;
+  }
+  EXPECT_TRUE(reloaded);
+  feed.stop();
+  std::lock_guard<std::mutex> lock(record.mutex);
+  EXPECT_EQ(record.state.host_count(), 1u);
+  EXPECT_EQ(record.state.groups.at("h").limit, 3u);
+}
+
+// A sync split into several transactions names one revision, its last:
+// never one inside the batch.
+TEST_F(etcd_store_test, a_split_sync_is_committed_once) {
+  std::vector<std::int64_t> committed;
+  etcd::store_options options;
+  options.max_ops_per_txn = 2;
+  options.on_committed = [&](std::int64_t revision) {
+    committed.push_back(revision);
+  };
+  auto store = open(options);
+  ASSERT_TRUE(store);
+  std::string error;
+  ASSERT_TRUE(store->append({permit("g", "a", 1), permit("g", "b", 1),
+                             permit("g", "c", 1), permit("g", "d", 1),
+                             permit("g", "e", 1)},
+                            error));
+  ASSERT_TRUE(store->sync(error)) << error;
+  EXPECT_EQ(store->transactions(), 3u);
+  ASSERT_EQ(committed.size(), 1u);
+  etcd::range_page page;
+  ASSERT_TRUE(
+      client_->range(prefix_, etcd::prefix_end(prefix_), 0, 0, page, error));
+  EXPECT_EQ(committed[0], page.revision);
+}
+
+// Watched keys become changes the check replica applies in order: machines
+// first, then limits, then the operators' settings; deletions of machines;
+// nothing for keys outside the state.
+TEST(replica_feed, events_become_changes_in_an_order_the_replica_applies) {
+  const std::string prefix = "/p/";
+  auto value_of = [](const state_change& change) {
+    return encode_state_line(change);
+  };
+  std::vector<etcd::key_value> events;
+  auto add = [&](std::string key, std::string value) {
+    etcd::key_value kv;
+    kv.key = std::move(key);
+    kv.value = std::move(value);
+    kv.create_revision = kv.value.empty() ? 0 : 5;
+    kv.mod_revision = 9;
+    events.push_back(kv);
+  };
+  add(etcd::limit_key(prefix, "g/1"),
+      value_of(state_change::limit_update("g/1", 4)));
+  add(etcd::machine_key(prefix, "g/1", "a"), value_of(permit("g/1", "a", 10)));
+  add(prefix + "leader/77", "someone");
+  add(etcd::machine_key(prefix, "g/1", "b%c"), "");
+  add(prefix + "leader/78", "");
+  std::vector<state_change> changes;
+  std::string error;
+  ASSERT_TRUE(etcd::changes_of_events(prefix, events, changes, error)) << error;
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].host, "a");
+  EXPECT_EQ(changes[1].host, "b%c");
+  EXPECT_EQ(changes[1].group, "g/1");
+  EXPECT_FALSE(changes[1].entry.hold || changes[1].entry.wait);
+  EXPECT_EQ(changes[2].host, "");
+  EXPECT_EQ(changes[2].limit, 4u);
+  add(etcd::machine_key(prefix, "g", "x"), "junk\n");
+  EXPECT_FALSE(etcd::changes_of_events(prefix, events, changes, error));
+  EXPECT_NE(error.find("machines/g/x"), std::string::npos) << error;
 }

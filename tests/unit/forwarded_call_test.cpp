@@ -57,6 +57,15 @@ TEST(forwarded_call, an_answer_reads_back_as_sent) {
   EXPECT_EQ(back.error, result.error);
   EXPECT_EQ(back.queue_position, 2u);
   EXPECT_EQ(back.queue_length, 5u);
+  EXPECT_FALSE(back.not_leader);
+  call_result refused;
+  refused.error = "no leader elected yet";
+  refused.not_leader = true;
+  ASSERT_TRUE(
+      decode_forwarded_result(encode_forwarded_result(refused), back, error));
+  EXPECT_TRUE(back.not_leader);
+  EXPECT_FALSE(decode_forwarded_result(
+      R"({"Response":"denied","Error":"x","NotLeader":1})", back, error));
   EXPECT_FALSE(decode_forwarded_result(
       R"({"Response":"requested","Error":"","QueuePosition":-1,"QueueLength":1})",
       back, error));
