@@ -182,7 +182,8 @@ void dispatcher::settle_parked() {
     }
     std::optional<disruption_state> state;
     if (current)
-      state = followed_->check(p.call.host, p.call.group, p.call.limit, now);
+      state = followed_->check(p.call.host, p.call.group, p.call.limit,
+                               p.call.windows, now);
     if (state) {
       ++metrics.checks_answered_locally;
       call_result result;

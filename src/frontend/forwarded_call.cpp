@@ -108,6 +108,7 @@ std::string encode_forwarded_admin(const admin_command& cmd) {
               {"group", cmd.group},
               {"host", cmd.host},
               {"limit", cmd.limit},
+              {"windows", cmd.windows ? cmd.windows->spec() : std::string()},
               {"skip_ready_gate", cmd.skip_ready_gate},
               {"who", cmd.who},
               {"reason", cmd.reason}};
@@ -130,6 +131,14 @@ bool decode_forwarded_admin(std::string_view body, admin_command& cmd,
     cmd.host = in.at("host").get<std::string>();
     cmd.limit = in.at("limit").get<std::uint64_t>();
     cmd.skip_ready_gate = in.at("skip_ready_gate").get<bool>();
+    auto windows = in.at("windows").get<std::string>();
+    cmd.windows.reset();
+    if (!windows.empty()) {
+      std::string why;
+      cmd.windows = window_schedule::parse(windows, why);
+      if (!cmd.windows)
+        return false;
+    }
     cmd.who = in.at("who").get<std::string>();
     cmd.reason = in.at("reason").get<std::string>();
   } catch (const json::exception&) {

@@ -73,6 +73,43 @@ TEST(forwarded_call, an_answer_reads_back_as_sent) {
                                        back, error));
 }
 
+TEST(forwarded_call, an_admin_command_reads_back_as_sent) {
+  admin_command cmd;
+  cmd.operation = admin_operation::window;
+  cmd.group = "g/1";
+  std::string error;
+  cmd.windows =
+      window_schedule::parse("Mon-Fri 01:00-05:00 Europe/Berlin", error);
+  ASSERT_TRUE(cmd.windows) << error;
+  cmd.who = "operator";
+  cmd.reason = "night work";
+  admin_command back;
+  ASSERT_TRUE(decode_forwarded_admin(encode_forwarded_admin(cmd), back, error));
+  EXPECT_EQ(back.operation, admin_operation::window);
+  EXPECT_EQ(back.group, "g/1");
+  ASSERT_TRUE(back.windows);
+  EXPECT_EQ(back.windows->spec(), "Mon-Fri 01:00-05:00 Europe/Berlin");
+  EXPECT_EQ(back.who, "operator");
+  EXPECT_EQ(back.reason, "night work");
+  EXPECT_TRUE(back.forwarded);
+  cmd.operation = admin_operation::release;
+  cmd.windows.reset();
+  cmd.host = "h";
+  cmd.skip_ready_gate = true;
+  ASSERT_TRUE(decode_forwarded_admin(encode_forwarded_admin(cmd), back, error));
+  EXPECT_EQ(back.host, "h");
+  EXPECT_TRUE(back.skip_ready_gate);
+  EXPECT_FALSE(back.windows);
+  for (const char* bad :
+       {"{}",
+        R"({"operation":"sleep","group":"","host":"","limit":0,)"
+        R"("windows":"","skip_ready_gate":false,"who":"","reason":""})",
+        R"({"operation":"window","group":"g","host":"","limit":0,)"
+        R"("windows":"whenever","skip_ready_gate":false,"who":"",)"
+        R"("reason":""})"})
+    EXPECT_FALSE(decode_forwarded_admin(bad, back, error)) << bad;
+}
+
 TEST(forwarded_call, only_the_secret_within_the_window_signs) {
   const std::string secret(64, 'a');
   const std::string body = "{}";
