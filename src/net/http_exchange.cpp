@@ -464,8 +464,8 @@ std::optional<http_answer> http_exchange(const http_exchange_request& request,
   for (;;) {
     http_answer answer;
     std::string why;
-    switch (parse_http_answer(received, eof, answer, why, 1 << 20,
-                              request.headers_only)) {
+    switch (parse_http_answer(received, eof, answer, why,
+                              request.max_body_bytes, request.headers_only)) {
     case http_parse_status::done:
       return answer;
     case http_parse_status::error:

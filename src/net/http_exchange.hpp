@@ -43,6 +43,8 @@ struct http_exchange_request {
   // Stop once the final answer's status line and headers are in; the body
   // is neither read nor waited for.
   bool headers_only = false;
+  // A longer body is a protocol failure.
+  std::size_t max_body_bytes = 1 << 20;
 };
 
 // Makes the exchange. On failure returns nullopt with `error` ("connect to

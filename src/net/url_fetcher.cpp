@@ -68,22 +68,36 @@ http_url_fetcher::http_url_fetcher() {
 http_url_fetcher::http_url_fetcher(std::shared_ptr<const tls_context> tls)
     : tls_(std::move(tls)), tls_error_("no TLS context") {}
 
-int http_url_fetcher::get_status(const std::string& text,
+int http_url_fetcher::get_status(const std::string& url,
                                  std::chrono::nanoseconds timeout,
                                  std::string& error) const {
+  auto answer = fetch(url, timeout, true, 1 << 20, error);
+  return answer ? answer->status : -1;
+}
+
+std::optional<http_answer>
+http_url_fetcher::get(const std::string& url, std::chrono::nanoseconds timeout,
+                      std::size_t max_body_bytes, std::string& error) const {
+  return fetch(url, timeout, false, max_body_bytes, error);
+}
+
+std::optional<http_answer>
+http_url_fetcher::fetch(const std::string& text,
+                        std::chrono::nanoseconds timeout, bool headers_only,
+                        std::size_t max_body_bytes, std::string& error) const {
   // (A timeout beyond a day gains nothing and would strain the clock.)
   auto deadline =
       std::chrono::steady_clock::now() +
       std::min<std::chrono::nanoseconds>(timeout, std::chrono::hours(24));
   auto url = parse_go_url(text, error);
   if (!url)
-    return -1;
+    return std::nullopt;
   remove_empty_port(*url);
   std::string referer;
   for (int redirects = 0;;) {
     auto fail = [&](const std::string& why) {
       error = "Get \"" + url->to_string() + "\": " + why;
-      return -1;
+      return std::optional<http_answer>();
     };
     // What Go's transport checks before it dials.
     if (url->scheme != "http" && url->scheme != "https")
@@ -110,7 +124,8 @@ int http_url_fetcher::get_status(const std::string& text,
       request.tls = tls_;
     }
     request.deadline = deadline;
-    request.headers_only = true;
+    request.headers_only = headers_only;
+    request.max_body_bytes = max_body_bytes;
     request.message = "GET " + url->request_uri() +
                       " HTTP/1.1\r\nHost: " + url->host +
                       "\r\nUser-Agent: Go-http-client/1.1\r\n";
@@ -119,17 +134,21 @@ int http_url_fetcher::get_status(const std::string& text,
                          base64(url->username + ":" + url->password) + "\r\n";
     if (!referer.empty())
       request.message += "Referer: " + referer + "\r\n";
-    request.message += "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n";
+    // Go's client asks for gzip and unpacks it itself; a body read here is
+    // read as sent, so only a probe (which reads no body) asks.
+    if (headers_only)
+      request.message += "Accept-Encoding: gzip\r\n";
+    request.message += "Connection: close\r\n\r\n";
     http_failure failure;
     std::string why;
     auto answer = http_exchange(request, why, failure);
     if (!answer)
       return fail(why);
     if (!is_redirect(answer->status))
-      return answer->status;
+      return answer;
     auto location = answer->header("Location");
     if (location.empty())
-      return answer->status; // Go hands such an answer back as it is.
+      return answer; // Go hands such an answer back as it is.
     auto ref = parse_go_url(location, why);
     if (!ref)
       return fail("failed to parse Location header \"" + location +

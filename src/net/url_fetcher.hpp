@@ -1,12 +1,15 @@
 // GETs a URL and returns its HTTP status: how probers ask whether a machine
-// is ready. Blocking, with a timeout; only probers (on their own threads)
+// is ready (and, with the body, how the alert poller reads Prometheus).
+// Blocking, with a timeout; only detached actors (on their own threads)
 // call it.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "net/http_exchange.hpp"
 #include "tls/tls_context.hpp"
 
 namespace dm {
@@ -34,8 +37,20 @@ public:
   explicit http_url_fetcher(std::shared_ptr<const tls_context> tls);
   int get_status(const std::string& url, std::chrono::nanoseconds timeout,
                  std::string& error) const override;
+  // The same GET, reading the final answer's body too (at most
+  // `max_body_bytes`); nullopt with `error` set when no answer came.
+  std::optional<http_answer> get(const std::string& url,
+                                 std::chrono::nanoseconds timeout,
+                                 std::size_t max_body_bytes,
+                                 std::string& error) const;
 
 private:
+  std::optional<http_answer> fetch(const std::string& url,
+                                   std::chrono::nanoseconds timeout,
+                                   bool headers_only,
+                                   std::size_t max_body_bytes,
+                                   std::string& error) const;
+
   std::shared_ptr<const tls_context> tls_; // null: HTTPS fails with tls_error_
   std::string tls_error_;
 };
