@@ -23,5 +23,7 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 using disarm_atom = caf::atom_constant<caf::atom("disarm")>;
 using roster_atom = caf::atom_constant<caf::atom("roster")>;
 using summary_atom = caf::atom_constant<caf::atom("summary")>;
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using alerts_atom = caf::atom_constant<caf::atom("alerts")>;
 
 } // namespace dm

@@ -32,6 +32,7 @@ void finish(self_ptr self) {
   auto& run = *self->state.current;
   auto view = std::make_shared<state_view>();
   view->admin = std::move(run.admin);
+  view->alerts = std::move(run.alerts);
   // Groups without machines are not part of the state (a group actor may
   // live on a moment after its last machine left).
   for (auto& group : run.views)
@@ -162,6 +163,7 @@ void start_next(self_ptr self) {
     auto& run = *st.current;
     run.roster = std::move(roster.groups);
     run.admin = std::move(roster.admin);
+    run.alerts = std::move(roster.alerts);
     run.views.resize(run.roster.size());
     std::vector<std::size_t> all(run.roster.size());
     for (std::size_t i = 0; i < all.size(); ++i)

@@ -38,6 +38,7 @@ struct gathering_run {
   std::vector<group_actor> roster;  // in identifier order
   std::vector<group_view> views;    // by roster position
   admin_settings admin;             // the operators', from the router
+  alert_blocking alerts;            // what alerts block, from the router
   bool summaries = false;           // asking for summaries, not snapshots
   std::vector<std::size_t> targets; // roster positions asked in this phase
   std::size_t asked = 0;            // of targets

@@ -56,7 +56,8 @@ using group_actor = caf::typed_actor<
 // The router's live group actors, in identifier order, for a gathering.
 struct group_roster {
   std::vector<group_actor> groups;
-  admin_settings admin; // what operators set, for the pages
+  admin_settings admin;  // what operators set, for the pages
+  alert_blocking alerts; // what firing alerts block, for the pages
 };
 
 } // namespace dm
@@ -85,7 +86,11 @@ using router_actor = caf::typed_actor<
     caf::replies_to<roster_atom, std::string>::with<group_roster>,
     // Front end: an operator's command; answered once its change is
     // durable and the groups obey it (docs/semantics.md, "Operator control").
-    caf::replies_to<admin_atom, admin_command>::with<admin_result>>;
+    caf::replies_to<admin_atom, admin_command>::with<admin_result>,
+    // Alert poller: what firing alerts now block (sent when it changes);
+    // live groups whose controls change hear of it at once
+    // (docs/semantics.md, "Blocking alerts").
+    caf::reacts_to<alerts_atom, alert_blocking>>;
 
 // The timer wakes each group at its earliest deadline. Groups come and go
 // (a retired group's deadline must not keep anything of it alive, and CAF
@@ -106,6 +111,14 @@ using timer_actor = caf::typed_actor<
 using prober_actor = caf::typed_actor<
     // Internal: try the URL now.
     caf::reacts_to<probe_atom>>;
+
+// The alert poller GETs Prometheus's alerts API every
+// -blockingAlertsInterval on a thread of its own (a detached actor: the GET
+// blocks) and tells the I/O threads' replicas and then the router what the
+// firing alerts block, whenever that changes.
+using alert_poller_actor = caf::typed_actor<
+    // Internal: poll now.
+    caf::reacts_to<poll_atom>>;
 
 } // namespace dm
 

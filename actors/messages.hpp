@@ -11,6 +11,7 @@
 
 #include "actors/reply.hpp"
 #include "disruption/group_rules.hpp"
+#include "model/alert_blocking.hpp"
 #include "model/machine_record.hpp"
 #include "model/state_view.hpp"
 #include "storage/state_store.hpp"
@@ -123,3 +124,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::gather_scope)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::admin_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::admin_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::group_controls)
+// Optionals again; from the alert poller to the router, in the process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::alert_blocking)

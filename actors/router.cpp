@@ -17,6 +17,15 @@ namespace {
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
 
+// What the group `identifier` obeys: the operators' settings and the
+// firing alerts.
+group_controls controls_of(const router_state& st,
+                           const std::string& identifier) {
+  auto controls = st.admin.controls_for(identifier);
+  controls.blocked_by_alert = st.alerts.blocks(identifier);
+  return controls;
+}
+
 router_state::group_entry& group_for(self_ptr self,
                                      const std::string& identifier,
                                      stored_group initial = {}) {
@@ -25,7 +34,7 @@ router_state::group_entry& group_for(self_ptr self,
   if (it != st.groups.end())
     return it->second;
   auto settings = st.settings;
-  settings.controls = st.admin.controls_for(identifier);
+  settings.controls = controls_of(st, identifier);
   auto actor = self->spawn<caf::linked>(group, identifier, std::move(initial),
                                         std::move(settings),
                                         caf::actor_cast<router_actor>(self));
@@ -145,7 +154,7 @@ void save_admin(self_ptr self, admin_command cmd,
                          entry.reason.empty() ? "" : ": " + entry.reason);
             st.admin = std::move(after);
             for (auto& [identifier, group] : st.groups) {
-              auto controls = st.admin.controls_for(identifier);
+              auto controls = controls_of(st, identifier);
               ++group.sent;
               self->send(group.actor, control_atom::value, controls);
             }
@@ -213,9 +222,10 @@ void next_admin(self_ptr self) {
 
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self, stored_state initial,
-       group_settings settings) {
+       group_settings settings, alert_blocking alerts) {
   self->state.settings = std::move(settings);
   self->state.admin = std::move(initial.admin);
+  self->state.alerts = std::move(alerts);
   for (auto& [identifier, stored] : initial.groups) {
     for (const auto& [host, entry] : stored.hosts)
       if (entry.hold)
@@ -283,6 +293,7 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
         for (const auto& [identifier, entry] : self->state.groups)
           roster.groups.push_back(entry.actor);
         roster.admin = self->state.admin;
+        roster.alerts = self->state.alerts;
         return roster;
       },
       [self](roster_atom, const std::string& identifier) {
@@ -291,7 +302,21 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
         if (it != self->state.groups.end())
           roster.groups.push_back(it->second.actor);
         roster.admin = self->state.admin;
+        roster.alerts = self->state.alerts;
         return roster;
+      },
+      [self](alerts_atom, alert_blocking& alerts) {
+        auto& st = self->state;
+        auto before = std::move(st.alerts);
+        st.alerts = std::move(alerts);
+        // Only groups whose blocking changed: the rest obey as they did.
+        for (auto& [identifier, group] : st.groups) {
+          if (before.blocks(identifier) == st.alerts.blocks(identifier))
+            continue;
+          ++group.sent;
+          self->send(group.actor, control_atom::value,
+                     controls_of(st, identifier));
+        }
       },
       [self](admin_atom, admin_command& cmd) -> caf::result<admin_result> {
         auto& st = self->state;
@@ -299,6 +324,7 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
           // The settings; the pages' gatherer adds the groups.
           admin_result result;
           result.view.admin = st.admin;
+          result.view.alerts = st.alerts;
           return result;
         }
         auto promise = self->make_response_promise<admin_result>();

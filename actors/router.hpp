@@ -38,14 +38,18 @@ struct router_state {
   std::deque<
       std::pair<admin_command, caf::typed_response_promise<admin_result>>>
       admin_queue;
+  // What firing alerts block, as the alert poller last said (not saved).
+  alert_blocking alerts;
   std::map<std::string, group_entry> groups;
   std::unordered_map<std::string, route> hosts;
   std::uint64_t next_seq = 0;
 };
 
-// Starts with the state read from storage: one group actor per stored group.
+// Starts with the state read from storage (one group actor per stored
+// group) and with what alerts block until the alert poller first says
+// (docs/semantics.md, "Blocking alerts").
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self, stored_state initial,
-       group_settings settings);
+       group_settings settings, alert_blocking alerts);
 
 } // namespace dm

@@ -1,6 +1,8 @@
 // The service's flags and their checks.
 #include "config/service_config.hpp"
 
+#include <regex>
+
 #include "config/flag_set.hpp"
 #include "duration/go_duration.hpp"
 
@@ -139,6 +141,19 @@ void add_flags(flag_set& flags, service_config& c) {
   flags.add_string("fleetLockReadyUrl", &c.fleetlock_ready_url,
                    "Ready gate of FleetLock groups: URL template that must "
                    "answer 200 before a freed slot is given again");
+  flags.add_string("blockingAlertsUrl", &c.blocking_alerts_url,
+                   "Base URL of a Prometheus server: while an alert matching "
+                   "-blockingAlertsMatch fires, nothing new is granted "
+                   "(empty: off)");
+  flags.add_string("blockingAlertsMatch", &c.blocking_alerts_match,
+                   "Regular expression an alert's name must match in full "
+                   "to block");
+  flags.add_duration("blockingAlertsInterval", &c.blocking_alerts_interval,
+                     "Time between polls of Prometheus's alerts (at least "
+                     "100ms)");
+  flags.add_string("blockingAlertsUnavailable", &c.blocking_alerts_unavailable,
+                   "When Prometheus is unreachable or answers garbage: block "
+                   "(every group) or ignore");
 }
 
 // The checks of values each flag's type allows but the service cannot use.
@@ -198,6 +213,24 @@ std::string check(const service_config& c) {
       return "invalid value \"" + c.fleetlock_ready_timeout +
              "\" for flag -fleetLockReadyTimeout: " + parsed.error;
   }
+  const auto& alerts = c.blocking_alerts_url;
+  if (!alerts.empty() && alerts.rfind("http://", 0) != 0 &&
+      alerts.rfind("https://", 0) != 0)
+    return "invalid value \"" + alerts +
+           "\" for flag -blockingAlertsUrl: an http:// or https:// URL";
+  try {
+    std::regex(c.blocking_alerts_match, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    return "invalid value \"" + c.blocking_alerts_match +
+           "\" for flag -blockingAlertsMatch: " + e.what();
+  }
+  if (c.blocking_alerts_interval < std::chrono::milliseconds(100))
+    return "invalid value for flag -blockingAlertsInterval: must be at least "
+           "100ms";
+  if (c.blocking_alerts_unavailable != "block" &&
+      c.blocking_alerts_unavailable != "ignore")
+    return "invalid value \"" + c.blocking_alerts_unavailable +
+           "\" for flag -blockingAlertsUnavailable: block or ignore";
   // An abstract name is at most 107 bytes after its "@", a path 107 bytes.
   if (c.unix_socket_path.size() > 107)
     return "invalid value for flag -srpcUnixSocketPath: longer than 107 "

@@ -79,6 +79,11 @@ struct service_config {
   std::string fleetlock_allowed_networks; // CIDR list; "": none
   std::string fleetlock_ready_timeout;    // "" : no ready delay
   std::string fleetlock_ready_url;        // "" : no ready URL
+  // Blocking alerts (docs/semantics.md, "Blocking alerts")
+  std::string blocking_alerts_url; // Prometheus; "" : off
+  std::string blocking_alerts_match = ".*";
+  std::chrono::nanoseconds blocking_alerts_interval = std::chrono::seconds(5);
+  std::string blocking_alerts_unavailable = "block"; // or "ignore"
 };
 
 // The original's default for -srpcUnixSocketPath: "@SRPC.<pid>".

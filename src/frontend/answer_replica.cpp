@@ -112,6 +112,8 @@ answer_replica::check(const std::string& host, const std::string& group,
     return std::nullopt; // The group actor applies the operators' rules.
   if (!windows.empty())
     return std::nullopt; // The group actor knows whether a window is open.
+  if (alerts_.blocks(group))
+    return std::nullopt; // And the alerts'.
   auto g = groups_.find(group);
   auto refs = host_groups_.find(host);
   if (g == groups_.end()) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "disruption/group_book.hpp"
+#include "model/alert_blocking.hpp"
 #include "storage/state_store.hpp"
 
 namespace dm {
@@ -28,6 +29,8 @@ public:
   void load(const stored_state& state);
   // Changes in the order they were synced.
   void apply(const std::vector<state_change>& changes);
+  // What firing alerts now block (not saved: from the alert poller).
+  void set_alerts(alert_blocking alerts) { alerts_ = std::move(alerts); }
 
   // The answer the group actor would give to `check` from `host` of
   // `group` whose record carries `limit` and the maintenance window spec
@@ -45,7 +48,9 @@ public:
   //   those rules),
   // * the group has maintenance windows, an operator's or its records', or
   //   the check's record names some (docs/semantics.md, "Maintenance
-  //   windows": whether one is open is the group actor's to say).
+  //   windows": whether one is open is the group actor's to say),
+  // * a firing alert, or Prometheus out of reach, blocks the group
+  //   (docs/semantics.md, "Blocking alerts").
   std::optional<disruption_state>
   check(const std::string& host, const std::string& group, std::uint64_t limit,
         const std::string& windows, timestamp now) const;
@@ -78,6 +83,7 @@ private:
   bool frozen_ = false;
   // Paused, with an override or with maintenance windows.
   std::set<std::string> controlled_groups_;
+  alert_blocking alerts_;
   // How many groups know each host; more than one while a move is being
   // saved.
   std::unordered_map<std::string, std::uint32_t> host_groups_;

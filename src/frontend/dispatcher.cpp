@@ -198,6 +198,15 @@ void dispatcher::settle_parked() {
   parked_.resize(kept);
 }
 
+void dispatcher::block_by_alerts(const alert_blocking& alerts) {
+  {
+    std::lock_guard<std::mutex> guard(replica_mutex_);
+    replica_alerts_ = alerts;
+    replica_updates_.store(true, std::memory_order_release);
+  }
+  loop_.wake();
+}
+
 void dispatcher::on_round() {
   // Before any input of this round: a client that heard of a change may
   // be asking about it now.
@@ -205,10 +214,12 @@ void dispatcher::on_round() {
     return;
   std::vector<std::shared_ptr<const std::vector<state_change>>> taken;
   std::vector<followed_update> followed;
+  std::optional<alert_blocking> alerts;
   {
     std::lock_guard<std::mutex> guard(replica_mutex_);
     taken.swap(replica_queue_);
     followed.swap(followed_queue_);
+    alerts.swap(replica_alerts_);
     replica_updates_.store(false, std::memory_order_relaxed);
   }
   if (!followed.empty())
@@ -217,6 +228,8 @@ void dispatcher::on_round() {
     return;
   for (const auto& changes : taken)
     replica_->apply(*changes);
+  if (alerts)
+    replica_->set_alerts(std::move(*alerts));
 }
 
 void dispatcher::submit_call(session& s, disruption_call call) {

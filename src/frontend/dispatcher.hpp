@@ -73,6 +73,9 @@ public:
                            std::chrono::nanoseconds wall_offset);
   // Feeds the replica: called on the storage thread with synced changes.
   void replicate(std::shared_ptr<const std::vector<state_change>> changes);
+  // Tells the replica what firing alerts block: on the alert poller's
+  // thread, and before run() with what holds until its first poll.
+  void block_by_alerts(const alert_blocking& alerts);
 
   // A follower: answers a `check` from a replica of the state etcd has
   // committed, fed by load_followed and follow_changes (any thread), once
@@ -151,6 +154,7 @@ private:
   std::int64_t followed_seen_ = -1;
   std::vector<parked_check> parked_;
   std::atomic<bool> barrier_rounds_{false};
+  std::optional<alert_blocking> replica_alerts_; // not yet applied
 };
 
 } // namespace dm

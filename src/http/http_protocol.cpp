@@ -51,6 +51,7 @@ state_figures figures_of(const state_view& view) {
                               : g.controls.outside_window ? 0
                                                           : 1});
   }
+  figures.blocking_alerts = view.alerts.alerts;
   return figures;
 }
 

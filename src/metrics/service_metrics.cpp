@@ -165,6 +165,29 @@ service_metrics::render(const state_figures& state,
              "group=\"" + escape_label(g.identifier) + "\"",
              double(g.window_open));
 
+  if (alerts_polled.load(std::memory_order_relaxed)) {
+    header(out, "blocking_alerts", "gauge",
+           "Firing alerts that stop new permits: in every group "
+           "(scope=\"every_group\") or in the group named by their "
+           "disruption_manager_group label.");
+    for (const auto& a : state.blocking_alerts)
+      sample(out, "blocking_alerts",
+             "alert=\"" + escape_label(a.alert) + "\",scope=\"" +
+                 (a.group ? "group" : "every_group") + "\",group=\"" +
+                 escape_label(a.group ? *a.group : std::string()) + "\"",
+             1);
+    header(out, "alerts_polls_total", "counter",
+           "GETs of Prometheus's alerts.");
+    sample(out, "alerts_polls_total", "", load(alert_polls));
+    header(out, "alerts_poll_failures_total", "counter",
+           "Polls of Prometheus's alerts without a usable answer.");
+    sample(out, "alerts_poll_failures_total", "", load(alert_poll_failures));
+    header(out, "alerts_prometheus_unavailable", "gauge",
+           "1 when the last poll of Prometheus's alerts failed.");
+    sample(out, "alerts_prometheus_unavailable", "",
+           alerts_unavailable.load(std::memory_order_relaxed) ? 1 : 0);
+  }
+
   header(out, "calls_total", "counter",
          "Calls by front end, operation and answer.");
   for (unsigned fe = 0; fe < front_end_count; ++fe)

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/alert_blocking.hpp"
 #include "model/machine_record.hpp"
 #include "model/replica_role.hpp"
 
@@ -31,6 +32,7 @@ struct state_figures {
     int window_open = -1;
   };
   std::vector<group> groups;
+  std::vector<blocking_alert> blocking_alerts; // firing, matching alerts
 };
 
 // A Prometheus histogram with fixed bounds in seconds.
@@ -102,6 +104,12 @@ public:
   std::atomic<std::uint64_t> compaction_failures{0};
   std::atomic<std::uint64_t> compaction_backoff_ms{0};
   latency_histogram storage_sync_latency;
+
+  // Polls of Prometheus's alerts (shown with -blockingAlertsUrl).
+  std::atomic<bool> alerts_polled{false};
+  std::atomic<std::uint64_t> alert_polls{0};
+  std::atomic<std::uint64_t> alert_poll_failures{0}; // no usable answer
+  std::atomic<bool> alerts_unavailable{false};       // the last one failed
 
   // The replicated store (shown only when the state is in etcd).
   std::atomic<bool> replicated{false};

@@ -30,17 +30,24 @@ struct group_controls {
   // date, the operator's copy is always false).
   std::optional<window_schedule> windows;
   bool outside_window = false;
+  // A firing alert (or Prometheus out of reach) holds the group back:
+  // recomputed from Prometheus, never saved (docs/semantics.md, "Blocking
+  // alerts").
+  bool blocked_by_alert = false;
 
   // New permits may be given.
-  bool granting() const { return !paused && !frozen && !outside_window; }
+  bool granting() const {
+    return !paused && !frozen && !outside_window && !blocked_by_alert;
+  }
   bool any() const {
     return paused || frozen || limit_override.has_value() ||
-           windows.has_value();
+           windows.has_value() || blocked_by_alert;
   }
   friend bool operator==(const group_controls& a, const group_controls& b) {
     return a.paused == b.paused && a.frozen == b.frozen &&
            a.limit_override == b.limit_override && a.windows == b.windows &&
-           a.outside_window == b.outside_window;
+           a.outside_window == b.outside_window &&
+           a.blocked_by_alert == b.blocked_by_alert;
   }
   friend bool operator!=(const group_controls& a, const group_controls& b) {
     return !(a == b);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/admin_settings.hpp"
+#include "model/alert_blocking.hpp"
 
 namespace dm {
 
@@ -89,7 +90,8 @@ struct gather_scope {
 // The whole service state for pages and GET /api/v1/state.
 struct state_view {
   std::vector<group_view> groups;
-  admin_settings admin; // freeze, groups' settings, the audit trail
+  admin_settings admin;  // freeze, groups' settings, the audit trail
+  alert_blocking alerts; // what firing alerts block
 };
 
 // The whole state for a page, or why there is none: pages answer 503 with

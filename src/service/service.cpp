@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/alert_poller.hpp"
 #include "actors/front_desk.hpp"
 #include "actors/gatherer.hpp"
 #include "actors/router.hpp"
@@ -142,16 +143,37 @@ void service::start_deciding(const service_options& options,
                  "refused",
                  why);
   stored_state initial = store->take_loaded();
-  // The loops' replicas are fed by the storage actor.
+  // With -blockingAlertsUrl, what holds until Prometheus first answers.
+  std::shared_ptr<const alert_name_match> match;
+  alert_blocking alerts;
+  if (!options.blocking_alerts_url.empty()) {
+    std::string why;
+    if (auto compiled =
+            alert_name_match::compile(options.blocking_alerts_match, why))
+      match = std::make_shared<const alert_name_match>(std::move(*compiled));
+    else
+      spdlog::error("blocking alerts off: -blockingAlertsMatch: {}", why);
+  }
+  if (match)
+    alerts =
+        blocking_before_first_poll(alerts_api_url(options.blocking_alerts_url),
+                                   options.block_when_alerts_unavailable);
+  // The loops' replicas are fed by the storage actor, and by the alert
+  // poller.
   std::vector<synced_listener> listeners;
+  std::vector<alert_listener> alert_listeners;
   if (options.local_checks) {
     for (auto& loop : loops_) {
       loop->enable_local_checks(initial, options.max_duration, wall_offset_);
+      loop->block_by_alerts(alerts);
       listeners.push_back(
           [raw =
                loop.get()](std::shared_ptr<const std::vector<state_change>> c) {
             raw->replicate(std::move(c));
           });
+      alert_listeners.push_back([raw = loop.get()](const alert_blocking& now) {
+        raw->block_by_alerts(now);
+      });
     }
   }
   storage_ =
@@ -165,7 +187,28 @@ void service::start_deciding(const service_options& options,
   settings.fetcher = std::make_shared<http_url_fetcher>();
   settings.probe_timeout = options.probe_timeout;
   settings.detached_probers = true;
-  router_ = sys.spawn(router, std::move(initial), settings);
+  router_ = sys.spawn(router, std::move(initial), settings, alerts);
+  if (match) {
+    alert_poll_plan plan;
+    plan.url = alerts_api_url(options.blocking_alerts_url);
+    plan.match = match;
+    plan.interval = options.blocking_alerts_interval;
+    plan.block_when_unavailable = options.block_when_alerts_unavailable;
+    plan.fetcher = std::make_shared<http_url_fetcher>();
+    plan.listeners = std::move(alert_listeners);
+    service_metrics::instance().alerts_polled = true;
+    spdlog::info(
+        "blocking alerts: {} every {} ms, alerts named /{}/ block; "
+        "{} while Prometheus gives no usable answer (so far: none)",
+        plan.url,
+        std::chrono::duration_cast<std::chrono::milliseconds>(plan.interval)
+            .count(),
+        match->pattern(),
+        plan.block_when_unavailable ? "every group is blocked"
+                                    : "nothing is blocked");
+    alert_poller_ =
+        sys.spawn<caf::detached>(alert_poller, std::move(plan), router_);
+  }
   gatherer_ = sys.spawn(gatherer, router_, gather_limits{});
   for (auto& loop : loops_) {
     auto desk = sys.spawn(front_desk, gatherer_, loop->sink());
@@ -179,6 +222,8 @@ void service::stop_deciding() {
     loop->set_actors(router_actor{}, front_desk_actor{});
   for (auto& desk : desks_)
     caf::anon_send_exit(desk, caf::exit_reason::user_shutdown);
+  if (alert_poller_)
+    caf::anon_send_exit(alert_poller_, caf::exit_reason::user_shutdown);
   if (gatherer_)
     caf::anon_send_exit(gatherer_, caf::exit_reason::user_shutdown);
   if (router_)
@@ -188,6 +233,7 @@ void service::stop_deciding() {
   if (timer_)
     caf::anon_send_exit(timer_, caf::exit_reason::user_shutdown);
   desks_.clear();
+  alert_poller_ = nullptr;
   gatherer_ = nullptr;
   router_ = nullptr;
   timer_ = nullptr;

@@ -35,6 +35,11 @@ struct service_options {
   std::chrono::nanoseconds probe_timeout = std::chrono::seconds(5);
   std::shared_ptr<const tls_context> tls; // null: plain HTTP and SRPC only
   bool local_checks = true; // answer checks from the I/O threads' replicas
+  // Blocking alerts (docs/semantics.md, "Blocking alerts"); no URL: off.
+  std::string blocking_alerts_url; // Prometheus's base URL
+  std::string blocking_alerts_match = ".*";
+  std::chrono::nanoseconds blocking_alerts_interval = std::chrono::seconds(5);
+  bool block_when_alerts_unavailable = true;
 };
 
 // Actor scheduler threads when none are asked for: the cores the I/O
@@ -87,6 +92,7 @@ private:
   router_actor router_;
   gatherer_actor gatherer_;
   timer_actor timer_;
+  alert_poller_actor alert_poller_;
   std::vector<front_desk_actor> desks_;
   std::unique_ptr<host_resolver> resolver_;
   std::vector<std::unique_ptr<dispatcher>> loops_;

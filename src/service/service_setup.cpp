@@ -149,6 +149,11 @@ service_options service_options_from(const service_config& config,
   options.actor_threads = config.actor_threads;
   options.scheduler = config.scheduler;
   options.local_checks = config.local_checks;
+  options.blocking_alerts_url = config.blocking_alerts_url;
+  options.blocking_alerts_match = config.blocking_alerts_match;
+  options.blocking_alerts_interval = config.blocking_alerts_interval;
+  options.block_when_alerts_unavailable =
+      config.blocking_alerts_unavailable != "ignore";
   options.limits.max_connections = config.max_connections;
   options.limits.idle_timeout = to_ms(config.idle_timeout);
   options.limits.request_timeout = to_ms(config.request_timeout);

@@ -104,6 +104,7 @@ std::string render_admin_status(const state_view& view, timestamp now) {
          {"LimitFrom", g.controls.limit_override ? "override" : "tag"},
          {"TagLimit", g.tag_limit},
          {"Paused", g.controls.paused},
+         {"BlockedByAlert", g.controls.blocked_by_alert},
          {"Granting", g.controls.granting()},
          {"Permitted", std::move(permitted)},
          {"Queue", std::move(queue)},
@@ -115,7 +116,58 @@ std::string render_admin_status(const state_view& view, timestamp now) {
               {"Groups", std::move(groups)},
               {"GroupSettings", group_settings_json(view.admin)},
               {"Audit", audit_json(view.admin)}};
+  if (alerts_shown(view.alerts))
+    doc["Alerts"] = alert_blocking_json(view.alerts);
   return dump(doc);
+}
+
+bool alerts_shown(const alert_blocking& alerts) {
+  return !alerts.source.empty();
+}
+
+json alert_blocking_json(const alert_blocking& alerts) {
+  json blocking = json::array();
+  for (const auto& a : alerts.alerts) {
+    json entry = {{"Alert", a.alert}, {"EveryGroup", !a.group}};
+    if (a.group)
+      entry["Group"] = *a.group;
+    blocking.push_back(std::move(entry));
+  }
+  bool every = alerts.trouble_blocks;
+  for (const auto& a : alerts.alerts)
+    every = every || !a.group;
+  return {{"Source", alerts.source},
+          {"Unavailable", alerts.trouble},
+          {"UnavailableBlocks", alerts.trouble_blocks},
+          {"BlocksEveryGroup", every},
+          {"Blocking", std::move(blocking)}};
+}
+
+void append_alerts_section(std::string& out, const alert_blocking& alerts) {
+  out += "<h2>Blocking alerts</h2>\n<p id=\"alerts-source\">From ";
+  append_html_escaped(out, alerts.source);
+  out += "</p>\n";
+  if (!alerts.trouble.empty()) {
+    out += "<p id=\"alerts-trouble\"><b>Prometheus gives no usable answer</b>"
+           " (";
+    append_html_escaped(out, alerts.trouble);
+    out += alerts.trouble_blocks ? "): no group grants new permits.</p>\n"
+                                 : "): ignored.</p>\n";
+  }
+  out += "<table id=\"blocking-alerts\"><thead><tr><th>Alert<th>Blocks"
+         "</tr></thead><tbody>\n";
+  for (const auto& a : alerts.alerts) {
+    out += "<tr><td>";
+    append_html_escaped(out, a.alert);
+    out += "<td>";
+    if (!a.group)
+      out += "every group";
+    else
+      append_html_escaped(out, a.group->empty() ? "(global group)"
+                                                : std::string_view(*a.group));
+    out += "</tr>\n";
+  }
+  out += "</tbody></table>\n";
 }
 
 void append_admin_section(std::string& out, const admin_settings& admin) {

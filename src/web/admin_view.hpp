@@ -33,4 +33,14 @@ std::string windows_text(const group_view& g);
 // The dashboard's section on operator control (HTML).
 void append_admin_section(std::string& out, const admin_settings& admin);
 
+// Whether blocking alerts are on (else nothing of them is shown).
+bool alerts_shown(const alert_blocking& alerts);
+
+// What firing alerts block, as the state document's and the status's
+// "Alerts" member (docs/semantics.md, "Blocking alerts").
+nlohmann::json alert_blocking_json(const alert_blocking& alerts);
+
+// The dashboard's section on blocking alerts (HTML).
+void append_alerts_section(std::string& out, const alert_blocking& alerts);
+
 } // namespace dm

@@ -245,6 +245,8 @@ public:
         write_machine_rows(out, view_->groups[group_]);
         break;
       case part::end:
+        if (alerts_shown(view_->alerts))
+          append_alerts_section(out, view_->alerts);
         if (admin_shown(view_->admin))
           append_admin_section(out, view_->admin);
         out += "</div>\n";
@@ -509,6 +511,8 @@ private:
       started_ = true;
       out += "{\n";
       write_admin(out);
+      if (alerts_shown(view_->alerts))
+        write_member(out, "Alerts", alert_blocking_json(view_->alerts));
       out += "  \"Groups\": [";
       if (view_->groups.empty()) {
         out += "]";
@@ -561,13 +565,19 @@ private:
   // Before "Groups" (members in nlohmann's sorted order): what operators
   // set, when they set or did anything.
   void write_admin(std::string& out) {
-    if (!admin_shown(view_->admin))
-      return;
-    out += "  \"Admin\": ";
-    auto admin =
-        admin_settings_json(view_->admin)
-            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-    for (char c : admin) {
+    if (admin_shown(view_->admin))
+      write_member(out, "Admin", admin_settings_json(view_->admin));
+  }
+
+  // One member of the document, indented as dump(2) would.
+  static void write_member(std::string& out, const char* name,
+                           const nlohmann::json& value) {
+    out += "  \"";
+    out += name;
+    out += "\": ";
+    auto text =
+        value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    for (char c : text) {
       out += c;
       if (c == '\n')
         out += "  ";

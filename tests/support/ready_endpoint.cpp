@@ -8,14 +8,18 @@ namespace dm::test {
 ready_endpoint::ready_endpoint() {
   server_.Get(R"(/.*)",
               [this](const httplib::Request& req, httplib::Response& res) {
+                std::string body;
+                std::string content_type;
                 {
                   std::lock_guard<std::mutex> lock(mutex_);
                   last_path_ = req.path;
                   last_target_ = req.target;
+                  body = body_;
+                  content_type = content_type_;
                 }
                 ++hits;
                 res.status = status.load();
-                res.set_content("", "text/plain");
+                res.set_content(body, content_type);
               });
   port = server_.bind_to_any_port("127.0.0.1");
   thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -30,6 +34,12 @@ ready_endpoint::~ready_endpoint() {
 
 std::string ready_endpoint::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port) + path;
+}
+
+void ready_endpoint::set_body(std::string body, std::string content_type) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  body_ = std::move(body);
+  content_type_ = std::move(content_type);
 }
 
 std::string ready_endpoint::last_path() const {

@@ -1,6 +1,7 @@
 // A real HTTP server on a loopback port standing in for machines' ready
-// endpoints: every GET is answered with the status the test sets, and
-// counted.
+// endpoints (and for other servers the service reads, such as Prometheus,
+// or a target Prometheus scrapes): every GET is answered with the status
+// and body the test sets, and counted.
 #pragma once
 
 #include <httplib.h>
@@ -24,6 +25,8 @@ public:
   // The path of the last GET, and the same with its query as sent.
   std::string last_path() const;
   std::string last_target() const;
+  // What every GET answers from now on (empty at first), as `content_type`.
+  void set_body(std::string body, std::string content_type = "text/plain");
 
   std::atomic<int> status{503};
   std::atomic<int> hits{0};
@@ -33,6 +36,8 @@ private:
   mutable std::mutex mutex_;
   std::string last_path_;
   std::string last_target_;
+  std::string body_;
+  std::string content_type_ = "text/plain";
   httplib::Server server_;
   std::thread thread_;
 };

@@ -299,3 +299,32 @@ TEST(answer_replica, leaves_groups_with_maintenance_windows_to_the_actor) {
   fresh.load(state);
   EXPECT_EQ(fresh.check("b", "H", 1, "", f.now), P);
 }
+
+// Blocking alerts are the group actor's to apply too: no check of a group
+// a firing alert (or Prometheus out of reach) blocks is answered here.
+TEST(answer_replica, leaves_groups_blocked_by_alerts_to_the_actor) {
+  fleet f;
+  f.call(request_kind::request, "a", "G", 1);
+  f.call(request_kind::request, "b", "H", 1);
+  f.sync();
+  ASSERT_EQ(f.replica.check("a", "G", 1, "", f.now), P);
+  alert_blocking alerts;
+  alerts.source = "http://prometheus/api/v1/alerts";
+  alerts.alerts.push_back({"RackPower", std::string("G")});
+  f.replica.set_alerts(alerts);
+  EXPECT_EQ(f.replica.check("a", "G", 1, "", f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("b", "H", 1, "", f.now), P);
+  alerts.alerts = {{"DiskFull", std::nullopt}}; // every group
+  f.replica.set_alerts(alerts);
+  EXPECT_EQ(f.replica.check("b", "H", 1, "", f.now), std::nullopt);
+  EXPECT_EQ(f.replica.check("x", "K", 1, "", f.now), std::nullopt);
+  alerts.alerts.clear();
+  alerts.trouble = "connect: refused";
+  alerts.trouble_blocks = true;
+  f.replica.set_alerts(alerts);
+  EXPECT_EQ(f.replica.check("a", "G", 1, "", f.now), std::nullopt);
+  alerts.trouble_blocks = false; // failures ignored
+  f.replica.set_alerts(alerts);
+  EXPECT_EQ(f.replica.check("a", "G", 1, "", f.now), P);
+  EXPECT_EQ(f.replica.check("b", "H", 1, "", f.now), P);
+}

@@ -91,7 +91,7 @@ router_actor::behavior_type stand_in_router(router_actor::pointer,
       [](idle_atom, const std::string&, std::uint64_t) {},
       [st](roster_atom) {
         ++st->rosters;
-        return group_roster{st->groups, {}};
+        return group_roster{st->groups, {}, {}};
       },
       [st](roster_atom, const std::string& name) {
         ++st->rosters;
@@ -104,6 +104,7 @@ router_actor::behavior_type stand_in_router(router_actor::pointer,
         return roster;
       },
       [](admin_atom, admin_command&) { return admin_result{}; },
+      [](alerts_atom, alert_blocking&) {},
   };
 }
 

@@ -38,7 +38,8 @@ struct group_actor_test : test::stored_actor_fixture {
     if (auto it = store->loaded().groups.find("G");
         it != store->loaded().groups.end())
       initial = it->second;
-    router_handle = actors.system().spawn(router, stored_state{}, settings());
+    router_handle = actors.system().spawn(router, stored_state{}, settings(),
+                                          alert_blocking{});
     group_handle =
         actors.system().spawn(group, "G", initial, settings(), router_handle);
     actors.run();

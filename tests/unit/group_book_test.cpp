@@ -48,6 +48,17 @@ struct controls_fixture : book_fixture {
   static constexpr auto nothing = group_book::release_outcome::nothing;
 };
 
+// Blocking alerts (docs/semantics.md, "Blocking alerts"), with what
+// operators set beside them.
+struct alert_fixture : book_fixture {
+  void block(bool blocked, bool paused = false) {
+    group_controls c;
+    c.paused = paused;
+    c.blocked_by_alert = blocked;
+    book.set_controls(c, now);
+  }
+};
+
 } // namespace
 
 TEST_F(book_fixture, original_test_sequence) {
@@ -738,4 +749,54 @@ TEST_F(windows_fixture, a_lapse_before_the_opening_comes_first) {
   wake_at("2026-12-07T00:30:00.000000001Z");
   EXPECT_EQ(book.state_of("a"), D);
   EXPECT_EQ(book.earliest_deadline(), at("2026-12-07T01:00:00Z"));
+}
+
+// Blocking alerts: the group holds back as when paused, and on its own.
+TEST_F(alert_fixture, a_blocking_alert_queues_requests_and_keeps_permits) {
+  EXPECT_EQ(request("a", 3), P);
+  block(true);
+  EXPECT_EQ(request("b", 3), R); // free slots, but nothing new is granted
+  EXPECT_EQ(request("c", 3), R);
+  EXPECT_EQ(check("a", 3), P); // the permit given before stays
+  EXPECT_EQ(check("b", 3), R);
+  EXPECT_EQ(book.queue(), (std::vector<std::string>{"b", "c"}));
+  EXPECT_FALSE(book.controls().granting());
+}
+
+TEST_F(alert_fixture, resolved_alert_grants_the_queue_in_order) {
+  block(true);
+  EXPECT_EQ(request("q1", 2), R);
+  now += 1s;
+  EXPECT_EQ(request("q2", 2), R);
+  now += 1s;
+  EXPECT_EQ(request("q3", 2), R);
+  book.take_effects();
+  block(false);
+  auto fx = book.take_effects();
+  EXPECT_EQ(fx.log_lines,
+            (std::vector<std::string>{"q1: requested->permitted",
+                                      "q2: requested->permitted"}));
+  EXPECT_EQ(check("q3", 2), R);
+}
+
+TEST_F(alert_fixture, a_lapse_while_blocked_frees_a_slot_that_waits) {
+  EXPECT_EQ(request("a"), P);
+  EXPECT_EQ(request("b"), R);
+  block(true);
+  now += 61min;
+  EXPECT_EQ(check("a"), D);   // lapsed as ever
+  EXPECT_EQ(request("b"), R); // the freed slot waits for the alert to end
+  block(false);
+  EXPECT_EQ(check("b"), P);
+}
+
+TEST_F(alert_fixture, alert_and_pause_each_hold_the_group) {
+  block(true, true);
+  EXPECT_EQ(request("a"), R);
+  block(false, true); // resolved, still paused
+  EXPECT_EQ(check("a"), R);
+  block(true, false); // resumed, blocked again
+  EXPECT_EQ(check("a"), R);
+  block(false, false);
+  EXPECT_EQ(check("a"), P);
 }

@@ -29,6 +29,7 @@ struct router_actor_test : test::stored_actor_fixture {
   router_actor router_handle;
   gatherer_actor gatherer_handle;
   std::chrono::nanoseconds max_duration = 1h;
+  alert_blocking alerts; // what alerts block at start
 
   router_actor_test() { boot(); }
   ~router_actor_test() override { shut_down(); }
@@ -38,7 +39,7 @@ struct router_actor_test : test::stored_actor_fixture {
     if (auto store = start_storage()) {
       auto s = settings();
       s.max_duration = max_duration;
-      router_handle = actors.system().spawn(router, store->loaded(), s);
+      router_handle = actors.system().spawn(router, store->loaded(), s, alerts);
       gatherer_handle =
           actors.system().spawn(gatherer, router_handle, gather_limits{});
     }
@@ -621,4 +622,73 @@ TEST_F(router_window_test, the_records_tag_gives_windows_and_is_saved) {
   EXPECT_EQ(window("G", test::utc_window_at(wall() + 2h, 60min)).status, 200);
   EXPECT_EQ(call(request, "b", tagged), R);
   EXPECT_EQ(snapshot().groups[0].windows_from_operator, true);
+}
+
+// Blocking alerts (docs/semantics.md, "Blocking alerts"): what the alert
+// poller tells the router holds every group, or the labelled one, back;
+// it is never saved.
+namespace {
+
+struct router_alerts_test : router_actor_test {
+  static alert_blocking firing(std::vector<blocking_alert> alerts) {
+    alert_blocking blocking;
+    blocking.source = "http://prometheus:9090/api/v1/alerts";
+    blocking.alerts = std::move(alerts);
+    return blocking;
+  }
+  void tell(alert_blocking blocking) {
+    caf::anon_send(router_handle, alerts_atom::value, std::move(blocking));
+    actors.run();
+  }
+};
+
+} // namespace
+
+TEST_F(router_alerts_test, a_firing_alert_stops_grants_until_it_resolves) {
+  EXPECT_EQ(call(request, "a", "G"), P);
+  tell(firing({{"DiskFull", std::nullopt}}));
+  EXPECT_EQ(call(request, "b", "H"), R); // a group started while blocked
+  EXPECT_EQ(call(check, "a", "G"), P);   // permits stay
+  EXPECT_EQ(call(cancel, "a", "G"), D);
+  EXPECT_EQ(call(request, "c", "G"), R); // a free slot, not granted
+  actors.advance(1s);
+  EXPECT_EQ(call(request, "d", "G"), R);
+  auto view = snapshot();
+  ASSERT_EQ(view.alerts.alerts.size(), 1u);
+  for (const auto& g : view.groups)
+    EXPECT_TRUE(g.controls.blocked_by_alert) << g.identifier;
+  tell(firing({}));
+  EXPECT_EQ(call(check, "b", "H"), P);
+  EXPECT_EQ(call(check, "c", "G"), P); // the queue in order
+  EXPECT_EQ(call(check, "d", "G"), R);
+  EXPECT_TRUE(dir.on_disk().admin.audit.empty()); // nothing saved of it
+}
+
+TEST_F(router_alerts_test, a_labelled_alert_blocks_its_group_only) {
+  tell(firing({{"RackPower", std::string("G")}}));
+  EXPECT_EQ(call(request, "a", "G"), R);
+  EXPECT_EQ(call(request, "b", "H"), P);
+  EXPECT_EQ(call(request, "g", ""), P); // the global group is another
+  tell(firing({{"RackPower", std::string("H")}}));
+  EXPECT_EQ(call(check, "a", "G"), P);
+  EXPECT_EQ(call(cancel, "b", "H"), D);
+  EXPECT_EQ(call(request, "c", "H"), R);
+  tell(firing({}));
+  EXPECT_EQ(call(check, "c", "H"), P);
+}
+
+TEST_F(router_alerts_test, blocking_holds_from_the_start_until_told_otherwise) {
+  EXPECT_EQ(call(request, "a", "G"), P);
+  EXPECT_EQ(call(request, "b", "G"), R);
+  // Started as with -blockingAlertsUrl before Prometheus first answers.
+  alerts = firing({});
+  alerts.trouble = "no answer from Prometheus yet";
+  alerts.trouble_blocks = true;
+  restart();
+  EXPECT_EQ(call(cancel, "a", "G"), D);
+  EXPECT_EQ(call(check, "b", "G"), R); // restored, not granted
+  EXPECT_EQ(call(request, "c", "H"), R);
+  tell(firing({}));
+  EXPECT_EQ(call(check, "b", "G"), P);
+  EXPECT_EQ(call(check, "c", "H"), P);
 }
