@@ -351,8 +351,20 @@ private:
     out += "\">";
     append_html_escaped(out, group_name(g.identifier));
     out += "</a>";
-    for (auto n :
-         {g.limit, g.permitted + g.waiting, g.permitted, g.waiting, g.queued}) {
+    if (g.controls.paused)
+      out += " (paused)";
+    // An operator's override is marked as one, beside the tag's limit.
+    if (g.controls.limit_override) {
+      out += "<td title=\"an operator's override; the records' tag says ";
+      out += std::to_string(g.tag_limit);
+      out += "\">";
+      out += std::to_string(g.limit);
+      out += " (override)";
+    } else {
+      out += "<td>";
+      out += std::to_string(g.limit);
+    }
+    for (auto n : {g.permitted + g.waiting, g.permitted, g.waiting, g.queued}) {
       out += "<td>";
       out += std::to_string(n);
     }

@@ -512,10 +512,15 @@ TEST_F(browser_fixture, dashboard_shows_operator_control) {
   ASSERT_NE(freeze, std::string::npos) << dom;
   ASSERT_NE(pause, std::string::npos) << dom;
   EXPECT_LT(freeze, pause);
-  // The group table shows the limit that decides: raised to 3 before the
-  // freeze, it granted Alpha's queued machine at once.
-  EXPECT_NE(dom.find("<tr><td><a href=\"?group=Alpha\">Alpha</a></td><td>3</td>"
-                     "<td>3</td><td>2</td>"),
+  // The group table shows the limit that decides, marked as the override:
+  // raised to 3 before the freeze, it granted Alpha's queued machine at
+  // once; Beta is marked paused.
+  EXPECT_NE(dom.find("<tr><td><a href=\"?group=Alpha\">Alpha</a></td><td "
+                     "title=\"an operator's override; the records' tag says "
+                     "2\">3 (override)</td><td>3</td><td>2</td>"),
+            std::string::npos)
+      << dom;
+  EXPECT_NE(dom.find("<a href=\"?group=Beta\">Beta</a> (paused)</td>"),
             std::string::npos)
       << dom;
   EXPECT_NE(dom.find("<tr class=\"p\"><td>127.0.60.3</td><td>permitted</td>"),

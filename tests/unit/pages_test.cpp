@@ -207,6 +207,21 @@ TEST(pages, state_document_and_dashboard_show_operator_control) {
   }
   auto page = render_dashboard(view, noon());
   EXPECT_NE(page.find("<b>Frozen</b>"), std::string::npos);
+  // The groups table marks an override and a pause where the group is.
+  {
+    auto marked = sample_view();
+    marked.groups[0].controls.paused = true;
+    marked.groups[0].controls.limit_override = 3;
+    marked.groups[0].limit = 3;
+    marked.groups[0].tag_limit = 2;
+    auto row = render_dashboard(marked, noon());
+    EXPECT_NE(row.find("</a> (paused)<td title=\"an operator's override; the "
+                       "records' tag says 2\">3 (override)<td>"),
+              std::string::npos)
+        << row;
+    EXPECT_EQ(render_dashboard(sample_view(), noon()).find("(override)"),
+              std::string::npos);
+  }
   EXPECT_NE(page.find("<tr><td>G&lt;1&gt;<td>paused<td>4</tr>"),
             std::string::npos)
       << page;
