@@ -346,20 +346,24 @@ void dispatcher::submit_admin(session& s, admin_command cmd) {
   auto answers = answers_;
   auto ticket = s.conn().id();
   // Rare: a short-lived actor asks the router and hands its answer over.
-  router->home_system().spawn([answers, ticket, router, cmd = std::move(cmd)](
-                                  caf::event_based_actor* self) mutable {
-    self->request(router, caf::infinite, admin_atom::value, std::move(cmd))
-        .then(
-            [answers, ticket](admin_result& result) {
-              answers->deliver_admin(ticket, std::move(result));
-            },
-            [answers, ticket](caf::error& err) {
-              admin_result failed;
-              failed.status = 503;
-              failed.error = "admin operation failed: " + to_string(err);
-              answers->deliver_admin(ticket, std::move(failed));
-            });
-  });
+  // The command travels as a spawn argument: CAF 0.17 reads an empty
+  // argument list through a null pointer (docs/architecture.md, "Spawning").
+  router->home_system().spawn(
+      [answers, ticket, router](caf::event_based_actor* self,
+                                admin_command cmd) {
+        self->request(router, caf::infinite, admin_atom::value, std::move(cmd))
+            .then(
+                [answers, ticket](admin_result& result) {
+                  answers->deliver_admin(ticket, std::move(result));
+                },
+                [answers, ticket](caf::error& err) {
+                  admin_result failed;
+                  failed.status = 503;
+                  failed.error = "admin operation failed: " + to_string(err);
+                  answers->deliver_admin(ticket, std::move(failed));
+                });
+      },
+      std::move(cmd));
 }
 
 void dispatcher::resolve(session& s, std::string hostname) {

@@ -152,17 +152,22 @@ struct gatherer_fixture : ::testing::Test {
     std::vector<std::shared_ptr<std::optional<gathered_state>>> answers;
     for (int i = 0; i < n; ++i) {
       auto slot = std::make_shared<std::optional<gathered_state>>();
-      auto asker = sys->spawn([this, slot,
-                               scope](caf::event_based_actor* self) {
-        auto store = [slot](gathered_state& g) { *slot = std::move(g); };
-        if (scope)
-          self->request(gatherer_handle, caf::infinite, snapshot_atom::value,
-                        *scope)
-              .then(store);
-        else
-          self->request(gatherer_handle, caf::infinite, snapshot_atom::value)
-              .then(store);
-      });
+      // (`slot` as an argument: CAF 0.17 spawns with none through a null
+      // pointer; docs/architecture.md, "Spawning".)
+      auto asker = sys->spawn(
+          [this, scope](caf::event_based_actor* self,
+                        std::shared_ptr<std::optional<gathered_state>> slot) {
+            auto store = [slot](gathered_state& g) { *slot = std::move(g); };
+            if (scope)
+              self->request(gatherer_handle, caf::infinite,
+                            snapshot_atom::value, *scope)
+                  .then(store);
+            else
+              self->request(gatherer_handle, caf::infinite,
+                            snapshot_atom::value)
+                  .then(store);
+          },
+          slot);
       answers.push_back(slot);
     }
     return answers;

@@ -31,12 +31,16 @@ struct prober_actor_test : ::testing::Test {
   prober_actor probe;
 
   prober_actor_test() {
-    group_end = actors.system().spawn([reports = reports] {
-      return caf::behavior{
-          [reports](ready_atom, const std::string& host, std::uint64_t id) {
-            reports->push_back({host, id});
-          }};
-    });
+    // (`reports` as an argument: CAF 0.17 spawns with none through a null
+    // pointer; docs/architecture.md, "Spawning".)
+    group_end = actors.system().spawn(
+        [](std::shared_ptr<std::vector<ready_report>> reports) {
+          return caf::behavior{
+              [reports](ready_atom, const std::string& host, std::uint64_t id) {
+                reports->push_back({host, id});
+              }};
+        },
+        reports);
   }
 
   ~prober_actor_test() override { actors.stop(probe, group_end); }
