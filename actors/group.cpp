@@ -323,7 +323,7 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
           ++service_metrics::instance().gate_errors;
           st.gate_errors.push_back(call.host + ": " + call.gate_error);
           if (st.gate_errors.size() > max_gate_errors)
-            st.gate_errors.pop_front();
+            st.gate_errors.erase(st.gate_errors.begin());
         }
         if (call.kind == request_kind::request) {
           auto slot = st.machines.find(call.host);

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "actors/interfaces.hpp"
 #include "actors/prober.hpp"
@@ -79,8 +79,10 @@ struct group_state {
   std::uint64_t handled = 0;
   std::uint64_t reported_idle = ~std::uint64_t{0};
   bool retry_scheduled = false; // a flush_atom to self is on its way
-  std::deque<pending_reply> pending;
-  std::deque<std::string> gate_errors; // recent, newest last
+  // Vectors, not deques: an empty std::deque holds about 600 bytes of
+  // heap, in each of 100,000 groups.
+  std::vector<pending_reply> pending;
+  std::vector<std::string> gate_errors; // recent, newest last
 };
 
 group_actor::behavior_type

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/admin_settings.hpp"
+#include "model/heap_optional.hpp"
 #include "disruption/group_rules.hpp"
 #include "duration/saturating_time.hpp"
 #include "model/machine_record.hpp"
@@ -53,10 +54,12 @@ struct waiting {
 };
 
 // Everything the group knows of one machine. A machine may wait (its last
-// permit's slot) and be queued again at the same time.
+// permit's slot) and be queued again at the same time. Few machines wait,
+// so the wait is kept apart (one pointer instead of 56 bytes in every
+// entry of the books and the stored state).
 struct host_entry {
   std::optional<holding> hold;
-  std::optional<waiting> wait;
+  heap_optional<waiting> wait;
 };
 
 class group_book {

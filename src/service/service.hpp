@@ -19,6 +19,7 @@
 #include "etcd/leader_election.hpp"
 #include "etcd/replica_feed.hpp"
 #include "frontend/dispatcher.hpp"
+#include "service/heap_trimmer.hpp"
 #include "storage/state_store.hpp"
 #include "web/web_context.hpp"
 
@@ -109,6 +110,8 @@ private:
   std::shared_ptr<revision_barrier> barrier_;
   std::unique_ptr<etcd::replica_feed> feed_;
   std::mutex deciding_mutex_; // the election's thread against stop()
+  // Gives the heap that start-up and whole-state pages free back.
+  std::unique_ptr<heap_trimmer> trimmer_;
 };
 
 // Binds and listens (IPv6 dual-stack when possible, else IPv4).
