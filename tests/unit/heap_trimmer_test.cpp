@@ -47,7 +47,8 @@ TEST(heap_trimmer, gives_back_what_was_freed_since_the_last_trim) {
   for (int i = 0; i < 500 && trimmer.trims() == trims; ++i)
     std::this_thread::sleep_for(10ms);
   EXPECT_GT(trimmer.trims(), trims);
-  EXPECT_LT(rss_kib(), before - 48 * 1024) << before;
+  // (Part of the blocks may have reused heap already resident.)
+  EXPECT_LT(rss_kib(), before - 24 * 1024) << before;
   // Nothing freed since: no more trims.
   std::this_thread::sleep_for(100ms);
   trims = trimmer.trims();
