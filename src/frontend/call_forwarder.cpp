@@ -41,16 +41,13 @@ leader_client(const std::string& host, int port, std::chrono::seconds timeout) {
   return client;
 }
 
-// The headers that sign `body` now under `secret`.
-httplib::Headers signed_headers(const std::string& secret,
+// The headers that sign `body`, the next message of `signer`, for `to`.
+httplib::Headers signed_headers(replica_signer& signer, const std::string& to,
                                 const std::string& body) {
-  auto time =
-      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count());
-  return {{std::string(replica_time_header), time},
-          {std::string(replica_signature_header),
-           replica_signature(secret, time, body)}};
+  httplib::Headers headers;
+  for (auto& [name, value] : signer.sign(to, body))
+    headers.emplace(std::move(name), std::move(value));
+  return headers;
 }
 
 call_result failed(std::string why) {
@@ -65,7 +62,7 @@ call_result failed(std::string why) {
 call_forwarder::call_forwarder(std::shared_ptr<const replica_role_board> role,
                                std::string secret, std::size_t connections,
                                std::chrono::seconds timeout)
-    : role_(std::move(role)), secret_(std::move(secret)), timeout_(timeout) {
+    : role_(std::move(role)), signer_(std::move(secret)), timeout_(timeout) {
   for (std::size_t i = 0; i < connections; ++i)
     threads_.emplace_back([this] { work(); });
 }
@@ -149,7 +146,7 @@ void call_forwarder::work() {
                      : encode_forwarded_admin(admin->cmd);
     auto answer = client->Post(
         std::string(call ? forwarded_call_path : forwarded_admin_path),
-        signed_headers(secret_, body), body, "application/json");
+        signed_headers(signer_, leader, body), body, "application/json");
     if (!answer) {
       client.reset(); // a new connection next time
       fail("the leader " + leader + " cannot be reached: " +
@@ -196,7 +193,7 @@ struct revision_barrier::connection {
 revision_barrier::revision_barrier(
     std::shared_ptr<const replica_role_board> role, std::string secret,
     std::chrono::seconds timeout)
-    : role_(std::move(role)), secret_(std::move(secret)), timeout_(timeout),
+    : role_(std::move(role)), signer_(std::move(secret)), timeout_(timeout),
       connection_(std::make_unique<connection>()) {
   thread_ = std::thread([this] { work(); });
 }
@@ -265,9 +262,9 @@ std::int64_t revision_barrier::ask_leader() {
     c.leader = leader;
   }
   const std::string body = "{}";
-  auto answer =
-      c.client->Post(std::string(leader_revision_path),
-                     signed_headers(secret_, body), body, "application/json");
+  auto answer = c.client->Post(std::string(leader_revision_path),
+                               signed_headers(signer_, leader, body), body,
+                               "application/json");
   if (!answer) {
     c.client.reset();
     return -1;

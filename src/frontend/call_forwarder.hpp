@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "frontend/forwarded_call.hpp"
 #include "metrics/replica_role_board.hpp"
 
 namespace dm {
@@ -53,7 +54,7 @@ private:
   void work();
 
   std::shared_ptr<const replica_role_board> role_;
-  std::string secret_;
+  replica_signer signer_;
   std::chrono::seconds timeout_;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -100,7 +101,7 @@ private:
   std::int64_t ask_leader();
 
   std::shared_ptr<const replica_role_board> role_;
-  std::string secret_;
+  replica_signer signer_;
   std::chrono::seconds timeout_;
   std::function<void()> done_;
   std::atomic<std::uint64_t> next_{1};

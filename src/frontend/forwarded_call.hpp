@@ -9,6 +9,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <atomic>
+#include <bitset>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "actors/messages.hpp"
 
@@ -26,6 +32,8 @@ inline constexpr std::string_view leader_revision_path =
 inline constexpr std::string_view replica_time_header = "X-Replica-Time";
 inline constexpr std::string_view replica_signature_header =
     "X-Replica-Signature";
+inline constexpr std::string_view replica_nonce_header = "X-Replica-Nonce";
+inline constexpr std::string_view replica_to_header = "X-Replica-To";
 
 // How far a forwarded call's time may be from the leader's clock.
 inline constexpr std::chrono::seconds forwarded_call_window{30};
@@ -50,13 +58,68 @@ bool decode_forwarded_admin(std::string_view body, admin_command& cmd,
 std::string encode_leader_revision(std::int64_t revision);
 bool decode_leader_revision(std::string_view body, std::int64_t& revision);
 
-// HMAC-SHA256 of the time and the body under the secret, in hex.
-std::string replica_signature(const std::string& secret, std::string_view time,
+// What a signature covers besides the body: when it was sent (Unix
+// seconds), which message of which sender it is ("<sender>:<sequence>", the
+// sender 16 hex digits a replica draws at start, the sequence counting
+// from 1), and the replica it is meant for (its advertised address).
+struct replica_stamp {
+  std::string time;
+  std::string nonce;
+  std::string to;
+};
+
+// HMAC-SHA256 of the stamp and the body under the secret, in hex.
+std::string replica_signature(const std::string& secret,
+                              const replica_stamp& stamp,
                               std::string_view body);
-// Whether `signature` and `time` (Unix seconds) sign `body` under `secret`
-// within the window around `now_unix`. Compares in constant time.
-bool replica_signature_valid(const std::string& secret, std::string_view time,
-                             std::string_view body, std::string_view signature,
-                             std::int64_t now_unix);
+// Whether `signature` signs `stamp` and `body` under `secret`, with the
+// stamp's time within the window around `now_unix`. Compares in constant
+// time.
+bool replica_signature_valid(const std::string& secret,
+                             const replica_stamp& stamp, std::string_view body,
+                             std::string_view signature, std::int64_t now_unix);
+
+// A replica's signing side: stamps and signs each message it sends, each
+// with the next sequence number. Safe from any thread.
+class replica_signer {
+public:
+  explicit replica_signer(std::string secret);
+  // The headers of a message to `to` carrying `body`.
+  std::vector<std::pair<std::string, std::string>> sign(const std::string& to,
+                                                        std::string_view body);
+
+private:
+  std::string secret_;
+  std::string sender_;
+  std::atomic<std::uint64_t> sequence_{0};
+};
+
+// A replica's receiving side against replays: each signed message is
+// taken once. Per sender it keeps the newest sequence and which of the
+// 4096 before it came; a sender is forgotten once its newest message's
+// time is out of the window (a replay of any of its messages is then
+// refused for its time). Messages signed before this replica started are
+// refused: they were meant for an earlier process at its address.
+class replay_guard {
+public:
+  static constexpr std::uint64_t window = 4096;
+  explicit replay_guard(std::int64_t started_unix)
+      : started_unix_(started_unix) {}
+  // True if the message (its signature already checked) is new; else
+  // false with `why`.
+  bool admit(std::string_view nonce, std::int64_t signed_unix,
+             std::int64_t now_unix, std::string& why);
+
+private:
+  struct sender {
+    std::uint64_t newest = 0;
+    std::bitset<window> seen; // bit s % window: sequence s came
+    std::int64_t newest_time = 0;
+  };
+  std::mutex mutex_;
+  std::int64_t started_unix_;
+  std::int64_t next_sweep_ = 0;
+  std::unordered_map<std::string, sender> senders_;
+};
 
 } // namespace dm

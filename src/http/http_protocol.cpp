@@ -294,14 +294,37 @@ bool http_protocol::from_replica(channel& ch, const http_request& request) {
     return false;
   }
   const auto* time = request.header(replica_time_header);
+  const auto* nonce = request.header(replica_nonce_header);
+  const auto* to = request.header(replica_to_header);
   const auto* signature = request.header(replica_signature_header);
   auto now = std::chrono::duration_cast<std::chrono::seconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
-  if (!time || !signature ||
-      !replica_signature_valid(ctx_->replica_secret, *time, request.body,
+  replica_stamp stamp;
+  if (time && nonce && to) {
+    stamp.time = std::string(*time);
+    stamp.nonce = std::string(*nonce);
+    stamp.to = std::string(*to);
+  }
+  if (!time || !nonce || !to || !signature ||
+      !replica_signature_valid(ctx_->replica_secret, stamp, request.body,
                                *signature, now)) {
     reply_error(ch, 403, "only a replica may forward calls");
+    return false;
+  }
+  // Signed, but perhaps captured and sent again: meant for this replica,
+  // and new (docs/architecture.md, "Forwarding").
+  auto self = ctx_->role ? ctx_->role().self : std::string();
+  if (stamp.to != self) {
+    reply_error(ch, 403,
+                "a replica's message meant for " + stamp.to + ", not for " +
+                    self);
+    return false;
+  }
+  std::string why;
+  if (ctx_->replay &&
+      !ctx_->replay->admit(stamp.nonce, std::stoll(stamp.time), now, why)) {
+    reply_error(ch, 403, why);
     return false;
   }
   return true;

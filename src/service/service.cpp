@@ -281,6 +281,10 @@ service::start_replica(const service_options& options,
   auto role = svc->role_;
   web->role = [role] { return role->get(); };
   web->replica_secret = secret;
+  web->replay = std::make_shared<replay_guard>(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
   web->leader_revision = [role]() -> std::optional<std::int64_t> {
     if (!role->may_decide())
       return std::nullopt;

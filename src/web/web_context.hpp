@@ -15,6 +15,7 @@
 namespace dm {
 
 class unix_upgrade_listener;
+class replay_guard;
 struct fleetlock_settings;
 
 struct web_context {
@@ -33,8 +34,10 @@ struct web_context {
   std::function<std::string()> logs_text; // /logs body, newest last
   // Replicated: who leads, as this replica sees it; empty: one process.
   std::function<replica_role()> role;
-  // Replicated: the secret that signs calls forwarded between replicas.
+  // Replicated: the secret that signs calls forwarded between replicas,
+  // and what refuses a signed message taken before.
   std::string replica_secret;
+  std::shared_ptr<replay_guard> replay;
   // Replicated: while this replica may decide, the etcd revision every
   // answer it gave so far depends on; nothing otherwise.
   std::function<std::optional<std::int64_t>()> leader_revision;

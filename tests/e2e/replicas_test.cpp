@@ -134,20 +134,22 @@ TEST_F(replicas, followers_forward_calls_they_admitted_to_the_leader) {
   std::string body = R"({"kind":"request","host":"127.0.70.9","group":"H",)"
                      R"("limit":1,"has_gate":false,"gate_timeout_ns":0,)"
                      R"("gate_url":"","gate_error":""})";
-  auto post = [&](const std::string& time, const std::string& signature) {
+  auto post = [&](const replica_stamp& stamp, const std::string& signature) {
     http_connection c(port(leader), "127.0.70.9");
     return c.exchange(
         "POST /api/v1/replica/call HTTP/1.1\r\nHost: dm\r\n"
         "Content-Length: " +
-        std::to_string(body.size()) + "\r\nX-Replica-Time: " + time +
-        "\r\nX-Replica-Signature: " + signature + "\r\n\r\n" + body);
+        std::to_string(body.size()) + "\r\nX-Replica-Time: " + stamp.time +
+        "\r\nX-Replica-Nonce: " + stamp.nonce + "\r\nX-Replica-To: " +
+        stamp.to + "\r\nX-Replica-Signature: " + signature + "\r\n\r\n" + body);
   };
   auto now =
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count());
+  replica_stamp stamp{now, "00000000000000aa:1", set->address(leader)};
   EXPECT_EQ(http_post(port(leader), "/api/v1/replica/call", body).status, 403);
-  EXPECT_EQ(post(now, replica_signature("guess", now, body)).status, 403);
+  EXPECT_EQ(post(stamp, replica_signature("guess", stamp, body)).status, 403);
   etcd::client_options client_options;
   client_options.endpoints = set->etcd().endpoint_list();
   auto etcd_client = etcd::client::connect(client_options, error);
@@ -156,12 +158,32 @@ TEST_F(replicas, followers_forward_calls_they_admitted_to_the_leader) {
   ASSERT_TRUE(
       etcd::replica_secret(*etcd_client, "/disruption-manager/", secret, error))
       << error;
-  auto old = std::to_string(std::stoll(now) - 120);
+  auto old = stamp;
+  old.time = std::to_string(std::stoll(now) - 120);
   EXPECT_EQ(post(old, replica_signature(secret, old, body)).status, 403);
-  auto signed_now = post(now, replica_signature(secret, now, body));
+  auto signed_now = post(stamp, replica_signature(secret, stamp, body));
   EXPECT_EQ(signed_now.status, 200) << signed_now.body;
   EXPECT_NE(signed_now.body.find("permitted"), std::string::npos)
       << signed_now.body;
+  // The same signed call captured and sent again is refused, to the
+  // leader or to another replica (it names the replica it was meant for).
+  auto replayed = post(stamp, replica_signature(secret, stamp, body));
+  EXPECT_EQ(replayed.status, 403) << replayed.body;
+  EXPECT_NE(replayed.body.find("replayed"), std::string::npos) << replayed.body;
+  {
+    auto elsewhere = stamp;
+    elsewhere.nonce = "00000000000000aa:2";
+    http_connection c(port(follower), "127.0.70.9");
+    auto answer = c.exchange(
+        "POST /api/v1/replica/call HTTP/1.1\r\nHost: dm\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\nX-Replica-Time: " + elsewhere.time +
+        "\r\nX-Replica-Nonce: " + elsewhere.nonce +
+        "\r\nX-Replica-To: " + elsewhere.to + "\r\nX-Replica-Signature: " +
+        replica_signature(secret, elsewhere, body) + "\r\n\r\n" + body);
+    EXPECT_EQ(answer.status, 403) << answer.body;
+    EXPECT_NE(answer.body.find("meant for"), std::string::npos) << answer.body;
+  }
   // Seeing it: health, the state API and the metrics of both roles.
   auto health = http_get(port(follower), "/healthz");
   EXPECT_EQ(health.status, 200) << health.body;

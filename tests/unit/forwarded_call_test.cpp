@@ -114,19 +114,81 @@ TEST(forwarded_call, only_the_secret_within_the_window_signs) {
   const std::string secret(64, 'a');
   const std::string body = "{}";
   const std::int64_t now = 1'800'000'000;
-  auto time = std::to_string(now);
-  auto signature = replica_signature(secret, time, body);
-  EXPECT_TRUE(replica_signature_valid(secret, time, body, signature, now));
-  EXPECT_TRUE(replica_signature_valid(secret, time, body, signature, now + 30));
+  replica_stamp stamp{std::to_string(now), "0123456789abcdef:1",
+                      "10.0.0.1:6979"};
+  auto signature = replica_signature(secret, stamp, body);
+  EXPECT_TRUE(replica_signature_valid(secret, stamp, body, signature, now));
+  EXPECT_TRUE(
+      replica_signature_valid(secret, stamp, body, signature, now + 30));
   EXPECT_FALSE(
-      replica_signature_valid(secret, time, body, signature, now + 31));
-  EXPECT_FALSE(replica_signature_valid(secret, time, "{ }", signature, now));
-  EXPECT_FALSE(replica_signature_valid(std::string(64, 'b'), time, body,
+      replica_signature_valid(secret, stamp, body, signature, now + 31));
+  EXPECT_FALSE(replica_signature_valid(secret, stamp, "{ }", signature, now));
+  EXPECT_FALSE(replica_signature_valid(std::string(64, 'b'), stamp, body,
                                        signature, now));
-  EXPECT_FALSE(replica_signature_valid("", time, body,
-                                       replica_signature("", time, body), now));
+  EXPECT_FALSE(replica_signature_valid(
+      "", stamp, body, replica_signature("", stamp, body), now));
   EXPECT_FALSE(
-      replica_signature_valid(secret, time + "x", body, signature, now));
-  EXPECT_FALSE(
-      replica_signature_valid(secret, time, body, signature.substr(1), now));
+      replica_signature_valid(secret, stamp, body, signature.substr(1), now));
+  // Every part of the stamp is signed.
+  for (auto part :
+       {&replica_stamp::time, &replica_stamp::nonce, &replica_stamp::to}) {
+    auto changed = stamp;
+    changed.*part += "1";
+    EXPECT_FALSE(
+        replica_signature_valid(secret, changed, body, signature, now + 1));
+  }
+}
+
+TEST(forwarded_call, a_signer_stamps_each_message_anew) {
+  replica_signer signer(std::string(64, 'a'));
+  auto first = signer.sign("10.0.0.1:6979", "{}");
+  auto second = signer.sign("10.0.0.1:6979", "{}");
+  auto header = [](const auto& headers, std::string_view name) {
+    for (const auto& [key, value] : headers)
+      if (key == name)
+        return value;
+    return std::string();
+  };
+  auto nonce = header(first, replica_nonce_header);
+  ASSERT_EQ(nonce.size(), 16u + 2u) << nonce;
+  EXPECT_EQ(nonce.substr(16), ":1");
+  EXPECT_EQ(header(second, replica_nonce_header), nonce.substr(0, 16) + ":2");
+  EXPECT_EQ(header(first, replica_to_header), "10.0.0.1:6979");
+  replica_stamp stamp{header(first, replica_time_header), nonce,
+                      "10.0.0.1:6979"};
+  EXPECT_TRUE(replica_signature_valid(std::string(64, 'a'), stamp, "{}",
+                                      header(first, replica_signature_header),
+                                      std::stoll(stamp.time)));
+}
+
+// Each signed message is taken once: out of order within the window, never
+// twice, never one older than the window, never one signed before the
+// receiver started; a sender is forgotten only once its messages' time is
+// out of the window anyway.
+TEST(replay_guard, takes_each_message_once) {
+  const std::int64_t start = 1'800'000'000;
+  replay_guard guard(start);
+  std::string why;
+  EXPECT_TRUE(guard.admit("aa:1", start, start, why));
+  EXPECT_FALSE(guard.admit("aa:1", start, start, why));
+  EXPECT_NE(why.find("replayed"), std::string::npos) << why;
+  EXPECT_TRUE(guard.admit("aa:3", start, start, why));
+  EXPECT_TRUE(guard.admit("aa:2", start, start, why)); // a slower connection
+  EXPECT_FALSE(guard.admit("aa:2", start, start, why));
+  EXPECT_FALSE(guard.admit("aa:3", start, start, why));
+  EXPECT_TRUE(guard.admit("bb:1", start, start, why)); // another sender
+  EXPECT_TRUE(guard.admit("aa:5000", start, start, why));
+  EXPECT_FALSE(guard.admit("aa:4", start, start, why)); // beyond the window
+  EXPECT_TRUE(guard.admit("aa:4999", start, start, why));
+  EXPECT_FALSE(guard.admit("aa:5000", start, start, why));
+  // Signed before this process started: meant for an earlier one.
+  EXPECT_FALSE(guard.admit("cc:1", start - 1, start, why));
+  EXPECT_NE(why.find("before this replica started"), std::string::npos);
+  for (const char* bad : {"", "aa", ":1", "aa:", "aa:0", "aa:x", "aa:1x"})
+    EXPECT_FALSE(guard.admit(bad, start, start, why)) << bad;
+  // Much later, aa's entry is swept: its old messages' time is out of the
+  // window (which the signature check refuses first); its memory is not
+  // needed for them.
+  EXPECT_TRUE(guard.admit("dd:1", start + 100, start + 100, why));
+  EXPECT_TRUE(guard.admit("aa:1", start + 100, start + 100, why));
 }
