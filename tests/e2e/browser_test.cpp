@@ -28,6 +28,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/sanitizer.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/ready_endpoint.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/window_specs.hpp"
@@ -477,6 +478,46 @@ TEST_F(browser_fixture, dashboard_holds_ten_thousand_machines) {
               "requests\n",
               machines, page.body.size() / 1024.0, page.chunks, run.seconds,
               small.seconds, proxy.request_heads().size());
+}
+
+// Blocking alerts as a browser shows them: where they come from, and each
+// firing alert with what it blocks (every group, or the group its label
+// names); a pending alert blocks nothing and is not shown.
+TEST_F(browser_fixture, dashboard_shows_blocking_alerts) {
+  ready_endpoint prometheus;
+  prometheus.set_body(R"({"status": "success", "data": {"alerts": [
+      {"labels": {"alertname": "DiskFull"}, "state": "firing"},
+      {"labels": {"alertname": "Rack<7>Power",
+                  "disruption_manager_group": "Beta"}, "state": "firing"},
+      {"labels": {"alertname": "SlowBurn"}, "state": "pending"}]}})",
+                      "application/json");
+  prometheus.status = 200;
+  server_process alerted(DM_SERVER_BINARY, dir.file("alerted"),
+                         {"-blockingAlertsUrl=" + prometheus.url(""),
+                          "-blockingAlertsInterval=100ms"});
+  ASSERT_TRUE(alerted.start()) << alerted.log_text();
+  // Until the first poll's answer is in.
+  std::string state;
+  for (int i = 0; i < 100; ++i) {
+    state = http_get(alerted.port(), "/api/v1/state").body;
+    if (state.find("DiskFull") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(state.find("DiskFull"), std::string::npos) << state;
+  auto dashboard =
+      run_chromium(chromium, {"--dump-dom", url(alerted.port(), "/showState")});
+  ASSERT_EQ(dashboard.exit_code, 0) << describe(dashboard);
+  const auto& dom = dashboard.out;
+  EXPECT_NE(dom.find("<h2>Blocking alerts</h2>"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("<tr><td>DiskFull</td><td>every group</td></tr>"),
+            std::string::npos)
+      << dom;
+  EXPECT_NE(dom.find("<tr><td>Rack&lt;7&gt;Power</td><td>Beta</td></tr>"),
+            std::string::npos)
+      << dom;
+  EXPECT_EQ(dom.find("SlowBurn"), std::string::npos) << dom;
+  EXPECT_GT(prometheus.hits.load(), 0);
 }
 
 // Operator control as a browser shows it: the freeze, each group's pause
