@@ -156,6 +156,20 @@ void dispatcher::barrier_done() {
   loop_.wake();
 }
 
+std::optional<disruption_state>
+dispatcher::check_followed(const disruption_call& call,
+                           std::int64_t revision) const {
+  // Exactly the state at `revision`: not one before it, nor one after.
+  if (!followed_ || revision <= 0 || followed_changed_ > revision ||
+      revision > followed_seen_)
+    return std::nullopt;
+  auto now =
+      timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch()) +
+                wall_offset_ + follower_clock_margin};
+  return followed_->check(call.host, call.group, call.limit, call.windows, now);
+}
+
 void dispatcher::settle_parked() {
   auto done = barrier_->completed();
   // The replicas' clocks may differ by up to follower_clock_margin: a
@@ -252,6 +266,19 @@ void dispatcher::submit_call(session& s, disruption_call call) {
     if (role_->may_decide()) {
       std::lock_guard<std::mutex> guard(actors_mutex_);
       router = router_;
+    }
+    if (router && call.kind == request_kind::check) {
+      // The leader's own: every answer it gave depends on at most its last
+      // committed revision, so the replica fed by etcd's watch answers when
+      // it holds exactly that state (docs/architecture.md, "Checks on a
+      // follower"); otherwise the groups decide.
+      if (auto state = check_followed(call, role_->committed_revision())) {
+        ++service_metrics::instance().checks_answered_locally;
+        call_result result;
+        result.state = *state;
+        s.deliver(std::move(result));
+        return;
+      }
     }
     if (!router && barrier_ && followed_ && forwarder_ && !call.forwarded &&
         call.kind == request_kind::check && role_->forwards()) {

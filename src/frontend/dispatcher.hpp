@@ -145,6 +145,10 @@ private:
   };
   void push_followed(followed_update update);
   void apply_followed(std::vector<followed_update> updates);
+  // The followed replica's answer to a check, when it holds exactly the
+  // state at `revision`.
+  std::optional<disruption_state> check_followed(const disruption_call& call,
+                                                 std::int64_t revision) const;
   void settle_parked();
   std::shared_ptr<revision_barrier> barrier_;
   std::chrono::nanoseconds max_duration_{0};
