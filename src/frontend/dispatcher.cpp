@@ -156,34 +156,26 @@ void dispatcher::barrier_done() {
   loop_.wake();
 }
 
-std::optional<disruption_state>
-dispatcher::check_followed(const disruption_call& call,
-                           std::int64_t revision) const {
-  // Exactly the state at `revision`: not one before it, nor one after.
-  if (!followed_ || revision <= 0 || followed_changed_ > revision ||
-      revision > followed_seen_)
-    return std::nullopt;
-  auto now =
-      timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::steady_clock::now().time_since_epoch()) +
-                wall_offset_ + follower_clock_margin};
-  return followed_->check(call.host, call.group, call.limit, call.windows, now);
+bool dispatcher::followed_holds(std::int64_t revision) const {
+  // Exactly the state the leader's answers depended on: not one before it,
+  // nor one after (which no client may have heard of yet, and another
+  // follower might not show).
+  return revision >= 0 && followed_ && followed_changed_ <= revision &&
+         revision <= followed_seen_;
+}
+
+timestamp dispatcher::followed_now() const {
+  // The replicas' clocks may differ by up to follower_clock_margin: a
+  // deadline that near is treated as due, and the leader decides.
+  return timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()) +
+                   wall_offset_ + follower_clock_margin};
 }
 
 void dispatcher::settle_parked() {
   auto done = barrier_->completed();
-  // The replicas' clocks may differ by up to follower_clock_margin: a
-  // deadline that near is treated as due, and the leader decides.
-  auto now =
-      timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::steady_clock::now().time_since_epoch()) +
-                wall_offset_ + follower_clock_margin};
-  // Exactly the state the leader's answers depended on: not one before it,
-  // nor one after (which no client may have heard of yet, and another
-  // follower might not show).
-  bool current = done.revision >= 0 && followed_ &&
-                 followed_changed_ <= done.revision &&
-                 done.revision <= followed_seen_;
+  auto now = followed_now();
+  bool current = followed_holds(done.revision);
   auto& metrics = service_metrics::instance();
   std::size_t kept = 0;
   for (std::size_t i = 0; i < parked_.size(); ++i) {
@@ -272,7 +264,12 @@ void dispatcher::submit_call(session& s, disruption_call call) {
       // committed revision, so the replica fed by etcd's watch answers when
       // it holds exactly that state (docs/architecture.md, "Checks on a
       // follower"); otherwise the groups decide.
-      if (auto state = check_followed(call, role_->committed_revision())) {
+      auto revision = role_->committed_revision();
+      std::optional<disruption_state> state;
+      if (revision > 0 && followed_holds(revision))
+        state = followed_->check(call.host, call.group, call.limit,
+                                 call.windows, followed_now());
+      if (state) {
         ++service_metrics::instance().checks_answered_locally;
         call_result result;
         result.state = *state;

@@ -145,10 +145,10 @@ private:
   };
   void push_followed(followed_update update);
   void apply_followed(std::vector<followed_update> updates);
-  // The followed replica's answer to a check, when it holds exactly the
-  // state at `revision`.
-  std::optional<disruption_state> check_followed(const disruption_call& call,
-                                                 std::int64_t revision) const;
+  // Whether the followed replica holds exactly the state at `revision`.
+  bool followed_holds(std::int64_t revision) const;
+  // The time its checks are answered at (deadlines near enough are due).
+  timestamp followed_now() const;
   void settle_parked();
   std::shared_ptr<revision_barrier> barrier_;
   std::chrono::nanoseconds max_duration_{0};
