@@ -5,7 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +15,7 @@
 #include "model/admin_settings.hpp"
 #include "model/heap_optional.hpp"
 #include "disruption/group_rules.hpp"
+#include "disruption/place_heap.hpp"
 #include "duration/saturating_time.hpp"
 #include "model/machine_record.hpp"
 
@@ -62,6 +63,16 @@ struct host_entry {
   heap_optional<waiting> wait;
 };
 
+// An entry as the book keeps it: with its places in the book's queue,
+// expiry and wait orders (place_heap), which point at the entry where the
+// name is kept once, as the key of the book's map (docs/performance.md,
+// "A million machines: where memory and start-up time go").
+struct book_entry : host_entry {
+  std::uint32_t queue_place = no_place;
+  std::uint32_t expiry_place = no_place;
+  std::uint32_t wait_place = no_place;
+};
+
 class group_book {
 public:
   // What the last operations changed, for the owner to log, persist and time.
@@ -79,6 +90,12 @@ public:
   };
 
   group_book(std::string identifier, std::chrono::nanoseconds max_duration);
+  // The indexes point into the entries: a book moves, it is not copied.
+  group_book(group_book&&) noexcept = default;
+  group_book& operator=(group_book&&) noexcept = default;
+  group_book(const group_book&) = delete;
+  group_book& operator=(const group_book&) = delete;
+  ~group_book();
 
   // One client operation. `limit` and `tag_windows` (the record's
   // maintenance window spec, empty for none, already found valid) are the
@@ -107,7 +124,7 @@ public:
   // queue, permits given stay); an override limit wins over the records'
   // tag. Granting again hands free slots to the queue in order.
   void set_controls(const group_controls& controls, timestamp now);
-  const group_controls& controls() const { return controls_; }
+  const group_controls& controls() const;
 
   // What release() found to do.
   enum class release_outcome {
@@ -125,10 +142,7 @@ public:
   // Puts back an entry read from storage (no effects recorded).
   void restore(const std::string& host, host_entry entry);
   void restore_limit(std::uint64_t limit);
-  void restore_controls(const group_controls& controls) {
-    controls_ = controls;
-    window_known_ = false;
-  }
+  void restore_controls(const group_controls& controls);
   void restore_tag_windows(const std::string& spec);
 
   // Maintenance windows (docs/semantics.md, "Maintenance windows"): the
@@ -136,21 +150,24 @@ public:
   // the group is outside them is in controls().outside_window, as of the
   // last operation or track_windows().
   const window_schedule* windows() const;
-  bool windows_from_operator() const { return controls_.windows.has_value(); }
+  bool windows_from_operator() const {
+    return controls_ && controls_->windows.has_value();
+  }
   // The spec of the latest request or check (what is saved with the group).
-  const std::string& tag_windows() const { return tag_windows_; }
+  const std::string& tag_windows() const;
   // When the group next enters or leaves its windows (nothing: no windows,
   // or no change within days); part of earliest_deadline().
-  std::optional<timestamp> next_window_change() const { return window_change_; }
+  std::optional<timestamp> next_window_change() const {
+    return windows_ ? windows_->change : std::nullopt;
+  }
   // Brings outside_window and the next change up to `now` without deciding
   // anything (a group just started, before its timer is set).
   void track_windows(timestamp now);
 
   disruption_state state_of(const std::string& host) const;
   const host_entry* find(const std::string& host) const;
-  const std::unordered_map<std::string, host_entry>& entries() const {
-    return entries_;
-  }
+  using entry_map = std::unordered_map<std::string, book_entry>;
+  const entry_map& entries() const { return entries_; }
   // Hosts queued, first in line first.
   std::vector<std::string> queue() const;
   // Where `host` stands in the queue (1 is next), or 0 when not queued;
@@ -161,9 +178,10 @@ public:
   std::uint64_t limit() const { return limit_; }
   // The limit that decides: an operator's override, else the tag's.
   std::uint64_t effective_limit() const {
-    return controls_.limit_override ? *controls_.limit_override : limit_;
+    return controls_ && controls_->limit_override ? *controls_->limit_override
+                                                  : limit_;
   }
-  std::size_t occupied() const { return occupied_; }
+  std::size_t occupied() const { return permitted_ + waiting_; }
   std::size_t permitted_count() const { return permitted_; }
   std::size_t waiting_count() const { return waiting_; }
   std::size_t queued_count() const { return queue_.size(); }
@@ -174,43 +192,71 @@ public:
   effects take_effects();
 
 private:
+  using node = entry_map::value_type; // the host name and its entry
+
+  // The orders of the indexes; ties go by host name.
+  struct queue_order { // first requested first (FIFO promotion)
+    static bool less(const node& a, const node& b);
+    static std::uint32_t& place(node& n) { return n.second.queue_place; }
+    static std::uint32_t place(const node& n) { return n.second.queue_place; }
+  };
+  struct expiry_order { // last request first
+    static bool less(const node& a, const node& b);
+    static std::uint32_t& place(node& n) { return n.second.expiry_place; }
+    static std::uint32_t place(const node& n) { return n.second.expiry_place; }
+  };
+  struct wait_order { // deadline first
+    static bool less(const node& a, const node& b);
+    static std::uint32_t& place(node& n) { return n.second.wait_place; }
+    static std::uint32_t place(const node& n) { return n.second.wait_place; }
+  };
+
+  // What only a group with maintenance windows needs: the records' window
+  // spec, read (a spec that cannot be read, which the front ends refuse,
+  // keeps the group closed); and what track_windows found, valid from
+  // `from` until `change`. Gone while the group has no windows.
+  struct window_state {
+    std::string tag_windows;
+    std::optional<window_schedule> tag_schedule;
+    bool known = false;
+    timestamp from;
+    std::optional<timestamp> change;
+  };
+
+  effects& fx();
+  group_controls& own_controls();
+  void keep_controls_if_set();
+  window_state& own_windows();
   void set_limit(std::uint64_t limit);
   void permit_from_queue(timestamp now);
-  void drop_holding(const std::string& host, host_entry& entry,
-                    const char* from_word);
-  void start_wait(const std::string& host, host_entry& entry,
-                  const ready_gate& gate, timestamp now);
-  void finish_wait(const std::string& host, host_entry& entry,
-                   const char* reason);
+  void drop_holding(node& n, const char* from_word);
+  void start_wait(node& n, const ready_gate& gate, timestamp now);
+  void finish_wait(node& n, const char* reason);
   void forget_if_empty(const std::string& host);
-  void track_expiry(const std::string& host, const holding* before,
-                    const holding* after);
   void note(const std::string& host, std::string line);
   void set_tag_windows(const std::string& spec);
 
+  // The layout keeps what every group needs inline and the rest behind
+  // pointers, and one copy of each host name (docs/performance.md, "A
+  // million machines: where memory and start-up time go").
   std::string identifier_;
   std::chrono::nanoseconds max_duration_;
   std::uint64_t limit_ = 1;
-  group_controls controls_;
-  // The records' window spec, read (a spec that cannot be read, which the
-  // front ends refuse, keeps the group closed); and what track_windows
-  // found: valid from window_from_ until window_change_.
-  std::string tag_windows_;
-  std::optional<window_schedule> tag_schedule_;
-  bool window_known_ = false;
-  timestamp window_from_;
-  std::optional<timestamp> window_change_;
-  bool cancel_freed_permit_ = false;
-  std::size_t occupied_ = 0; // permitted + waiting
   std::size_t permitted_ = 0;
   std::size_t waiting_ = 0;
   std::uint64_t next_queue_seq_ = 1;
   std::uint64_t next_wait_id_ = 1;
-  std::unordered_map<std::string, host_entry> entries_;
-  std::map<std::uint64_t, std::string> queue_;         // seq -> host
-  std::set<std::pair<timestamp, std::string>> expiry_; // last_request order
-  std::set<std::pair<timestamp, std::string>> wait_deadlines_;
-  effects effects_;
+  entry_map entries_;
+  place_heap<node, queue_order> queue_;   // queued machines
+  place_heap<node, expiry_order> expiry_; // every holding
+  place_heap<node, wait_order> waits_;    // every wait
+  // What operators set (none: nothing), and whether the group is outside
+  // its windows (kept in the same struct, as controls() reports it).
+  std::unique_ptr<group_controls> controls_;
+  std::unique_ptr<window_state> windows_;
+  // Only between an operation and take_effects().
+  std::unique_ptr<effects> effects_;
+  bool cancel_freed_permit_ = false;
 };
 
 } // namespace dm
