@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <set>
 
 #include "disruption/group_book.hpp"
 #include "frontend/answer_replica.hpp"
@@ -197,6 +198,39 @@ TEST(answer_replica, waiting_machine_is_denied_and_moves_wait_for_both_saves) {
   EXPECT_EQ(replica.host_count(), 1u);
 }
 
+// A group's earliest deadline, shared by many machines: the queue stays
+// put until it comes, and once the last machine holding it goes, the next
+// one counts.
+TEST(answer_replica, equal_earliest_deadlines_count_until_the_last_goes) {
+  timestamp t0{std::chrono::hours(500000)};
+  answer_replica replica(1h);
+  std::vector<state_change> changes;
+  // The slot is taken by a wait that ends in a day.
+  host_entry waiting_one;
+  waiting_one.wait = waiting{t0 + 24h, "", 1};
+  changes.push_back(state_change::host_update("g", "w", waiting_one));
+  for (int i = 0; i < 50; ++i)
+    changes.push_back(state_change::host_update(
+        "g", "q" + std::to_string(i),
+        host_entry{holding{false, t0, std::uint64_t(i)}, std::nullopt}));
+  changes.push_back(state_change::host_update(
+      "g", "z", host_entry{holding{false, t0 + 30min, 50}, std::nullopt}));
+  changes.push_back(state_change::limit_update("g", 1));
+  replica.apply(changes);
+  auto lapse = t0 + 1h + 1ns; // the 50 requests' lapse
+  EXPECT_EQ(replica.check("z", "g", 1, "", lapse - 1ns), R);
+  EXPECT_EQ(replica.check("z", "g", 1, "", lapse), std::nullopt);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(replica.check("z", "g", 1, "", lapse), std::nullopt) << i;
+    replica.apply({state_change::host_update("g", "q" + std::to_string(i),
+                                             host_entry{})});
+    EXPECT_EQ(replica.layout_fault(), "");
+  }
+  EXPECT_EQ(replica.check("z", "g", 1, "", lapse), R);
+  EXPECT_EQ(replica.check("z", "g", 1, "", t0 + 90min), R);
+  EXPECT_EQ(replica.check("z", "g", 1, "", t0 + 90min + 1ns), std::nullopt);
+}
+
 // A maximum duration up to Go's largest reaches past what 64 bits of
 // nanoseconds hold; the permit must not lapse at once (docs/semantics.md,
 // "Edges").
@@ -327,4 +361,172 @@ TEST(answer_replica, leaves_groups_blocked_by_alerts_to_the_actor) {
   f.replica.set_alerts(alerts);
   EXPECT_EQ(f.replica.check("a", "G", 1, "", f.now), P);
   EXPECT_EQ(f.replica.check("b", "H", 1, "", f.now), P);
+}
+
+namespace {
+
+bool plain_due(const host_entry& entry, timestamp now,
+               std::chrono::nanoseconds max_duration) {
+  return (entry.hold &&
+          now >= lapse_time(entry.hold->last_request, max_duration)) ||
+         (entry.wait && now >= entry.wait->deadline);
+}
+
+// The replica's rules over the saved state, read the plain way: every
+// group scanned for the machine, every machine of the group for a due
+// deadline.
+std::optional<disruption_state>
+plain_answer(const stored_state& state, const std::string& host,
+             const std::string& group, std::uint64_t limit, timestamp now,
+             std::chrono::nanoseconds max_duration) {
+  auto due = [&](const host_entry& entry) {
+    return plain_due(entry, now, max_duration);
+  };
+  std::size_t known = 0;
+  for (const auto& [identifier, stored] : state.groups)
+    known += stored.hosts.count(host);
+  auto g = state.groups.find(group);
+  if (g == state.groups.end() || g->second.hosts.empty())
+    return known == 0 ? std::optional(D) : std::nullopt;
+  if (limit != g->second.limit || !g->second.windows.empty())
+    return std::nullopt;
+  if (known == 0)
+    return D;
+  auto mine = g->second.hosts.find(host);
+  if (known > 1 || mine == g->second.hosts.end() || due(mine->second))
+    return std::nullopt;
+  if (!mine->second.hold)
+    return D;
+  if (mine->second.hold->permitted)
+    return P;
+  std::uint64_t occupied = 0;
+  for (const auto& [other, entry] : g->second.hosts) {
+    if (due(entry))
+      return std::nullopt;
+    if ((entry.hold && entry.hold->permitted) || entry.wait)
+      ++occupied;
+  }
+  return occupied < limit ? std::nullopt : std::optional(R);
+}
+
+} // namespace
+
+// The replica's table and its groups' deadline orders against a plain scan
+// of the same saved state, at a size where the table grows and its rows
+// move: hundreds of machines per group, many with equal deadlines (times
+// on a coarse grid), the earliest deadline often removed or changed,
+// machines known in two groups at once (a move saved half way), groups
+// emptied and filled again; a replica loaded from the state at intervals
+// must agree as well.
+TEST(answer_replica, agrees_with_a_plain_scan_of_a_large_state) {
+  std::mt19937_64 random(20261206);
+  auto pick = [&](std::size_t n) {
+    return static_cast<std::size_t>(random() % n);
+  };
+  const std::chrono::nanoseconds max_duration = 1h;
+  timestamp clock{std::chrono::hours(500000)};
+  const std::size_t hosts = 3000;
+  const std::size_t groups = 6;
+  auto host_name = [](std::size_t i) {
+    return "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+  };
+  answer_replica replica(max_duration);
+  stored_state state;
+  std::map<std::string, std::uint64_t> limits;
+  // As the storage actor saves: each machine's line, then its group's.
+  auto save = [&](const std::string& group, const std::string& host,
+                  host_entry entry) {
+    std::vector<state_change> changes{
+        state_change::host_update(group, host, std::move(entry)),
+        state_change::limit_update(group, limits[group])};
+    for (const auto& change : changes)
+      apply_change(state, change);
+    replica.apply(changes);
+  };
+  std::map<std::optional<disruption_state>, std::size_t> answers;
+  auto compare = [&](const answer_replica& r, const char* which, int step) {
+    std::size_t i = pick(hosts + 100); // some known nowhere
+    // Mostly the machine's own group; sometimes another, or one unknown.
+    std::string group =
+        "g" + std::to_string(pick(8) == 0 ? pick(groups + 1) : i % groups);
+    std::uint64_t limit = pick(20) == 0
+                              ? 1 + pick(400)
+                              : limits.try_emplace(group, 1).first->second;
+    // Around the earliest deadlines, or among the later ones.
+    auto now = (pick(2) == 0 ? clock + 38min + std::chrono::minutes(pick(4))
+                             : clock + 40min + std::chrono::minutes(pick(20))) +
+               std::chrono::nanoseconds(pick(2));
+    auto expected =
+        plain_answer(state, host_name(i), group, limit, now, max_duration);
+    ++answers[expected];
+    ASSERT_EQ(r.check(host_name(i), group, limit, "", now), expected)
+        << which << " step " << step << " " << host_name(i) << " in " << group
+        << " limit " << limit;
+  };
+  for (int step = 0; step < 30000; ++step) {
+    // A minute passes every 1000 saves, and what is due 40 minutes later
+    // goes, as a group's timer would take it: a group's earliest deadlines
+    // go that way, or as their machines are saved again.
+    if (step % 1000 == 999) {
+      clock += 1min;
+      std::vector<std::pair<std::string, std::string>> due;
+      for (const auto& [identifier, stored] : state.groups)
+        for (const auto& [host, e] : stored.hosts)
+          if (plain_due(e, clock + 40min, max_duration))
+            due.emplace_back(identifier, host);
+      for (const auto& [identifier, host] : due)
+        save(identifier, host, host_entry{});
+    }
+    std::size_t i = pick(hosts);
+    // Mostly the machine's own group, sometimes another: it is then known
+    // in both until its line in the first one goes.
+    std::string group =
+        "g" + std::to_string(pick(10) == 0 ? pick(groups) : i % groups);
+    auto& limit = limits.try_emplace(group, 1 + pick(400)).first->second;
+    if (pick(50) == 0)
+      limit = 1 + pick(400);
+    host_entry entry;
+    if (pick(10) < 7) {
+      if (pick(5) != 0)
+        entry.hold =
+            holding{pick(2) == 0, clock - std::chrono::minutes(pick(3)),
+                    static_cast<std::uint64_t>(step)};
+      if (!entry.hold || pick(4) == 0)
+        entry.wait =
+            waiting{clock + 60min - std::chrono::minutes(pick(20)), "", 1};
+    }
+    save(group, host_name(i), std::move(entry));
+    if (pick(5000) == 0) { // The whole group goes.
+      auto g = state.groups.find(group);
+      std::vector<std::string> members;
+      if (g != state.groups.end())
+        for (const auto& [host, e] : g->second.hosts)
+          members.push_back(host);
+      for (const auto& host : members)
+        save(group, host, host_entry{});
+      // Kept nowhere: another limit changes nothing.
+      EXPECT_EQ(replica.check("unknown", group, limit + 1, "", clock), D);
+    }
+    if (step % 4 == 0)
+      ASSERT_EQ(replica.layout_fault(), "") << "step " << step;
+    for (int c = 0; c < 3; ++c)
+      compare(replica, "fed", step);
+    if (step % 3000 == 2999) {
+      answer_replica loaded(max_duration);
+      loaded.load(state);
+      ASSERT_EQ(loaded.layout_fault(), "") << "step " << step;
+      for (int c = 0; c < 2000; ++c)
+        compare(loaded, "loaded", step);
+      std::set<std::string> known;
+      for (const auto& [identifier, stored] : state.groups)
+        for (const auto& [host, e] : stored.hosts)
+          known.insert(host);
+      EXPECT_EQ(replica.host_count(), known.size()) << "step " << step;
+      EXPECT_EQ(loaded.host_count(), known.size()) << "step " << step;
+    }
+  }
+  // Every kind of answer, and declining, happened often.
+  for (auto kind : {std::optional(P), std::optional(R), std::optional(D),
+                    std::optional<disruption_state>()})
+    EXPECT_GT(answers[kind], 2000u) << (kind ? int(*kind) : -1);
 }
