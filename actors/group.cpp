@@ -19,14 +19,18 @@ using self_ptr = group_actor::stateful_pointer<group_state>;
 constexpr std::size_t max_gate_errors = 32;
 
 timestamp now_of(self_ptr self) {
-  return wall_now(self, self->state.settings.wall_offset);
+  return wall_now(self, self->state.settings->wall_offset);
 }
 
 // Delivers the answers whose batch is durable; with `failed`, those whose
 // batch `failed_batch` could not be saved get an error instead.
 void deliver_durable(self_ptr self, std::uint64_t failed_batch = 0) {
   auto& st = self->state;
-  for (auto it = st.pending.begin(); it != st.pending.end();) {
+  auto* traffic = st.traffic_if_any();
+  if (traffic == nullptr)
+    return;
+  auto& pending = traffic->pending;
+  for (auto it = pending.begin(); it != pending.end();) {
     if (it->needs_batch > st.batches_durable) {
       ++it;
       continue;
@@ -35,7 +39,7 @@ void deliver_durable(self_ptr self, std::uint64_t failed_batch = 0) {
       it->held.reply.answer(not_saved_result());
     else
       it->held.reply.answer(std::move(it->held.result));
-    it = st.pending.erase(it);
+    it = pending.erase(it);
   }
 }
 
@@ -50,7 +54,7 @@ void rearm(self_ptr self) {
   if (st.timer_at && *st.timer_at <= *next)
     return;
   st.timer_at = next;
-  self->send(st.settings.timer, arm_atom::value,
+  self->send(st.settings->timer, arm_atom::value,
              caf::actor_cast<group_actor>(self),
              next->time_since_epoch().count(), ++st.timer_generation);
 }
@@ -58,14 +62,15 @@ void rearm(self_ptr self) {
 // A machine the book no longer knows needs no prober.
 void forget_if_gone(self_ptr self, const std::string& host) {
   auto& st = self->state;
-  if (st.book->find(host) != nullptr)
+  auto* traffic = st.traffic_if_any();
+  if (traffic == nullptr || st.book->find(host) != nullptr)
     return;
-  auto slot = st.machines.find(host);
-  if (slot == st.machines.end())
+  auto slot = traffic->machines.find(host);
+  if (slot == traffic->machines.end())
     return;
   if (slot->second.prober)
     self->send_exit(slot->second.prober, caf::exit_reason::user_shutdown);
-  st.machines.erase(slot);
+  traffic->machines.erase(slot);
 }
 
 void start_prober(self_ptr self, const std::string& host) {
@@ -73,7 +78,7 @@ void start_prober(self_ptr self, const std::string& host) {
   auto entry = st.book->find(host);
   if (entry == nullptr || !entry->wait || entry->wait->url.empty())
     return;
-  auto& slot = st.machines[host];
+  auto& slot = st.traffic().machines[host];
   if (slot.prober)
     self->send_exit(slot.prober, caf::exit_reason::user_shutdown);
   probe_plan plan;
@@ -81,11 +86,11 @@ void start_prober(self_ptr self, const std::string& host) {
   plan.url = entry->wait->url;
   plan.wait_id = entry->wait->wait_id;
   plan.deadline_ns = entry->wait->deadline.time_since_epoch().count();
-  plan.wall_offset = st.settings.wall_offset;
-  plan.request_timeout = st.settings.probe_timeout;
-  plan.fetcher = st.settings.fetcher;
+  plan.wall_offset = st.settings->wall_offset;
+  plan.request_timeout = st.settings->probe_timeout;
+  plan.fetcher = st.settings->fetcher;
   auto me = caf::actor_cast<group_actor>(self);
-  if (st.settings.detached_probers)
+  if (st.settings->detached_probers)
     slot.prober =
         self->spawn<caf::detached + caf::linked>(prober, me, std::move(plan));
   else
@@ -93,14 +98,21 @@ void start_prober(self_ptr self, const std::string& host) {
 }
 
 void retry_later(self_ptr self);
+void batch_failed(self_ptr self, std::uint64_t number,
+                  const std::vector<std::string>& hosts, bool had_limit);
 
 // Tells the router once the group knows no machine and has nothing left to
 // save or answer: it may then be retired. Once per count of handled calls.
+// (Ends every handler: drops the traffic state once it holds nothing.)
 void report_if_idle(self_ptr self) {
   auto& st = self->state;
-  if (!st.book->entries().empty() || !st.machines.empty() ||
-      !st.unsaved.empty() || st.limit_unsaved || st.retry_scheduled ||
-      !st.pending.empty() || st.batches_durable < st.batches_sent ||
+  st.drop_idle_traffic();
+  const auto* traffic = st.traffic_if_any();
+  bool busy = traffic != nullptr &&
+              (!traffic->machines.empty() || !traffic->unsaved.empty() ||
+               !traffic->pending.empty());
+  if (!st.book->entries().empty() || busy || st.limit_unsaved ||
+      st.retry_scheduled || st.batches_durable < st.batches_sent ||
       st.reported_idle == st.handled)
     return;
   st.reported_idle = st.handled;
@@ -125,18 +137,23 @@ void settle(self_ptr self, const std::string* host = nullptr,
     for (const auto& line : fx.log_lines)
       spdlog::info("{} ({})", line, text);
   }
-  for (const auto& host : fx.changed_hosts)
-    st.unsaved.insert(host);
+  if (!fx.changed_hosts.empty()) {
+    auto& unsaved = st.traffic().unsaved;
+    unsaved.insert(fx.changed_hosts.begin(), fx.changed_hosts.end());
+  }
   if (fx.limit_changed)
     st.limit_unsaved = true;
   for (const auto& host : fx.released) {
-    auto slot = st.machines.find(host);
+    auto* traffic = st.traffic_if_any();
     std::uint64_t seq = 0;
-    if (slot != st.machines.end()) {
-      seq = slot->second.route_seq;
-      if (slot->second.prober)
-        self->send_exit(slot->second.prober, caf::exit_reason::user_shutdown);
-      st.machines.erase(slot);
+    if (traffic != nullptr) {
+      auto slot = traffic->machines.find(host);
+      if (slot != traffic->machines.end()) {
+        seq = slot->second.route_seq;
+        if (slot->second.prober)
+          self->send_exit(slot->second.prober, caf::exit_reason::user_shutdown);
+        traffic->machines.erase(slot);
+      }
     }
     self->send(st.router, released_atom::value, st.book->identifier(), host,
                seq);
@@ -152,64 +169,76 @@ void settle(self_ptr self, const std::string* host = nullptr,
     st.limit_unsaved = false;
     st.emptied_since_batch = true;
   }
-  if (st.unsaved.empty() && !st.limit_unsaved)
+  auto* traffic = st.traffic_if_any();
+  bool hosts_unsaved = traffic != nullptr && !traffic->unsaved.empty();
+  if (!hosts_unsaved && !st.limit_unsaved)
     return;
+  static const std::set<std::string> none;
   persist_batch batch;
-  batch.changes = save_changes(*st.book, st.unsaved, st.limit_unsaved,
-                               st.emptied_since_batch);
-  st.unsaved.clear();
+  batch.changes =
+      save_changes(*st.book, hosts_unsaved ? traffic->unsaved : none,
+                   st.limit_unsaved, st.emptied_since_batch);
+  if (traffic != nullptr)
+    traffic->unsaved.clear();
   st.limit_unsaved = false;
   auto number = ++st.batches_sent;
   auto hosts = std::make_shared<std::vector<std::string>>();
   for (const auto& change : batch.changes)
     if (!change.host.empty()) {
       hosts->push_back(change.host);
-      st.host_batch[change.host] = number;
+      st.traffic().host_batch[change.host] = number;
     }
   bool had_limit = batch.changes.size() != hosts->size();
-  if (host != nullptr && reply != nullptr && reply->reply) {
-    auto carried = st.host_batch.find(*host);
-    if (carried != st.host_batch.end() && carried->second == number)
+  if (host != nullptr && reply != nullptr && reply->reply && !hosts->empty()) {
+    auto& host_batch = st.traffic().host_batch;
+    auto carried = host_batch.find(*host);
+    if (carried != host_batch.end() && carried->second == number)
       batch.replies.push_back(std::move(*reply));
   }
-  self->request(st.settings.storage, caf::infinite, persist_atom::value,
+  self->request(st.settings->storage, caf::infinite, persist_atom::value,
                 std::move(batch))
       .then(
           [self, number, hosts, had_limit](bool saved) {
-            auto& st = self->state;
-            if (number > st.batches_durable)
-              st.batches_durable = number;
-            if (saved) {
-              // Durable now: answers about these hosts need not wait any more.
-              for (const auto& host : *hosts) {
-                auto it = st.host_batch.find(host);
-                if (it != st.host_batch.end() && it->second == number)
-                  st.host_batch.erase(it);
-              }
-              deliver_durable(self);
-              report_if_idle(self);
+            if (!saved) {
+              batch_failed(self, number, *hosts, had_limit);
               return;
             }
-            // Save these again with the next batch; answers tied to this one
-            // fail, so no client hears of a change that is not on disk.
-            for (const auto& host : *hosts)
-              if (st.host_batch[host] == number)
-                st.unsaved.insert(host);
-            st.limit_unsaved = st.limit_unsaved || had_limit;
-            deliver_durable(self, number);
-            retry_later(self);
-          },
-          [self, number, hosts, had_limit](caf::error&) {
             auto& st = self->state;
             if (number > st.batches_durable)
               st.batches_durable = number;
-            for (const auto& host : *hosts)
-              if (st.host_batch[host] == number)
-                st.unsaved.insert(host);
-            st.limit_unsaved = st.limit_unsaved || had_limit;
-            deliver_durable(self, number);
-            retry_later(self);
+            // Durable now: answers about these hosts need not wait any more.
+            if (auto* traffic = st.traffic_if_any())
+              for (const auto& host : *hosts) {
+                auto it = traffic->host_batch.find(host);
+                if (it != traffic->host_batch.end() && it->second == number)
+                  traffic->host_batch.erase(it);
+              }
+            deliver_durable(self);
+            report_if_idle(self);
+          },
+          [self, number, hosts, had_limit](caf::error&) {
+            batch_failed(self, number, *hosts, had_limit);
           });
+}
+
+// Batch `number` (the latest changes of `hosts`, and the limit if
+// `had_limit`) could not be saved: they go again with the next batch, and
+// answers tied to this one fail, so no client hears of a change that is not
+// on disk.
+void batch_failed(self_ptr self, std::uint64_t number,
+                  const std::vector<std::string>& hosts, bool had_limit) {
+  auto& st = self->state;
+  if (number > st.batches_durable)
+    st.batches_durable = number;
+  if (auto* traffic = st.traffic_if_any())
+    for (const auto& host : hosts) {
+      auto it = traffic->host_batch.find(host);
+      if (it != traffic->host_batch.end() && it->second == number)
+        traffic->unsaved.insert(host);
+    }
+  st.limit_unsaved = st.limit_unsaved || had_limit;
+  deliver_durable(self, number);
+  retry_later(self);
 }
 
 // After a failed save, the changes go again a second later even if no call
@@ -227,12 +256,14 @@ void retry_later(self_ptr self) {
 // batch carrying it is.
 void answer(self_ptr self, const std::string& host, held_reply reply) {
   auto& st = self->state;
-  auto it = st.host_batch.find(host);
-  if (it == st.host_batch.end() || it->second <= st.batches_durable) {
-    reply.reply.answer(std::move(reply.result));
-    return;
+  if (auto* traffic = st.traffic_if_any()) {
+    auto it = traffic->host_batch.find(host);
+    if (it != traffic->host_batch.end() && it->second > st.batches_durable) {
+      traffic->pending.push_back({std::move(reply), it->second});
+      return;
+    }
   }
-  st.pending.push_back({std::move(reply), it->second});
+  reply.reply.answer(std::move(reply.result));
 }
 
 // The group's counts and settings, without its machines.
@@ -279,14 +310,15 @@ machine_view view_of(const group_book& book, const std::string& host,
 
 group_actor::behavior_type
 group(group_actor::stateful_pointer<group_state> self, std::string identifier,
-      stored_group initial, group_settings settings, router_actor router) {
+      stored_group initial, std::shared_ptr<const group_settings> settings,
+      group_controls controls, router_actor router) {
   auto& st = self->state;
   st.settings = std::move(settings);
   st.router = std::move(router);
-  st.book.emplace(std::move(identifier), st.settings.max_duration);
+  st.book.emplace(std::move(identifier), st.settings->max_duration);
   st.book->restore_limit(initial.limit);
   st.book->restore_tag_windows(initial.windows);
-  st.book->restore_controls(st.settings.controls);
+  st.book->restore_controls(controls);
   for (auto& [host, entry] : initial.hosts)
     st.book->restore(host, std::move(entry));
   // Restored machines need the timer and, when waiting, their probers.
@@ -321,18 +353,16 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
           spdlog::warn("{}: no ready gate applied: {}", call.host,
                        call.gate_error);
           ++service_metrics::instance().gate_errors;
-          st.gate_errors.push_back(call.host + ": " + call.gate_error);
-          if (st.gate_errors.size() > max_gate_errors)
-            st.gate_errors.erase(st.gate_errors.begin());
+          auto& errors = st.traffic().gate_errors;
+          errors.push_back(call.host + ": " + call.gate_error);
+          if (errors.size() > max_gate_errors)
+            errors.erase(errors.begin());
         }
         if (call.kind == request_kind::request) {
-          auto slot = st.machines.find(call.host);
-          if (slot == st.machines.end())
-            slot = st.machines.emplace(call.host, group_state::machine_slot{})
-                       .first;
-          slot->second.route_seq = call.route_seq;
-          slot->second.gate_known = true;
-          slot->second.gate = gate;
+          auto& slot = st.traffic().machines[call.host];
+          slot.route_seq = call.route_seq;
+          slot.gate_known = true;
+          slot.gate = gate;
         }
         settle(self, &call.host, &reply);
         if (reply.reply) // Not sent with a batch: now, or after an earlier one.
@@ -357,9 +387,11 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
       },
       [self](ready_atom, const std::string& host, std::uint64_t wait_id) {
         auto& st = self->state;
-        auto slot = st.machines.find(host);
-        if (slot != st.machines.end())
-          slot->second.prober = nullptr;
+        if (auto* traffic = st.traffic_if_any()) {
+          auto slot = traffic->machines.find(host);
+          if (slot != traffic->machines.end())
+            slot->second.prober = nullptr;
+        }
         st.book->end_wait(host, wait_id, now_of(self));
         settle(self);
         report_if_idle(self);
@@ -371,7 +403,6 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
       },
       [self](control_atom, const group_controls& controls) {
         auto& st = self->state;
-        st.settings.controls = controls;
         st.book->set_controls(controls, now_of(self));
         settle(self);
         ++st.handled;
@@ -383,10 +414,15 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
         std::optional<ready_gate> gate;
         admin_result result;
         result.detail = "ready gate skipped";
-        auto slot = st.machines.find(host);
+        const group_state::machine_slot* slot = nullptr;
+        if (const auto* traffic = st.traffic_if_any()) {
+          auto it = traffic->machines.find(host);
+          if (it != traffic->machines.end())
+            slot = &it->second;
+        }
         if (!skip_gate) {
-          if (slot != st.machines.end() && slot->second.gate_known) {
-            gate = slot->second.gate;
+          if (slot != nullptr && slot->gate_known) {
+            gate = slot->gate;
             result.detail = gate && gate->timeout.count() > 0
                                 ? "ready gate applied"
                                 : "no ready gate in the machine's record";
@@ -418,7 +454,7 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
       [self](retire_atom) {
         // The router sent nothing since the group said it was idle, and
         // forgot it: nothing of it is left to keep.
-        self->send(self->state.settings.timer, disarm_atom::value,
+        self->send(self->state.settings->timer, disarm_atom::value,
                    caf::actor_cast<group_actor>(self));
         self->quit();
       },
@@ -451,7 +487,8 @@ group(group_actor::stateful_pointer<group_state> self, std::string identifier,
             view.machines.push_back(view_of(book, host, entry, "waiting"));
         std::sort(view.machines.begin() + static_cast<long>(waiting_from),
                   view.machines.end(), by_host);
-        view.gate_errors.assign(st.gate_errors.begin(), st.gate_errors.end());
+        if (const auto* traffic = st.traffic_if_any())
+          view.gate_errors = traffic->gate_errors;
         return view;
       },
   };

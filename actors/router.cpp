@@ -33,11 +33,9 @@ router_state::group_entry& group_for(self_ptr self,
   auto it = st.groups.find(identifier);
   if (it != st.groups.end())
     return it->second;
-  auto settings = st.settings;
-  settings.controls = controls_of(st, identifier);
-  auto actor = self->spawn<caf::linked>(group, identifier, std::move(initial),
-                                        std::move(settings),
-                                        caf::actor_cast<router_actor>(self));
+  auto actor = self->spawn<caf::linked>(
+      group, identifier, std::move(initial), st.settings,
+      controls_of(st, identifier), caf::actor_cast<router_actor>(self));
   return st.groups.emplace(identifier, router_state::group_entry{actor, 0})
       .first->second;
 }
@@ -128,10 +126,10 @@ void save_admin(self_ptr self, admin_command cmd,
                 std::string detail) {
   auto& st = self->state;
   auto after = settings_after(st.admin, cmd, detail,
-                              wall_now(self, st.settings.wall_offset));
+                              wall_now(self, st.settings->wall_offset));
   persist_batch batch;
   batch.changes.push_back(state_change::admin_update(after));
-  self->request(st.settings.storage, caf::infinite, persist_atom::value,
+  self->request(st.settings->storage, caf::infinite, persist_atom::value,
                 std::move(batch))
       .then(
           [self, cmd, promise, after, detail](bool saved) mutable {
@@ -223,7 +221,8 @@ void next_admin(self_ptr self) {
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self, stored_state initial,
        group_settings settings, alert_blocking alerts) {
-  self->state.settings = std::move(settings);
+  self->state.settings =
+      std::make_shared<const group_settings>(std::move(settings));
   self->state.admin = std::move(initial.admin);
   self->state.alerts = std::move(alerts);
   for (auto& [identifier, stored] : initial.groups) {

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -30,7 +31,8 @@ struct router_state {
     std::uint64_t sent = 0;
   };
 
-  group_settings settings;
+  // What every group actor is started with, held once for all of them.
+  std::shared_ptr<const group_settings> settings;
   // What operators set, as last saved; `admin_busy` while a change is on
   // its way to storage (the next waits in `admin_queue`, in order).
   admin_settings admin;

@@ -40,8 +40,9 @@ struct group_actor_test : test::stored_actor_fixture {
       initial = it->second;
     router_handle = actors.system().spawn(router, stored_state{}, settings(),
                                           alert_blocking{});
-    group_handle =
-        actors.system().spawn(group, "G", initial, settings(), router_handle);
+    group_handle = actors.system().spawn(
+        group, "G", initial, std::make_shared<const group_settings>(settings()),
+        group_controls{}, router_handle);
     actors.run();
   }
 
@@ -64,6 +65,13 @@ struct group_actor_test : test::stored_actor_fixture {
 
   group_view view() {
     return actors.ask<group_view>(group_handle, snapshot_atom::value);
+  }
+
+  // The group's state, read between steps of the testing scheduler.
+  const group_state& state() {
+    auto* raw = caf::actor_cast<caf::abstract_actor*>(group_handle);
+    auto* self = dynamic_cast<group_actor::stateful_pointer<group_state>>(raw);
+    return self->state;
   }
 
   std::string state_of(const std::string& host) {
@@ -209,6 +217,33 @@ TEST_F(group_actor_test, bad_gate_is_reported_only_where_a_gate_applied) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].rfind("a: DisruptionManagerReadyTimeout: ", 0), 0u)
       << errors[0];
+}
+
+// What a group needs only while busy is held apart, and dropped once it
+// holds nothing (docs/performance.md, "A million machines: where memory
+// and start-up time go"); recent gate errors stay to be shown.
+TEST_F(group_actor_test, an_idle_group_holds_no_traffic_state) {
+  EXPECT_EQ(state().traffic_if_any(), nullptr);
+  EXPECT_EQ(call(check, "a"), D);
+  EXPECT_EQ(state().traffic_if_any(), nullptr);
+  EXPECT_EQ(call(request, "a"), P);
+  ASSERT_NE(state().traffic_if_any(), nullptr);
+  EXPECT_EQ(state().traffic_if_any()->machines.count("a"), 1u);
+  EXPECT_EQ(call(cancel, "a"), D);
+  EXPECT_EQ(state().traffic_if_any(), nullptr);
+  tag_map bad = {{"DisruptionManagerReadyTimeout", "soon"}};
+  EXPECT_EQ(call(request, "a", bad), P);
+  EXPECT_EQ(call(cancel, "a", bad), D);
+  ASSERT_NE(state().traffic_if_any(), nullptr);
+  EXPECT_TRUE(state().traffic_if_any()->machines.empty());
+  EXPECT_EQ(view().gate_errors.size(), 1u);
+  // A machine that asked has its slot again: a release finds its gate.
+  EXPECT_EQ(call(request, "b"), P);
+  auto released = actors.ask<admin_result>(group_handle, release_atom::value,
+                                           std::string("b"), false);
+  EXPECT_EQ(released.status, 200);
+  EXPECT_EQ(released.detail, "no ready gate in the machine's record");
+  EXPECT_EQ(state_of("b"), "denied");
 }
 
 TEST_F(group_actor_test, cycling_keeps_one_timer_per_group) {
