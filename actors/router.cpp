@@ -178,7 +178,7 @@ void run_admin(self_ptr self, admin_command cmd,
   }
   auto route = st.hosts.find(cmd.host);
   auto target = route == st.hosts.end() ? st.groups.end()
-                                        : st.groups.find(route->second.group);
+                                        : st.groups.find(route->second.group());
   if (target == st.groups.end()) {
     promise.deliver(
         failure(404, "host \"" + cmd.host + "\" holds no permit or request"));
@@ -221,14 +221,26 @@ void next_admin(self_ptr self) {
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self, stored_state initial,
        group_settings settings, alert_blocking alerts) {
-  self->state.settings =
-      std::make_shared<const group_settings>(std::move(settings));
-  self->state.admin = std::move(initial.admin);
-  self->state.alerts = std::move(alerts);
+  auto& st = self->state;
+  st.settings = std::make_shared<const group_settings>(std::move(settings));
+  st.admin = std::move(initial.admin);
+  st.alerts = std::move(alerts);
+  // Machines holding a permit or request have a route; the table is sized
+  // for them at once instead of growing (and hashing them all again) on
+  // the way.
+  std::size_t holding = 0;
+  std::size_t holding_groups = 0;
+  for (const auto& [identifier, stored] : initial.groups) {
+    auto before = holding;
+    for (const auto& [host, entry] : stored.hosts)
+      holding += entry.hold ? 1 : 0;
+    holding_groups += holding != before ? 1 : 0;
+  }
+  st.hosts.reserve(holding, holding_groups);
   for (auto& [identifier, stored] : initial.groups) {
     for (const auto& [host, entry] : stored.hosts)
       if (entry.hold)
-        self->state.hosts[host] = {identifier, 0};
+        st.hosts.set(host, identifier, 0);
     group_for(self, identifier, std::move(stored));
   }
   return {
@@ -236,16 +248,15 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
         auto& st = self->state;
         call.route_seq = ++st.next_seq;
         auto known = st.hosts.find(call.host);
-        if (known != st.hosts.end() && known->second.group != call.group) {
+        if (known != st.hosts.end() && known->second.group() != call.group) {
           // Moved: its old holding is cancelled, without a gate. (A route
           // names a live group: its machine keeps it from retiring.)
-          auto old = st.groups.find(known->second.group);
+          auto old = st.groups.find(known->second.group());
           if (old != st.groups.end()) {
             ++old->second.sent;
             self->send(old->second.actor, evict_atom::value, call.host);
           }
           st.hosts.erase(known);
-          known = st.hosts.end();
         }
         if (call.kind != request_kind::request &&
             st.groups.count(call.group) == 0) {
@@ -258,7 +269,7 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
           return;
         }
         if (call.kind == request_kind::request)
-          st.hosts[call.host] = {call.group, call.route_seq};
+          st.hosts.set(call.host, call.group, call.route_seq);
         auto& target = group_for(self, call.group);
         ++target.sent;
         // (Should the group be gone, the dropped call's reply_to answers.)
@@ -280,7 +291,7 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
         auto& hosts = self->state.hosts;
         auto it = hosts.find(host);
         // A request forwarded after the group let go keeps the route.
-        if (it != hosts.end() && it->second.group == group &&
+        if (it != hosts.end() && it->second.group() == group &&
             it->second.seq <= seq)
           hosts.erase(it);
       },

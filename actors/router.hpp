@@ -7,22 +7,16 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include "actors/group.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/route_table.hpp"
 #include "storage/state_store.hpp"
 
 namespace dm {
 
 struct router_state {
   static inline const char* name = "router";
-
-  // The group a machine last requested in, and the order of that request.
-  struct route {
-    std::string group;
-    std::uint64_t seq = 0;
-  };
 
   // A live group actor and how many calls and evictions were sent to it:
   // it may be retired only when it has handled them all.
@@ -43,7 +37,8 @@ struct router_state {
   // What firing alerts block, as the alert poller last said (not saved).
   alert_blocking alerts;
   std::map<std::string, group_entry> groups;
-  std::unordered_map<std::string, route> hosts;
+  // The group each machine last requested in (actors/route_table.hpp).
+  route_table hosts;
   std::uint64_t next_seq = 0;
 };
 
