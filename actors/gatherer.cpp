@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "memory/heap_trimmer.hpp"
+
 namespace dm {
 
 namespace {
@@ -30,7 +32,15 @@ void fail(self_ptr self, std::string reason) {
 
 void finish(self_ptr self) {
   auto& run = *self->state.current;
-  auto view = std::make_shared<state_view>();
+  std::size_t machines = 0;
+  for (const auto& group : run.views)
+    machines += group.machines.size();
+  bool trim = machines >= self->state.limits.trim_after_machines;
+  std::shared_ptr<state_view> view(new state_view, [trim](state_view* v) {
+    delete v;
+    if (trim)
+      request_heap_trim();
+  });
   view->admin = std::move(run.admin);
   view->alerts = std::move(run.alerts);
   // Groups without machines are not part of the state (a group actor may

@@ -25,6 +25,10 @@ struct gather_limits {
   std::size_t summaries_in_flight = 1024; // summaries asked for at once
   std::size_t waiting = 256;              // requests waiting: more get 503
   std::chrono::nanoseconds deadline = std::chrono::seconds(30);
+  // A view of this many machines or more asks for a heap trim once its
+  // last reader lets it go (docs/performance.md, "Free heap given back"):
+  // the whole state at a million machines is hundreds of megabytes.
+  std::size_t trim_after_machines = 10'000;
 };
 
 // One gathering under way. (Outside gatherer_state: clang cannot

@@ -73,21 +73,28 @@ start_service() {
   service_up_ms=${up#up_ms=}
 }
 
-# wait_settled: waits until the service uses under 5% of a core over 200 ms
-# (start-up work done after it began answering); sets service_settled_ms,
-# counted from its start.
+# wait_settled: waits until the service uses under 5% of a core over three
+# 200 ms samples in a row (start-up work done after it began answering,
+# including giving freed heap back, which it does once it turns quiet);
+# sets service_settled_ms, counted from its start to the start of that
+# quiet stretch.
 wait_settled() {
-  local before after
+  local before after quiet=0 quiet_since=0
   before=$(awk '{print $14 + $15}' "/proc/$service_pid/stat")
   for _ in $(seq 150); do
     sleep 0.2
     after=$(awk '{print $14 + $15}' "/proc/$service_pid/stat")
     if ((after - before <= 1)); then
-      break
+      ((quiet == 0)) && quiet_since=$(( $(date +%s%N) - 200000000 ))
+      quiet=$((quiet + 1))
+      ((quiet >= 3)) && break
+    else
+      quiet=0
     fi
     before=$after
   done
-  service_settled_ms=$(( ($(date +%s%N) - service_since) / 1000000 - 200 ))
+  ((quiet >= 3)) || quiet_since=$(date +%s%N) # never quiet: 30 s and more
+  service_settled_ms=$(( (quiet_since - service_since) / 1000000 ))
 }
 
 stop_service() {

@@ -247,7 +247,6 @@ void service::run_loops() {
 
 // docs/performance.md, "Free heap given back".
 constexpr std::chrono::milliseconds trim_period{250};
-constexpr std::size_t trim_threshold = std::size_t(64) << 20;
 
 std::unique_ptr<service> service::start(const service_options& options,
                                         std::shared_ptr<state_store> store,
@@ -256,7 +255,7 @@ std::unique_ptr<service> service::start(const service_options& options,
   std::unique_ptr<service> svc(new service());
   if (!svc->open(options, std::move(web), error))
     return nullptr;
-  svc->trimmer_ = std::make_unique<heap_trimmer>(trim_period, trim_threshold);
+  svc->trimmer_ = std::make_unique<heap_trimmer>(trim_period);
   svc->start_deciding(options, std::move(store));
   svc->run_loops();
   return svc;
@@ -274,7 +273,7 @@ service::start_replica(const service_options& options,
   if (!etcd::replica_secret(*client, replication.prefix, secret, error))
     return nullptr;
   std::unique_ptr<service> svc(new service());
-  svc->trimmer_ = std::make_unique<heap_trimmer>(trim_period, trim_threshold);
+  svc->trimmer_ = std::make_unique<heap_trimmer>(trim_period);
   svc->role_ = std::make_shared<replica_role_board>();
   svc->role_->set_self(replication.advertise);
   service_metrics::instance().replicated = true;

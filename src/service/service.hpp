@@ -19,7 +19,7 @@
 #include "etcd/leader_election.hpp"
 #include "etcd/replica_feed.hpp"
 #include "frontend/dispatcher.hpp"
-#include "service/heap_trimmer.hpp"
+#include "memory/heap_trimmer.hpp"
 #include "storage/state_store.hpp"
 #include "web/web_context.hpp"
 
