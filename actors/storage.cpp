@@ -15,6 +15,12 @@ storage(storage_actor::stateful_pointer<storage_state> self,
   // The actor is the store's only user from here on.
   self->state.store = std::move(store);
   self->state.listeners = std::move(listeners);
+  // Work the store left from opening is done first, while the service
+  // already answers.
+  if (self->state.store->sync_due()) {
+    self->state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
   return {
       [self](persist_atom, persist_batch& batch) -> caf::result<bool> {
         std::string error;

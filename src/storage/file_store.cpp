@@ -493,10 +493,11 @@ std::unique_ptr<file_store> file_store::open(const file_store_options& options,
   store->loaded_hosts_ = state.host_count();
   store->loaded_groups_ = state.groups.size();
   store->mirror_ = std::move(state);
-  // An import is saved as a snapshot before any journal exists, so a
-  // start that fails or dies here imports again next time.
-  if (import_legacy && !store->write_snapshot(error))
-    return nullptr;
+  // An import is saved as a snapshot before the journal's first line (at
+  // the first sync, which the storage actor makes at once), not before the
+  // service answers: until then a restart imports again
+  // (docs/architecture.md, "The original's state.json").
+  store->snapshot_due_ = import_legacy;
   std::string journal_path = dir + "/" + journal_name;
   store->journal_fd_ =
       ::open(journal_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -567,6 +568,14 @@ void file_store::enter_backlog() {
 }
 
 bool file_store::sync(std::string& error) {
+  if (snapshot_due_) {
+    if (!write_snapshot(error)) {
+      if (pending_count_ > 0)
+        enter_backlog(); // (what waits stays one change per machine)
+      return false;
+    }
+    snapshot_due_ = false;
+  }
   if (pending_count_ > 0) {
     std::string backlog_text;
     if (backlog_)

@@ -54,6 +54,7 @@ public:
   // A sync whose write fails keeps one pending change per machine (the
   // latest), so what waits for room never outgrows the state itself.
   bool sync(std::string& error) override;
+  bool sync_due() const override { return snapshot_due_; }
   std::string describe() const override;
   store_health health() const override;
 
@@ -84,6 +85,9 @@ private:
   std::uint64_t journal_size_ = 0; // bytes known to be whole lines
   std::uint64_t snapshot_size_ = 0;
   std::uint64_t compactions_ = 0;
+  // An import of the original's state.json not yet saved as our snapshot:
+  // the next sync writes it before any journal line.
+  bool snapshot_due_ = false;
   // Appended, not yet written. Normally the journal lines themselves,
   // encoded as the changes arrive. After a failed sync (the backlog), the
   // latest change per (group, host), an empty host standing for the group's

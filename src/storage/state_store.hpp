@@ -130,6 +130,10 @@ public:
 
   // Makes every appended change durable.
   virtual bool sync(std::string& error) = 0;
+  // The store left work from opening to its first sync, which should come
+  // at once even with nothing appended (the file store's snapshot of an
+  // import).
+  virtual bool sync_due() const { return false; }
 
   // A line for the log describing where the state lives.
   virtual std::string describe() const = 0;

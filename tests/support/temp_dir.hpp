@@ -22,6 +22,9 @@ public:
   }
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
+  bool exists(const std::string& name) const {
+    return std::filesystem::exists(file(name));
+  }
 
   void write(const std::string& name, const std::string& text) const {
     std::ofstream(file(name), std::ios::binary) << text;

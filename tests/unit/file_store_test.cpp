@@ -297,10 +297,48 @@ TEST(file_store, imports_original_state_json) {
     const auto& kube = store->loaded().groups.at("Kubelets");
     EXPECT_EQ(kube.hosts.size(), 1u);
     EXPECT_EQ(kube.hosts.at("w1").wait->url, "http://w1:8080/ready");
+    // Saved as our own snapshot at the first sync, not before the start
+    // is done (writing it took a second at a million machines).
+    EXPECT_FALSE(dir.exists("state.snapshot"));
+    EXPECT_TRUE(store->sync_due());
+    std::string error;
+    ASSERT_TRUE(store->sync(error)) << error;
+    EXPECT_TRUE(dir.exists("state.snapshot"));
+    EXPECT_FALSE(store->sync_due());
   }
   // Imported once into our own files; the original's file is left as it was.
   dir.write("state.json", "[]");
   EXPECT_EQ(open_store(dir.path())->loaded().host_count(), 4u);
+}
+
+TEST(file_store, an_import_is_saved_before_the_first_journal_line) {
+  test::temp_dir dir;
+  dir.write("state.json", R"([{"Identifier": "G", "Permitted": [
+    {"Hostname": "p1", "LastRequest": "2999-01-01T00:00:00Z"}]}])");
+  std::string error;
+  {
+    auto store = open_store(dir.path());
+    ASSERT_TRUE(store);
+    holding hold{true, *parse_rfc3339("2100-01-01T00:00:00Z"), 2};
+    ASSERT_TRUE(store->append(
+        {state_change::host_update("G", "p2", host_entry{hold, {}})}, error))
+        << error;
+    // The snapshot cannot be written (a directory in the temp file's way):
+    // the change waits, and the journal stays empty, so a restart now
+    // would import again rather than find a journal without the import.
+    ASSERT_EQ(::mkdir(dir.file("state.snapshot.tmp").c_str(), 0755), 0);
+    EXPECT_FALSE(store->sync(error));
+    EXPECT_NE(error.find("state.snapshot"), std::string::npos) << error;
+    EXPECT_EQ(store->journal_bytes(), 0u);
+    EXPECT_EQ(store->pending_changes(), 1u);
+    ASSERT_EQ(::rmdir(dir.file("state.snapshot.tmp").c_str()), 0);
+    ASSERT_TRUE(store->sync(error)) << error;
+    EXPECT_TRUE(dir.exists("state.snapshot"));
+  }
+  dir.write("state.json", "[]");
+  auto store = open_store(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->loaded().host_count(), 2u);
 }
 
 TEST(file_store, an_import_that_did_not_finish_is_made_again) {
@@ -311,12 +349,16 @@ TEST(file_store, an_import_that_did_not_finish_is_made_again) {
   file_store_options options;
   {
     // The snapshot cannot be written (a directory in the temp file's way):
-    // the start fails and leaves nothing that hides state.json.
+    // the sync fails and leaves nothing that hides state.json.
     test::temp_dir dir;
     dir.write("state.json", original);
     options.directory = dir.path();
     ASSERT_EQ(::mkdir(dir.file("state.snapshot.tmp").c_str(), 0755), 0);
-    EXPECT_FALSE(file_store::open(options, error, notes));
+    {
+      auto first = file_store::open(options, error, notes);
+      ASSERT_TRUE(first) << error;
+      EXPECT_FALSE(first->sync(error));
+    }
     ASSERT_EQ(::rmdir(dir.file("state.snapshot.tmp").c_str()), 0);
     auto store = open_store(dir.path());
     ASSERT_TRUE(store);
