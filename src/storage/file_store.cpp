@@ -496,7 +496,7 @@ std::unique_ptr<file_store> file_store::open(const file_store_options& options,
   // An import is saved as a snapshot before the journal's first line (at
   // the first sync, which the storage actor makes at once), not before the
   // service answers: until then a restart imports again
-  // (docs/architecture.md, "The original's state.json").
+  // (docs/semantics.md, "Durability").
   store->snapshot_due_ = import_legacy;
   std::string journal_path = dir + "/" + journal_name;
   store->journal_fd_ =
