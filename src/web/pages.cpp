@@ -192,8 +192,8 @@ public:
   dashboard(std::shared_ptr<const state_view> view, timestamp now,
             dashboard_query query, std::optional<replica_role> role)
       : view_(std::move(view)), now_ns_(now.time_since_epoch().count()),
-        query_(std::move(query)), role_(std::move(role)),
-        state_(query_.state.value_or(view_state::any)) {
+        query_(std::move(query)),
+        state_(query_.state.value_or(view_state::any)), role_(std::move(role)) {
     for (const auto& g : view_->groups) {
       total_ += machines_in(g, view_state::any);
       in_state_ += machines_in(g, state_);
