@@ -286,6 +286,23 @@ TEST_F(book_fixture, restore_keeps_queue_order_and_slots) {
   EXPECT_EQ(restored.queue(), (std::vector<std::string>{"b", "d"}));
 }
 
+// The later of two entries for one host wins, with the counts and the
+// queue of that one alone.
+TEST_F(book_fixture, restoring_a_host_again_replaces_its_entry) {
+  group_book restored{"G", 1h};
+  restored.restore("a", host_entry{holding{false, now, 4}, std::nullopt});
+  restored.restore("b", host_entry{holding{false, now, 2}, std::nullopt});
+  restored.restore("a", host_entry{holding{true, now, 1}, std::nullopt});
+  EXPECT_EQ(restored.queue(), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(restored.permitted_count(), 1u);
+  EXPECT_EQ(restored.queue_position("a"), 0u);
+  EXPECT_EQ(restored.queue_position("b"), 1u);
+  EXPECT_EQ(restored.operate(request_kind::cancel, "a", 1, std::nullopt, now),
+            D);
+  EXPECT_EQ(restored.state_of("b"), P);
+  EXPECT_TRUE(restored.queue().empty());
+}
+
 TEST_F(book_fixture, transitions_use_the_original_words) {
   request("a");
   request("b");
