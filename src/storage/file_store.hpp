@@ -122,5 +122,13 @@ std::uint32_t state_crc32(const char* data, std::size_t size);
 enum class line_kind { change, marker, damaged };
 line_kind decode_state_line(std::string_view line, state_change& change,
                             std::string& why);
+// The same with every record read as a whole JSON document, never in
+// place (what the in-place reading is tested against).
+line_kind decode_state_line_whole(std::string_view line, state_change& change,
+                                  std::string& why);
+// A line's body that is a machine's entry, read in place: false when it is
+// anything else or anything unusual (out-of-range numbers or times, an
+// unknown member), which the whole reading then decides.
+bool read_host_record(std::string_view body, state_change& change);
 
 } // namespace dm
