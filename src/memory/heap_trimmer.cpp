@@ -1,6 +1,7 @@
 #include "memory/heap_trimmer.hpp"
 
 #include <atomic>
+#include <utility>
 
 #include <malloc.h>
 #include <sys/resource.h>
@@ -29,8 +30,8 @@ bool take_heap_trim_request() {
   return trim_requested.exchange(false, std::memory_order_relaxed);
 }
 
-heap_trimmer::heap_trimmer(std::chrono::milliseconds period)
-    : period_(period), thread_([this] { run(); }) {
+heap_trimmer::heap_trimmer(std::chrono::milliseconds period, cpu_reading others)
+    : period_(period), others_(std::move(others)), thread_([this] { run(); }) {
   // nop
 }
 
@@ -51,7 +52,9 @@ std::uint64_t heap_trimmer::trims() const {
 void heap_trimmer::run() {
   // The process's CPU time less this thread's (a trim's own work must not
   // count as a busy spell).
-  auto others = [] { return cpu_time(RUSAGE_SELF) - cpu_time(RUSAGE_THREAD); };
+  cpu_reading others = others_;
+  if (!others)
+    others = [] { return cpu_time(RUSAGE_SELF) - cpu_time(RUSAGE_THREAD); };
   auto last = others();
   bool busy = false; // a busy period since the last trim
   std::unique_lock<std::mutex> lock(mutex_);

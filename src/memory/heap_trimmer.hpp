@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -27,10 +28,17 @@ bool take_heap_trim_request();
 
 class heap_trimmer {
 public:
+  // The CPU time the process has used, less the trimmer's own thread's
+  // (called on that thread). By default getrusage's; tests give their own,
+  // so that what counts as busy does not depend on how loaded the machine
+  // running them is.
+  using cpu_reading = std::function<std::chrono::microseconds()>;
+
   // Looks every `period`. A period in which the process (less this
   // thread) used at least half a core is busy; one under a tenth of a core
   // after a busy one is the end of the spell.
-  explicit heap_trimmer(std::chrono::milliseconds period);
+  explicit heap_trimmer(std::chrono::milliseconds period,
+                        cpu_reading others = {});
   ~heap_trimmer(); // stops the thread
   heap_trimmer(const heap_trimmer&) = delete;
   heap_trimmer& operator=(const heap_trimmer&) = delete;
@@ -42,6 +50,7 @@ private:
   void run();
 
   const std::chrono::milliseconds period_;
+  const cpu_reading others_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
