@@ -33,9 +33,14 @@ router_state::group_entry& group_for(self_ptr self,
   auto it = st.groups.find(identifier);
   if (it != st.groups.end())
     return it->second;
-  auto actor = self->spawn<caf::linked>(
-      group, identifier, std::move(initial), st.settings,
-      controls_of(st, identifier), caf::actor_cast<router_actor>(self));
+  // Not linked: a link is an entry in the router's list of attachables,
+  // which CAF searches from the start to remove it, so each group retiring
+  // cost a walk over every group (100,000 retiring at once, after a long
+  // outage, kept the router busy for minutes). The router ends its groups
+  // itself when it ends (below).
+  auto actor = self->spawn(group, identifier, std::move(initial), st.settings,
+                           controls_of(st, identifier),
+                           caf::actor_cast<router_actor>(self));
   return st.groups.emplace(identifier, router_state::group_entry{actor, 0})
       .first->second;
 }
@@ -237,6 +242,12 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
     holding_groups += holding != before ? 1 : 0;
   }
   st.hosts.reserve(holding, holding_groups);
+  // The groups end with the router (they are not linked to it).
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (const auto& [identifier, entry] : self->state.groups)
+      self->send_exit(entry.actor, msg.reason);
+    self->quit(msg.reason);
+  });
   for (auto& [identifier, stored] : initial.groups) {
     for (const auto& [host, entry] : stored.hosts)
       if (entry.hold)
@@ -283,7 +294,6 @@ router(router_actor::stateful_pointer<router_state> self, stored_state initial,
           return;
         auto actor = std::move(it->second.actor);
         groups.erase(it);
-        self->unlink_from(actor);
         self->send(actor, retire_atom::value);
       },
       [self](released_atom, const std::string& group, const std::string& host,
