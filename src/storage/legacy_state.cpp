@@ -270,6 +270,11 @@ bool add_group(legacy_group& group, timestamp now, std::uint64_t& queue_seq,
 // whole document would.
 std::optional<stored_state>
 parse_legacy_state(std::string_view text, timestamp now, std::string& error) {
+  // A byte order mark before the document is passed over, as it was when
+  // the file was read whole (an editor may have added one).
+  constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
+  if (text.substr(0, byte_order_mark.size()) == byte_order_mark)
+    text.remove_prefix(byte_order_mark.size());
   json_reader in(text);
   const std::string not_json = "state.json is not valid JSON";
   stored_state state;

@@ -170,6 +170,8 @@ public:
       text.insert(pick(text.size() + 1), one_of({",", "}", "x", "\xff"}));
     if (pick(6) == 0)
       text = " \n" + text + " \t";
+    if (pick(10) == 0)
+      text = "\xEF\xBB\xBF" + text; // a byte order mark
     return text;
   }
 
