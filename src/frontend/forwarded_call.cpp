@@ -7,12 +7,12 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
 
 #include "frontend/admin_request.hpp"
+#include "text/decimal.hpp"
 #include "text/hex_digit.hpp"
 
 namespace dm {
@@ -184,16 +184,6 @@ std::string replica_signature(const std::string& secret,
   return lower_hex(digest, length);
 }
 
-namespace {
-
-bool parse_unix(std::string_view text, std::int64_t& value) {
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
-}
-
-} // namespace
-
 bool replica_signature_valid(const std::string& secret,
                              const replica_stamp& stamp, std::string_view body,
                              std::string_view signature,
@@ -201,7 +191,7 @@ bool replica_signature_valid(const std::string& secret,
   if (secret.empty())
     return false;
   std::int64_t sent = 0;
-  if (!parse_unix(stamp.time, sent))
+  if (!parse_decimal(stamp.time, sent))
     return false;
   auto window = forwarded_call_window.count();
   if (sent < now_unix - window || sent > now_unix + window)
@@ -253,10 +243,7 @@ bool replay_guard::admit(std::string_view nonce, std::int64_t signed_unix,
     return false;
   }
   auto digits = nonce.substr(colon + 1);
-  auto [end, ec] =
-      std::from_chars(digits.data(), digits.data() + digits.size(), sequence);
-  if (ec != std::errc() || end != digits.data() + digits.size() ||
-      sequence == 0) {
+  if (!parse_decimal(digits, sequence) || sequence == 0) {
     why = "a replica's message without a nonce";
     return false;
   }

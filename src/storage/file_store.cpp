@@ -18,6 +18,7 @@
 #include "codec/json_reader.hpp"
 #include "files/file_io.hpp"
 #include "storage/legacy_state.hpp"
+#include "text/decimal.hpp"
 
 namespace dm {
 
@@ -318,25 +319,6 @@ bool read_state_file(const std::string& path, std::uint64_t limit,
 
 } // namespace
 
-namespace {
-
-// A JSON integer token as written ("-12"), nothing else (no fraction, no
-// exponent), within the type's range.
-template <class Integer>
-bool whole_number(std::string_view token, Integer& out) {
-  auto digits = token;
-  if (std::is_signed<Integer>::value && !digits.empty() && digits[0] == '-')
-    digits.remove_prefix(1);
-  if (digits.empty() ||
-      digits.find_first_not_of("0123456789") != std::string_view::npos)
-    return false;
-  auto [end, ec] =
-      std::from_chars(token.data(), token.data() + token.size(), out);
-  return ec == std::errc() && end == token.data() + token.size();
-}
-
-} // namespace
-
 bool read_host_record(std::string_view body, state_change& change) {
   json_reader in(body);
   if (!in.begin_object())
@@ -363,13 +345,13 @@ bool read_host_record(std::string_view body, state_change& change) {
       ok = in.read_bool(permitted);
     } else if (key == "q") {
       member = q;
-      ok = in.read_number(token) && whole_number(token, queue_seq);
+      ok = in.read_number(token) && parse_decimal(token, queue_seq);
     } else if (key == "t") {
       member = t;
-      ok = in.read_number(token) && whole_number(token, last_request);
+      ok = in.read_number(token) && parse_decimal(token, last_request);
     } else if (key == "wd") {
       member = wd;
-      ok = in.read_number(token) && whole_number(token, deadline);
+      ok = in.read_number(token) && parse_decimal(token, deadline);
     } else if (key == "wu") {
       member = wu;
       ok = in.read_string(url);
