@@ -507,8 +507,9 @@ TEST(answer_replica, agrees_with_a_plain_scan_of_a_large_state) {
       // Kept nowhere: another limit changes nothing.
       EXPECT_EQ(replica.check("unknown", group, limit + 1, "", clock), D);
     }
-    if (step % 4 == 0)
+    if (step % 4 == 0) {
       ASSERT_EQ(replica.layout_fault(), "") << "step " << step;
+    }
     for (int c = 0; c < 3; ++c)
       compare(replica, "fed", step);
     if (step % 3000 == 2999) {

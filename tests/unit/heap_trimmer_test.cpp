@@ -85,13 +85,15 @@ TEST(heap_trimmer, trims_when_asked_and_not_otherwise) {
   heap.blocks.clear();
   std::this_thread::sleep_for(350ms);
   EXPECT_EQ(trimmer.trims(), 0u);
-  if (rss_follows_trims())
+  if (rss_follows_trims()) {
     EXPECT_GT(rss_kib(), before - 24 * 1024) << before;
+  }
   request_heap_trim();
   ASSERT_TRUE(wait_for_trims(trimmer, 0));
   // (Part of the blocks may have reused heap already resident.)
-  if (rss_follows_trims())
+  if (rss_follows_trims()) {
     EXPECT_LT(rss_kib(), before - 24 * 1024) << before;
+  }
   // Asked once, trimmed once.
   std::this_thread::sleep_for(350ms);
   EXPECT_EQ(trimmer.trims(), 1u);
@@ -112,8 +114,9 @@ TEST(heap_trimmer, trims_once_the_process_turns_quiet_after_a_busy_spell) {
   }
   cpu.spend(1h); // more than any period: busy, then quiet again
   ASSERT_TRUE(wait_for_trims(trimmer, 0));
-  if (rss_follows_trims())
+  if (rss_follows_trims()) {
     EXPECT_LT(rss_kib(), before - 24 * 1024) << before;
+  }
   // Quiet since: no more trims.
   std::this_thread::sleep_for(100ms);
   auto trims = trimmer.trims();
